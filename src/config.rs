@@ -1,0 +1,624 @@
+//! Configuration: `nhanluc.toml`, the department registry and the job files.
+//!
+//! Everything is validated when loaded, so a bad file stops the program at
+//! start-up (exit code 2) with the file, the key and what is allowed, instead
+//! of failing at 2 a.m. in the middle of a run.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::ingest::template::{Template, TemplateError};
+
+/// The environment variable that names the config file when `--config` is absent.
+pub const CONFIG_ENV: &str = "NHANLUC_CONFIG";
+/// Where the config file is looked for when neither `--config` nor the variable is set.
+pub const DEFAULT_CONFIG: &str = "config/nhanluc.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Invalid { file: PathBuf, message: String },
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+}
+
+impl ConfigError {
+    fn invalid(file: &Path, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            file: file.to_path_buf(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The whole validated configuration, with every path absolute.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub file: PathBuf,
+    pub paths: Paths,
+    pub smtp: Option<SmtpConfig>,
+    pub recipients: Vec<Recipient>,
+    pub digest: DigestSettings,
+    pub ingest: IngestSettings,
+    pub departments: Vec<Department>,
+    pub jobs: BTreeMap<String, JobSpec>,
+    pub templates: Vec<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub inbox: PathBuf,
+    pub archive: PathBuf,
+    pub quarantine: PathBuf,
+    pub warehouse: PathBuf,
+    pub outbox: PathBuf,
+    pub state: PathBuf,
+    pub departments: PathBuf,
+    pub jobs: PathBuf,
+    /// Analyst templates that add to or replace the built-in ones.
+    pub templates: PathBuf,
+    /// Indicator SQL files.
+    pub indicators: PathBuf,
+    /// Digest message templates (minijinja) that replace the built-in ones.
+    pub digest_templates: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    /// Name of the environment variable holding the password: secrets never live in the file.
+    pub password_env: Option<String>,
+    pub from: String,
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Province,
+    Department(String),
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scope::Province => f.write_str("province"),
+            Scope::Department(code) => write!(f, "department:{code}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Vi,
+    En,
+}
+
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub email: String,
+    pub scope: Scope,
+    pub language: Language,
+}
+
+#[derive(Debug, Clone)]
+pub struct DigestSettings {
+    /// The sender organisation, shown in subjects: "[Sở Nội vụ] …".
+    pub organisation: String,
+    /// The `From:` of messages written to the outbox when no SMTP is configured.
+    pub from: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    /// A file modified less than this many seconds ago may still be being copied: left for the next run.
+    pub settle_seconds: u64,
+    /// Workbooks larger than this are refused (quarantined) before being opened.
+    pub max_file_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Province,
+    District,
+    Commune,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Province => "province",
+            Level::District => "district",
+            Level::Commune => "commune",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Department {
+    pub code: String,
+    pub name: String,
+    pub level: Level,
+    #[serde(default)]
+    pub contacts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Step {
+    Ingest,
+    Indicators,
+    Digest,
+    Feedback,
+    Reminders,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Ingest => "ingest",
+            Step::Indicators => "indicators",
+            Step::Digest => "digest",
+            Step::Feedback => "feedback",
+            Step::Reminders => "reminders",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CatchUp {
+    Once,
+    Skip,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobSpec {
+    pub name: String,
+    pub file: PathBuf,
+    pub schedule: String,
+    pub timezone: chrono_tz::Tz,
+    pub steps: Vec<Step>,
+    pub catch_up: CatchUp,
+}
+
+// ---- the files as written ---------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    paths: RawPaths,
+    smtp: Option<RawSmtp>,
+    #[serde(default)]
+    recipient: Vec<RawRecipient>,
+    #[serde(default)]
+    digest: RawDigest,
+    #[serde(default)]
+    ingest: RawIngest,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPaths {
+    inbox: PathBuf,
+    archive: PathBuf,
+    quarantine: PathBuf,
+    warehouse: PathBuf,
+    outbox: PathBuf,
+    state: PathBuf,
+    departments: PathBuf,
+    jobs: PathBuf,
+    templates: Option<PathBuf>,
+    indicators: Option<PathBuf>,
+    digest_templates: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: String,
+    port: Option<u16>,
+    security: Option<SmtpSecurity>,
+    username: Option<String>,
+    password_env: Option<String>,
+    from: String,
+    timeout_seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecipient {
+    email: String,
+    scope: String,
+    #[serde(default = "default_language")]
+    language: Language,
+}
+
+fn default_language() -> Language {
+    Language::Vi
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDigest {
+    organisation: Option<String>,
+    from: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawIngest {
+    settle_seconds: Option<u64>,
+    max_file_mib: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDepartments {
+    #[serde(default)]
+    department: Vec<Department>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJob {
+    schedule: String,
+    timezone: Option<String>,
+    steps: Vec<Step>,
+    #[serde(default = "default_catch_up")]
+    catch_up: CatchUp,
+}
+
+fn default_catch_up() -> CatchUp {
+    CatchUp::Once
+}
+
+/// The config file to use: the `--config` argument, else `$NHANLUC_CONFIG`, else `./config/nhanluc.toml`.
+pub fn resolve_config_path(cli: Option<&Path>) -> PathBuf {
+    if let Some(path) = cli {
+        return path.to_path_buf();
+    }
+    match std::env::var_os(CONFIG_ENV) {
+        Some(value) if !value.is_empty() => PathBuf::from(value),
+        _ => PathBuf::from(DEFAULT_CONFIG),
+    }
+}
+
+fn read(file: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+        file: file.to_path_buf(),
+        source,
+    })
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(file: &Path, text: &str) -> Result<T, ConfigError> {
+    // toml's message names the key, the line and (for unknown keys) what is allowed.
+    toml::from_str(text).map_err(|e| ConfigError::invalid(file, e.to_string().trim_end()))
+}
+
+impl Config {
+    /// Loads and validates the config file and everything it points to.
+    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        let text = read(file)?;
+        let raw: RawConfig = parse(file, &text)?;
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+        let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &Path| -> PathBuf { normalize(&base.join(p)) };
+        let paths = Paths {
+            inbox: resolve(&raw.paths.inbox),
+            archive: resolve(&raw.paths.archive),
+            quarantine: resolve(&raw.paths.quarantine),
+            warehouse: resolve(&raw.paths.warehouse),
+            outbox: resolve(&raw.paths.outbox),
+            state: resolve(&raw.paths.state),
+            departments: resolve(&raw.paths.departments),
+            jobs: resolve(&raw.paths.jobs),
+            templates: resolve(raw.paths.templates.as_deref().unwrap_or(Path::new("templates"))),
+            indicators: resolve(
+                raw.paths
+                    .indicators
+                    .as_deref()
+                    .unwrap_or(Path::new("indicators")),
+            ),
+            digest_templates: resolve(
+                raw.paths
+                    .digest_templates
+                    .as_deref()
+                    .unwrap_or(Path::new("digest")),
+            ),
+        };
+
+        let smtp = raw.smtp.map(|s| validate_smtp(&file, s)).transpose()?;
+        let departments = load_departments(&paths.departments)?;
+        let recipients = raw
+            .recipient
+            .into_iter()
+            .map(|r| validate_recipient(&file, &departments, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let jobs = load_jobs(&paths.jobs)?;
+        let templates = crate::ingest::template::load_templates(&paths.templates)?;
+        let organisation = raw
+            .digest
+            .organisation
+            .unwrap_or_else(|| "Sở Nội vụ".to_string());
+        let from = raw
+            .digest
+            .from
+            .or_else(|| smtp.as_ref().map(|s| s.from.clone()))
+            .unwrap_or_else(|| format!("{organisation} <nhanluc@localhost>"));
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::invalid(
+                &file,
+                format!("digest.from: {from:?} is not a mail address like \"Sở Nội vụ <bao-cao@example.gov.vn>\""),
+            ));
+        }
+        let ingest = IngestSettings {
+            settle_seconds: raw.ingest.settle_seconds.unwrap_or(3),
+            max_file_bytes: raw.ingest.max_file_mib.unwrap_or(200) * 1024 * 1024,
+        };
+        Ok(Config {
+            file,
+            paths,
+            smtp,
+            recipients,
+            digest: DigestSettings { organisation, from },
+            ingest,
+            departments,
+            jobs,
+            templates,
+        })
+    }
+
+    pub fn department(&self, code: &str) -> Option<&Department> {
+        self.departments.iter().find(|d| d.code == code)
+    }
+
+    pub fn template(&self, name: &str) -> Option<&Template> {
+        self.templates.iter().find(|t| t.name == name)
+    }
+}
+
+/// Removes `.` and `..` components lexically, so messages show clean paths.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
+    if raw.host.trim().is_empty() {
+        return Err(ConfigError::invalid(file, "smtp.host: must not be empty"));
+    }
+    if raw.from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(ConfigError::invalid(
+            file,
+            format!(
+                "smtp.from: {:?} is not a mail address like \"Sở Nội vụ <bao-cao@example.gov.vn>\"",
+                raw.from
+            ),
+        ));
+    }
+    if raw.username.is_some() != raw.password_env.is_some() {
+        return Err(ConfigError::invalid(
+            file,
+            "smtp: username and password_env go together (the password itself is read from the environment variable password_env names)",
+        ));
+    }
+    let security = raw.security.unwrap_or(SmtpSecurity::Starttls);
+    let port = raw.port.unwrap_or(match security {
+        SmtpSecurity::None => 25,
+        SmtpSecurity::Starttls => 587,
+        SmtpSecurity::Tls => 465,
+    });
+    Ok(SmtpConfig {
+        host: raw.host,
+        port,
+        security,
+        username: raw.username,
+        password_env: raw.password_env,
+        from: raw.from,
+        timeout_seconds: raw.timeout_seconds.unwrap_or(30),
+    })
+}
+
+fn validate_recipient(
+    file: &Path,
+    departments: &[Department],
+    raw: RawRecipient,
+) -> Result<Recipient, ConfigError> {
+    if raw.email.parse::<lettre::Address>().is_err() {
+        return Err(ConfigError::invalid(
+            file,
+            format!("recipient.email: {:?} is not a mail address", raw.email),
+        ));
+    }
+    let scope = parse_scope(&raw.scope).ok_or_else(|| {
+        ConfigError::invalid(
+            file,
+            format!(
+                "recipient.scope: {:?} for {}: expected \"province\" or \"department:<CODE>\"",
+                raw.scope, raw.email
+            ),
+        )
+    })?;
+    if let Scope::Department(code) = &scope
+        && !departments.iter().any(|d| &d.code == code)
+    {
+        return Err(ConfigError::invalid(
+            file,
+            format!(
+                "recipient.scope: department {code:?} (for {}) is not in the department registry",
+                raw.email
+            ),
+        ));
+    }
+    Ok(Recipient {
+        email: raw.email,
+        scope,
+        language: raw.language,
+    })
+}
+
+pub fn parse_scope(text: &str) -> Option<Scope> {
+    match text.trim() {
+        "province" => Some(Scope::Province),
+        other => other
+            .strip_prefix("department:")
+            .filter(|code| !code.is_empty())
+            .map(|code| Scope::Department(code.to_string())),
+    }
+}
+
+fn load_departments(file: &Path) -> Result<Vec<Department>, ConfigError> {
+    let raw: RawDepartments = parse(file, &read(file)?)?;
+    let mut seen = std::collections::BTreeSet::new();
+    for department in &raw.department {
+        let code_ok = !department.code.is_empty()
+            && department
+                .code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !code_ok {
+            return Err(ConfigError::invalid(
+                file,
+                format!(
+                    "department.code: {:?} must be letters, digits, '-' or '_' (it is also the inbox folder's name)",
+                    department.code
+                ),
+            ));
+        }
+        if !seen.insert(department.code.clone()) {
+            return Err(ConfigError::invalid(
+                file,
+                format!("department.code: {:?} appears twice", department.code),
+            ));
+        }
+        for contact in &department.contacts {
+            if contact.parse::<lettre::Address>().is_err() {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!(
+                        "department.contacts: {contact:?} (department {}) is not a mail address",
+                        department.code
+                    ),
+                ));
+            }
+        }
+    }
+    if raw.department.is_empty() {
+        return Err(ConfigError::invalid(
+            file,
+            "no [[department]] entries: the registry lists every department expected to submit",
+        ));
+    }
+    Ok(raw.department)
+}
+
+fn load_jobs(dir: &Path) -> Result<BTreeMap<String, JobSpec>, ConfigError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Read {
+        file: dir.to_path_buf(),
+        source,
+    })?;
+    let mut jobs = BTreeMap::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| ConfigError::Read {
+                file: dir.to_path_buf(),
+                source,
+            })?
+            .path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let Some(name) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let job = load_job(&path, name)?;
+        jobs.insert(name.to_string(), job);
+    }
+    Ok(jobs)
+}
+
+fn load_job(file: &Path, name: &str) -> Result<JobSpec, ConfigError> {
+    let raw: RawJob = parse(file, &read(file)?)?;
+    validate_cron(&raw.schedule).map_err(|why| {
+        ConfigError::invalid(
+            file,
+            format!(
+                "schedule: {:?} is not a valid cron expression ({why}); six fields are expected: \"sec min hour day-of-month month day-of-week\", e.g. \"0 0 2 * * *\"",
+                raw.schedule
+            ),
+        )
+    })?;
+    let timezone_name = raw.timezone.as_deref().unwrap_or("Asia/Ho_Chi_Minh");
+    let timezone: chrono_tz::Tz = timezone_name.parse().map_err(|_| {
+        ConfigError::invalid(
+            file,
+            format!(
+                "timezone: {timezone_name:?} is not an IANA time zone name such as \"Asia/Ho_Chi_Minh\""
+            ),
+        )
+    })?;
+    if raw.steps.is_empty() {
+        return Err(ConfigError::invalid(
+            file,
+            "steps: at least one of ingest, indicators, digest, feedback, reminders",
+        ));
+    }
+    Ok(JobSpec {
+        name: name.to_string(),
+        file: file.to_path_buf(),
+        schedule: raw.schedule,
+        timezone,
+        steps: raw.steps,
+        catch_up: raw.catch_up,
+    })
+}
+
+/// Checks a cron expression the way the scheduler will read it: seconds
+/// required (6 fields, or 7 with a year).
+pub fn validate_cron(expr: &str) -> Result<(), String> {
+    let fields = expr.split_whitespace().count();
+    if !(6..=7).contains(&fields) {
+        return Err(format!("{fields} fields"));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,305 @@
+//! Indicators: SQL files run by DataFusion over the Parquet warehouse.
+//!
+//! Each `.sql` file in the indicators folder is one query returning the
+//! columns `period, scope, indicator, value, numerator, denominator, unit`
+//! (one file may return several indicator ids). Queries read the template
+//! tables (`staff`, `training`, …, with the Hive columns `period` and
+//! `department`), the `departments` registry, and a `<table>_scoped` view of
+//! each table that repeats every row once per scope: `province`,
+//! `level:<level>` and `department:<CODE>`. The built-in files are compiled in;
+//! a file of the same name in the folder replaces one (an empty file disables
+//! it), a new name adds an indicator. A broken file is reported and the others
+//! still run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::ListingOptions;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::config::Config;
+use crate::warehouse::{self, IndicatorRow, WarehouseError};
+
+const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "staff_headcount.sql",
+        include_str!("../config/indicators/staff_headcount.sql"),
+    ),
+    (
+        "staff_qualification.sql",
+        include_str!("../config/indicators/staff_qualification.sql"),
+    ),
+    (
+        "training_participants.sql",
+        include_str!("../config/indicators/training_participants.sql"),
+    ),
+    (
+        "training_online.sql",
+        include_str!("../config/indicators/training_online.sql"),
+    ),
+];
+
+const UNITS: &[&str] = &["count", "percent", "vnd", "lessons"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndicatorError {
+    #[error("cannot prepare the query engine over {warehouse}: {message}")]
+    Engine { warehouse: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+}
+
+/// An indicator file that could not be computed.
+#[derive(Debug, Clone)]
+pub struct IndicatorFailure {
+    pub file: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct IndicatorOutcome {
+    /// Period → rows written for it.
+    pub periods: BTreeMap<String, Vec<IndicatorRow>>,
+    pub failures: Vec<IndicatorFailure>,
+}
+
+/// An indicator definition: its file name and SQL text.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub file: String,
+    pub sql: String,
+}
+
+/// The built-in definitions overlaid by the folder's `.sql` files.
+pub fn definitions(dir: &Path) -> Result<Vec<Definition>, IndicatorError> {
+    let mut by_name: BTreeMap<String, String> = BUILT_IN
+        .iter()
+        .map(|(name, sql)| (name.to_string(), sql.to_string()))
+        .collect();
+    if dir.is_dir() {
+        let entries = std::fs::read_dir(dir).map_err(|source| IndicatorError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("sql") {
+                continue;
+            }
+            let sql = std::fs::read_to_string(&path).map_err(|source| IndicatorError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            by_name.insert(entry.file_name().to_string_lossy().into_owned(), sql);
+        }
+    }
+    Ok(by_name
+        .into_iter()
+        .filter(|(_, sql)| !strip_sql_comments(sql).trim().is_empty())
+        .map(|(file, sql)| Definition { file, sql })
+        .collect())
+}
+
+fn strip_sql_comments(sql: &str) -> String {
+    sql.lines()
+        .map(|l| l.split("--").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A DataFusion session with every warehouse table, the registry and the scoped views.
+pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> {
+    let root = &config.paths.warehouse;
+    let engine = |message: String| IndicatorError::Engine {
+        warehouse: root.clone(),
+        message,
+    };
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+    let partition_cols = vec![
+        ("period".to_string(), DataType::Utf8),
+        ("department".to_string(), DataType::Utf8),
+    ];
+    let mut tables: Vec<(String, Arc<Schema>)> = config
+        .templates
+        .iter()
+        .map(|t| (t.name.clone(), warehouse::template_schema(t)))
+        .collect();
+    tables.push((warehouse::REJECTS.to_string(), warehouse::rejects_schema()));
+    tables.push((warehouse::SUBMISSIONS.to_string(), warehouse::submissions_schema()));
+    for (name, schema) in &tables {
+        let dir = root.join(name);
+        let has_files = !warehouse::list_parts(root).iter().all(|p| &p.table != name);
+        if has_files {
+            let url = format!("{}/", dir.display());
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet")
+                .with_table_partition_cols(partition_cols.clone());
+            ctx.register_listing_table(name.as_str(), &url, options, Some(schema.clone()), None)
+                .await
+                .map_err(|e| engine(format!("table {name}: {e}")))?;
+        } else {
+            // No file yet: an empty table with the same columns, so queries still plan.
+            let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+            fields.push(Field::new("period", DataType::Utf8, false));
+            fields.push(Field::new("department", DataType::Utf8, false));
+            let empty = MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]])
+                .map_err(|e| engine(format!("table {name}: {e}")))?;
+            ctx.register_table(name.as_str(), Arc::new(empty))
+                .map_err(|e| engine(format!("table {name}: {e}")))?;
+        }
+    }
+    let departments = departments_batch(config).map_err(|e| engine(e.to_string()))?;
+    let table = MemTable::try_new(departments.schema(), vec![vec![departments]])
+        .map_err(|e| engine(e.to_string()))?;
+    ctx.register_table("departments", Arc::new(table))
+        .map_err(|e| engine(e.to_string()))?;
+    for (name, _) in &tables {
+        let level = if name == "staff" {
+            "CAST(t.level AS VARCHAR)".to_string()
+        } else {
+            "d.level".to_string()
+        };
+        let sql = format!(
+            "CREATE VIEW {name}_scoped AS
+             SELECT 'province' AS scope, t.* FROM {name} t
+             UNION ALL
+             SELECT 'level:' || {level} AS scope, t.* FROM {name} t JOIN departments d ON d.code = t.department
+             UNION ALL
+             SELECT 'department:' || t.department AS scope, t.* FROM {name} t"
+        );
+        ctx.sql(&sql)
+            .await
+            .map_err(|e| engine(format!("view {name}_scoped: {e}")))?;
+    }
+    Ok(ctx)
+}
+
+fn departments_batch(config: &Config) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let column = |f: &dyn Fn(&crate::config::Department) -> String| -> Arc<dyn Array> {
+        Arc::new(StringArray::from(
+            config.departments.iter().map(f).collect::<Vec<_>>(),
+        ))
+    };
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("code", DataType::Utf8, false),
+            Field::new("name", DataType::Utf8, false),
+            Field::new("level", DataType::Utf8, false),
+        ])),
+        vec![
+            column(&|d| d.code.clone()),
+            column(&|d| d.name.clone()),
+            column(&|d| d.level.as_str().to_string()),
+        ],
+    )
+}
+
+/// Computes every indicator (for `only_period`, or every period with data) and
+/// writes `indicators/period=<P>/part-0.parquet` for each period.
+pub async fn compute(config: &Config, only_period: Option<&str>) -> Result<IndicatorOutcome, IndicatorError> {
+    let ctx = session(config).await?;
+    let mut outcome = IndicatorOutcome::default();
+    for definition in definitions(&config.paths.indicators)? {
+        match run_definition(&ctx, &definition.sql).await {
+            Ok(rows) => {
+                for (period, row) in rows {
+                    if only_period.is_none_or(|p| p == period) {
+                        outcome.periods.entry(period).or_default().push(row);
+                    }
+                }
+            }
+            Err(message) => {
+                tracing::error!(file = %definition.file, %message, "indicator failed");
+                outcome.failures.push(IndicatorFailure {
+                    file: definition.file,
+                    message,
+                });
+            }
+        }
+    }
+    for (period, rows) in &mut outcome.periods {
+        rows.sort_by(|a, b| (&a.indicator, &a.scope).cmp(&(&b.indicator, &b.scope)));
+        let path = warehouse::indicators_path(&config.paths.warehouse, period);
+        warehouse::write_parquet_atomic(&path, &warehouse::indicators_batch(rows)?)?;
+        tracing::info!(%period, indicators = rows.len(), "indicators written");
+    }
+    Ok(outcome)
+}
+
+async fn run_definition(ctx: &SessionContext, sql: &str) -> Result<Vec<(String, IndicatorRow)>, String> {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .map_err(|e| e.to_string())?
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    for batch in batches {
+        let text = |name: &str| -> Result<StringArray, String> {
+            let column = batch
+                .column_by_name(name)
+                .ok_or_else(|| format!("the query returns no column {name:?} (expected period, scope, indicator, value, numerator, denominator, unit)"))?;
+            arrow::compute::cast(column, &DataType::Utf8)
+                .map_err(|e| format!("column {name}: {e}"))
+                .map(|a| a.as_string::<i32>().clone())
+        };
+        let number = |name: &str, required: bool| -> Result<Option<arrow::array::Float64Array>, String> {
+            match batch.column_by_name(name) {
+                None if required => Err(format!("the query returns no column {name:?}")),
+                None => Ok(None),
+                Some(column) => arrow::compute::cast(column, &DataType::Float64)
+                    .map_err(|e| format!("column {name}: {e}"))
+                    .map(|a| Some(a.as_primitive::<Float64Type>().clone())),
+            }
+        };
+        let period = text("period")?;
+        let scope = text("scope")?;
+        let indicator = text("indicator")?;
+        let unit = text("unit")?;
+        let value = number("value", true)?;
+        let numerator = number("numerator", false)?;
+        let denominator = number("denominator", false)?;
+        let get = |a: &Option<arrow::array::Float64Array>, i: usize| {
+            a.as_ref()
+                .filter(|a| !a.is_null(i))
+                .map(|a| a.value(i))
+                .filter(|v| v.is_finite())
+        };
+        for i in 0..batch.num_rows() {
+            if period.is_null(i) || scope.is_null(i) || indicator.is_null(i) {
+                return Err(format!("row {i}: period, scope and indicator must not be null"));
+            }
+            let unit_value = if unit.is_null(i) { "" } else { unit.value(i) };
+            if !UNITS.contains(&unit_value) {
+                return Err(format!(
+                    "indicator {}: unit {unit_value:?} is not one of {}",
+                    indicator.value(i),
+                    UNITS.join(", ")
+                ));
+            }
+            rows.push((
+                period.value(i).to_string(),
+                IndicatorRow {
+                    scope: scope.value(i).to_string(),
+                    indicator: indicator.value(i).to_string(),
+                    value: get(&value, i),
+                    numerator: get(&numerator, i),
+                    denominator: get(&denominator, i),
+                    unit: unit_value.to_string(),
+                },
+            ));
+        }
+    }
+    Ok(rows)
+}

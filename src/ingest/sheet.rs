@@ -1,0 +1,499 @@
+//! The sheet normaliser: a grid of cells in, typed rows, rejects and counted
+//! skips out. Pure: no I/O, so it is tested and fuzzed on in-memory grids.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::template::{BlankValue, FieldType, Template};
+use super::text::{cell_address, clean, fold};
+use super::value::{self, Cell, Problem, Value};
+
+/// How far below the top of a sheet a header is looked for (title blocks are a few rows).
+const HEADER_SEARCH_ROWS: usize = 40;
+
+/// A sheet's cells. `rows[r][c]` is the cell at 0-based sheet row `origin_row + r`
+/// and column `origin_col + c`, so addresses match what Excel shows.
+#[derive(Debug, Clone, Default)]
+pub struct Grid {
+    pub name: String,
+    pub origin_row: u32,
+    pub origin_col: u32,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Grid {
+    fn cell(&self, r: usize, c: usize) -> &Cell {
+        static EMPTY: Cell = Cell::Empty;
+        self.rows.get(r).and_then(|row| row.get(c)).unwrap_or(&EMPTY)
+    }
+
+    fn excel_row(&self, r: usize) -> u32 {
+        self.origin_row + r as u32 + 1
+    }
+
+    fn address(&self, r: usize, c: usize) -> String {
+        cell_address(self.origin_row + r as u32, self.origin_col + c as u32)
+    }
+}
+
+/// What the normaliser needs to know about who sent the sheet.
+#[derive(Debug, Clone, Copy)]
+pub struct SheetContext<'a> {
+    /// The department's level, the default of a blank `level` cell.
+    pub department_level: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedRow {
+    /// The Excel row number, 1-based.
+    pub source_row: u32,
+    /// One value per template field, in the template's order.
+    pub values: Vec<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Reject {
+    pub sheet: String,
+    pub source_row: u32,
+    /// The header as written in the sheet.
+    pub column: String,
+    /// The cell's address as the department sees it ("C12").
+    pub cell: String,
+    pub value: String,
+    pub reason_vi: String,
+    pub reason_en: String,
+}
+
+/// Rows that are part of the form but not data: counted, never silently dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Skips {
+    /// The "(1) (2) (3)…" row under a header.
+    pub column_numbers: usize,
+    /// "I. Khối cơ quan Đảng", "A", "II".
+    pub sections: usize,
+    /// "Tổng cộng", "Cộng".
+    pub totals: usize,
+    /// The signature block and anything under it.
+    pub signature: usize,
+    /// Rows of a sheet that matched no template.
+    pub unmatched: usize,
+}
+
+impl Skips {
+    pub fn total(&self) -> usize {
+        self.column_numbers + self.sections + self.totals + self.signature + self.unmatched
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SheetOutcome {
+    pub sheet: String,
+    /// The template the header matched; `None` for a sheet that matched none.
+    pub template: Option<String>,
+    /// The header's Excel row number (1-based).
+    pub header_row: Option<u32>,
+    /// Texts above the header, where the reporting period is usually written.
+    pub title_lines: Vec<String>,
+    pub rows: Vec<ParsedRow>,
+    pub rejects: Vec<Reject>,
+    pub rejected_rows: usize,
+    pub skips: Skips,
+    /// Non-blank rows under the header (or in the whole sheet, if unmatched).
+    pub data_rows: usize,
+    /// Headers that name no field of the template: ignored, and listed in the report.
+    pub unknown_columns: Vec<String>,
+}
+
+impl SheetOutcome {
+    /// The accounting identity every sheet must satisfy.
+    pub fn is_balanced(&self) -> bool {
+        self.data_rows == self.rows.len() + self.rejected_rows + self.skips.total()
+    }
+}
+
+struct HeaderMatch<'t> {
+    template: &'t Template,
+    row: usize,
+    /// Field index → (column, header text as written).
+    columns: Vec<Option<(usize, String)>>,
+    unknown: Vec<String>,
+    score: usize,
+}
+
+/// Normalises one sheet against the templates: finds the header, maps the
+/// columns, converts every data row or rejects it with reasons.
+pub fn normalise_sheet(grid: &Grid, templates: &[Template], ctx: SheetContext<'_>) -> SheetOutcome {
+    let Some(header) = find_header(grid, templates) else {
+        let non_blank = grid
+            .rows
+            .iter()
+            .filter(|row| row.iter().any(|c| !c.is_blank()))
+            .count();
+        return SheetOutcome {
+            sheet: grid.name.clone(),
+            data_rows: non_blank,
+            skips: Skips {
+                unmatched: non_blank,
+                ..Skips::default()
+            },
+            title_lines: texts_of_rows(grid, 0..grid.rows.len().min(HEADER_SEARCH_ROWS)),
+            ..SheetOutcome::default()
+        };
+    };
+    let template = header.template;
+    let mut outcome = SheetOutcome {
+        sheet: grid.name.clone(),
+        template: Some(template.name.clone()),
+        header_row: Some(grid.excel_row(header.row)),
+        title_lines: texts_of_rows(grid, 0..header.row),
+        unknown_columns: header.unknown.clone(),
+        ..SheetOutcome::default()
+    };
+
+    let mut in_signature = false;
+    let mut first_data_row = true;
+    for r in header.row + 1..grid.rows.len() {
+        let row = &grid.rows[r];
+        if row.iter().all(Cell::is_blank) {
+            continue;
+        }
+        outcome.data_rows += 1;
+        if first_data_row && is_column_number_row(row) {
+            first_data_row = false;
+            outcome.skips.column_numbers += 1;
+            continue;
+        }
+        first_data_row = false;
+        if in_signature || is_signature_row(row) {
+            in_signature = true;
+            outcome.skips.signature += 1;
+            continue;
+        }
+        if is_totals_row(row) {
+            outcome.skips.totals += 1;
+            continue;
+        }
+        if is_section_row(row) {
+            outcome.skips.sections += 1;
+            continue;
+        }
+        match parse_row(grid, r, &header, ctx) {
+            Ok(values) => outcome.rows.push(ParsedRow {
+                source_row: grid.excel_row(r),
+                values,
+            }),
+            Err(rejects) => {
+                outcome.rejected_rows += 1;
+                outcome.rejects.extend(rejects);
+            }
+        }
+    }
+    outcome
+}
+
+fn texts_of_rows(grid: &Grid, rows: std::ops::Range<usize>) -> Vec<String> {
+    rows.filter_map(|r| grid.rows.get(r))
+        .map(|row| {
+            row.iter()
+                .filter(|c| !c.is_blank())
+                .map(Cell::display)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+const ROW_NUMBER_HEADERS: &[&str] = &["stt", "tt", "so thu tu", "no"];
+
+fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch<'t>> {
+    let mut best: Option<HeaderMatch<'t>> = None;
+    for r in 0..grid.rows.len().min(HEADER_SEARCH_ROWS) {
+        let row = &grid.rows[r];
+        let texts: Vec<Option<String>> = row
+            .iter()
+            .map(|c| c.text().map(clean).filter(|t| !t.is_empty()))
+            .collect();
+        if texts.iter().flatten().count() < 2 {
+            continue;
+        }
+        for template in templates {
+            let mut columns: Vec<Option<(usize, String)>> = vec![None; template.fields.len()];
+            let mut unknown = Vec::new();
+            for (c, text) in texts.iter().enumerate() {
+                let Some(text) = text else { continue };
+                match template.field_for_header(text) {
+                    Some(field) if columns[field].is_none() => {
+                        columns[field] = Some((c, text.clone()));
+                    }
+                    _ => {
+                        if !ROW_NUMBER_HEADERS.contains(&fold(text).as_str()) {
+                            unknown.push(text.clone());
+                        }
+                    }
+                }
+            }
+            let score = columns.iter().flatten().count();
+            let complete = template
+                .fields
+                .iter()
+                .zip(&columns)
+                .all(|(f, c)| !f.required || c.is_some());
+            if !complete || score < 2 {
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| score > b.score) {
+                best = Some(HeaderMatch {
+                    template,
+                    row: r,
+                    columns,
+                    unknown,
+                    score,
+                });
+            }
+        }
+    }
+    best
+}
+
+static ROMAN_OR_LETTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(?:[ivxl]+|[a-z])(?: |$)").expect("static regex"));
+
+fn non_blank_texts(row: &[Cell]) -> impl Iterator<Item = String> + '_ {
+    row.iter().filter(|c| !c.is_blank()).map(|c| fold(&c.display()))
+}
+
+/// "(1) (2) (3) …" or "1 2 3 …" under the header.
+fn is_column_number_row(row: &[Cell]) -> bool {
+    let cells: Vec<&Cell> = row.iter().filter(|c| !c.is_blank()).collect();
+    cells.len() >= 2
+        && cells.iter().all(|c| match c {
+            Cell::Number(n) => n.fract() == 0.0 && *n >= 0.0 && *n < 1000.0,
+            Cell::Text(t) => {
+                let f = fold(t);
+                !f.is_empty() && f.len() <= 3 && f.chars().all(|ch| ch.is_ascii_digit())
+            }
+            _ => false,
+        })
+}
+
+fn is_signature_row(row: &[Cell]) -> bool {
+    const STARTS: &[&str] = &[
+        "nguoi lap",
+        "thu truong",
+        "noi nhan",
+        "xac nhan cua",
+        "ky ten",
+        "ky ghi ro ho ten",
+    ];
+    non_blank_texts(row).any(|t| {
+        STARTS.iter().any(|s| t.starts_with(s))
+            || (t.contains("ngay ") && t.contains(" thang ") && t.contains(" nam "))
+    })
+}
+
+fn is_totals_row(row: &[Cell]) -> bool {
+    const TOTALS: &[&str] = &["tong cong", "cong", "tong so", "tong", "tong cong toan tinh"];
+    non_blank_texts(row)
+        .next()
+        .is_some_and(|first| TOTALS.contains(&first.as_str()))
+}
+
+fn is_section_row(row: &[Cell]) -> bool {
+    let texts: Vec<String> = non_blank_texts(row).collect();
+    texts.len() <= 2
+        && row.iter().all(|c| !matches!(c, Cell::Number(_) | Cell::Date(_)))
+        && texts.first().is_some_and(|t| ROMAN_OR_LETTER.is_match(t))
+}
+
+fn parse_row(
+    grid: &Grid,
+    r: usize,
+    header: &HeaderMatch<'_>,
+    ctx: SheetContext<'_>,
+) -> Result<Vec<Value>, Vec<Reject>> {
+    let template = header.template;
+    let mut values = Vec::with_capacity(template.fields.len());
+    let mut rejects = Vec::new();
+    let mut reject = |field: usize, c: usize, cell: &Cell, problem: Problem| {
+        let column = header.columns[field]
+            .as_ref()
+            .map(|(_, text)| text.clone())
+            .unwrap_or_else(|| template.fields[field].name.clone());
+        rejects.push(Reject {
+            sheet: grid.name.clone(),
+            source_row: grid.excel_row(r),
+            column,
+            cell: grid.address(r, c),
+            value: cell.display(),
+            reason_vi: problem.vi,
+            reason_en: problem.en,
+        });
+    };
+    for (index, field) in template.fields.iter().enumerate() {
+        let Some((c, _)) = &header.columns[index] else {
+            values.push(blank_value(field.kind, &field.blank, ctx));
+            continue;
+        };
+        let cell = grid.cell(r, *c);
+        let converted: Result<Value, Problem> = match field.kind {
+            FieldType::Text => value::as_text(cell).map(|t| t.map_or(Value::Null, Value::Text)),
+            FieldType::Integer => value::as_integer(cell).and_then(|n| match (n, field.min) {
+                (Some(n), Some(min)) if n < min => Err(Problem::new(
+                    format!("Giá trị {n} nhỏ hơn mức tối thiểu {min}"),
+                    format!("Value {n} is below the minimum {min}"),
+                )),
+                (n, _) => Ok(n.map_or(Value::Null, Value::Int)),
+            }),
+            FieldType::Date => value::as_date(cell).map(|d| d.map_or(Value::Null, Value::Date)),
+            FieldType::Bool => value::as_bool(cell).map(Value::Bool),
+            FieldType::Enum => match cell {
+                Cell::Error(code) => Err(Problem::error_cell(code)),
+                blank if blank.is_blank() => Ok(blank_value(field.kind, &field.blank, ctx)),
+                other => {
+                    let shown = other.display();
+                    field
+                        .enum_value(&shown)
+                        .map(|v| Value::Enum(v.to_string()))
+                        .ok_or_else(|| {
+                            let accepted = template
+                                .synonyms
+                                .get(&index)
+                                .map(|s| s.join(", "))
+                                .unwrap_or_default();
+                            Problem::new(
+                                format!("\"{shown}\" không thuộc danh mục; chấp nhận: {accepted}"),
+                                format!("\"{shown}\" is not an accepted value; accepted: {accepted}"),
+                            )
+                        })
+                }
+            },
+        };
+        match converted {
+            Ok(Value::Null) if field.required => {
+                reject(index, *c, cell, Problem::missing());
+                values.push(Value::Null);
+            }
+            Ok(v) => values.push(v),
+            Err(problem) => {
+                reject(index, *c, cell, problem);
+                values.push(Value::Null);
+            }
+        }
+    }
+    for (index, field) in template.fields.iter().enumerate() {
+        let Some(before) = field.not_before else { continue };
+        if let (Value::Date(end), Value::Date(start)) = (&values[index], &values[before])
+            && end < start
+            && let Some((c, _)) = &header.columns[index]
+        {
+            let start_header = header.columns[before]
+                .as_ref()
+                .map(|(_, t)| t.as_str())
+                .unwrap_or("");
+            reject(
+                index,
+                *c,
+                grid.cell(r, *c),
+                Problem::new(
+                    format!("Ngày {} trước \"{start_header}\" {}", end.format("%d/%m/%Y"), start.format("%d/%m/%Y")),
+                    format!("Date {} is before \"{start_header}\" {}", end.format("%d/%m/%Y"), start.format("%d/%m/%Y")),
+                ),
+            );
+        }
+    }
+    if rejects.is_empty() {
+        Ok(values)
+    } else {
+        Err(rejects)
+    }
+}
+
+fn blank_value(kind: FieldType, blank: &BlankValue, ctx: SheetContext<'_>) -> Value {
+    match (kind, blank) {
+        (FieldType::Bool, _) => Value::Bool(false),
+        (_, BlankValue::Null) => Value::Null,
+        (_, BlankValue::Value(v)) => Value::Enum(v.clone()),
+        (_, BlankValue::DepartmentLevel) => Value::Enum(ctx.department_level.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::template::load_templates;
+    use std::path::Path;
+
+    fn t(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+
+    fn grid(rows: Vec<Vec<Cell>>) -> Grid {
+        Grid {
+            name: "Sheet1".into(),
+            origin_row: 0,
+            origin_col: 0,
+            rows,
+        }
+    }
+
+    const CTX: SheetContext<'static> = SheetContext {
+        department_level: "district",
+    };
+
+    #[test]
+    fn staff_sheet_with_title_block_numbers_row_totals_and_signature() {
+        let templates = load_templates(Path::new("/nonexistent")).expect("templates");
+        let g = grid(vec![
+            vec![t("UBND TỈNH ĐIỆN BIÊN")],
+            vec![t("DANH SÁCH CÁN BỘ, CÔNG CHỨC"), Cell::Empty],
+            vec![t("NĂM 2025")],
+            vec![],
+            vec![t("STT"), t("Họ và tên"), t("Mã định danh"), t("Ngày sinh"), t("TRÌNH ĐỘ\nCHUYÊN MÔN"), t("Ghi chú")],
+            vec![t("(1)"), t("(2)"), t("(3)"), t("(4)"), t("(5)"), t("(6)")],
+            vec![t("I"), t("Khối cơ quan")],
+            vec![Cell::Number(1.0), t("Nguyễn Văn An"), t("001085000001"), t("31/12/1985"), t("Thạc sĩ")],
+            vec![Cell::Number(2.0), t("Trần Thị Bình"), Cell::Number(1085000002.0), Cell::Number(31000.0), t("")],
+            vec![Cell::Number(3.0), t("Lê Văn Cường"), t("001085000003"), t("31/02/1985"), t("Kỹ sư")],
+            vec![Cell::Empty, t("Tổng cộng"), Cell::Number(3.0)],
+            vec![],
+            vec![Cell::Empty, t("Điện Biên, ngày 15 tháng 01 năm 2026")],
+            vec![Cell::Empty, t("Người lập biểu"), Cell::Empty, t("Thủ trưởng đơn vị")],
+            vec![Cell::Empty, t("Nguyễn Thị Dung")],
+        ]);
+        let out = normalise_sheet(&g, &templates, CTX);
+        assert_eq!(out.template.as_deref(), Some("staff"));
+        assert_eq!(out.header_row, Some(5));
+        assert_eq!(out.unknown_columns, ["Ghi chú"]);
+        assert_eq!(out.rows.len(), 2);
+        assert_eq!(out.rows[0].source_row, 8);
+        assert_eq!(out.rejected_rows, 1);
+        assert_eq!(out.rejects.len(), 2, "{:#?}", out.rejects);
+        assert_eq!(out.rejects[0].cell, "D10");
+        assert_eq!(out.rejects[1].cell, "E10");
+        assert!(out.rejects[1].reason_en.contains("accepted"));
+        assert_eq!(out.skips.column_numbers, 1);
+        assert_eq!(out.skips.sections, 1);
+        assert_eq!(out.skips.totals, 1);
+        assert_eq!(out.skips.signature, 3);
+        assert_eq!(out.data_rows, 9);
+        assert!(out.is_balanced());
+        let staff = templates.iter().find(|t| t.name == "staff").expect("staff");
+        let level = staff.field_index("level").expect("level");
+        assert_eq!(out.rows[0].values[level], Value::Enum("district".into()));
+        let id = staff.field_index("person_id").expect("id");
+        assert_eq!(out.rows[1].values[id], Value::Text("1085000002".into()));
+        assert_eq!(super::super::period::from_title(&out.title_lines).map(|p| p.to_string()), Some("2025".into()));
+    }
+
+    #[test]
+    fn sheet_matching_no_template_is_counted_not_guessed() {
+        let templates = load_templates(Path::new("/nonexistent")).expect("templates");
+        let g = grid(vec![vec![t("Tên"), t("Tuổi")], vec![t("An"), Cell::Number(3.0)]]);
+        let out = normalise_sheet(&g, &templates, CTX);
+        assert_eq!(out.template, None);
+        assert_eq!(out.data_rows, 2);
+        assert!(out.is_balanced());
+    }
+}

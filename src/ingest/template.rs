@@ -1,0 +1,361 @@
+//! Templates: the forms departments fill, defined as data.
+//!
+//! The built-in templates are the files of `config/templates/`, compiled into
+//! the binary; a file of the same name in the configured templates folder
+//! replaces the built-in one, and a new name adds a template. Analysts add a
+//! header alias or an enumeration synonym without a rebuild.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::text::fold;
+
+const BUILT_IN: &[(&str, &str)] = &[
+    ("staff.toml", include_str!("../../config/templates/staff.toml")),
+    (
+        "training.toml",
+        include_str!("../../config/templates/training.toml"),
+    ),
+    ("plan.toml", include_str!("../../config/templates/plan.toml")),
+    (
+        "recruitment.toml",
+        include_str!("../../config/templates/recruitment.toml"),
+    ),
+];
+
+/// Columns every warehouse table carries besides the template's fields.
+pub const LINEAGE_COLUMNS: &[&str] = &["submission_id", "source_sheet", "source_row"];
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct TemplateError {
+    pub file: PathBuf,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    Text,
+    Date,
+    Integer,
+    Bool,
+    Enum,
+}
+
+/// What a blank enumeration cell means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlankValue {
+    Null,
+    Value(String),
+    /// The submitting department's level (province, district or commune).
+    DepartmentLevel,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub headers: Vec<String>,
+    pub kind: FieldType,
+    pub required: bool,
+    pub min: Option<i64>,
+    /// For dates: the field this one must not precede (end ≥ start).
+    pub not_before: Option<usize>,
+    /// Canonical value names in the order written, for messages and schemas.
+    pub values: Vec<String>,
+    pub blank: BlankValue,
+    folded_values: HashMap<String, usize>,
+}
+
+impl Field {
+    /// The canonical value a cell's text stands for, matched like headers.
+    pub fn enum_value(&self, text: &str) -> Option<&str> {
+        self.folded_values
+            .get(&fold(text))
+            .map(|&i| self.values[i].as_str())
+    }
+
+    /// The synonyms written in the template, for "accepted: …" messages.
+    pub fn accepted_values(&self) -> &[String] {
+        &self.values
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub title: String,
+    pub fields: Vec<Field>,
+    /// Folded header text → field index.
+    folded_headers: HashMap<String, usize>,
+    /// Enumeration synonyms as written, for messages: field index → synonyms.
+    pub synonyms: BTreeMap<usize, Vec<String>>,
+}
+
+impl Template {
+    /// The field a header cell names, matched case-, accent- and punctuation-insensitively.
+    pub fn field_for_header(&self, header: &str) -> Option<usize> {
+        self.folded_headers.get(&fold(header)).copied()
+    }
+
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplate {
+    name: String,
+    #[serde(default)]
+    title: String,
+    fields: Vec<RawField>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    name: String,
+    headers: Vec<String>,
+    #[serde(rename = "type")]
+    kind: FieldType,
+    #[serde(default)]
+    required: bool,
+    min: Option<i64>,
+    not_before: Option<String>,
+    #[serde(default)]
+    values: toml::Table,
+    blank: Option<String>,
+}
+
+/// The built-in templates, overlaid by the `.toml` files of `dir` if it exists.
+pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
+    let mut by_name: BTreeMap<String, Template> = BTreeMap::new();
+    for (file, text) in BUILT_IN {
+        let template = parse_template(Path::new(file), text)?;
+        by_name.insert(template.name.clone(), template);
+    }
+    if dir.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| TemplateError {
+                file: dir.to_path_buf(),
+                message: e.to_string(),
+            })?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
+            .collect();
+        files.sort();
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|e| TemplateError {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
+            let template = parse_template(&file, &text)?;
+            by_name.insert(template.name.clone(), template);
+        }
+    }
+    Ok(by_name.into_values().collect())
+}
+
+pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError> {
+    let error = |message: String| TemplateError {
+        file: file.to_path_buf(),
+        message,
+    };
+    let raw: RawTemplate = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+    let name_ok = !raw.name.is_empty()
+        && raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !name_ok {
+        return Err(error(format!(
+            "name: {:?} must be lower-case letters, digits or '_' (it names a warehouse table)",
+            raw.name
+        )));
+    }
+    if ["rejects", "submissions", "indicators"].contains(&raw.name.as_str()) {
+        return Err(error(format!("name: {:?} is a reserved table name", raw.name)));
+    }
+    let mut fields: Vec<Field> = Vec::with_capacity(raw.fields.len());
+    let mut folded_headers = HashMap::new();
+    let mut synonyms = BTreeMap::new();
+    for raw_field in &raw.fields {
+        let index = fields.len();
+        let name = &raw_field.name;
+        let name_ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !LINEAGE_COLUMNS.contains(&name.as_str())
+            && name != "period"
+            && name != "department";
+        if !name_ok || fields.iter().any(|f| &f.name == name) {
+            return Err(error(format!(
+                "fields.name: {name:?} must be unique, lower-case letters, digits or '_', and not one of submission_id, source_sheet, source_row, period, department"
+            )));
+        }
+        if raw_field.headers.is_empty() {
+            return Err(error(format!("fields.headers: field {name} has no header")));
+        }
+        for header in &raw_field.headers {
+            let folded = fold(header);
+            if folded.is_empty() {
+                return Err(error(format!(
+                    "fields.headers: field {name} has a header with no letters: {header:?}"
+                )));
+            }
+            if let Some(&other) = folded_headers.get(&folded)
+                && other != index
+            {
+                let other_name = fields.get(other).map(|f: &Field| f.name.as_str()).unwrap_or("?");
+                return Err(error(format!(
+                    "fields.headers: {header:?} names both {other_name} and {name}"
+                )));
+            }
+            folded_headers.insert(folded, index);
+        }
+
+        let mut values = Vec::new();
+        let mut folded_values = HashMap::new();
+        let mut written = Vec::new();
+        if raw_field.kind == FieldType::Enum {
+            if raw_field.values.is_empty() {
+                return Err(error(format!(
+                    "fields.values: enumeration {name} lists no values"
+                )));
+            }
+            for (value, list) in &raw_field.values {
+                let value_index = values.len();
+                values.push(value.clone());
+                folded_values.insert(fold(value), value_index);
+                let list = list.as_array().ok_or_else(|| {
+                    error(format!(
+                        "fields.values.{value}: field {name}: expected a list of synonyms"
+                    ))
+                })?;
+                for synonym in list {
+                    let synonym = synonym.as_str().ok_or_else(|| {
+                        error(format!(
+                            "fields.values.{value}: field {name}: synonyms are strings"
+                        ))
+                    })?;
+                    if let Some(&other) = folded_values.get(&fold(synonym))
+                        && other != value_index
+                    {
+                        return Err(error(format!(
+                            "fields.values: field {name}: {synonym:?} stands for both {} and {value}",
+                            values[other]
+                        )));
+                    }
+                    folded_values.insert(fold(synonym), value_index);
+                    written.push(synonym.to_string());
+                }
+            }
+            synonyms.insert(index, written);
+        } else if !raw_field.values.is_empty() {
+            return Err(error(format!(
+                "fields.values: field {name} is not an enumeration"
+            )));
+        }
+
+        let blank = match raw_field.blank.as_deref() {
+            None => BlankValue::Null,
+            Some("@department_level") => BlankValue::DepartmentLevel,
+            Some(value) if raw_field.kind == FieldType::Enum && values.iter().any(|v| v == value) => {
+                BlankValue::Value(value.to_string())
+            }
+            Some(value) => {
+                return Err(error(format!(
+                    "fields.blank: field {name}: {value:?} is not one of its values ({}) nor \"@department_level\"",
+                    values.join(", ")
+                )));
+            }
+        };
+        if raw_field.min.is_some() && raw_field.kind != FieldType::Integer {
+            return Err(error(format!(
+                "fields.min: field {name} is not an integer"
+            )));
+        }
+        fields.push(Field {
+            name: name.clone(),
+            headers: raw_field.headers.clone(),
+            kind: raw_field.kind,
+            required: raw_field.required,
+            min: raw_field.min,
+            not_before: None,
+            values,
+            blank,
+            folded_values,
+        });
+    }
+    for (index, raw_field) in raw.fields.iter().enumerate() {
+        if let Some(other) = &raw_field.not_before {
+            let other_index = fields
+                .iter()
+                .position(|f| &f.name == other && f.kind == FieldType::Date)
+                .filter(|_| raw_field.kind == FieldType::Date)
+                .ok_or_else(|| {
+                    error(format!(
+                        "fields.not_before: field {}: {other:?} is not a date field of this template",
+                        raw_field.name
+                    ))
+                })?;
+            fields[index].not_before = Some(other_index);
+        }
+    }
+    if !fields.iter().any(|f| f.required) {
+        return Err(error(
+            "fields: at least one field must be required (it tells data rows from notes)".into(),
+        ));
+    }
+    Ok(Template {
+        name: raw.name,
+        title: raw.title,
+        fields,
+        folded_headers,
+        synonyms,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_templates_load() {
+        let templates = load_templates(Path::new("/nonexistent")).expect("built-ins parse");
+        let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["plan", "recruitment", "staff", "training"]);
+        let staff = templates.iter().find(|t| t.name == "staff").expect("staff");
+        let qualification = staff.field_for_header("TRÌNH ĐỘ\nCHUYÊN MÔN").expect("header");
+        assert_eq!(staff.fields[qualification].name, "qualification");
+        assert_eq!(
+            staff.fields[qualification].enum_value("thạc sỹ"),
+            None,
+            "a spelling the template does not list is not guessed"
+        );
+        assert_eq!(staff.fields[qualification].enum_value("THẠC SĨ"), Some("master"));
+        assert_eq!(staff.fields[qualification].enum_value("master"), Some("master"));
+    }
+
+    #[test]
+    fn a_header_naming_two_fields_is_refused() {
+        let text = r#"
+name = "x"
+[[fields]]
+name = "a"
+headers = ["Họ tên"]
+type = "text"
+required = true
+[[fields]]
+name = "b"
+headers = ["HO TEN"]
+type = "text"
+"#;
+        let err = parse_template(Path::new("x.toml"), text).expect_err("refused");
+        assert!(err.message.contains("names both a and b"), "{}", err.message);
+    }
+}

@@ -1,0 +1,179 @@
+//! Jobs: run the steps of a job file in order, one run at a time, recorded in
+//! the state database.
+
+use std::fs::File;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::config::{Config, Step};
+use crate::digest::{self, DigestError};
+use crate::indicators::{self, IndicatorError};
+use crate::ingest::{self, IngestError};
+use crate::state::{State, StateError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("no job {name:?} in {dir} (jobs there: {known})")]
+    UnknownJob { name: String, dir: PathBuf, known: String },
+    #[error("another nhanluc run holds the lock {0} (one run at a time); try again when it ends")]
+    Busy(PathBuf),
+    #[error("cannot take the run lock {path}: {source}")]
+    Lock { path: PathBuf, source: std::io::Error },
+    #[error("step {step} is not available yet in this version of nhanluc")]
+    StepNotAvailable { step: &'static str },
+    #[error("ingest: {0}")]
+    Ingest(#[from] IngestError),
+    #[error("indicators: {0}")]
+    Indicators(#[from] IndicatorError),
+    #[error("{count} indicator file(s) failed: {files}")]
+    IndicatorFiles { count: usize, files: String },
+    #[error("digest: {0}")]
+    Digest(#[from] DigestError),
+    #[error("{failed} message(s) could not be delivered and wait in the outbox: {errors}")]
+    Delivery { failed: usize, errors: String },
+    #[error(transparent)]
+    State(#[from] StateError),
+}
+
+/// Holds the run lock for as long as it lives: an OS lock on a file beside the
+/// state database, released by the OS even if the process is killed.
+pub struct RunLock {
+    _file: File,
+}
+
+impl RunLock {
+    pub fn acquire(config: &Config) -> Result<RunLock, JobError> {
+        let path = config.paths.state.with_extension("lock");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| JobError::Lock { path: path.clone(), source })?;
+        }
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| JobError::Lock { path: path.clone(), source })?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(JobError::Busy(path)),
+            Err(std::fs::TryLockError::Error(source)) => Err(JobError::Lock { path, source }),
+        }
+    }
+}
+
+/// Counts of a run, recorded in the state database and printed.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct RunCounts {
+    pub files_accepted: usize,
+    pub files_duplicate: usize,
+    pub files_quarantined: usize,
+    pub files_waiting: usize,
+    pub rows_loaded: usize,
+    pub rows_rejected: usize,
+    pub rows_skipped: usize,
+    pub indicator_periods: usize,
+    pub indicator_rows: usize,
+    pub indicator_failures: usize,
+    pub messages_queued: usize,
+    pub messages_delivered: usize,
+    pub messages_failed: usize,
+}
+
+impl RunCounts {
+    pub fn add_ingest(&mut self, report: &ingest::IngestReport) {
+        for file in &report.files {
+            match file.outcome {
+                ingest::Outcome::Accepted { .. } => self.files_accepted += 1,
+                ingest::Outcome::Duplicate { .. } => self.files_duplicate += 1,
+                ingest::Outcome::Quarantined { .. } => self.files_quarantined += 1,
+                ingest::Outcome::Waiting { .. } => self.files_waiting += 1,
+            }
+            let (loaded, rejected, skipped) = file.rows();
+            self.rows_loaded += loaded;
+            self.rows_rejected += rejected;
+            self.rows_skipped += skipped;
+        }
+    }
+
+    pub fn add_indicators(&mut self, outcome: &indicators::IndicatorOutcome) {
+        self.indicator_periods += outcome.periods.len();
+        self.indicator_rows += outcome.periods.values().map(Vec::len).sum::<usize>();
+        self.indicator_failures += outcome.failures.len();
+    }
+
+    pub fn add_digest(&mut self, outcome: &digest::DigestOutcome) {
+        self.messages_queued += outcome.queued;
+        self.messages_delivered += outcome.delivery.delivered;
+        self.messages_failed += outcome.delivery.failed;
+    }
+}
+
+/// The result of a job run: its counts, and the first error that failed it.
+pub struct RunResult {
+    pub run_id: i64,
+    pub counts: RunCounts,
+    pub error: Option<JobError>,
+}
+
+/// Runs a job now: takes the lock, records the run, runs each step in order,
+/// stops at the first failing step.
+pub async fn run_job(config: &Config, name: &str) -> Result<RunResult, JobError> {
+    let job = config.jobs.get(name).ok_or_else(|| JobError::UnknownJob {
+        name: name.to_string(),
+        dir: config.paths.jobs.clone(),
+        known: config.jobs.keys().cloned().collect::<Vec<_>>().join(", "),
+    })?;
+    let _lock = RunLock::acquire(config)?;
+    let mut state = State::open(&config.paths.state)?;
+    state.mark_interrupted_runs()?;
+    let run_id = state.start_run(name)?;
+    tracing::info!(job = name, run = run_id, steps = ?job.steps.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "run started");
+    let mut counts = RunCounts::default();
+    let mut error = None;
+    for step in &job.steps {
+        tracing::info!(job = name, step = step.as_str(), "step started");
+        if let Err(e) = run_step(config, &mut state, *step, &mut counts).await {
+            tracing::error!(job = name, step = step.as_str(), error = %e, "step failed");
+            error = Some(e);
+            break;
+        }
+    }
+    let counts_json = serde_json::to_string(&counts).unwrap_or_default();
+    state.finish_run(run_id, error.is_none(), &counts_json, error.as_ref().map(|e| e.to_string()).as_deref())?;
+    tracing::info!(job = name, run = run_id, succeeded = error.is_none(), "run finished");
+    Ok(RunResult { run_id, counts, error })
+}
+
+async fn run_step(config: &Config, state: &mut State, step: Step, counts: &mut RunCounts) -> Result<(), JobError> {
+    match step {
+        Step::Ingest => {
+            let report = ingest::ingest(config, state, &[])?;
+            counts.add_ingest(&report);
+        }
+        Step::Indicators => {
+            let outcome = indicators::compute(config, None).await?;
+            counts.add_indicators(&outcome);
+            if !outcome.failures.is_empty() {
+                return Err(JobError::IndicatorFiles {
+                    count: outcome.failures.len(),
+                    files: outcome.failures.iter().map(|f| format!("{}: {}", f.file, f.message)).collect::<Vec<_>>().join("; "),
+                });
+            }
+        }
+        Step::Digest => {
+            let outcome = digest::run(config, state, None).await?;
+            counts.add_digest(&outcome);
+            if outcome.delivery.failed > 0 {
+                return Err(JobError::Delivery {
+                    failed: outcome.delivery.failed,
+                    errors: outcome.delivery.errors.join("; "),
+                });
+            }
+        }
+        Step::Feedback | Step::Reminders => {
+            return Err(JobError::StepNotAvailable { step: step.as_str() });
+        }
+    }
+    Ok(())
+}

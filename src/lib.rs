@@ -1,0 +1,15 @@
+//! nhanluc: the nightly pipeline of a provincial Department of Home Affairs.
+//!
+//! Workbooks dropped into the inbox flow through [`ingest`] into the Parquet
+//! [`warehouse`], [`indicators`] are computed over it with SQL, and the
+//! [`digest`] is mailed to leadership. [`jobs`] runs these steps as named jobs;
+//! [`config`] and [`state`] sit beside them.
+
+pub mod config;
+pub mod digest;
+// pub mod fixtures;
+pub mod indicators;
+pub mod ingest;
+pub mod jobs;
+pub mod state;
+pub mod warehouse;

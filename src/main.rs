@@ -1,0 +1,305 @@
+//! The `nhanluc` command line: parses arguments, loads the configuration and
+//! hands over to the library. Exit codes: 0 success, 1 the work failed, 2 bad
+//! usage or bad configuration.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use nhanluc::config::{self, Config};
+use nhanluc::ingest::period::Period;
+use nhanluc::ingest::{self, Outcome};
+use nhanluc::jobs::{self, RunLock};
+use nhanluc::state::State;
+use nhanluc::{digest, indicators, warehouse};
+
+#[derive(Parser)]
+#[command(name = "nhanluc", version, about = "Workbooks in, Parquet warehouse, training indicators and digests out")]
+struct Cli {
+    /// Config file [default: $NHANLUC_CONFIG, then ./config/nhanluc.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Only warnings and errors on stderr
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// More detail on stderr (-v debug, -vv trace)
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one job from the jobs folder now; exit 0 only if it succeeded
+    Run { job: String },
+    /// Run every job on its schedule, and ingest as files land
+    Serve,
+    /// Ingest the inbox (or just these files)
+    Ingest { files: Vec<PathBuf> },
+    /// Recompute indicators (every period with data by default)
+    Indicators {
+        #[arg(long, value_name = "P", value_parser = parse_period)]
+        period: Option<Period>,
+    },
+    /// Build and deliver the digest (latest period by default)
+    Digest {
+        #[arg(long, value_name = "P", value_parser = parse_period)]
+        period: Option<Period>,
+    },
+    /// Recent runs, outbox, submissions per department and period
+    Status,
+}
+
+fn parse_period(text: &str) -> Result<Period, String> {
+    text.parse().map_err(|e: nhanluc::ingest::period::PeriodParseError| e.to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.quiet, cli.verbose);
+    let config_path = config::resolve_config_path(cli.config.as_deref());
+    let config = match Config::load(&config_path) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("nhanluc: bad configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("nhanluc: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(&config, cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nhanluc: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(quiet: bool, verbose: u8) {
+    let default = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NHANLUC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .init();
+}
+
+async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { job } => {
+            if !config.jobs.contains_key(&job) {
+                let known = config.jobs.keys().cloned().collect::<Vec<_>>().join(", ");
+                eprintln!(
+                    "nhanluc: no job {job:?} in {} (jobs there: {known})",
+                    config.paths.jobs.display()
+                );
+                return Ok(ExitCode::from(2));
+            }
+            let result = jobs::run_job(config, &job).await?;
+            let c = &result.counts;
+            println!(
+                "run {} of {job}: files accepted {}, already ingested {}, quarantined {}, waiting {}; rows loaded {}, rejected {}, skipped {}; indicators {} in {} period(s); messages queued {}, delivered {}, failed {}",
+                result.run_id,
+                c.files_accepted, c.files_duplicate, c.files_quarantined, c.files_waiting,
+                c.rows_loaded, c.rows_rejected, c.rows_skipped,
+                c.indicator_rows, c.indicator_periods,
+                c.messages_queued, c.messages_delivered, c.messages_failed
+            );
+            match result.error {
+                None => Ok(ExitCode::SUCCESS),
+                Some(e) => {
+                    eprintln!("nhanluc: job {job} failed: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Serve => {
+            eprintln!("nhanluc: `serve` is not available yet in this version; run `nhanluc run nightly` from cron meanwhile (see README)");
+            Ok(ExitCode::from(1))
+        }
+        Command::Ingest { files } => {
+            let _lock = RunLock::acquire(config)?;
+            let mut state = open_state(config)?;
+            let report = ingest::ingest(config, &mut state, &files)?;
+            print_ingest(&report);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Indicators { period } => {
+            let _lock = RunLock::acquire(config)?;
+            let period = period.map(|p| p.to_string());
+            let outcome = indicators::compute(config, period.as_deref()).await?;
+            for (period, rows) in &outcome.periods {
+                println!("period {period}");
+                println!("  {:<28} {:<44} {:>14}", "scope", "indicator", "value");
+                for row in rows {
+                    println!(
+                        "  {:<28} {:<44} {:>14}",
+                        row.scope,
+                        row.indicator,
+                        digest::format_value(row.value, &row.unit, false)
+                    );
+                }
+            }
+            for failure in &outcome.failures {
+                eprintln!("nhanluc: indicator file {}: {}", failure.file, failure.message);
+            }
+            Ok(if outcome.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Digest { period } => {
+            let _lock = RunLock::acquire(config)?;
+            let state = open_state(config)?;
+            let period = period.map(|p| p.to_string());
+            let outcome = digest::run(config, &state, period.as_deref()).await?;
+            println!(
+                "digest {}: {} message(s) queued, {} delivered, {} failed{}",
+                outcome.period,
+                outcome.queued,
+                outcome.delivery.delivered,
+                outcome.delivery.failed,
+                if config.smtp.is_none() {
+                    format!(" (no [smtp]: written to {})", config.paths.outbox.display())
+                } else {
+                    String::new()
+                }
+            );
+            Ok(if outcome.delivery.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Status => {
+            let state = open_state(config)?;
+            print_status(config, &state)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn open_state(config: &Config) -> anyhow::Result<State> {
+    State::open(&config.paths.state).with_context(|| "opening the state database".to_string())
+}
+
+fn print_ingest(report: &ingest::IngestReport) {
+    println!(
+        "{:<48} {:<8} {:<12} {:>7} {:>8} {:>7}  note",
+        "file", "dept", "outcome", "loaded", "rejected", "skipped"
+    );
+    for file in &report.files {
+        let (loaded, rejected, skipped) = file.rows();
+        let (outcome, note) = match &file.outcome {
+            Outcome::Accepted { period, superseded, .. } => (
+                "accepted",
+                if superseded.is_empty() {
+                    format!("period {period}")
+                } else {
+                    format!("period {period}; supersedes {}", superseded.join(", "))
+                },
+            ),
+            Outcome::Duplicate { submission_id } => ("duplicate", format!("same bytes as {submission_id}")),
+            Outcome::Quarantined { reason_en, .. } => ("quarantined", reason_en.clone()),
+            Outcome::Waiting { reason } => ("waiting", reason.clone()),
+        };
+        println!(
+            "{:<48} {:<8} {:<12} {:>7} {:>8} {:>7}  {note}",
+            file.source_file,
+            file.department.as_deref().unwrap_or("-"),
+            outcome,
+            loaded,
+            rejected,
+            skipped
+        );
+        for sheet in &file.sheets {
+            if sheet.template.is_none() && sheet.data_rows > 0 {
+                println!("    sheet {:?}: matches no template ({} rows counted as skipped)", sheet.sheet, sheet.data_rows);
+            }
+            if !sheet.unknown_columns.is_empty() {
+                println!("    sheet {:?}: columns ignored: {}", sheet.sheet, sheet.unknown_columns.join(", "));
+            }
+            for reject in sheet.rejects.iter().take(20) {
+                println!(
+                    "    {} {}: {} ({:?}): {}",
+                    reject.sheet, reject.cell, reject.column, reject.value, reject.reason_en
+                );
+            }
+        }
+    }
+    println!(
+        "{} file(s): {} accepted, {} quarantined{}",
+        report.files.len(),
+        report.accepted(),
+        report.quarantined(),
+        if report.repaired > 0 {
+            format!(", {} stray warehouse file(s) repaired", report.repaired)
+        } else {
+            String::new()
+        }
+    );
+}
+
+fn print_status(config: &Config, state: &State) -> anyhow::Result<()> {
+    println!("Recent runs:");
+    for run in state.recent_runs(10)? {
+        println!(
+            "  #{:<5} {:<12} {:<25} {:<12} {}",
+            run.id,
+            run.job,
+            run.started_at,
+            run.status,
+            run.error.or(run.counts).unwrap_or_default()
+        );
+    }
+    let (sent, pending) = state.outbox_counts()?;
+    println!("Outbox: {sent} sent, {pending} waiting");
+    for item in state.pending()? {
+        println!(
+            "  {} to {}: {} attempt(s){}",
+            item.subject,
+            item.recipient,
+            item.attempts,
+            item.last_error.map(|e| format!(", last error: {e}")).unwrap_or_default()
+        );
+    }
+    println!("Submissions (latest accepted per department and period):");
+    let submissions = state.submissions()?;
+    let mut periods: Vec<String> = submissions.iter().map(|s| s.period.clone()).collect();
+    periods.sort();
+    periods.dedup();
+    for department in &config.departments {
+        let mut cells = Vec::new();
+        for period in &periods {
+            let latest = submissions
+                .iter()
+                .find(|s| s.department == department.code && &s.period == period && s.status == "accepted");
+            cells.push(match latest {
+                Some(s) => format!("{period}: {} ({} rows)", &s.received_at[..10.min(s.received_at.len())], s.rows_loaded),
+                None => format!("{period}: —"),
+            });
+        }
+        println!("  {:<8} {:<36} {}", department.code, department.name, cells.join("  "));
+    }
+    let quarantined = state.quarantined(10)?;
+    if !quarantined.is_empty() {
+        println!("Quarantined (latest):");
+        for (at, department, file, reason) in quarantined {
+            println!("  {at} {} {file}: {reason}", department.unwrap_or_else(|| "-".into()));
+        }
+    }
+    let periods = warehouse::indicator_periods(&config.paths.warehouse);
+    println!("Indicator periods: {}", if periods.is_empty() { "none".into() } else { periods.join(", ") });
+    Ok(())
+}

@@ -1,0 +1,533 @@
+//! The state database (SQLite): the submission ledger, job runs and the outbox.
+//!
+//! The warehouse is a function of the ledger: a part file is kept only while
+//! the ledger has its load active, so any crash between writing files and
+//! committing here is repaired by reconciling the two (see `jobs::repair`).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("state database {path}: cannot create its folder: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("state database {path} has schema version {found}, newer than this nhanluc knows ({known}): upgrade nhanluc")]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+}
+
+/// Schema migrations, applied in order; the index + 1 is the `user_version` after each.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE submissions (
+    id              INTEGER PRIMARY KEY,
+    submission_id   TEXT,
+    sha256          TEXT NOT NULL,
+    department      TEXT,
+    period          TEXT,
+    source_file     TEXT NOT NULL,
+    stored_as       TEXT,
+    status          TEXT NOT NULL CHECK (status IN ('accepted', 'superseded', 'quarantined')),
+    reason          TEXT,
+    received_at     TEXT NOT NULL,
+    rows_loaded     INTEGER NOT NULL DEFAULT 0,
+    rows_rejected   INTEGER NOT NULL DEFAULT 0,
+    rows_skipped    INTEGER NOT NULL DEFAULT 0,
+    report          TEXT
+);
+CREATE UNIQUE INDEX submissions_by_sha ON submissions (sha256) WHERE status != 'quarantined';
+CREATE INDEX submissions_by_department ON submissions (department, period);
+
+CREATE TABLE loads (
+    submission_id   TEXT NOT NULL,
+    template        TEXT NOT NULL,
+    department      TEXT NOT NULL,
+    period          TEXT NOT NULL,
+    rows            INTEGER NOT NULL,
+    active          INTEGER NOT NULL,
+    superseded_by   TEXT,
+    PRIMARY KEY (submission_id, template)
+);
+CREATE INDEX loads_by_partition ON loads (department, period, template);
+
+CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    job         TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    ended_at    TEXT,
+    status      TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+    counts      TEXT,
+    error       TEXT
+);
+CREATE INDEX runs_by_job ON runs (job, started_at);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    key             TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    message         BLOB NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT,
+    UNIQUE (key, recipient)
+);
+"#];
+
+pub struct State {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A new accepted submission, recorded together with its loads.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub submission_id: String,
+    pub sha256: String,
+    pub department: String,
+    pub period: String,
+    pub source_file: String,
+    pub stored_as: String,
+    pub rows_loaded: i64,
+    pub rows_rejected: i64,
+    pub rows_skipped: i64,
+    pub report: String,
+    /// (template, rows) for each template the workbook filled.
+    pub loads: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Load {
+    pub submission_id: String,
+    pub template: String,
+    pub department: String,
+    pub period: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubmissionRow {
+    pub submission_id: String,
+    pub sha256: String,
+    pub department: String,
+    pub period: String,
+    pub source_file: String,
+    pub stored_as: String,
+    pub status: String,
+    pub received_at: String,
+    pub rows_loaded: i64,
+    pub rows_rejected: i64,
+    pub rows_skipped: i64,
+    pub templates: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub id: i64,
+    pub job: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub status: String,
+    pub counts: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub kind: String,
+    pub key: String,
+    pub recipient: String,
+    pub subject: String,
+    pub message: Vec<u8>,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl State {
+    pub fn open(path: &Path) -> Result<State, StateError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StateError::Folder {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|source| StateError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut state = State {
+            conn,
+            path: path.to_path_buf(),
+        };
+        state.configure_and_migrate()?;
+        Ok(state)
+    }
+
+    fn err(&self) -> impl FnOnce(rusqlite::Error) -> StateError + '_ {
+        move |source| StateError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure_and_migrate(&mut self) -> Result<(), StateError> {
+        let path = self.path.clone();
+        let wrap = |source| StateError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(wrap)?;
+        self.conn
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(wrap)?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(wrap)?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StateError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction().map_err(wrap)?;
+            tx.execute_batch(sql).map_err(wrap)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)
+                .map_err(wrap)?;
+            tx.commit().map_err(wrap)?;
+        }
+        Ok(())
+    }
+
+    // ---- ledger ---------------------------------------------------------------
+
+    /// The accepted (or superseded) submission with these bytes, if any.
+    pub fn submission_by_sha(&self, sha256: &str) -> Result<Option<SubmissionRow>, StateError> {
+        self.conn
+            .query_row(
+                &format!("{SUBMISSION_SELECT} WHERE s.sha256 = ?1 AND s.status != 'quarantined' GROUP BY s.id"),
+                [sha256],
+                submission_from_row,
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
+    /// Records an accepted submission and makes its loads the active ones for
+    /// their department, period and template, in one transaction. Returns the
+    /// loads it superseded, whose part files the caller removes.
+    pub fn record_submission(&mut self, s: &NewSubmission) -> Result<Vec<Load>, StateError> {
+        let path = self.path.clone();
+        let wrap = |source| StateError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        tx.execute(
+            "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11)",
+            params![s.submission_id, s.sha256, s.department, s.period, s.source_file, s.stored_as, now(), s.rows_loaded, s.rows_rejected, s.rows_skipped, s.report],
+        )
+        .map_err(wrap)?;
+        let mut superseded = Vec::new();
+        for (template, rows) in &s.loads {
+            {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT submission_id FROM loads WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
+                    )
+                    .map_err(wrap)?;
+                let older = stmt
+                    .query_map(params![s.department, s.period, template], |r| r.get::<_, String>(0))
+                    .map_err(wrap)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(wrap)?;
+                for submission_id in older {
+                    superseded.push(Load {
+                        submission_id,
+                        template: template.clone(),
+                        department: s.department.clone(),
+                        period: s.period.clone(),
+                    });
+                }
+            }
+            tx.execute(
+                "UPDATE loads SET active = 0, superseded_by = ?4 WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
+                params![s.department, s.period, template, s.submission_id],
+            )
+            .map_err(wrap)?;
+            tx.execute(
+                "INSERT INTO loads (submission_id, template, department, period, rows, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+                params![s.submission_id, template, s.department, s.period, rows],
+            )
+            .map_err(wrap)?;
+        }
+        // A submission none of whose loads is active any more is superseded as a whole.
+        tx.execute(
+            "UPDATE submissions SET status = 'superseded'
+             WHERE status = 'accepted'
+               AND submission_id IN (SELECT submission_id FROM loads GROUP BY submission_id HAVING MAX(active) = 0)",
+            [],
+        )
+        .map_err(wrap)?;
+        tx.commit().map_err(wrap)?;
+        Ok(superseded)
+    }
+
+    pub fn record_quarantine(
+        &self,
+        sha256: &str,
+        department: Option<&str>,
+        source_file: &str,
+        stored_as: &str,
+        reason: &str,
+    ) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO submissions (sha256, department, source_file, stored_as, status, reason, received_at)
+                 VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5, ?6)",
+                params![sha256, department, source_file, stored_as, reason, now()],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// Every load whose rows belong in the warehouse.
+    pub fn active_loads(&self) -> Result<Vec<Load>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT submission_id, template, department, period FROM loads WHERE active = 1")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Load {
+                    submission_id: r.get(0)?,
+                    template: r.get(1)?,
+                    department: r.get(2)?,
+                    period: r.get(3)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Accepted and superseded submissions, newest first.
+    pub fn submissions(&self) -> Result<Vec<SubmissionRow>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{SUBMISSION_SELECT} WHERE s.status != 'quarantined' GROUP BY s.id ORDER BY s.id DESC"
+            ))
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], submission_from_row)
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Quarantined files: (received_at, department, source file, reason), newest first.
+    pub fn quarantined(&self, limit: usize) -> Result<Vec<(String, Option<String>, String, String)>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT received_at, department, source_file, COALESCE(reason, '') FROM submissions WHERE status = 'quarantined' ORDER BY id DESC LIMIT ?1")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    // ---- runs -----------------------------------------------------------------
+
+    pub fn start_run(&self, job: &str) -> Result<i64, StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO runs (job, started_at, status) VALUES (?1, ?2, 'running')",
+                params![job, now()],
+            )
+            .map_err(self.err())?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn finish_run(
+        &self,
+        id: i64,
+        succeeded: bool,
+        counts: &str,
+        error: Option<&str>,
+    ) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET ended_at = ?2, status = ?3, counts = ?4, error = ?5 WHERE id = ?1",
+                params![id, now(), if succeeded { "succeeded" } else { "failed" }, counts, error],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// Marks runs left 'running' by a process that died as interrupted. Called
+    /// while holding the run lock, so no live run is touched.
+    pub fn mark_interrupted_runs(&self) -> Result<usize, StateError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET status = 'interrupted', ended_at = ?1, error = 'the process ended before the run finished' WHERE status = 'running'",
+                [now()],
+            )
+            .map_err(self.err())
+    }
+
+    pub fn recent_runs(&self, limit: usize) -> Result<Vec<RunRow>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, job, started_at, ended_at, status, counts, error FROM runs ORDER BY id DESC LIMIT ?1")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(RunRow {
+                    id: r.get(0)?,
+                    job: r.get(1)?,
+                    started_at: r.get(2)?,
+                    ended_at: r.get(3)?,
+                    status: r.get(4)?,
+                    counts: r.get(5)?,
+                    error: r.get(6)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    // ---- outbox -----------------------------------------------------------------
+
+    /// Queues a message unless one with the same key already went (or waits)
+    /// for this recipient. Returns whether it was queued.
+    pub fn enqueue(
+        &self,
+        kind: &str,
+        key: &str,
+        recipient: &str,
+        subject: &str,
+        message: &[u8],
+    ) -> Result<bool, StateError> {
+        let inserted = self
+            .conn
+            .execute(
+                "INSERT INTO outbox (kind, key, recipient, subject, message, status, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)
+                 ON CONFLICT (key, recipient) DO NOTHING",
+                params![kind, key, recipient, subject, message, now()],
+            )
+            .map_err(self.err())?;
+        Ok(inserted == 1)
+    }
+
+    /// Messages not yet delivered, oldest first.
+    pub fn pending(&self) -> Result<Vec<OutboxItem>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, kind, key, recipient, subject, message, attempts, next_attempt_at, last_error FROM outbox WHERE status = 'pending' ORDER BY id")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(OutboxItem {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    key: r.get(2)?,
+                    recipient: r.get(3)?,
+                    subject: r.get(4)?,
+                    message: r.get(5)?,
+                    attempts: r.get(6)?,
+                    next_attempt_at: r.get(7)?,
+                    last_error: r.get(8)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    pub fn mark_sent(&self, id: i64) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
+                params![id, now()],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    pub fn mark_failed(&self, id: i64, error: &str, next_attempt_at: &str) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                params![id, error, next_attempt_at],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// (sent, pending) counts.
+    pub fn outbox_counts(&self) -> Result<(i64, i64), StateError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(status = 'sent'), 0), COALESCE(SUM(status = 'pending'), 0) FROM outbox",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(self.err())
+    }
+}
+
+const SUBMISSION_SELECT: &str = "SELECT s.submission_id, s.sha256, s.department, s.period, s.source_file, COALESCE(s.stored_as, ''), s.status, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, COALESCE(GROUP_CONCAT(l.template, ','), '')
+     FROM submissions s LEFT JOIN loads l ON l.submission_id = s.submission_id";
+
+fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionRow> {
+    Ok(SubmissionRow {
+        submission_id: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+        sha256: r.get(1)?,
+        department: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+        period: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+        source_file: r.get(4)?,
+        stored_as: r.get(5)?,
+        status: r.get(6)?,
+        received_at: r.get(7)?,
+        rows_loaded: r.get(8)?,
+        rows_rejected: r.get(9)?,
+        rows_skipped: r.get(10)?,
+        templates: r.get(11)?,
+    })
+}

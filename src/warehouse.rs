@@ -1,0 +1,524 @@
+//! The Parquet warehouse: Hive-style partitions, typed Arrow schemas, atomic writes.
+//!
+//! Layout: `<root>/<table>/period=<P>/department=<D>/part-<submission>.parquet`,
+//! and `<root>/indicators/period=<P>/part-0.parquet`. `period` and `department`
+//! live in the path only. Every data file is written to a hidden temporary file,
+//! fsynced and renamed, so a reader never sees half a file and a crash leaves
+//! at most a temporary file that [`remove_temporaries`] deletes.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, RecordBatch,
+    StringBuilder, StringDictionaryBuilder,
+};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
+use chrono::NaiveDate;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::ingest::sheet::{ParsedRow, Reject};
+use crate::ingest::template::{FieldType, Template};
+use crate::ingest::value::Value;
+
+pub const REJECTS: &str = "rejects";
+pub const SUBMISSIONS: &str = "submissions";
+pub const INDICATORS: &str = "indicators";
+
+#[derive(Debug, thiserror::Error)]
+pub enum WarehouseError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot write Parquet: {source}")]
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("cannot build the {table} batch: {source}")]
+    Arrow {
+        table: String,
+        source: arrow::error::ArrowError,
+    },
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WarehouseError + '_ {
+    move |source| WarehouseError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn dictionary_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+}
+
+fn days_since_epoch(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (date - epoch).num_days() as i32
+}
+
+/// The directory of one partition of a table.
+pub fn partition_dir(root: &Path, table: &str, period: &str, department: &str) -> PathBuf {
+    root.join(table)
+        .join(format!("period={period}"))
+        .join(format!("department={department}"))
+}
+
+pub fn part_path(root: &Path, table: &str, period: &str, department: &str, submission: &str) -> PathBuf {
+    partition_dir(root, table, period, department).join(format!("part-{submission}.parquet"))
+}
+
+/// The Arrow schema of a template's table.
+pub fn template_schema(template: &Template) -> SchemaRef {
+    let mut fields: Vec<Field> = template
+        .fields
+        .iter()
+        .map(|f| {
+            let data_type = match f.kind {
+                FieldType::Text => DataType::Utf8,
+                FieldType::Date => DataType::Date32,
+                FieldType::Integer => DataType::Int64,
+                FieldType::Bool => DataType::Boolean,
+                FieldType::Enum => dictionary_type(),
+            };
+            Field::new(&f.name, data_type, true)
+        })
+        .collect();
+    fields.push(Field::new("submission_id", DataType::Utf8, false));
+    fields.push(Field::new("source_sheet", DataType::Utf8, false));
+    fields.push(Field::new("source_row", DataType::Int64, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// A template's rows as one Arrow batch.
+pub fn template_batch(
+    template: &Template,
+    rows: &[(&str, &ParsedRow)],
+    submission_id: &str,
+) -> Result<RecordBatch, WarehouseError> {
+    let schema = template_schema(template);
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (index, field) in template.fields.iter().enumerate() {
+        let values = rows.iter().map(|(_, row)| &row.values[index]);
+        let array: ArrayRef = match field.kind {
+            FieldType::Text => {
+                let mut b = StringBuilder::new();
+                for v in values {
+                    match v {
+                        Value::Text(t) => b.append_value(t),
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            FieldType::Enum => {
+                let mut b = StringDictionaryBuilder::<Int32Type>::new();
+                for v in values {
+                    match v {
+                        Value::Enum(t) => {
+                            b.append_value(t);
+                        }
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            FieldType::Date => {
+                let mut b = Date32Builder::new();
+                for v in values {
+                    match v {
+                        Value::Date(d) => b.append_value(days_since_epoch(*d)),
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            FieldType::Integer => {
+                let mut b = Int64Builder::new();
+                for v in values {
+                    match v {
+                        Value::Int(n) => b.append_value(*n),
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            FieldType::Bool => {
+                let mut b = BooleanBuilder::new();
+                for v in values {
+                    match v {
+                        Value::Bool(x) => b.append_value(*x),
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+        };
+        columns.push(array);
+    }
+    let mut submission = StringBuilder::new();
+    let mut sheet = StringBuilder::new();
+    let mut source_row = Int64Builder::new();
+    for (sheet_name, row) in rows {
+        submission.append_value(submission_id);
+        sheet.append_value(sheet_name);
+        source_row.append_value(i64::from(row.source_row));
+    }
+    columns.push(Arc::new(submission.finish()));
+    columns.push(Arc::new(sheet.finish()));
+    columns.push(Arc::new(source_row.finish()));
+    RecordBatch::try_new(schema, columns).map_err(|source| WarehouseError::Arrow {
+        table: template.name.clone(),
+        source,
+    })
+}
+
+pub fn rejects_schema() -> SchemaRef {
+    let text = |name: &str| Field::new(name, DataType::Utf8, false);
+    Arc::new(Schema::new(vec![
+        text("submission_id"),
+        text("source_file"),
+        text("source_sheet"),
+        Field::new("source_row", DataType::Int64, false),
+        text("column"),
+        text("cell"),
+        text("value"),
+        text("reason_vi"),
+        text("reason_en"),
+    ]))
+}
+
+pub fn rejects_batch(
+    rejects: &[Reject],
+    submission_id: &str,
+    source_file: &str,
+) -> Result<RecordBatch, WarehouseError> {
+    fn column<'a>(rejects: &'a [Reject], f: impl Fn(&'a Reject) -> &'a str) -> ArrayRef {
+        let mut b = StringBuilder::new();
+        for r in rejects {
+            b.append_value(f(r));
+        }
+        Arc::new(b.finish())
+    }
+    let mut rows = Int64Builder::new();
+    for r in rejects {
+        rows.append_value(i64::from(r.source_row));
+    }
+    let columns: Vec<ArrayRef> = vec![
+        column(rejects, |_| submission_id),
+        column(rejects, |_| source_file),
+        column(rejects, |r| &r.sheet),
+        Arc::new(rows.finish()),
+        column(rejects, |r| &r.column),
+        column(rejects, |r| &r.cell),
+        column(rejects, |r| &r.value),
+        column(rejects, |r| &r.reason_vi),
+        column(rejects, |r| &r.reason_en),
+    ];
+    RecordBatch::try_new(rejects_schema(), columns).map_err(|source| WarehouseError::Arrow {
+        table: REJECTS.into(),
+        source,
+    })
+}
+
+/// One row of the `submissions` table: the ledger's view of a submission.
+#[derive(Debug, Clone)]
+pub struct SubmissionRecord {
+    pub submission_id: String,
+    pub sha256: String,
+    pub source_file: String,
+    pub received_at: String,
+    pub status: String,
+    pub templates: String,
+    pub rows_loaded: i64,
+    pub rows_rejected: i64,
+    pub rows_skipped: i64,
+}
+
+pub fn submissions_schema() -> SchemaRef {
+    let text = |name: &str| Field::new(name, DataType::Utf8, false);
+    let count = |name: &str| Field::new(name, DataType::Int64, false);
+    Arc::new(Schema::new(vec![
+        text("submission_id"),
+        text("sha256"),
+        text("source_file"),
+        text("received_at"),
+        Field::new("status", dictionary_type(), false),
+        text("templates"),
+        count("rows_loaded"),
+        count("rows_rejected"),
+        count("rows_skipped"),
+    ]))
+}
+
+pub fn submission_batch(record: &SubmissionRecord) -> Result<RecordBatch, WarehouseError> {
+    let text = |v: &str| -> ArrayRef { Arc::new(arrow::array::StringArray::from(vec![v])) };
+    let count = |v: i64| -> ArrayRef { Arc::new(arrow::array::Int64Array::from(vec![v])) };
+    let mut status = StringDictionaryBuilder::<Int32Type>::new();
+    status.append_value(&record.status);
+    RecordBatch::try_new(
+        submissions_schema(),
+        vec![
+            text(&record.submission_id),
+            text(&record.sha256),
+            text(&record.source_file),
+            text(&record.received_at),
+            Arc::new(status.finish()),
+            text(&record.templates),
+            count(record.rows_loaded),
+            count(record.rows_rejected),
+            count(record.rows_skipped),
+        ],
+    )
+    .map_err(|source| WarehouseError::Arrow {
+        table: SUBMISSIONS.into(),
+        source,
+    })
+}
+
+/// One computed indicator value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorRow {
+    pub scope: String,
+    pub indicator: String,
+    pub value: Option<f64>,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+    pub unit: String,
+}
+
+pub fn indicators_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("scope", DataType::Utf8, false),
+        Field::new("indicator", DataType::Utf8, false),
+        Field::new("value", DataType::Float64, true),
+        Field::new("numerator", DataType::Float64, true),
+        Field::new("denominator", DataType::Float64, true),
+        Field::new("unit", dictionary_type(), false),
+    ]))
+}
+
+pub fn indicators_batch(rows: &[IndicatorRow]) -> Result<RecordBatch, WarehouseError> {
+    let mut scope = StringBuilder::new();
+    let mut indicator = StringBuilder::new();
+    let mut value = Float64Builder::new();
+    let mut numerator = Float64Builder::new();
+    let mut denominator = Float64Builder::new();
+    let mut unit = StringDictionaryBuilder::<Int32Type>::new();
+    for row in rows {
+        scope.append_value(&row.scope);
+        indicator.append_value(&row.indicator);
+        value.append_option(row.value);
+        numerator.append_option(row.numerator);
+        denominator.append_option(row.denominator);
+        unit.append_value(&row.unit);
+    }
+    RecordBatch::try_new(
+        indicators_schema(),
+        vec![
+            Arc::new(scope.finish()),
+            Arc::new(indicator.finish()),
+            Arc::new(value.finish()),
+            Arc::new(numerator.finish()),
+            Arc::new(denominator.finish()),
+            Arc::new(unit.finish()),
+        ],
+    )
+    .map_err(|source| WarehouseError::Arrow {
+        table: INDICATORS.into(),
+        source,
+    })
+}
+
+pub fn indicators_path(root: &Path, period: &str) -> PathBuf {
+    root.join(INDICATORS)
+        .join(format!("period={period}"))
+        .join("part-0.parquet")
+}
+
+/// Reads the indicators of one period back (for the digest and `status`).
+pub fn read_indicators(root: &Path, period: &str) -> Result<Vec<IndicatorRow>, WarehouseError> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::Float64Type;
+    let path = indicators_path(root, period);
+    let file = File::open(&path).map_err(io_error(&path))?;
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|source| WarehouseError::Parquet {
+            path: path.clone(),
+            source,
+        })?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|source| WarehouseError::Arrow {
+            table: INDICATORS.into(),
+            source,
+        })?;
+        let unit = arrow::compute::cast(batch.column(5), &DataType::Utf8).map_err(|source| {
+            WarehouseError::Arrow {
+                table: INDICATORS.into(),
+                source,
+            }
+        })?;
+        let scope = batch.column(0).as_string::<i32>();
+        let indicator = batch.column(1).as_string::<i32>();
+        let floats = |i: usize| batch.column(i).as_primitive::<Float64Type>().clone();
+        let (value, numerator, denominator) = (floats(2), floats(3), floats(4));
+        let unit = unit.as_string::<i32>();
+        let opt = |a: &arrow::array::Float64Array, i: usize| (!a.is_null(i)).then(|| a.value(i));
+        for i in 0..batch.num_rows() {
+            rows.push(IndicatorRow {
+                scope: scope.value(i).to_string(),
+                indicator: indicator.value(i).to_string(),
+                value: opt(&value, i),
+                numerator: opt(&numerator, i),
+                denominator: opt(&denominator, i),
+                unit: unit.value(i).to_string(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The periods that have an indicators file, oldest first.
+pub fn indicator_periods(root: &Path) -> Vec<String> {
+    let mut periods: Vec<String> = std::fs::read_dir(root.join(INDICATORS))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.strip_prefix("period=")?.to_string();
+            e.path().join("part-0.parquet").is_file().then_some(name)
+        })
+        .collect();
+    periods.sort();
+    periods
+}
+
+/// Writes a batch as a zstd Parquet file atomically: temporary file, fsync, rename, fsync of the folder.
+pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<(), WarehouseError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("part.parquet");
+    let tmp = dir.join(format!(".{file_name}.tmp"));
+    let file = File::create(&tmp).map_err(io_error(&tmp))?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(1_000_000))
+        .build();
+    let parquet_error = |source| WarehouseError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut writer =
+        ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet_error)?;
+    writer.write(batch).map_err(parquet_error)?;
+    let mut file = writer.into_inner().map_err(parquet_error)?;
+    file.flush().map_err(io_error(&tmp))?;
+    file.sync_all().map_err(io_error(&tmp))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io_error(path))?;
+    sync_dir(dir)
+}
+
+pub fn sync_dir(dir: &Path) -> Result<(), WarehouseError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(dir))
+}
+
+/// A data file of the warehouse, located by its path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartFile {
+    pub table: String,
+    pub period: String,
+    pub department: String,
+    pub submission_id: String,
+    pub path: PathBuf,
+}
+
+/// Every `part-<submission>.parquet` under the partitioned tables (not `indicators`).
+pub fn list_parts(root: &Path) -> Vec<PartFile> {
+    let mut parts = Vec::new();
+    let read = |p: &Path| {
+        std::fs::read_dir(p)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .collect::<Vec<_>>()
+    };
+    for table in read(root) {
+        let table_name = table.file_name().to_string_lossy().into_owned();
+        if table_name == INDICATORS || !table.path().is_dir() {
+            continue;
+        }
+        for period in read(&table.path()) {
+            let Some(period_name) = period.file_name().to_str().and_then(|n| n.strip_prefix("period=")).map(str::to_string) else {
+                continue;
+            };
+            for department in read(&period.path()) {
+                let Some(department_name) = department.file_name().to_str().and_then(|n| n.strip_prefix("department=")).map(str::to_string) else {
+                    continue;
+                };
+                for file in read(&department.path()) {
+                    let name = file.file_name().to_string_lossy().into_owned();
+                    if let Some(id) = name.strip_prefix("part-").and_then(|n| n.strip_suffix(".parquet")) {
+                        parts.push(PartFile {
+                            table: table_name.clone(),
+                            period: period_name.clone(),
+                            department: department_name.clone(),
+                            submission_id: id.to_string(),
+                            path: file.path(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    parts.sort_by(|a, b| a.path.cmp(&b.path));
+    parts
+}
+
+/// Deletes the temporary files an interrupted write left behind.
+pub fn remove_temporaries(root: &Path) -> Result<usize, WarehouseError> {
+    fn walk(dir: &Path, removed: &mut usize) -> Result<(), WarehouseError> {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, removed)?;
+            } else if entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
+            {
+                std::fs::remove_file(&path).map_err(io_error(&path))?;
+                *removed += 1;
+            }
+        }
+        Ok(())
+    }
+    let mut removed = 0;
+    walk(root, &mut removed)?;
+    Ok(removed)
+}
+
+pub fn remove_file(path: &Path) -> Result<(), WarehouseError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error(path)(e)),
+    }
+}
