@@ -334,7 +334,12 @@ impl Config {
             state: resolve(&raw.paths.state),
             departments: resolve(&raw.paths.departments),
             jobs: resolve(&raw.paths.jobs),
-            templates: resolve(raw.paths.templates.as_deref().unwrap_or(Path::new("templates"))),
+            templates: resolve(
+                raw.paths
+                    .templates
+                    .as_deref()
+                    .unwrap_or(Path::new("templates")),
+            ),
             indicators: resolve(
                 raw.paths
                     .indicators
@@ -370,7 +375,9 @@ impl Config {
         if from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError::invalid(
                 &file,
-                format!("digest.from: {from:?} is not a mail address like \"Sở Nội vụ <bao-cao@example.gov.vn>\""),
+                format!(
+                    "digest.from: {from:?} is not a mail address like \"Sở Nội vụ <bao-cao@example.gov.vn>\""
+                ),
             ));
         }
         let ingest = IngestSettings {

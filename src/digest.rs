@@ -40,14 +40,46 @@ pub enum DigestError {
 
 /// How a built-in indicator is shown: its label in each language, in digest order.
 const KEY_FIGURES: &[(&str, &str, &str)] = &[
-    ("staff.headcount", "Tổng số cán bộ, công chức, viên chức", "Civil servants and public employees"),
-    ("staff.qualification.postgraduate_pct", "Trình độ sau đại học", "Postgraduate"),
-    ("staff.qualification.university_pct", "Trình độ đại học", "University"),
-    ("staff.qualification.college_vocational_pct", "Cao đẳng, trung cấp", "College and vocational"),
-    ("staff.qualification.other_pct", "Trình độ khác", "Other qualification"),
-    ("training.participants", "Lượt người được đào tạo, bồi dưỡng", "Training participants"),
-    ("training.plan_attainment_pct", "Tỷ lệ hoàn thành kế hoạch", "Plan attainment"),
-    ("training.online_pct", "Tỷ lệ học trực tuyến", "Online share"),
+    (
+        "staff.headcount",
+        "Tổng số cán bộ, công chức, viên chức",
+        "Civil servants and public employees",
+    ),
+    (
+        "staff.qualification.postgraduate_pct",
+        "Trình độ sau đại học",
+        "Postgraduate",
+    ),
+    (
+        "staff.qualification.university_pct",
+        "Trình độ đại học",
+        "University",
+    ),
+    (
+        "staff.qualification.college_vocational_pct",
+        "Cao đẳng, trung cấp",
+        "College and vocational",
+    ),
+    (
+        "staff.qualification.other_pct",
+        "Trình độ khác",
+        "Other qualification",
+    ),
+    (
+        "training.participants",
+        "Lượt người được đào tạo, bồi dưỡng",
+        "Training participants",
+    ),
+    (
+        "training.plan_attainment_pct",
+        "Tỷ lệ hoàn thành kế hoạch",
+        "Plan attainment",
+    ),
+    (
+        "training.online_pct",
+        "Tỷ lệ học trực tuyến",
+        "Online share",
+    ),
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -74,7 +106,11 @@ pub struct DeliveryOutcome {
 
 /// Builds the digest for `period` (the latest with indicators by default),
 /// queues one message per recipient, and delivers everything waiting.
-pub async fn run(config: &Config, state: &State, period: Option<&str>) -> Result<DigestOutcome, DigestError> {
+pub async fn run(
+    config: &Config,
+    state: &State,
+    period: Option<&str>,
+) -> Result<DigestOutcome, DigestError> {
     let periods = warehouse::indicator_periods(&config.paths.warehouse);
     let period = match period {
         Some(p) if periods.iter().any(|x| x == p) => p.to_string(),
@@ -82,7 +118,10 @@ pub async fn run(config: &Config, state: &State, period: Option<&str>) -> Result
         None => periods.last().cloned().ok_or(DigestError::NoIndicators)?,
     };
     let current = warehouse::read_indicators(&config.paths.warehouse, &period)?;
-    let previous_period = period.parse::<Period>().ok().map(|p| p.previous().to_string());
+    let previous_period = period
+        .parse::<Period>()
+        .ok()
+        .map(|p| p.previous().to_string());
     let previous = match &previous_period {
         Some(p) if periods.contains(p) => warehouse::read_indicators(&config.paths.warehouse, p)?,
         _ => Vec::new(),
@@ -99,11 +138,22 @@ pub async fn run(config: &Config, state: &State, period: Option<&str>) -> Result
     };
     let env = templates(&config.paths.digest_templates)?;
     for recipient in &config.recipients {
-        let rendered = render(config, &env, recipient, &period, &current, &previous, &submitted)?;
-        let fingerprint = hex::encode(Sha256::digest(format!("{}\n{}", rendered.text, rendered.html)));
+        let rendered = render(
+            config, &env, recipient, &period, &current, &previous, &submitted,
+        )?;
+        let fingerprint = hex::encode(Sha256::digest(format!(
+            "{}\n{}",
+            rendered.text, rendered.html
+        )));
         let key = format!("digest/{period}/{}", &fingerprint[..16]);
         let message = build_message(&config.digest.from, &recipient.email, &rendered)?;
-        if state.enqueue("digest", &key, &recipient.email, &rendered.subject, &message)? {
+        if state.enqueue(
+            "digest",
+            &key,
+            &recipient.email,
+            &rendered.subject,
+            &message,
+        )? {
             outcome.queued += 1;
         }
     }
@@ -119,17 +169,24 @@ struct Rendered {
 
 fn templates(dir: &Path) -> Result<minijinja::Environment<'static>, DigestError> {
     let mut env = minijinja::Environment::new();
-    for (name, built_in) in [("digest.html.j2", HTML_TEMPLATE), ("digest.txt.j2", TEXT_TEMPLATE)] {
+    for (name, built_in) in [
+        ("digest.html.j2", HTML_TEMPLATE),
+        ("digest.txt.j2", TEXT_TEMPLATE),
+    ] {
         let path = dir.join(name);
         let source = if path.is_file() {
-            std::fs::read_to_string(&path).map_err(|source| DigestError::Io { path: path.clone(), source })?
+            std::fs::read_to_string(&path).map_err(|source| DigestError::Io {
+                path: path.clone(),
+                source,
+            })?
         } else {
             built_in.to_string()
         };
-        env.add_template_owned(name, source).map_err(|e| DigestError::Template {
-            file: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        env.add_template_owned(name, source)
+            .map_err(|e| DigestError::Template {
+                file: path.display().to_string(),
+                message: e.to_string(),
+            })?;
     }
     Ok(env)
 }
@@ -177,14 +234,22 @@ fn render(
     }
     let registry: Vec<&crate::config::Department> = match &recipient.scope {
         Scope::Province => config.departments.iter().collect(),
-        Scope::Department(code) => config.departments.iter().filter(|d| &d.code == code).collect(),
+        Scope::Department(code) => config
+            .departments
+            .iter()
+            .filter(|d| &d.code == code)
+            .collect(),
     };
     let missing: Vec<String> = registry
         .iter()
         .filter(|d| !submitted.contains(&d.code))
         .map(|d| d.name.clone())
         .collect();
-    let title = if vi { "Báo cáo đào tạo, bồi dưỡng" } else { "Training and fostering report" };
+    let title = if vi {
+        "Báo cáo đào tạo, bồi dưỡng"
+    } else {
+        "Training and fostering report"
+    };
     let subject = format!("[{}] {title} — {period_label}", config.digest.organisation);
     let t = if vi {
         minijinja::context! {
@@ -232,7 +297,7 @@ pub fn group_thousands(value: i64, vi: bool) -> String {
     let separator = if vi { '.' } else { ',' };
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(separator);
         }
         out.push(c);
@@ -242,7 +307,9 @@ pub fn group_thousands(value: i64, vi: bool) -> String {
 
 /// A value as a reader expects it: "17,51%" in Vietnamese, "17.51%" in English.
 pub fn format_value(value: Option<f64>, unit: &str, vi: bool) -> String {
-    let Some(v) = value else { return "—".to_string() };
+    let Some(v) = value else {
+        return "—".to_string();
+    };
     match unit {
         "percent" => {
             let text = format!("{v:.2}%");
@@ -262,7 +329,13 @@ fn format_change(now: &IndicatorRow, before: Option<&IndicatorRow>, vi: bool) ->
         return String::new();
     };
     let diff = a - b;
-    let arrow = if diff > 0.0 { "▲" } else if diff < 0.0 { "▼" } else { "=" };
+    let arrow = if diff > 0.0 {
+        "▲"
+    } else if diff < 0.0 {
+        "▼"
+    } else {
+        "="
+    };
     let magnitude = if now.unit == "percent" {
         let text = format!("{:.2} {}", diff.abs(), if vi { "điểm %" } else { "pp" });
         if vi { text.replace('.', ",") } else { text }
@@ -277,7 +350,9 @@ fn build_message(from: &str, to: &str, rendered: &Rendered) -> Result<Vec<u8>, D
         recipient: to.to_string(),
         message,
     };
-    let from: Mailbox = from.parse().map_err(|e| error(format!("from {from:?}: {e}")))?;
+    let from: Mailbox = from
+        .parse()
+        .map_err(|e| error(format!("from {from:?}: {e}")))?;
     let to_box: Mailbox = to.parse().map_err(|e| error(format!("{e}")))?;
     let message = Message::builder()
         .from(from)
@@ -294,23 +369,36 @@ fn build_message(from: &str, to: &str, rendered: &Rendered) -> Result<Vec<u8>, D
 /// Delivers every message waiting in the outbox, whatever its backoff: by SMTP
 /// when configured, else as `.eml` files in the outbox folder. A message is
 /// marked sent only after the server accepted it (or the file is durable).
-pub async fn deliver_pending(config: &Config, state: &State) -> Result<DeliveryOutcome, DigestError> {
+pub async fn deliver_pending(
+    config: &Config,
+    state: &State,
+) -> Result<DeliveryOutcome, DigestError> {
     let mut outcome = DeliveryOutcome::default();
     let pending = state.pending()?;
     if pending.is_empty() {
         return Ok(outcome);
     }
     let transport = match &config.smtp {
-        Some(smtp) => Some(smtp_transport(smtp).map_err(|message| DigestError::Message {
-            recipient: smtp.host.clone(),
-            message,
-        })?),
+        Some(smtp) => Some(
+            smtp_transport(smtp).map_err(|message| DigestError::Message {
+                recipient: smtp.host.clone(),
+                message,
+            })?,
+        ),
         None => None,
     };
     for item in pending {
         let result = match (&transport, &config.smtp) {
-            (Some(transport), Some(smtp)) => send_smtp(transport, smtp, &item.recipient, &item.message).await,
-            _ => write_eml(&config.paths.outbox, item.id, &item.kind, &item.recipient, &item.message),
+            (Some(transport), Some(smtp)) => {
+                send_smtp(transport, smtp, &item.recipient, &item.message).await
+            }
+            _ => write_eml(
+                &config.paths.outbox,
+                item.id,
+                &item.kind,
+                &item.recipient,
+                &item.message,
+            ),
         };
         match result {
             Ok(()) => {
@@ -319,13 +407,17 @@ pub async fn deliver_pending(config: &Config, state: &State) -> Result<DeliveryO
                 tracing::info!(to = %item.recipient, subject = %item.subject, "delivered");
             }
             Err(message) => {
-                let wait_minutes = 2_i64.saturating_pow(item.attempts.clamp(0, 8) as u32).min(360);
+                let wait_minutes = 2_i64
+                    .saturating_pow(item.attempts.clamp(0, 8) as u32)
+                    .min(360);
                 let next = (chrono::Utc::now() + chrono::Duration::minutes(wait_minutes))
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 state.mark_failed(item.id, &message, &next)?;
                 tracing::warn!(to = %item.recipient, error = %message, "delivery failed; kept in the outbox");
                 outcome.failed += 1;
-                outcome.errors.push(format!("{}: {message}", item.recipient));
+                outcome
+                    .errors
+                    .push(format!("{}: {message}", item.recipient));
             }
         }
     }
@@ -335,8 +427,11 @@ pub async fn deliver_pending(config: &Config, state: &State) -> Result<DeliveryO
 fn smtp_transport(smtp: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let builder = match smtp.security {
         SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host).map_err(|e| e.to_string())?,
-        SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?,
+        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+            .map_err(|e| e.to_string())?,
+        SmtpSecurity::Tls => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?
+        }
     };
     let mut builder = builder
         .port(smtp.port)
@@ -360,7 +455,8 @@ async fn send_smtp(
 ) -> Result<(), String> {
     let from: Mailbox = smtp.from.parse().map_err(|e| format!("from: {e}"))?;
     let to: lettre::Address = recipient.parse().map_err(|e| format!("to: {e}"))?;
-    let envelope = lettre::address::Envelope::new(Some(from.email), vec![to]).map_err(|e| e.to_string())?;
+    let envelope =
+        lettre::address::Envelope::new(Some(from.email), vec![to]).map_err(|e| e.to_string())?;
     transport
         .send_raw(&envelope, message)
         .await
@@ -368,7 +464,13 @@ async fn send_smtp(
         .map_err(|e| e.to_string())
 }
 
-fn write_eml(dir: &Path, id: i64, kind: &str, recipient: &str, message: &[u8]) -> Result<(), String> {
+fn write_eml(
+    dir: &Path,
+    id: i64,
+    kind: &str,
+    recipient: &str,
+    message: &[u8],
+) -> Result<(), String> {
     let name = format!(
         "{id:06}-{kind}-{}.eml",
         crate::ingest::safe_file_name(&recipient.replace('@', "_at_"))

@@ -135,7 +135,10 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
         .map(|t| (t.name.clone(), warehouse::template_schema(t)))
         .collect();
     tables.push((warehouse::REJECTS.to_string(), warehouse::rejects_schema()));
-    tables.push((warehouse::SUBMISSIONS.to_string(), warehouse::submissions_schema()));
+    tables.push((
+        warehouse::SUBMISSIONS.to_string(),
+        warehouse::submissions_schema(),
+    ));
     for (name, schema) in &tables {
         let dir = root.join(name);
         let has_files = !warehouse::list_parts(root).iter().all(|p| &p.table != name);
@@ -149,7 +152,8 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
                 .map_err(|e| engine(format!("table {name}: {e}")))?;
         } else {
             // No file yet: an empty table with the same columns, so queries still plan.
-            let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+            let mut fields: Vec<Field> =
+                schema.fields().iter().map(|f| f.as_ref().clone()).collect();
             fields.push(Field::new("period", DataType::Utf8, false));
             fields.push(Field::new("department", DataType::Utf8, false));
             let empty = MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]])
@@ -206,7 +210,10 @@ fn departments_batch(config: &Config) -> Result<RecordBatch, arrow::error::Arrow
 
 /// Computes every indicator (for `only_period`, or every period with data) and
 /// writes `indicators/period=<P>/part-0.parquet` for each period.
-pub async fn compute(config: &Config, only_period: Option<&str>) -> Result<IndicatorOutcome, IndicatorError> {
+pub async fn compute(
+    config: &Config,
+    only_period: Option<&str>,
+) -> Result<IndicatorOutcome, IndicatorError> {
     let ctx = session(config).await?;
     let mut outcome = IndicatorOutcome::default();
     for definition in definitions(&config.paths.indicators)? {
@@ -236,7 +243,10 @@ pub async fn compute(config: &Config, only_period: Option<&str>) -> Result<Indic
     Ok(outcome)
 }
 
-async fn run_definition(ctx: &SessionContext, sql: &str) -> Result<Vec<(String, IndicatorRow)>, String> {
+async fn run_definition(
+    ctx: &SessionContext,
+    sql: &str,
+) -> Result<Vec<(String, IndicatorRow)>, String> {
     let batches = ctx
         .sql(sql)
         .await
@@ -254,15 +264,16 @@ async fn run_definition(ctx: &SessionContext, sql: &str) -> Result<Vec<(String, 
                 .map_err(|e| format!("column {name}: {e}"))
                 .map(|a| a.as_string::<i32>().clone())
         };
-        let number = |name: &str, required: bool| -> Result<Option<arrow::array::Float64Array>, String> {
-            match batch.column_by_name(name) {
-                None if required => Err(format!("the query returns no column {name:?}")),
-                None => Ok(None),
-                Some(column) => arrow::compute::cast(column, &DataType::Float64)
-                    .map_err(|e| format!("column {name}: {e}"))
-                    .map(|a| Some(a.as_primitive::<Float64Type>().clone())),
-            }
-        };
+        let number =
+            |name: &str, required: bool| -> Result<Option<arrow::array::Float64Array>, String> {
+                match batch.column_by_name(name) {
+                    None if required => Err(format!("the query returns no column {name:?}")),
+                    None => Ok(None),
+                    Some(column) => arrow::compute::cast(column, &DataType::Float64)
+                        .map_err(|e| format!("column {name}: {e}"))
+                        .map(|a| Some(a.as_primitive::<Float64Type>().clone())),
+                }
+            };
         let period = text("period")?;
         let scope = text("scope")?;
         let indicator = text("indicator")?;
@@ -278,7 +289,9 @@ async fn run_definition(ctx: &SessionContext, sql: &str) -> Result<Vec<(String, 
         };
         for i in 0..batch.num_rows() {
             if period.is_null(i) || scope.is_null(i) || indicator.is_null(i) {
-                return Err(format!("row {i}: period, scope and indicator must not be null"));
+                return Err(format!(
+                    "row {i}: period, scope and indicator must not be null"
+                ));
             }
             let unit_value = if unit.is_null(i) { "" } else { unit.value(i) };
             if !UNITS.contains(&unit_value) {

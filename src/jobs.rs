@@ -15,11 +15,18 @@ use crate::state::{State, StateError};
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("no job {name:?} in {dir} (jobs there: {known})")]
-    UnknownJob { name: String, dir: PathBuf, known: String },
+    UnknownJob {
+        name: String,
+        dir: PathBuf,
+        known: String,
+    },
     #[error("another nhanluc run holds the lock {0} (one run at a time); try again when it ends")]
     Busy(PathBuf),
     #[error("cannot take the run lock {path}: {source}")]
-    Lock { path: PathBuf, source: std::io::Error },
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("step {step} is not available yet in this version of nhanluc")]
     StepNotAvailable { step: &'static str },
     #[error("ingest: {0}")]
@@ -46,14 +53,20 @@ impl RunLock {
     pub fn acquire(config: &Config) -> Result<RunLock, JobError> {
         let path = config.paths.state.with_extension("lock");
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| JobError::Lock { path: path.clone(), source })?;
+            std::fs::create_dir_all(dir).map_err(|source| JobError::Lock {
+                path: path.clone(),
+                source,
+            })?;
         }
         let file = File::options()
             .create(true)
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|source| JobError::Lock { path: path.clone(), source })?;
+            .map_err(|source| JobError::Lock {
+                path: path.clone(),
+                source,
+            })?;
         match file.try_lock() {
             Ok(()) => Ok(RunLock { _file: file }),
             Err(std::fs::TryLockError::WouldBlock) => Err(JobError::Busy(path)),
@@ -140,12 +153,31 @@ pub async fn run_job(config: &Config, name: &str) -> Result<RunResult, JobError>
         }
     }
     let counts_json = serde_json::to_string(&counts).unwrap_or_default();
-    state.finish_run(run_id, error.is_none(), &counts_json, error.as_ref().map(|e| e.to_string()).as_deref())?;
-    tracing::info!(job = name, run = run_id, succeeded = error.is_none(), "run finished");
-    Ok(RunResult { run_id, counts, error })
+    state.finish_run(
+        run_id,
+        error.is_none(),
+        &counts_json,
+        error.as_ref().map(|e| e.to_string()).as_deref(),
+    )?;
+    tracing::info!(
+        job = name,
+        run = run_id,
+        succeeded = error.is_none(),
+        "run finished"
+    );
+    Ok(RunResult {
+        run_id,
+        counts,
+        error,
+    })
 }
 
-async fn run_step(config: &Config, state: &mut State, step: Step, counts: &mut RunCounts) -> Result<(), JobError> {
+async fn run_step(
+    config: &Config,
+    state: &mut State,
+    step: Step,
+    counts: &mut RunCounts,
+) -> Result<(), JobError> {
     match step {
         Step::Ingest => {
             let report = ingest::ingest(config, state, &[])?;
@@ -157,7 +189,12 @@ async fn run_step(config: &Config, state: &mut State, step: Step, counts: &mut R
             if !outcome.failures.is_empty() {
                 return Err(JobError::IndicatorFiles {
                     count: outcome.failures.len(),
-                    files: outcome.failures.iter().map(|f| format!("{}: {}", f.file, f.message)).collect::<Vec<_>>().join("; "),
+                    files: outcome
+                        .failures
+                        .iter()
+                        .map(|f| format!("{}: {}", f.file, f.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 });
             }
         }
@@ -172,7 +209,9 @@ async fn run_step(config: &Config, state: &mut State, step: Step, counts: &mut R
             }
         }
         Step::Feedback | Step::Reminders => {
-            return Err(JobError::StepNotAvailable { step: step.as_str() });
+            return Err(JobError::StepNotAvailable {
+                step: step.as_str(),
+            });
         }
     }
     Ok(())

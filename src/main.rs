@@ -17,7 +17,11 @@ use nhanluc::state::State;
 use nhanluc::{digest, indicators, warehouse};
 
 #[derive(Parser)]
-#[command(name = "nhanluc", version, about = "Workbooks in, Parquet warehouse, training indicators and digests out")]
+#[command(
+    name = "nhanluc",
+    version,
+    about = "Workbooks in, Parquet warehouse, training indicators and digests out"
+)]
 struct Cli {
     /// Config file [default: $NHANLUC_CONFIG, then ./config/nhanluc.toml]
     #[arg(long, global = true, value_name = "FILE")]
@@ -55,7 +59,8 @@ enum Command {
 }
 
 fn parse_period(text: &str) -> Result<Period, String> {
-    text.parse().map_err(|e: nhanluc::ingest::period::PeriodParseError| e.to_string())
+    text.parse()
+        .map_err(|e: nhanluc::ingest::period::PeriodParseError| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -69,7 +74,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("nhanluc: cannot start the async runtime: {e}");
@@ -118,10 +126,18 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             println!(
                 "run {} of {job}: files accepted {}, already ingested {}, quarantined {}, waiting {}; rows loaded {}, rejected {}, skipped {}; indicators {} in {} period(s); messages queued {}, delivered {}, failed {}",
                 result.run_id,
-                c.files_accepted, c.files_duplicate, c.files_quarantined, c.files_waiting,
-                c.rows_loaded, c.rows_rejected, c.rows_skipped,
-                c.indicator_rows, c.indicator_periods,
-                c.messages_queued, c.messages_delivered, c.messages_failed
+                c.files_accepted,
+                c.files_duplicate,
+                c.files_quarantined,
+                c.files_waiting,
+                c.rows_loaded,
+                c.rows_rejected,
+                c.rows_skipped,
+                c.indicator_rows,
+                c.indicator_periods,
+                c.messages_queued,
+                c.messages_delivered,
+                c.messages_failed
             );
             match result.error {
                 None => Ok(ExitCode::SUCCESS),
@@ -132,7 +148,9 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             }
         }
         Command::Serve => {
-            eprintln!("nhanluc: `serve` is not available yet in this version; run `nhanluc run nightly` from cron meanwhile (see README)");
+            eprintln!(
+                "nhanluc: `serve` is not available yet in this version; run `nhanluc run nightly` from cron meanwhile (see README)"
+            );
             Ok(ExitCode::from(1))
         }
         Command::Ingest { files } => {
@@ -159,9 +177,16 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                 }
             }
             for failure in &outcome.failures {
-                eprintln!("nhanluc: indicator file {}: {}", failure.file, failure.message);
+                eprintln!(
+                    "nhanluc: indicator file {}: {}",
+                    failure.file, failure.message
+                );
             }
-            Ok(if outcome.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if outcome.failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Digest { period } => {
             let _lock = RunLock::acquire(config)?;
@@ -180,7 +205,11 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                     String::new()
                 }
             );
-            Ok(if outcome.delivery.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if outcome.delivery.failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Status => {
             let state = open_state(config)?;
@@ -202,7 +231,9 @@ fn print_ingest(report: &ingest::IngestReport) {
     for file in &report.files {
         let (loaded, rejected, skipped) = file.rows();
         let (outcome, note) = match &file.outcome {
-            Outcome::Accepted { period, superseded, .. } => (
+            Outcome::Accepted {
+                period, superseded, ..
+            } => (
                 "accepted",
                 if superseded.is_empty() {
                     format!("period {period}")
@@ -210,7 +241,9 @@ fn print_ingest(report: &ingest::IngestReport) {
                     format!("period {period}; supersedes {}", superseded.join(", "))
                 },
             ),
-            Outcome::Duplicate { submission_id } => ("duplicate", format!("same bytes as {submission_id}")),
+            Outcome::Duplicate { submission_id } => {
+                ("duplicate", format!("same bytes as {submission_id}"))
+            }
             Outcome::Quarantined { reason_en, .. } => ("quarantined", reason_en.clone()),
             Outcome::Waiting { reason } => ("waiting", reason.clone()),
         };
@@ -225,10 +258,17 @@ fn print_ingest(report: &ingest::IngestReport) {
         );
         for sheet in &file.sheets {
             if sheet.template.is_none() && sheet.data_rows > 0 {
-                println!("    sheet {:?}: matches no template ({} rows counted as skipped)", sheet.sheet, sheet.data_rows);
+                println!(
+                    "    sheet {:?}: matches no template ({} rows counted as skipped)",
+                    sheet.sheet, sheet.data_rows
+                );
             }
             if !sheet.unknown_columns.is_empty() {
-                println!("    sheet {:?}: columns ignored: {}", sheet.sheet, sheet.unknown_columns.join(", "));
+                println!(
+                    "    sheet {:?}: columns ignored: {}",
+                    sheet.sheet,
+                    sheet.unknown_columns.join(", ")
+                );
             }
             for reject in sheet.rejects.iter().take(20) {
                 println!(
@@ -271,7 +311,9 @@ fn print_status(config: &Config, state: &State) -> anyhow::Result<()> {
             item.subject,
             item.recipient,
             item.attempts,
-            item.last_error.map(|e| format!(", last error: {e}")).unwrap_or_default()
+            item.last_error
+                .map(|e| format!(", last error: {e}"))
+                .unwrap_or_default()
         );
     }
     println!("Submissions (latest accepted per department and period):");
@@ -282,24 +324,46 @@ fn print_status(config: &Config, state: &State) -> anyhow::Result<()> {
     for department in &config.departments {
         let mut cells = Vec::new();
         for period in &periods {
-            let latest = submissions
-                .iter()
-                .find(|s| s.department == department.code && &s.period == period && s.status == "accepted");
+            let latest = submissions.iter().find(|s| {
+                s.department == department.code && &s.period == period && s.status == "accepted"
+            });
             cells.push(match latest {
-                Some(s) => format!("{period}: {} ({} rows)", &s.received_at[..10.min(s.received_at.len())], s.rows_loaded),
+                Some(s) => format!(
+                    "{period}: {} ({} rows)",
+                    &s.received_at[..10.min(s.received_at.len())],
+                    s.rows_loaded
+                ),
                 None => format!("{period}: —"),
             });
         }
-        println!("  {:<8} {:<36} {}", department.code, department.name, cells.join("  "));
+        println!(
+            "  {:<8} {:<36} {}",
+            department.code,
+            department.name,
+            cells.join("  ")
+        );
     }
     let quarantined = state.quarantined(10)?;
     if !quarantined.is_empty() {
         println!("Quarantined (latest):");
-        for (at, department, file, reason) in quarantined {
-            println!("  {at} {} {file}: {reason}", department.unwrap_or_else(|| "-".into()));
+        for q in quarantined {
+            println!(
+                "  {} {} {}: {}",
+                q.received_at,
+                q.department.as_deref().unwrap_or("-"),
+                q.source_file,
+                q.reason
+            );
         }
     }
     let periods = warehouse::indicator_periods(&config.paths.warehouse);
-    println!("Indicator periods: {}", if periods.is_empty() { "none".into() } else { periods.join(", ") });
+    println!(
+        "Indicator periods: {}",
+        if periods.is_empty() {
+            "none".into()
+        } else {
+            periods.join(", ")
+        }
+    );
     Ok(())
 }

@@ -20,8 +20,14 @@ pub enum StateError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("state database {path} has schema version {found}, newer than this nhanluc knows ({known}): upgrade nhanluc")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error(
+        "state database {path} has schema version {found}, newer than this nhanluc knows ({known}): upgrade nhanluc"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
 }
 
 /// Schema migrations, applied in order; the index + 1 is the `user_version` after each.
@@ -132,6 +138,14 @@ pub struct SubmissionRow {
 }
 
 #[derive(Debug, Clone)]
+pub struct QuarantineRow {
+    pub received_at: String,
+    pub department: Option<String>,
+    pub source_file: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
 pub struct RunRow {
     pub id: i64,
     pub job: String,
@@ -200,7 +214,9 @@ impl State {
             .busy_timeout(std::time::Duration::from_secs(30))
             .map_err(wrap)?;
         self.conn
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            )
             .map_err(wrap)?;
         let version: i64 = self
             .conn
@@ -263,7 +279,9 @@ impl State {
                     )
                     .map_err(wrap)?;
                 let older = stmt
-                    .query_map(params![s.department, s.period, template], |r| r.get::<_, String>(0))
+                    .query_map(params![s.department, s.period, template], |r| {
+                        r.get::<_, String>(0)
+                    })
                     .map_err(wrap)?
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(wrap)?;
@@ -321,7 +339,9 @@ impl State {
     pub fn active_loads(&self) -> Result<Vec<Load>, StateError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT submission_id, template, department, period FROM loads WHERE active = 1")
+            .prepare(
+                "SELECT submission_id, template, department, period FROM loads WHERE active = 1",
+            )
             .map_err(self.err())?;
         let rows = stmt
             .query_map([], |r| {
@@ -354,14 +374,21 @@ impl State {
         Ok(rows)
     }
 
-    /// Quarantined files: (received_at, department, source file, reason), newest first.
-    pub fn quarantined(&self, limit: usize) -> Result<Vec<(String, Option<String>, String, String)>, StateError> {
+    /// Quarantined files, newest first.
+    pub fn quarantined(&self, limit: usize) -> Result<Vec<QuarantineRow>, StateError> {
         let mut stmt = self
             .conn
             .prepare("SELECT received_at, department, source_file, COALESCE(reason, '') FROM submissions WHERE status = 'quarantined' ORDER BY id DESC LIMIT ?1")
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map([limit as i64], |r| {
+                Ok(QuarantineRow {
+                    received_at: r.get(0)?,
+                    department: r.get(1)?,
+                    source_file: r.get(2)?,
+                    reason: r.get(3)?,
+                })
+            })
             .map_err(self.err())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.err())?;
@@ -390,7 +417,13 @@ impl State {
         self.conn
             .execute(
                 "UPDATE runs SET ended_at = ?2, status = ?3, counts = ?4, error = ?5 WHERE id = ?1",
-                params![id, now(), if succeeded { "succeeded" } else { "failed" }, counts, error],
+                params![
+                    id,
+                    now(),
+                    if succeeded { "succeeded" } else { "failed" },
+                    counts,
+                    error
+                ],
             )
             .map(|_| ())
             .map_err(self.err())
@@ -490,7 +523,12 @@ impl State {
             .map_err(self.err())
     }
 
-    pub fn mark_failed(&self, id: i64, error: &str, next_attempt_at: &str) -> Result<(), StateError> {
+    pub fn mark_failed(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: &str,
+    ) -> Result<(), StateError> {
         self.conn
             .execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3 WHERE id = ?1",

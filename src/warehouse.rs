@@ -71,7 +71,13 @@ pub fn partition_dir(root: &Path, table: &str, period: &str, department: &str) -
         .join(format!("department={department}"))
 }
 
-pub fn part_path(root: &Path, table: &str, period: &str, department: &str, submission: &str) -> PathBuf {
+pub fn part_path(
+    root: &Path,
+    table: &str,
+    period: &str,
+    department: &str,
+    submission: &str,
+) -> PathBuf {
     partition_dir(root, table, period, department).join(format!("part-{submission}.parquet"))
 }
 
@@ -463,16 +469,29 @@ pub fn list_parts(root: &Path) -> Vec<PartFile> {
             continue;
         }
         for period in read(&table.path()) {
-            let Some(period_name) = period.file_name().to_str().and_then(|n| n.strip_prefix("period=")).map(str::to_string) else {
+            let Some(period_name) = period
+                .file_name()
+                .to_str()
+                .and_then(|n| n.strip_prefix("period="))
+                .map(str::to_string)
+            else {
                 continue;
             };
             for department in read(&period.path()) {
-                let Some(department_name) = department.file_name().to_str().and_then(|n| n.strip_prefix("department=")).map(str::to_string) else {
+                let Some(department_name) = department
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_prefix("department="))
+                    .map(str::to_string)
+                else {
                     continue;
                 };
                 for file in read(&department.path()) {
                     let name = file.file_name().to_string_lossy().into_owned();
-                    if let Some(id) = name.strip_prefix("part-").and_then(|n| n.strip_suffix(".parquet")) {
+                    if let Some(id) = name
+                        .strip_prefix("part-")
+                        .and_then(|n| n.strip_suffix(".parquet"))
+                    {
                         parts.push(PartFile {
                             table: table_name.clone(),
                             period: period_name.clone(),

@@ -61,7 +61,10 @@ pub enum Outcome {
     },
     /// The same bytes were taken before: nothing to do.
     Duplicate { submission_id: String },
-    Quarantined { reason_vi: String, reason_en: String },
+    Quarantined {
+        reason_vi: String,
+        reason_en: String,
+    },
     /// Left in the inbox for the next run (still being copied).
     Waiting { reason: String },
 }
@@ -108,7 +111,11 @@ pub struct FileReport {
 impl FileReport {
     pub fn rows(&self) -> (usize, usize, usize) {
         self.sheets.iter().fold((0, 0, 0), |(l, r, s), sheet| {
-            (l + sheet.loaded, r + sheet.rejected_rows, s + sheet.skips.total())
+            (
+                l + sheet.loaded,
+                r + sheet.rejected_rows,
+                s + sheet.skips.total(),
+            )
         })
     }
 }
@@ -135,7 +142,11 @@ impl IngestReport {
 }
 
 /// Ingests the inbox, or just `files` when given.
-pub fn ingest(config: &Config, state: &mut State, files: &[PathBuf]) -> Result<IngestReport, IngestError> {
+pub fn ingest(
+    config: &Config,
+    state: &mut State,
+    files: &[PathBuf],
+) -> Result<IngestReport, IngestError> {
     let mut report = IngestReport {
         repaired: reconcile(config, state)?,
         ..IngestReport::default()
@@ -161,7 +172,11 @@ pub fn ingest(config: &Config, state: &mut State, files: &[PathBuf]) -> Result<I
 fn log_outcome(report: &FileReport) {
     let (loaded, rejected, skipped) = report.rows();
     match &report.outcome {
-        Outcome::Accepted { submission_id, period, superseded } => tracing::info!(
+        Outcome::Accepted {
+            submission_id,
+            period,
+            superseded,
+        } => tracing::info!(
             file = %report.source_file, submission = %submission_id, %period, loaded, rejected, skipped,
             superseded = superseded.len(), "accepted"
         ),
@@ -171,13 +186,19 @@ fn log_outcome(report: &FileReport) {
         Outcome::Quarantined { reason_en, .. } => {
             tracing::warn!(file = %report.source_file, reason = %reason_en, "quarantined")
         }
-        Outcome::Waiting { reason } => tracing::info!(file = %report.source_file, %reason, "left for the next run"),
+        Outcome::Waiting { reason } => {
+            tracing::info!(file = %report.source_file, %reason, "left for the next run")
+        }
     }
 }
 
 /// Every file under the inbox, oldest first, so a newer resubmission supersedes an older one.
 fn list_inbox(inbox: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    fn walk(dir: &Path, depth: usize, out: &mut Vec<(SystemTime, PathBuf)>) -> Result<(), IngestError> {
+    fn walk(
+        dir: &Path,
+        depth: usize,
+        out: &mut Vec<(SystemTime, PathBuf)>,
+    ) -> Result<(), IngestError> {
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && depth == 0 => return Ok(()),
@@ -218,7 +239,12 @@ fn is_transient_name(name: &str) -> bool {
             .any(|s| lower.ends_with(s))
 }
 
-fn ingest_file(config: &Config, state: &mut State, path: &Path, explicit: bool) -> Result<FileReport, IngestError> {
+fn ingest_file(
+    config: &Config,
+    state: &mut State,
+    path: &Path,
+    explicit: bool,
+) -> Result<FileReport, IngestError> {
     let inbox = &config.paths.inbox;
     let relative = path.strip_prefix(inbox).ok().map(Path::to_path_buf);
     let in_inbox = relative.is_some();
@@ -232,11 +258,16 @@ fn ingest_file(config: &Config, state: &mut State, path: &Path, explicit: bool) 
         r
     });
     let source_file = relative.to_string_lossy().replace('\\', "/");
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut report = FileReport {
         source_file: source_file.clone(),
         department: None,
-        outcome: Outcome::Waiting { reason: String::new() },
+        outcome: Outcome::Waiting {
+            reason: String::new(),
+        },
         sheets: Vec::new(),
     };
     if is_transient_name(&file_name) {
@@ -268,10 +299,32 @@ fn ingest_file(config: &Config, state: &mut State, path: &Path, explicit: bool) 
         .map(str::to_string);
     report.department = department.clone();
 
-    let quarantine = |state: &mut State, report: &mut FileReport, sha: &str, vi: String, en: String| -> Result<(), IngestError> {
-        let stored = quarantine_file(config, path, report.department.as_deref(), sha, &vi, &en, in_inbox)?;
-        state.record_quarantine(sha, report.department.as_deref(), &source_file, &stored, &en)?;
-        report.outcome = Outcome::Quarantined { reason_vi: vi, reason_en: en };
+    let quarantine = |state: &mut State,
+                      report: &mut FileReport,
+                      sha: &str,
+                      vi: String,
+                      en: String|
+     -> Result<(), IngestError> {
+        let stored = quarantine_file(
+            config,
+            path,
+            report.department.as_deref(),
+            sha,
+            &vi,
+            &en,
+            in_inbox,
+        )?;
+        state.record_quarantine(
+            sha,
+            report.department.as_deref(),
+            &source_file,
+            &stored,
+            &en,
+        )?;
+        report.outcome = Outcome::Quarantined {
+            reason_vi: vi,
+            reason_en: en,
+        };
         Ok(())
     };
 
@@ -322,7 +375,9 @@ fn ingest_file(config: &Config, state: &mut State, path: &Path, explicit: bool) 
             &mut report,
             &sha,
             format!("Mã đơn vị \"{department_code}\" (tên thư mục) không có trong danh mục đơn vị"),
-            format!("Department code \"{department_code}\" (the folder name) is not in the department registry"),
+            format!(
+                "Department code \"{department_code}\" (the folder name) is not in the department registry"
+            ),
         )?;
         return Ok(report);
     };
@@ -336,8 +391,14 @@ fn ingest_file(config: &Config, state: &mut State, path: &Path, explicit: bool) 
             state,
             &mut report,
             &sha,
-            format!("Không phải tệp bảng tính; chấp nhận: {}", SPREADSHEET_EXTENSIONS.join(", ")),
-            format!("Not a spreadsheet file; accepted: {}", SPREADSHEET_EXTENSIONS.join(", ")),
+            format!(
+                "Không phải tệp bảng tính; chấp nhận: {}",
+                SPREADSHEET_EXTENSIONS.join(", ")
+            ),
+            format!(
+                "Not a spreadsheet file; accepted: {}",
+                SPREADSHEET_EXTENSIONS.join(", ")
+            ),
         )?;
         return Ok(report);
     }
@@ -358,7 +419,11 @@ fn ingest_file(config: &Config, state: &mut State, path: &Path, explicit: bool) 
         .collect();
     report.sheets = outcomes.iter().map(SheetReport::from_outcome).collect();
     for outcome in &outcomes {
-        debug_assert!(outcome.is_balanced(), "row accounting of sheet {}", outcome.sheet);
+        debug_assert!(
+            outcome.is_balanced(),
+            "row accounting of sheet {}",
+            outcome.sheet
+        );
     }
 
     if outcomes.iter().all(|o| o.template.is_none()) {
@@ -371,17 +436,19 @@ fn ingest_file(config: &Config, state: &mut State, path: &Path, explicit: bool) 
                 "Không trang tính nào có dòng tiêu đề cột của biểu mẫu đã biết ({})",
                 known.join("; ")
             ),
-            "No sheet has the column headers of a known form (staff, training, plan, recruitment)".into(),
+            "No sheet has the column headers of a known form (staff, training, plan, recruitment)"
+                .into(),
         )?;
         return Ok(report);
     }
 
-    let period = period::from_path(relative.strip_prefix(&department_code).unwrap_or(&relative)).or_else(|| {
-        outcomes
-            .iter()
-            .filter(|o| o.template.is_some())
-            .find_map(|o| period::from_title(&o.title_lines))
-    });
+    let period = period::from_path(relative.strip_prefix(&department_code).unwrap_or(&relative))
+        .or_else(|| {
+            outcomes
+                .iter()
+                .filter(|o| o.template.is_some())
+                .find_map(|o| period::from_title(&o.title_lines))
+        });
     let Some(period) = period else {
         quarantine(
             state,
@@ -394,17 +461,21 @@ fn ingest_file(config: &Config, state: &mut State, path: &Path, explicit: bool) 
     };
 
     let stored_as = archive_name(&sha, &extension);
-    let superseded = commit(config, state, CommitInput {
-        submission_id: &submission_id,
-        sha: &sha,
-        department: &department_code,
-        period,
-        source_file: &source_file,
-        stored_as: &stored_as,
-        bytes: &bytes,
-        outcomes: &outcomes,
-        report: &report,
-    })?;
+    let superseded = commit(
+        config,
+        state,
+        CommitInput {
+            submission_id: &submission_id,
+            sha: &sha,
+            department: &department_code,
+            period,
+            source_file: &source_file,
+            stored_as: &stored_as,
+            bytes: &bytes,
+            outcomes: &outcomes,
+            report: &report,
+        },
+    )?;
     if in_inbox {
         std::fs::remove_file(path).map_err(io_error(path))?;
     }
@@ -433,7 +504,11 @@ struct CommitInput<'a> {
 
 /// Writes the part files, archives the original and commits the ledger, in the
 /// order that lets [`reconcile`] repair a crash between any two steps.
-fn commit(config: &Config, state: &mut State, input: CommitInput<'_>) -> Result<Vec<crate::state::Load>, IngestError> {
+fn commit(
+    config: &Config,
+    state: &mut State,
+    input: CommitInput<'_>,
+) -> Result<Vec<crate::state::Load>, IngestError> {
     let root = &config.paths.warehouse;
     let period = input.period.to_string();
     let mut by_template: BTreeMap<&str, Vec<(&str, &sheet::ParsedRow)>> = BTreeMap::new();
@@ -445,18 +520,31 @@ fn commit(config: &Config, state: &mut State, input: CommitInput<'_>) -> Result<
     }
     let mut loads = Vec::new();
     for (name, rows) in &by_template {
-        let Some(template) = config.template(name) else { continue };
+        let Some(template) = config.template(name) else {
+            continue;
+        };
         if !rows.is_empty() {
             let batch = warehouse::template_batch(template, rows, input.submission_id)?;
-            let path = warehouse::part_path(root, name, &period, input.department, input.submission_id);
+            let path =
+                warehouse::part_path(root, name, &period, input.department, input.submission_id);
             warehouse::write_parquet_atomic(&path, &batch)?;
         }
         loads.push((name.to_string(), rows.len() as i64));
     }
-    let rejects: Vec<Reject> = input.outcomes.iter().flat_map(|o| o.rejects.iter().cloned()).collect();
+    let rejects: Vec<Reject> = input
+        .outcomes
+        .iter()
+        .flat_map(|o| o.rejects.iter().cloned())
+        .collect();
     if !rejects.is_empty() {
         let batch = warehouse::rejects_batch(&rejects, input.submission_id, input.source_file)?;
-        let path = warehouse::part_path(root, warehouse::REJECTS, &period, input.department, input.submission_id);
+        let path = warehouse::part_path(
+            root,
+            warehouse::REJECTS,
+            &period,
+            input.department,
+            input.submission_id,
+        );
         warehouse::write_parquet_atomic(&path, &batch)?;
     }
     archive_bytes(&config.paths.archive.join(input.stored_as), input.bytes)?;
@@ -492,7 +580,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp"));
     let mut file = std::fs::File::create(&tmp).map_err(io_error(&tmp))?;
     file.write_all(bytes).map_err(io_error(&tmp))?;
@@ -507,10 +598,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
 pub fn safe_file_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| if c.is_alphanumeric() || "-_.() ".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.() ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let trimmed = cleaned.trim_start_matches('.').trim();
-    if trimmed.is_empty() { "file".to_string() } else { trimmed.chars().take(120).collect() }
+    if trimmed.is_empty() {
+        "file".to_string()
+    } else {
+        trimmed.chars().take(120).collect()
+    }
 }
 
 /// Moves (or, for a file outside the inbox, copies) a refused file to
@@ -529,7 +630,12 @@ fn quarantine_file(
         .filter(|d| config.department(d).is_some())
         .map(safe_file_name)
         .unwrap_or_else(|| "_unknown".to_string());
-    let name = safe_file_name(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    let name = safe_file_name(
+        &path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let short = sha.get(..8).unwrap_or("nohash");
     let relative = format!("{folder}/{stamp}-{short}-{name}");
@@ -538,7 +644,13 @@ fn quarantine_file(
         "Tệp / file: {}\nLý do: {reason_vi}\nReason: {reason_en}\nsha256: {sha}\n",
         path.display()
     );
-    write_atomic(&target.with_file_name(format!("{}.reason.txt", target.file_name().unwrap_or_default().to_string_lossy())), sidecar.as_bytes())?;
+    write_atomic(
+        &target.with_file_name(format!(
+            "{}.reason.txt",
+            target.file_name().unwrap_or_default().to_string_lossy()
+        )),
+        sidecar.as_bytes(),
+    )?;
     if in_inbox {
         move_file(path, &target)?;
     } else {
@@ -579,12 +691,20 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
         .filter(|s| s.status == "accepted")
         .map(|s| s.submission_id.as_str())
         .collect();
-    let known: BTreeSet<&str> = submissions.iter().map(|s| s.submission_id.as_str()).collect();
+    let known: BTreeSet<&str> = submissions
+        .iter()
+        .map(|s| s.submission_id.as_str())
+        .collect();
     for part in warehouse::list_parts(root) {
         let keep = match part.table.as_str() {
             warehouse::REJECTS => accepted.contains(part.submission_id.as_str()),
             warehouse::SUBMISSIONS => known.contains(part.submission_id.as_str()),
-            _ => active.contains(&(part.table.clone(), part.period.clone(), part.department.clone(), part.submission_id.clone())),
+            _ => active.contains(&(
+                part.table.clone(),
+                part.period.clone(),
+                part.department.clone(),
+                part.submission_id.clone(),
+            )),
         };
         if !keep {
             tracing::info!(file = %part.path.display(), "removing a part file the ledger does not hold active");
@@ -604,7 +724,13 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
             rows_rejected: s.rows_rejected,
             rows_skipped: s.rows_skipped,
         };
-        let path = warehouse::part_path(root, warehouse::SUBMISSIONS, &s.period, &s.department, &s.submission_id);
+        let path = warehouse::part_path(
+            root,
+            warehouse::SUBMISSIONS,
+            &s.period,
+            &s.department,
+            &s.submission_id,
+        );
         // The status marker avoids rewriting unchanged records on every run.
         let up_to_date = path.is_file() && marker_matches(&path, &s.status);
         if !up_to_date {
@@ -616,7 +742,10 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
 }
 
 fn status_marker_path(part: &Path) -> PathBuf {
-    let name = part.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = part
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     part.with_file_name(format!(".{name}.status"))
 }
 

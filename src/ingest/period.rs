@@ -42,7 +42,11 @@ impl Period {
     pub fn label_vi(self) -> String {
         match self.quarter {
             None => format!("năm {}", self.year),
-            Some(q) => format!("quý {} năm {}", ["I", "II", "III", "IV"][usize::from(q.clamp(1, 4)) - 1], self.year),
+            Some(q) => format!(
+                "quý {} năm {}",
+                ["I", "II", "III", "IV"][usize::from(q.clamp(1, 4)) - 1],
+                self.year
+            ),
         }
     }
 
@@ -134,7 +138,8 @@ pub fn from_title(lines: &[String]) -> Option<Period> {
     static YEAR: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"\bnam ((?:19|20)\d{2})\b").expect("static regex"));
     static AS_OF: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"\b(?:tinh )?den ngay \d{1,2} \d{1,2} ((?:19|20)\d{2})\b").expect("static regex")
+        Regex::new(r"\b(?:tinh )?den ngay \d{1,2} \d{1,2} ((?:19|20)\d{2})\b")
+            .expect("static regex")
     });
     for line in lines {
         let folded = fold(line);
@@ -186,7 +191,10 @@ mod tests {
     #[test]
     fn period_from_folders_and_file_names() {
         assert_eq!(from_path(Path::new("SNV/danh-sach_2025.xlsx")), p("2025"));
-        assert_eq!(from_path(Path::new("SNV/bao-cao-2025-Q4.xlsx")), p("2025-Q4"));
+        assert_eq!(
+            from_path(Path::new("SNV/bao-cao-2025-Q4.xlsx")),
+            p("2025-Q4")
+        );
         assert_eq!(from_path(Path::new("SNV/2024/danh-sach.xlsx")), p("2024"));
         assert_eq!(from_path(Path::new("SNV/danh-sach.xlsx")), None);
         assert_eq!(from_path(Path::new("SNV/so-12345.xlsx")), None);
@@ -197,8 +205,17 @@ mod tests {
     fn period_from_title_block_not_signature_date() {
         let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(from_title(&lines(&["DANH SÁCH", "NĂM 2025"])), p("2025"));
-        assert_eq!(from_title(&lines(&["BÁO CÁO QUÝ IV NĂM 2025"])), p("2025-Q4"));
-        assert_eq!(from_title(&lines(&["(tính đến ngày 31/12/2022)"])), p("2022"));
-        assert_eq!(from_title(&lines(&["Điện Biên, ngày 15 tháng 01 năm 2023"])), None);
+        assert_eq!(
+            from_title(&lines(&["BÁO CÁO QUÝ IV NĂM 2025"])),
+            p("2025-Q4")
+        );
+        assert_eq!(
+            from_title(&lines(&["(tính đến ngày 31/12/2022)"])),
+            p("2022")
+        );
+        assert_eq!(
+            from_title(&lines(&["Điện Biên, ngày 15 tháng 01 năm 2023"])),
+            None
+        );
     }
 }

@@ -25,7 +25,10 @@ pub struct Grid {
 impl Grid {
     fn cell(&self, r: usize, c: usize) -> &Cell {
         static EMPTY: Cell = Cell::Empty;
-        self.rows.get(r).and_then(|row| row.get(c)).unwrap_or(&EMPTY)
+        self.rows
+            .get(r)
+            .and_then(|row| row.get(c))
+            .unwrap_or(&EMPTY)
     }
 
     fn excel_row(&self, r: usize) -> u32 {
@@ -261,7 +264,9 @@ static ROMAN_OR_LETTER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:[ivxl]+|[a-z])(?: |$)").expect("static regex"));
 
 fn non_blank_texts(row: &[Cell]) -> impl Iterator<Item = String> + '_ {
-    row.iter().filter(|c| !c.is_blank()).map(|c| fold(&c.display()))
+    row.iter()
+        .filter(|c| !c.is_blank())
+        .map(|c| fold(&c.display()))
 }
 
 /// "(1) (2) (3) …" or "1 2 3 …" under the header.
@@ -294,7 +299,13 @@ fn is_signature_row(row: &[Cell]) -> bool {
 }
 
 fn is_totals_row(row: &[Cell]) -> bool {
-    const TOTALS: &[&str] = &["tong cong", "cong", "tong so", "tong", "tong cong toan tinh"];
+    const TOTALS: &[&str] = &[
+        "tong cong",
+        "cong",
+        "tong so",
+        "tong",
+        "tong cong toan tinh",
+    ];
     non_blank_texts(row)
         .next()
         .is_some_and(|first| TOTALS.contains(&first.as_str()))
@@ -303,7 +314,9 @@ fn is_totals_row(row: &[Cell]) -> bool {
 fn is_section_row(row: &[Cell]) -> bool {
     let texts: Vec<String> = non_blank_texts(row).collect();
     texts.len() <= 2
-        && row.iter().all(|c| !matches!(c, Cell::Number(_) | Cell::Date(_)))
+        && row
+            .iter()
+            .all(|c| !matches!(c, Cell::Number(_) | Cell::Date(_)))
         && texts.first().is_some_and(|t| ROMAN_OR_LETTER.is_match(t))
 }
 
@@ -364,7 +377,9 @@ fn parse_row(
                                 .unwrap_or_default();
                             Problem::new(
                                 format!("\"{shown}\" không thuộc danh mục; chấp nhận: {accepted}"),
-                                format!("\"{shown}\" is not an accepted value; accepted: {accepted}"),
+                                format!(
+                                    "\"{shown}\" is not an accepted value; accepted: {accepted}"
+                                ),
                             )
                         })
                 }
@@ -383,7 +398,9 @@ fn parse_row(
         }
     }
     for (index, field) in template.fields.iter().enumerate() {
-        let Some(before) = field.not_before else { continue };
+        let Some(before) = field.not_before else {
+            continue;
+        };
         if let (Value::Date(end), Value::Date(start)) = (&values[index], &values[before])
             && end < start
             && let Some((c, _)) = &header.columns[index]
@@ -397,8 +414,16 @@ fn parse_row(
                 *c,
                 grid.cell(r, *c),
                 Problem::new(
-                    format!("Ngày {} trước \"{start_header}\" {}", end.format("%d/%m/%Y"), start.format("%d/%m/%Y")),
-                    format!("Date {} is before \"{start_header}\" {}", end.format("%d/%m/%Y"), start.format("%d/%m/%Y")),
+                    format!(
+                        "Ngày {} trước \"{start_header}\" {}",
+                        end.format("%d/%m/%Y"),
+                        start.format("%d/%m/%Y")
+                    ),
+                    format!(
+                        "Date {} is before \"{start_header}\" {}",
+                        end.format("%d/%m/%Y"),
+                        start.format("%d/%m/%Y")
+                    ),
                 ),
             );
         }
@@ -450,16 +475,46 @@ mod tests {
             vec![t("DANH SÁCH CÁN BỘ, CÔNG CHỨC"), Cell::Empty],
             vec![t("NĂM 2025")],
             vec![],
-            vec![t("STT"), t("Họ và tên"), t("Mã định danh"), t("Ngày sinh"), t("TRÌNH ĐỘ\nCHUYÊN MÔN"), t("Ghi chú")],
+            vec![
+                t("STT"),
+                t("Họ và tên"),
+                t("Mã định danh"),
+                t("Ngày sinh"),
+                t("TRÌNH ĐỘ\nCHUYÊN MÔN"),
+                t("Ghi chú"),
+            ],
             vec![t("(1)"), t("(2)"), t("(3)"), t("(4)"), t("(5)"), t("(6)")],
             vec![t("I"), t("Khối cơ quan")],
-            vec![Cell::Number(1.0), t("Nguyễn Văn An"), t("001085000001"), t("31/12/1985"), t("Thạc sĩ")],
-            vec![Cell::Number(2.0), t("Trần Thị Bình"), Cell::Number(1085000002.0), Cell::Number(31000.0), t("")],
-            vec![Cell::Number(3.0), t("Lê Văn Cường"), t("001085000003"), t("31/02/1985"), t("Kỹ sư")],
+            vec![
+                Cell::Number(1.0),
+                t("Nguyễn Văn An"),
+                t("001085000001"),
+                t("31/12/1985"),
+                t("Thạc sĩ"),
+            ],
+            vec![
+                Cell::Number(2.0),
+                t("Trần Thị Bình"),
+                Cell::Number(1085000002.0),
+                Cell::Number(31000.0),
+                t(""),
+            ],
+            vec![
+                Cell::Number(3.0),
+                t("Lê Văn Cường"),
+                t("001085000003"),
+                t("31/02/1985"),
+                t("Kỹ sư"),
+            ],
             vec![Cell::Empty, t("Tổng cộng"), Cell::Number(3.0)],
             vec![],
             vec![Cell::Empty, t("Điện Biên, ngày 15 tháng 01 năm 2026")],
-            vec![Cell::Empty, t("Người lập biểu"), Cell::Empty, t("Thủ trưởng đơn vị")],
+            vec![
+                Cell::Empty,
+                t("Người lập biểu"),
+                Cell::Empty,
+                t("Thủ trưởng đơn vị"),
+            ],
             vec![Cell::Empty, t("Nguyễn Thị Dung")],
         ]);
         let out = normalise_sheet(&g, &templates, CTX);
@@ -484,13 +539,19 @@ mod tests {
         assert_eq!(out.rows[0].values[level], Value::Enum("district".into()));
         let id = staff.field_index("person_id").expect("id");
         assert_eq!(out.rows[1].values[id], Value::Text("1085000002".into()));
-        assert_eq!(super::super::period::from_title(&out.title_lines).map(|p| p.to_string()), Some("2025".into()));
+        assert_eq!(
+            super::super::period::from_title(&out.title_lines).map(|p| p.to_string()),
+            Some("2025".into())
+        );
     }
 
     #[test]
     fn sheet_matching_no_template_is_counted_not_guessed() {
         let templates = load_templates(Path::new("/nonexistent")).expect("templates");
-        let g = grid(vec![vec![t("Tên"), t("Tuổi")], vec![t("An"), Cell::Number(3.0)]]);
+        let g = grid(vec![
+            vec![t("Tên"), t("Tuổi")],
+            vec![t("An"), Cell::Number(3.0)],
+        ]);
         let out = normalise_sheet(&g, &templates, CTX);
         assert_eq!(out.template, None);
         assert_eq!(out.data_rows, 2);

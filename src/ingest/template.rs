@@ -13,12 +13,18 @@ use serde::Deserialize;
 use super::text::fold;
 
 const BUILT_IN: &[(&str, &str)] = &[
-    ("staff.toml", include_str!("../../config/templates/staff.toml")),
+    (
+        "staff.toml",
+        include_str!("../../config/templates/staff.toml"),
+    ),
     (
         "training.toml",
         include_str!("../../config/templates/training.toml"),
     ),
-    ("plan.toml", include_str!("../../config/templates/plan.toml")),
+    (
+        "plan.toml",
+        include_str!("../../config/templates/plan.toml"),
+    ),
     (
         "recruitment.toml",
         include_str!("../../config/templates/recruitment.toml"),
@@ -177,7 +183,10 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
         )));
     }
     if ["rejects", "submissions", "indicators"].contains(&raw.name.as_str()) {
-        return Err(error(format!("name: {:?} is a reserved table name", raw.name)));
+        return Err(error(format!(
+            "name: {:?} is a reserved table name",
+            raw.name
+        )));
     }
     let mut fields: Vec<Field> = Vec::with_capacity(raw.fields.len());
     let mut folded_headers = HashMap::new();
@@ -210,7 +219,10 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
             if let Some(&other) = folded_headers.get(&folded)
                 && other != index
             {
-                let other_name = fields.get(other).map(|f: &Field| f.name.as_str()).unwrap_or("?");
+                let other_name = fields
+                    .get(other)
+                    .map(|f: &Field| f.name.as_str())
+                    .unwrap_or("?");
                 return Err(error(format!(
                     "fields.headers: {header:?} names both {other_name} and {name}"
                 )));
@@ -264,7 +276,9 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
         let blank = match raw_field.blank.as_deref() {
             None => BlankValue::Null,
             Some("@department_level") => BlankValue::DepartmentLevel,
-            Some(value) if raw_field.kind == FieldType::Enum && values.iter().any(|v| v == value) => {
+            Some(value)
+                if raw_field.kind == FieldType::Enum && values.iter().any(|v| v == value) =>
+            {
                 BlankValue::Value(value.to_string())
             }
             Some(value) => {
@@ -275,9 +289,7 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
             }
         };
         if raw_field.min.is_some() && raw_field.kind != FieldType::Integer {
-            return Err(error(format!(
-                "fields.min: field {name} is not an integer"
-            )));
+            return Err(error(format!("fields.min: field {name} is not an integer")));
         }
         fields.push(Field {
             name: name.clone(),
@@ -330,15 +342,23 @@ mod tests {
         let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["plan", "recruitment", "staff", "training"]);
         let staff = templates.iter().find(|t| t.name == "staff").expect("staff");
-        let qualification = staff.field_for_header("TRÌNH ĐỘ\nCHUYÊN MÔN").expect("header");
+        let qualification = staff
+            .field_for_header("TRÌNH ĐỘ\nCHUYÊN MÔN")
+            .expect("header");
         assert_eq!(staff.fields[qualification].name, "qualification");
         assert_eq!(
             staff.fields[qualification].enum_value("thạc sỹ"),
             None,
             "a spelling the template does not list is not guessed"
         );
-        assert_eq!(staff.fields[qualification].enum_value("THẠC SĨ"), Some("master"));
-        assert_eq!(staff.fields[qualification].enum_value("master"), Some("master"));
+        assert_eq!(
+            staff.fields[qualification].enum_value("THẠC SĨ"),
+            Some("master")
+        );
+        assert_eq!(
+            staff.fields[qualification].enum_value("master"),
+            Some("master")
+        );
     }
 
     #[test]
@@ -356,6 +376,10 @@ headers = ["HO TEN"]
 type = "text"
 "#;
         let err = parse_template(Path::new("x.toml"), text).expect_err("refused");
-        assert!(err.message.contains("names both a and b"), "{}", err.message);
+        assert!(
+            err.message.contains("names both a and b"),
+            "{}",
+            err.message
+        );
     }
 }

@@ -119,7 +119,9 @@ pub fn as_integer(cell: &Cell) -> Result<Option<i64>, Problem> {
             }
         }
         Cell::Text(text) if text.trim().is_empty() => Ok(None),
-        Cell::Text(text) => parse_vietnamese_integer(text).map(Some).ok_or_else(not_whole),
+        Cell::Text(text) => parse_vietnamese_integer(text)
+            .map(Some)
+            .ok_or_else(not_whole),
         Cell::Empty => Ok(None),
         Cell::Bool(_) | Cell::Date(_) => Err(not_whole()),
     }
@@ -214,7 +216,10 @@ pub fn as_date(cell: &Cell) -> Result<Option<NaiveDate>, Problem> {
     if !(1900..=2100).contains(&date.year()) {
         return Err(Problem::new(
             format!("Năm {} nằm ngoài khoảng hợp lý (1900–2100)", date.year()),
-            format!("Year {} is outside the plausible range (1900–2100)", date.year()),
+            format!(
+                "Year {} is outside the plausible range (1900–2100)",
+                date.year()
+            ),
         ));
     }
     Ok(Some(date))
@@ -226,10 +231,17 @@ pub fn parse_date_text(text: &str) -> Option<NaiveDate> {
     let t = clean(text);
     let t = t.split(['T', ' ']).next().unwrap_or("");
     let parts: Vec<&str> = t.split(['/', '-', '.']).collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
+    {
         return None;
     }
-    let numbers: Vec<u32> = parts.iter().map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let numbers: Vec<u32> = parts
+        .iter()
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     if parts[0].len() == 4 {
         NaiveDate::from_ymd_opt(numbers[0] as i32, numbers[1], numbers[2])
     } else if parts[2].len() == 4 {
@@ -250,8 +262,14 @@ pub fn as_bool(cell: &Cell) -> Result<bool, Problem> {
             "x" | "co" | "yes" | "true" | "v" | "da cap" | "1" => Ok(true),
             "khong" | "no" | "false" | "chua cap" | "0" => Ok(false),
             _ => Err(Problem::new(
-                format!("\"{}\" không rõ có hay không: đánh dấu \"x\" hoặc \"Có\", để trống nếu không", clean(text)),
-                format!("\"{}\" is neither yes nor no: mark \"x\" or \"Có\", leave blank for no", clean(text)),
+                format!(
+                    "\"{}\" không rõ có hay không: đánh dấu \"x\" hoặc \"Có\", để trống nếu không",
+                    clean(text)
+                ),
+                format!(
+                    "\"{}\" is neither yes nor no: mark \"x\" or \"Có\", leave blank for no",
+                    clean(text)
+                ),
             )),
         },
         other => Err(Problem::new(

@@ -17,7 +17,9 @@ pub enum WorkbookError {
     Open(String),
     #[error("sheet {sheet:?} cannot be read: {message}")]
     Sheet { sheet: String, message: String },
-    #[error("sheet {sheet:?} claims {rows} rows × {columns} columns, more than the {MAX_CELLS_PER_SHEET} cells a form can have")]
+    #[error(
+        "sheet {sheet:?} claims {rows} rows × {columns} columns, more than the {MAX_CELLS_PER_SHEET} cells a form can have"
+    )]
     TooLarge {
         sheet: String,
         rows: u64,
@@ -30,12 +32,18 @@ impl WorkbookError {
     pub fn reason_vi(&self) -> String {
         match self {
             WorkbookError::Open(message) => {
-                format!("Không mở được tệp (hỏng, có mật khẩu hoặc không phải bảng tính Excel): {message}")
+                format!(
+                    "Không mở được tệp (hỏng, có mật khẩu hoặc không phải bảng tính Excel): {message}"
+                )
             }
             WorkbookError::Sheet { sheet, message } => {
                 format!("Không đọc được trang tính \"{sheet}\": {message}")
             }
-            WorkbookError::TooLarge { sheet, rows, columns } => format!(
+            WorkbookError::TooLarge {
+                sheet,
+                rows,
+                columns,
+            } => format!(
                 "Trang tính \"{sheet}\" khai báo {rows} dòng × {columns} cột, vượt quá giới hạn {MAX_CELLS_PER_SHEET} ô"
             ),
         }
@@ -45,8 +53,8 @@ impl WorkbookError {
 /// Reads every worksheet of a workbook held in memory. Chart sheets and the
 /// like have no cells and come back empty.
 pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
-    let mut workbook: Sheets<Cursor<&[u8]>> =
-        open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| WorkbookError::Open(e.to_string()))?;
+    let mut workbook: Sheets<Cursor<&[u8]>> = open_workbook_auto_from_rs(Cursor::new(bytes))
+        .map_err(|e| WorkbookError::Open(e.to_string()))?;
     let names = workbook.sheet_names();
     let mut grids = Vec::with_capacity(names.len());
     for name in names {

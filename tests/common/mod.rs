@@ -1,0 +1,226 @@
+//! Test harness: a throw-away project folder with its own config, inbox and
+//! data, driven through the real `nhanluc` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rust_xlsxwriter::Workbook;
+use tempfile::TempDir;
+
+pub struct Project {
+    pub dir: TempDir,
+}
+
+/// A cell to write into a test workbook.
+pub enum C {
+    T(&'static str),
+    S(String),
+    N(f64),
+    Blank,
+}
+
+impl Project {
+    /// A project with the repository's department registry and nightly job,
+    /// an empty inbox, mail to the outbox, and no settle delay.
+    pub fn new() -> Project {
+        Project::with_config_extra("")
+    }
+
+    pub fn with_config_extra(extra: &str) -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("config")).expect("config dir");
+        std::fs::create_dir_all(root.join("jobs")).expect("jobs dir");
+        std::fs::create_dir_all(root.join("inbox")).expect("inbox");
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(
+            repo.join("config/departments.toml"),
+            root.join("config/departments.toml"),
+        )
+        .expect("departments");
+        std::fs::copy(
+            repo.join("jobs/nightly.toml"),
+            root.join("jobs/nightly.toml"),
+        )
+        .expect("job");
+        let config = format!(
+            r#"[paths]
+inbox = "../inbox"
+archive = "../data/archive"
+quarantine = "../data/quarantine"
+warehouse = "../data/warehouse"
+outbox = "../data/outbox"
+state = "../data/state.sqlite3"
+departments = "departments.toml"
+jobs = "../jobs"
+
+[ingest]
+settle_seconds = 0
+
+[[recipient]]
+email = "chu-tich@ubnd.example.gov.vn"
+scope = "province"
+
+[[recipient]]
+email = "giam-doc@syt.example.gov.vn"
+scope = "department:SYT"
+
+[[recipient]]
+email = "advisor@example.org"
+scope = "province"
+language = "en"
+{extra}
+"#
+        );
+        std::fs::write(root.join("config/nhanluc.toml"), config).expect("config");
+        Project { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.root().join("config/nhanluc.toml")
+    }
+
+    pub fn inbox(&self) -> PathBuf {
+        self.root().join("inbox")
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.root().join("data")
+    }
+
+    pub fn warehouse(&self) -> PathBuf {
+        self.data().join("warehouse")
+    }
+
+    pub fn outbox(&self) -> PathBuf {
+        self.data().join("outbox")
+    }
+
+    /// Runs the binary with this project's config.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_nhanluc"))
+            .arg("--config")
+            .arg(self.config_file())
+            .args(args)
+            .env_remove("NHANLUC_CONFIG")
+            .output()
+            .expect("run nhanluc")
+    }
+
+    /// Runs and asserts the exit code, returning stdout.
+    pub fn run_ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "nhanluc {args:?} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn files_under(&self, dir: &Path, extension: &str) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        walk(dir, &mut |p| {
+            if p.extension().and_then(|e| e.to_str()) == Some(extension)
+                && !p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with('.'))
+            {
+                out.push(p.to_path_buf());
+            }
+        });
+        out.sort();
+        out
+    }
+}
+
+pub fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, f);
+        } else {
+            f(&path);
+        }
+    }
+}
+
+/// Writes a one-sheet workbook with the given rows (row 1 first).
+pub fn write_xlsx(path: &Path, sheet: &str, rows: &[Vec<C>]) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("dir");
+    }
+    let mut workbook = Workbook::new();
+    let worksheet = workbook.add_worksheet();
+    worksheet.set_name(sheet).expect("sheet name");
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell {
+                C::T(text) => {
+                    worksheet.write_string(r, c, *text).expect("write");
+                }
+                C::S(text) => {
+                    worksheet.write_string(r, c, text).expect("write");
+                }
+                C::N(n) => {
+                    worksheet.write_number(r, c, *n).expect("write");
+                }
+                C::Blank => {}
+            }
+        }
+    }
+    workbook.save(path).expect("save workbook");
+}
+
+/// A small staff roster: title block, header, `people` rows.
+pub fn staff_rows(title: &'static str, people: &[(&str, &str, &str)]) -> Vec<Vec<C>> {
+    let mut rows = vec![
+        vec![C::T("UBND TỈNH ĐIỆN BIÊN")],
+        vec![C::T("DANH SÁCH CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC")],
+        vec![C::T(title)],
+        vec![],
+        vec![
+            C::T("STT"),
+            C::T("Họ và tên"),
+            C::T("Mã định danh"),
+            C::T("Trình độ chuyên môn"),
+        ],
+    ];
+    for (i, (name, id, qualification)) in people.iter().enumerate() {
+        rows.push(vec![
+            C::N((i + 1) as f64),
+            C::S(name.to_string()),
+            C::S(id.to_string()),
+            C::S(qualification.to_string()),
+        ]);
+    }
+    rows
+}
+
+/// Runs SQL in DuckDB (the Python package) and returns what it prints.
+pub fn duckdb(sql: &str) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg("import sys, duckdb; rows = duckdb.sql(sys.argv[1]).fetchall(); print('\\n'.join('|'.join(str(v) for v in r) for r in rows))")
+        .arg(sql)
+        .output()
+        .expect("python3 with duckdb (installed by .ci/run)");
+    assert!(
+        out.status.success(),
+        "duckdb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
