@@ -7,7 +7,7 @@
 
 pub mod config;
 pub mod digest;
-// pub mod fixtures;
+pub mod fixtures;
 pub mod indicators;
 pub mod ingest;
 pub mod jobs;
