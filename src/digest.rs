@@ -146,7 +146,7 @@ pub async fn run(
             rendered.text, rendered.html
         )));
         let key = format!("digest/{period}/{}", &fingerprint[..16]);
-        let message = build_message(&config.digest.from, &recipient.email, &rendered)?;
+        let message = build_message(&config.digest.from, &recipient.email, &key, &rendered)?;
         if state.enqueue(
             "digest",
             &key,
@@ -345,7 +345,15 @@ fn format_change(now: &IndicatorRow, before: Option<&IndicatorRow>, vi: bool) ->
     format!("{arrow} {magnitude}")
 }
 
-fn build_message(from: &str, to: &str, rendered: &Rendered) -> Result<Vec<u8>, DigestError> {
+/// Builds the MIME message. Its Message-ID is derived from the outbox key and
+/// the recipient, so a message re-sent after a crash between the server's
+/// acceptance and our bookkeeping carries the same id and mail clients show it once.
+fn build_message(
+    from: &str,
+    to: &str,
+    key: &str,
+    rendered: &Rendered,
+) -> Result<Vec<u8>, DigestError> {
     let error = |message: String| DigestError::Message {
         recipient: to.to_string(),
         message,
@@ -354,7 +362,9 @@ fn build_message(from: &str, to: &str, rendered: &Rendered) -> Result<Vec<u8>, D
         .parse()
         .map_err(|e| error(format!("from {from:?}: {e}")))?;
     let to_box: Mailbox = to.parse().map_err(|e| error(format!("{e}")))?;
+    let id_hash = hex::encode(Sha256::digest(format!("{key}\n{to}")));
     let message = Message::builder()
+        .message_id(Some(format!("<{}@nhanluc>", &id_hash[..32])))
         .from(from)
         .to(to_box)
         .subject(rendered.subject.clone())
