@@ -270,6 +270,12 @@ fn print_ingest(report: &ingest::IngestReport) {
                     sheet.unknown_columns.join(", ")
                 );
             }
+            for warning in &sheet.warnings {
+                println!(
+                    "    {} {}: warning: {}",
+                    sheet.sheet, warning.cell, warning.message_en
+                );
+            }
             for reject in sheet.rejects.iter().take(20) {
                 println!(
                     "    {} {}: {} ({:?}): {}",

@@ -80,6 +80,7 @@ pub struct SheetReport {
     pub skips: Skips,
     pub unknown_columns: Vec<String>,
     pub rejects: Vec<Reject>,
+    pub warnings: Vec<sheet::SheetWarning>,
 }
 
 impl SheetReport {
@@ -94,6 +95,7 @@ impl SheetReport {
             skips: outcome.skips,
             unknown_columns: outcome.unknown_columns.clone(),
             rejects: outcome.rejects.clone(),
+            warnings: outcome.warnings.clone(),
         }
     }
 }

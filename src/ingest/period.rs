@@ -94,10 +94,10 @@ impl FromStr for Period {
 /// The period named by a folder ("2025", "2025-Q4") or a file-name token
 /// ("..._2025.xlsx", "bao-cao-2025-Q4.xlsx"), nearest the file first.
 pub fn from_path(relative: &Path) -> Option<Period> {
-    static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)(?:^|[^0-9])((?:19|20)\d{2})(?:[-_ ]?q([1-4]))?(?:[^0-9]|$)")
-            .expect("static regex")
-    });
+    // Digit runs of exactly four, so "so-12345" names no year; a quarter
+    // may follow ("2025-Q4", "2025Q4", "2025_q4").
+    static TOKEN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)\d+(?:[-_ ]?q([1-4])(?:\D|$))?").expect("static regex"));
     let file_stem = relative.file_stem()?.to_str()?;
     let folders = relative
         .parent()
@@ -112,8 +112,16 @@ pub fn from_path(relative: &Path) -> Option<Period> {
         if is_file_name {
             let mut found: Option<Period> = None;
             for captures in TOKEN.captures_iter(part) {
-                let year = captures[1].parse().ok()?;
-                let quarter = captures.get(2).and_then(|q| q.as_str().parse().ok());
+                let digits = captures[0].trim_start_matches(|c: char| !c.is_ascii_digit());
+                let digits: String = digits.chars().take_while(char::is_ascii_digit).collect();
+                let Some(year) = digits
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|y| digits.len() == 4 && (1990..=2100).contains(y))
+                else {
+                    continue;
+                };
+                let quarter = captures.get(1).and_then(|q| q.as_str().parse().ok());
                 let period = Period { year, quarter };
                 // Two different periods in one name ("2024_2025") name none.
                 if found.is_some_and(|f| f != period) {

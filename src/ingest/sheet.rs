@@ -20,6 +20,24 @@ pub struct Grid {
     pub origin_row: u32,
     pub origin_col: u32,
     pub rows: Vec<Vec<Cell>>,
+    /// Merged regions, in grid coordinates (0-based, relative to the origin).
+    pub merges: Vec<Merge>,
+}
+
+/// A merged region, inclusive bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Merge {
+    pub first_row: u32,
+    pub first_col: u32,
+    pub last_row: u32,
+    pub last_col: u32,
+}
+
+impl Merge {
+    fn contains(&self, r: usize, c: usize) -> bool {
+        (self.first_row as usize..=self.last_row as usize).contains(&r)
+            && (self.first_col as usize..=self.last_col as usize).contains(&c)
+    }
 }
 
 impl Grid {
@@ -37,6 +55,30 @@ impl Grid {
 
     fn address(&self, r: usize, c: usize) -> String {
         cell_address(self.origin_row + r as u32, self.origin_col + c as u32)
+    }
+
+    /// The text a header cell shows: its own, or that of the merged region over it.
+    fn header_text(&self, r: usize, c: usize) -> Option<String> {
+        let own = self.cell(r, c);
+        let cell = if own.is_blank() {
+            let merge = self.merges.iter().find(|m| m.contains(r, c))?;
+            self.cell(merge.first_row as usize, merge.first_col as usize)
+        } else {
+            own
+        };
+        cell.text().map(clean).filter(|t| !t.is_empty())
+    }
+
+    fn width(&self, r: usize) -> usize {
+        let row_width = self.rows.get(r).map_or(0, Vec::len);
+        let merged_width = self
+            .merges
+            .iter()
+            .filter(|m| (m.first_row as usize..=m.last_row as usize).contains(&r))
+            .map(|m| m.last_col as usize + 1)
+            .max()
+            .unwrap_or(0);
+        row_width.max(merged_width)
     }
 }
 
@@ -106,6 +148,17 @@ pub struct SheetOutcome {
     pub data_rows: usize,
     /// Headers that name no field of the template: ignored, and listed in the report.
     pub unknown_columns: Vec<String>,
+    /// Things worth telling the department that did not reject a row, such as
+    /// a totals row that does not match the sum of the rows above it.
+    pub warnings: Vec<SheetWarning>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SheetWarning {
+    pub source_row: u32,
+    pub cell: String,
+    pub message_vi: String,
+    pub message_en: String,
 }
 
 impl SheetOutcome {
@@ -115,12 +168,44 @@ impl SheetOutcome {
     }
 }
 
+/// Where a field's value is in the sheet.
+#[derive(Debug, Clone)]
+enum Mapping {
+    /// One column, with its header as written.
+    Column { col: usize, header: String },
+    /// x-mark columns: a group header ("Giới tính") over one column per value
+    /// ("Nam", "Nữ"); the marked column gives the value.
+    Marks {
+        header: String,
+        columns: Vec<(usize, String)>,
+    },
+}
+
+impl Mapping {
+    fn header(&self) -> &str {
+        match self {
+            Mapping::Column { header, .. } | Mapping::Marks { header, .. } => header,
+        }
+    }
+
+    fn first_col(&self) -> usize {
+        match self {
+            Mapping::Column { col, .. } => *col,
+            Mapping::Marks { columns, .. } => columns.first().map_or(0, |(c, _)| *c),
+        }
+    }
+}
+
 struct HeaderMatch<'t> {
     template: &'t Template,
+    /// The first header row (grid index).
     row: usize,
-    /// Field index → (column, header text as written).
-    columns: Vec<Option<(usize, String)>>,
+    /// 1, or 2 for a group header over sub-headers.
+    height: usize,
+    /// Field index → where its value is.
+    columns: Vec<Option<Mapping>>,
     unknown: Vec<String>,
+    /// Columns mapped: the better header maps more of them.
     score: usize,
 }
 
@@ -148,7 +233,7 @@ pub fn normalise_sheet(grid: &Grid, templates: &[Template], ctx: SheetContext<'_
     let mut outcome = SheetOutcome {
         sheet: grid.name.clone(),
         template: Some(template.name.clone()),
-        header_row: Some(grid.excel_row(header.row)),
+        header_row: Some(grid.excel_row(header.row + header.height - 1)),
         title_lines: texts_of_rows(grid, 0..header.row),
         unknown_columns: header.unknown.clone(),
         ..SheetOutcome::default()
@@ -156,7 +241,8 @@ pub fn normalise_sheet(grid: &Grid, templates: &[Template], ctx: SheetContext<'_
 
     let mut in_signature = false;
     let mut first_data_row = true;
-    for r in header.row + 1..grid.rows.len() {
+    let mut totals = RunningTotals::new(template);
+    for r in header.row + header.height..grid.rows.len() {
         let row = &grid.rows[r];
         if row.iter().all(Cell::is_blank) {
             continue;
@@ -175,6 +261,7 @@ pub fn normalise_sheet(grid: &Grid, templates: &[Template], ctx: SheetContext<'_
         }
         if is_totals_row(row) {
             outcome.skips.totals += 1;
+            totals.check(grid, r, &header, &mut outcome.warnings);
             continue;
         }
         if is_section_row(row) {
@@ -182,10 +269,13 @@ pub fn normalise_sheet(grid: &Grid, templates: &[Template], ctx: SheetContext<'_
             continue;
         }
         match parse_row(grid, r, &header, ctx) {
-            Ok(values) => outcome.rows.push(ParsedRow {
-                source_row: grid.excel_row(r),
-                values,
-            }),
+            Ok(values) => {
+                totals.add(&values);
+                outcome.rows.push(ParsedRow {
+                    source_row: grid.excel_row(r),
+                    values,
+                });
+            }
             Err(rejects) => {
                 outcome.rejected_rows += 1;
                 outcome.rejects.extend(rejects);
@@ -213,51 +303,167 @@ const ROW_NUMBER_HEADERS: &[&str] = &["stt", "tt", "so thu tu", "no"];
 fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch<'t>> {
     let mut best: Option<HeaderMatch<'t>> = None;
     for r in 0..grid.rows.len().min(HEADER_SEARCH_ROWS) {
-        let row = &grid.rows[r];
-        let texts: Vec<Option<String>> = row
-            .iter()
-            .map(|c| c.text().map(clean).filter(|t| !t.is_empty()))
-            .collect();
-        if texts.iter().flatten().count() < 2 {
+        let width = grid.width(r);
+        let top: Vec<Option<String>> = (0..width).map(|c| grid.header_text(r, c)).collect();
+        if top.iter().flatten().count() < 2 {
             continue;
         }
         for template in templates {
-            let mut columns: Vec<Option<(usize, String)>> = vec![None; template.fields.len()];
-            let mut unknown = Vec::new();
-            for (c, text) in texts.iter().enumerate() {
-                let Some(text) = text else { continue };
-                match template.field_for_header(text) {
-                    Some(field) if columns[field].is_none() => {
-                        columns[field] = Some((c, text.clone()));
-                    }
-                    _ => {
-                        if !ROW_NUMBER_HEADERS.contains(&fold(text).as_str()) {
-                            unknown.push(text.clone());
-                        }
-                    }
+            for height in [1, 2] {
+                if height == 2 && r + 1 >= grid.rows.len() {
+                    continue;
                 }
-            }
-            let score = columns.iter().flatten().count();
-            let complete = template
-                .fields
-                .iter()
-                .zip(&columns)
-                .all(|(f, c)| !f.required || c.is_some());
-            if !complete || score < 2 {
-                continue;
-            }
-            if best.as_ref().is_none_or(|b| score > b.score) {
-                best = Some(HeaderMatch {
-                    template,
-                    row: r,
-                    columns,
-                    unknown,
-                    score,
-                });
+                let candidate = match_header(grid, template, r, height, &top);
+                let complete = template
+                    .fields
+                    .iter()
+                    .zip(&candidate.columns)
+                    .all(|(f, c)| !f.required || c.is_some());
+                if !complete || candidate.score < 2 {
+                    continue;
+                }
+                // Strictly better only: on a tie the earlier row and the
+                // single-row reading win, so a first data row is never taken
+                // for a sub-header.
+                if best.as_ref().is_none_or(|b| candidate.score > b.score) {
+                    best = Some(candidate);
+                }
             }
         }
     }
     best
+}
+
+fn match_header<'t>(
+    grid: &Grid,
+    template: &'t Template,
+    r: usize,
+    height: usize,
+    top: &[Option<String>],
+) -> HeaderMatch<'t> {
+    let width = if height == 2 {
+        top.len().max(grid.width(r + 1))
+    } else {
+        top.len()
+    };
+    let mut columns: Vec<Option<Mapping>> = vec![None; template.fields.len()];
+    let mut unknown = Vec::new();
+    let mut score = 0;
+    for c in 0..width {
+        let top_text = top.get(c).cloned().flatten();
+        let sub_text = (height == 2)
+            .then(|| grid.header_text(r + 1, c))
+            .flatten()
+            .filter(|sub| Some(sub) != top_text.as_ref());
+        let (field, mapping) = match (&top_text, &sub_text) {
+            (_, Some(sub)) => {
+                let combined = top_text.as_ref().map(|t| format!("{t} {sub}"));
+                if let Some(f) = template.field_for_header(sub) {
+                    (
+                        Some(f),
+                        Mapping::Column {
+                            col: c,
+                            header: sub.clone(),
+                        },
+                    )
+                } else if let Some(f) = combined
+                    .as_deref()
+                    .and_then(|t| template.field_for_header(t))
+                {
+                    (
+                        Some(f),
+                        Mapping::Column {
+                            col: c,
+                            header: combined.unwrap_or_default(),
+                        },
+                    )
+                } else if let Some((f, value)) = top_text.as_deref().and_then(|t| {
+                    let f = template.field_for_header(t)?;
+                    let value = template.fields[f].enum_value(sub)?;
+                    Some((f, value.to_string()))
+                }) {
+                    let header = top_text.clone().unwrap_or_default();
+                    (
+                        Some(f),
+                        Mapping::Marks {
+                            header,
+                            columns: vec![(c, value)],
+                        },
+                    )
+                } else {
+                    (
+                        None,
+                        Mapping::Column {
+                            col: c,
+                            header: sub.clone(),
+                        },
+                    )
+                }
+            }
+            (Some(text), None) => match template.field_for_header(text) {
+                Some(f) => (
+                    Some(f),
+                    Mapping::Column {
+                        col: c,
+                        header: text.clone(),
+                    },
+                ),
+                None => (
+                    None,
+                    Mapping::Column {
+                        col: c,
+                        header: text.clone(),
+                    },
+                ),
+            },
+            (None, None) => continue,
+        };
+        let accepted = match (field, &mut columns) {
+            (Some(f), columns) => match (&mut columns[f], mapping) {
+                (slot @ None, mapping) => {
+                    *slot = Some(mapping);
+                    true
+                }
+                (
+                    Some(Mapping::Marks {
+                        columns: marks,
+                        header,
+                    }),
+                    Mapping::Marks {
+                        header: h,
+                        columns: more,
+                    },
+                ) if *header == h => {
+                    marks.extend(more);
+                    true
+                }
+                _ => false,
+            },
+            (None, _) => false,
+        };
+        if accepted {
+            score += 1;
+        } else {
+            let header = match (&top_text, &sub_text) {
+                (Some(t), Some(s)) => format!("{t} / {s}"),
+                (Some(t), None) => t.clone(),
+                (None, Some(s)) => s.clone(),
+                (None, None) => String::new(),
+            };
+            // A merged group header repeats over its columns: list it once.
+            if !ROW_NUMBER_HEADERS.contains(&fold(&header).as_str()) && !unknown.contains(&header) {
+                unknown.push(header);
+            }
+        }
+    }
+    HeaderMatch {
+        template,
+        row: r,
+        height,
+        columns,
+        unknown,
+        score,
+    }
 }
 
 static ROMAN_OR_LETTER: LazyLock<Regex> =
@@ -332,7 +538,7 @@ fn parse_row(
     let mut reject = |field: usize, c: usize, cell: &Cell, problem: Problem| {
         let column = header.columns[field]
             .as_ref()
-            .map(|(_, text)| text.clone())
+            .map(|m| m.header().to_string())
             .unwrap_or_else(|| template.fields[field].name.clone());
         rejects.push(Reject {
             sheet: grid.name.clone(),
@@ -345,11 +551,41 @@ fn parse_row(
         });
     };
     for (index, field) in template.fields.iter().enumerate() {
-        let Some((c, _)) = &header.columns[index] else {
-            values.push(blank_value(field.kind, &field.blank, ctx));
-            continue;
+        let (c, cell) = match &header.columns[index] {
+            None => {
+                values.push(blank_value(field.kind, &field.blank, ctx));
+                continue;
+            }
+            Some(Mapping::Marks { columns, .. }) => {
+                let marked: Vec<&(usize, String)> = columns
+                    .iter()
+                    .filter(|(c, _)| is_mark(grid.cell(r, *c)))
+                    .collect();
+                match marked.as_slice() {
+                    [] if field.required => {
+                        let c = columns.first().map_or(0, |(c, _)| *c);
+                        reject(index, c, &Cell::Empty, Problem::missing());
+                        values.push(Value::Null);
+                    }
+                    [] => values.push(blank_value(field.kind, &field.blank, ctx)),
+                    [(_, value)] => values.push(Value::Enum(value.clone())),
+                    [_, (c, _), ..] => {
+                        reject(
+                            index,
+                            *c,
+                            grid.cell(r, *c),
+                            Problem::new(
+                                "Đánh dấu nhiều hơn một ô trong cùng một nhóm cột",
+                                "More than one column of the group is marked",
+                            ),
+                        );
+                        values.push(Value::Null);
+                    }
+                }
+                continue;
+            }
+            Some(Mapping::Column { col, .. }) => (col, grid.cell(r, *col)),
         };
-        let cell = grid.cell(r, *c);
         let converted: Result<Value, Problem> = match field.kind {
             FieldType::Text => value::as_text(cell).map(|t| t.map_or(Value::Null, Value::Text)),
             FieldType::Integer => value::as_integer(cell).and_then(|n| match (n, field.min) {
@@ -403,16 +639,17 @@ fn parse_row(
         };
         if let (Value::Date(end), Value::Date(start)) = (&values[index], &values[before])
             && end < start
-            && let Some((c, _)) = &header.columns[index]
+            && let Some(mapping) = &header.columns[index]
         {
+            let c = mapping.first_col();
             let start_header = header.columns[before]
                 .as_ref()
-                .map(|(_, t)| t.as_str())
+                .map(Mapping::header)
                 .unwrap_or("");
             reject(
                 index,
-                *c,
-                grid.cell(r, *c),
+                c,
+                grid.cell(r, c),
                 Problem::new(
                     format!(
                         "Ngày {} trước \"{start_header}\" {}",
@@ -432,6 +669,72 @@ fn parse_row(
         Ok(values)
     } else {
         Err(rejects)
+    }
+}
+
+/// An x-mark: any non-blank cell but an explicit no.
+fn is_mark(cell: &Cell) -> bool {
+    match cell {
+        Cell::Number(n) => *n != 0.0,
+        Cell::Bool(b) => *b,
+        Cell::Text(t) => !matches!(fold(t).as_str(), "" | "0" | "khong" | "no"),
+        Cell::Date(_) | Cell::Error(_) => true,
+        Cell::Empty => false,
+    }
+}
+
+/// Sums of the integer columns since the last totals row, to check the next one.
+struct RunningTotals {
+    fields: Vec<usize>,
+    sums: Vec<i64>,
+}
+
+impl RunningTotals {
+    fn new(template: &Template) -> Self {
+        let fields: Vec<usize> = template
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.kind == FieldType::Integer)
+            .map(|(i, _)| i)
+            .collect();
+        let sums = vec![0; fields.len()];
+        RunningTotals { fields, sums }
+    }
+
+    fn add(&mut self, values: &[Value]) {
+        for (sum, &field) in self.sums.iter_mut().zip(&self.fields) {
+            if let Some(Value::Int(n)) = values.get(field) {
+                *sum = sum.saturating_add(*n);
+            }
+        }
+    }
+
+    /// Compares a totals row with the rows above it; a mismatch is a warning, not a reject.
+    fn check(
+        &mut self,
+        grid: &Grid,
+        r: usize,
+        header: &HeaderMatch<'_>,
+        warnings: &mut Vec<SheetWarning>,
+    ) {
+        for (sum, &field) in self.sums.iter().zip(&self.fields) {
+            let Some(Mapping::Column { col, header: name }) = &header.columns[field] else {
+                continue;
+            };
+            let Ok(Some(stated)) = value::as_integer(grid.cell(r, *col)) else {
+                continue;
+            };
+            if stated != *sum {
+                warnings.push(SheetWarning {
+                    source_row: grid.excel_row(r),
+                    cell: grid.address(r, *col),
+                    message_vi: format!("Dòng tổng cộng ghi {stated} ở cột \"{name}\" nhưng tổng các dòng phía trên là {sum}"),
+                    message_en: format!("The totals row says {stated} in column \"{name}\" but the rows above add up to {sum}"),
+                });
+            }
+        }
+        self.sums.iter_mut().for_each(|s| *s = 0);
     }
 }
 
@@ -460,6 +763,7 @@ mod tests {
             origin_row: 0,
             origin_col: 0,
             rows,
+            merges: Vec::new(),
         }
     }
 
@@ -555,6 +859,168 @@ mod tests {
         let out = normalise_sheet(&g, &templates, CTX);
         assert_eq!(out.template, None);
         assert_eq!(out.data_rows, 2);
+        assert!(out.is_balanced());
+    }
+    #[test]
+    fn two_row_header_with_group_header_and_x_marks() {
+        let templates = load_templates(Path::new("/nonexistent")).expect("templates");
+        let mut g = grid(vec![
+            vec![t("DANH SÁCH KẾT QUẢ ĐÀO TẠO, BỒI DƯỠNG NĂM 2024")],
+            vec![
+                t("STT"),
+                t("Họ và tên"),
+                t("Tên lớp"),
+                t("Nội dung"),
+                t("Hình thức"),
+                Cell::Empty,
+                t("Thời gian"),
+                Cell::Empty,
+                t("Giới tính"),
+                Cell::Empty,
+            ],
+            vec![
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Empty,
+                t("Tập trung"),
+                t("Trực tuyến"),
+                t("Từ ngày"),
+                t("Đến ngày"),
+                t("Nam"),
+                t("Nữ"),
+            ],
+            vec![
+                Cell::Number(1.0),
+                t("Lò Văn Pọm"),
+                t("Bồi dưỡng CĐS"),
+                t("Chuyển đổi số"),
+                Cell::Empty,
+                t("x"),
+                t("01/03/2024"),
+                t("05/03/2024"),
+                t("x"),
+            ],
+            vec![
+                Cell::Number(2.0),
+                t("Quàng Thị Ả"),
+                t("Bồi dưỡng QLNN"),
+                t("Quản lý nhà nước"),
+                t("X"),
+                Cell::Empty,
+                t("10/04/2024"),
+                t("01/04/2024"),
+                Cell::Empty,
+                t("x"),
+            ],
+            vec![
+                Cell::Number(3.0),
+                t("Tòng Văn Ún"),
+                t("Tiếng Anh"),
+                t("Ngoại ngữ"),
+                t("x"),
+                t("x"),
+            ],
+        ]);
+        g.merges = vec![
+            Merge {
+                first_row: 1,
+                first_col: 0,
+                last_row: 2,
+                last_col: 0,
+            },
+            Merge {
+                first_row: 1,
+                first_col: 1,
+                last_row: 2,
+                last_col: 1,
+            },
+            Merge {
+                first_row: 1,
+                first_col: 4,
+                last_row: 1,
+                last_col: 5,
+            },
+            Merge {
+                first_row: 1,
+                first_col: 6,
+                last_row: 1,
+                last_col: 7,
+            },
+            Merge {
+                first_row: 1,
+                first_col: 8,
+                last_row: 1,
+                last_col: 9,
+            },
+        ];
+        let out = normalise_sheet(&g, &templates, CTX);
+        assert_eq!(out.template.as_deref(), Some("training"), "{out:#?}");
+        assert_eq!(out.header_row, Some(3));
+        assert_eq!(
+            out.unknown_columns,
+            ["Giới tính / Nam", "Giới tính / Nữ"],
+            "training has no gender"
+        );
+        let training = templates
+            .iter()
+            .find(|t| t.name == "training")
+            .expect("training");
+        let mode = training.field_index("mode").expect("mode");
+        let start = training.field_index("start_date").expect("start");
+        assert_eq!(out.rows.len(), 1, "{:#?}", out.rejects);
+        assert_eq!(out.rows[0].values[mode], Value::Enum("online".into()));
+        assert_eq!(
+            out.rows[0].values[start],
+            Value::Date(chrono::NaiveDate::from_ymd_opt(2024, 3, 1).expect("date"))
+        );
+        assert_eq!(out.rejected_rows, 2);
+        assert_eq!(out.rejects[0].cell, "H5", "end before start");
+        assert_eq!(out.rejects[1].cell, "F6", "two marks in one group");
+        assert_eq!(out.rejects[1].column, "Hình thức");
+        assert!(out.is_balanced());
+    }
+
+    #[test]
+    fn a_totals_row_that_disagrees_is_a_warning() {
+        let templates = load_templates(Path::new("/nonexistent")).expect("templates");
+        let g = grid(vec![
+            vec![t("KẾ HOẠCH ĐÀO TẠO NĂM 2025")],
+            vec![
+                t("STT"),
+                t("Nội dung"),
+                t("Chỉ tiêu"),
+                t("Kinh phí dự kiến"),
+            ],
+            vec![
+                Cell::Number(1.0),
+                t("Chuyên môn, nghiệp vụ"),
+                Cell::Number(100.0),
+                t("1.500.000"),
+            ],
+            vec![
+                Cell::Number(2.0),
+                t("Tin học"),
+                Cell::Number(20.0),
+                Cell::Number(500000.0),
+            ],
+            vec![
+                Cell::Empty,
+                t("Tổng cộng"),
+                Cell::Number(125.0),
+                Cell::Number(2000000.0),
+            ],
+        ]);
+        let out = normalise_sheet(&g, &templates, CTX);
+        assert_eq!(out.template.as_deref(), Some("plan"));
+        assert_eq!(out.rows.len(), 2);
+        assert_eq!(out.skips.totals, 1);
+        assert_eq!(out.warnings.len(), 1, "{:#?}", out.warnings);
+        assert_eq!(out.warnings[0].cell, "C5");
+        assert!(
+            out.warnings[0].message_en.contains("says 125")
+                && out.warnings[0].message_en.contains("add up to 120")
+        );
         assert!(out.is_balanced());
     }
 }

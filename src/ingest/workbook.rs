@@ -1,15 +1,29 @@
 //! Reading workbooks (calamine) into format-independent grids.
+//!
+//! xlsx, xlsm and xlsb sheets are streamed cell by cell into a sparse grid
+//! whose size is bounded, so a sheet that claims a cell at XFD1048576 cannot
+//! make us allocate the whole rectangle. xls and ods are loaded whole by
+//! calamine; they are bounded by the file-size limit. Zip-based files are
+//! checked against their declared uncompressed sizes before they are opened.
+//! A panic inside the reader becomes an error: a hostile file is quarantined,
+//! it never takes the run down.
 
 use std::io::Cursor;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use calamine::{Data, Reader, Sheets, open_workbook_auto_from_rs};
+use calamine::{Data, DataRef, Dimensions, Reader, Sheets, open_workbook_auto_from_rs};
 
-use super::sheet::Grid;
+use super::sheet::{Grid, Merge};
 use super::value::{Cell, parse_date_text};
 
-/// A sheet larger than this many cells is refused: real forms are far smaller,
-/// and an absurd declared size is how a hostile or broken file exhausts memory.
-pub const MAX_CELLS_PER_SHEET: u64 = 20_000_000;
+/// A sheet with more cells than this is refused: real forms are far smaller.
+pub const MAX_CELLS_PER_SHEET: usize = 20_000_000;
+/// The largest column index accepted (Excel's own limit is 16,384 columns).
+pub const MAX_COLUMNS: u32 = 16_384;
+/// A zip-based workbook that declares more uncompressed bytes than this is refused.
+pub const MAX_UNCOMPRESSED_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// Shared strings are loaded whole by calamine: bound them separately.
+pub const MAX_SHARED_STRINGS_BYTES: u64 = 512 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkbookError {
@@ -17,86 +31,289 @@ pub enum WorkbookError {
     Open(String),
     #[error("sheet {sheet:?} cannot be read: {message}")]
     Sheet { sheet: String, message: String },
+    #[error("sheet {sheet:?} is too large: {what}")]
+    TooLarge { sheet: String, what: String },
     #[error(
-        "sheet {sheet:?} claims {rows} rows × {columns} columns, more than the {MAX_CELLS_PER_SHEET} cells a form can have"
+        "the workbook declares {declared} bytes of content once unpacked, more than the {limit} bytes allowed (a damaged file or a zip bomb)"
     )]
-    TooLarge {
-        sheet: String,
-        rows: u64,
-        columns: u64,
-    },
+    Bomb { declared: u64, limit: u64 },
+    #[error("the reader failed on this file: {0}")]
+    Panicked(String),
 }
 
 impl WorkbookError {
     /// The reason in Vietnamese, for the department.
     pub fn reason_vi(&self) -> String {
         match self {
-            WorkbookError::Open(message) => {
-                format!(
-                    "Không mở được tệp (hỏng, có mật khẩu hoặc không phải bảng tính Excel): {message}"
-                )
-            }
+            WorkbookError::Open(message) => format!(
+                "Không mở được tệp (hỏng, có mật khẩu hoặc không phải bảng tính Excel): {message}"
+            ),
             WorkbookError::Sheet { sheet, message } => {
                 format!("Không đọc được trang tính \"{sheet}\": {message}")
             }
-            WorkbookError::TooLarge {
-                sheet,
-                rows,
-                columns,
-            } => format!(
-                "Trang tính \"{sheet}\" khai báo {rows} dòng × {columns} cột, vượt quá giới hạn {MAX_CELLS_PER_SHEET} ô"
+            WorkbookError::TooLarge { sheet, what } => {
+                format!("Trang tính \"{sheet}\" quá lớn ({what})")
+            }
+            WorkbookError::Bomb { declared, limit } => format!(
+                "Tệp khai báo {declared} byte nội dung khi giải nén, vượt giới hạn {limit} byte (tệp hỏng hoặc tệp nén độc hại)"
             ),
+            WorkbookError::Panicked(_) => {
+                "Không đọc được tệp: nội dung bị hỏng hoặc không đúng định dạng".to_string()
+            }
         }
     }
 }
 
 /// Reads every worksheet of a workbook held in memory. Chart sheets and the
-/// like have no cells and come back empty.
+/// like come back empty.
 pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
+    if bytes.starts_with(b"PK") {
+        check_zip(bytes)?;
+    }
+    catch_unwind(AssertUnwindSafe(|| read_unguarded(bytes))).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        Err(WorkbookError::Panicked(message))
+    })
+}
+
+fn check_zip(bytes: &[u8]) -> Result<(), WorkbookError> {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // Not a readable zip: calamine will say what is wrong with it.
+        return Ok(());
+    };
+    let mut total: u64 = 0;
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index_raw(index) else {
+            continue;
+        };
+        let size = entry.size();
+        let is_shared_strings = entry.name().is_ok_and(|n| n.ends_with("sharedStrings.xml"));
+        if is_shared_strings && size > MAX_SHARED_STRINGS_BYTES {
+            return Err(WorkbookError::Bomb {
+                declared: size,
+                limit: MAX_SHARED_STRINGS_BYTES,
+            });
+        }
+        total = total.saturating_add(size);
+    }
+    if total > MAX_UNCOMPRESSED_BYTES {
+        return Err(WorkbookError::Bomb {
+            declared: total,
+            limit: MAX_UNCOMPRESSED_BYTES,
+        });
+    }
+    Ok(())
+}
+
+fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
     let mut workbook: Sheets<Cursor<&[u8]>> = open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| WorkbookError::Open(e.to_string()))?;
     let names = workbook.sheet_names();
     let mut grids = Vec::with_capacity(names.len());
-    for name in names {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| WorkbookError::Sheet {
-                sheet: name.clone(),
-                message: e.to_string(),
-            })?;
-        let (rows, columns) = range.get_size();
-        if (rows as u64).saturating_mul(columns as u64) > MAX_CELLS_PER_SHEET {
-            return Err(WorkbookError::TooLarge {
-                sheet: name,
-                rows: rows as u64,
-                columns: columns as u64,
-            });
-        }
-        let (origin_row, origin_col) = range.start().unwrap_or((0, 0));
-        let grid_rows = range
-            .rows()
-            .map(|row| {
-                let mut cells: Vec<Cell> = row.iter().map(cell_from).collect();
-                while cells.last().is_some_and(Cell::is_blank) {
-                    cells.pop();
+    match &mut workbook {
+        Sheets::Xlsx(xlsx) => {
+            for name in names {
+                let mut builder = GridBuilder::new(&name);
+                match xlsx.worksheet_cells_reader(&name) {
+                    Ok(mut reader) => loop {
+                        match reader.next_cell() {
+                            Ok(Some(cell)) => {
+                                let (row, col) = cell.get_position();
+                                builder.push(row, col, cell_from_ref(cell.get_value()))?;
+                            }
+                            Ok(None) => break,
+                            Err(e) => return Err(sheet_error(&name, e)),
+                        }
+                    },
+                    Err(calamine::XlsxError::NotAWorksheet(_)) => {}
+                    Err(e) => return Err(sheet_error(&name, e)),
                 }
-                cells
-            })
-            .collect();
-        grids.push(Grid {
-            name,
-            origin_row,
-            origin_col,
-            rows: grid_rows,
-        });
+                // Merged regions only matter for headers; a sheet whose merge
+                // list is damaged is still read, just without them.
+                if let Ok(regions) = xlsx.merge_cells_by_sheet_name(&name) {
+                    builder.merges(&regions);
+                }
+                grids.push(builder.finish());
+            }
+        }
+        Sheets::Xlsb(xlsb) => {
+            for name in names {
+                let mut builder = GridBuilder::new(&name);
+                match xlsb.worksheet_cells_reader(&name) {
+                    Ok(mut reader) => loop {
+                        match reader.next_cell() {
+                            Ok(Some(cell)) => {
+                                let (row, col) = cell.get_position();
+                                builder.push(row, col, cell_from_ref(cell.get_value()))?;
+                            }
+                            Ok(None) => break,
+                            Err(e) => return Err(sheet_error(&name, e)),
+                        }
+                    },
+                    Err(e) => return Err(sheet_error(&name, e)),
+                }
+                grids.push(builder.finish());
+            }
+        }
+        Sheets::Xls(xls) => {
+            for name in names {
+                let range = xls
+                    .worksheet_range(&name)
+                    .map_err(|e| sheet_error(&name, e))?;
+                let mut builder = GridBuilder::from_range(&name, &range)?;
+                if let Ok(regions) = xls.merge_cells_by_sheet_name(&name) {
+                    builder.merges(&regions);
+                }
+                grids.push(builder.finish());
+            }
+        }
+        Sheets::Ods(ods) => {
+            for name in names {
+                let range = ods
+                    .worksheet_range(&name)
+                    .map_err(|e| sheet_error(&name, e))?;
+                grids.push(GridBuilder::from_range(&name, &range)?.finish());
+            }
+        }
     }
     Ok(grids)
+}
+
+fn sheet_error(sheet: &str, e: impl std::fmt::Display) -> WorkbookError {
+    WorkbookError::Sheet {
+        sheet: sheet.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Collects cells in any order into rows, never allocating beyond the cells
+/// that exist (plus the blanks between them within a row).
+struct GridBuilder {
+    name: String,
+    /// (row, col, cell), absolute 0-based positions.
+    cells: Vec<(u32, u32, Cell)>,
+    merges: Vec<Merge>,
+}
+
+impl GridBuilder {
+    fn new(name: &str) -> Self {
+        GridBuilder {
+            name: name.to_string(),
+            cells: Vec::new(),
+            merges: Vec::new(),
+        }
+    }
+
+    fn from_range(name: &str, range: &calamine::Range<Data>) -> Result<Self, WorkbookError> {
+        let mut builder = GridBuilder::new(name);
+        for (row, col, data) in range.used_cells() {
+            let (row0, col0) = range.start().unwrap_or((0, 0));
+            builder.push(row0 + row as u32, col0 + col as u32, cell_from(data))?;
+        }
+        Ok(builder)
+    }
+
+    fn push(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), WorkbookError> {
+        if cell.is_blank() {
+            return Ok(());
+        }
+        if col >= MAX_COLUMNS {
+            return Err(WorkbookError::TooLarge {
+                sheet: self.name.clone(),
+                what: format!("a cell in column {} (the limit is {MAX_COLUMNS})", col + 1),
+            });
+        }
+        if self.cells.len() >= MAX_CELLS_PER_SHEET {
+            return Err(WorkbookError::TooLarge {
+                sheet: self.name.clone(),
+                what: format!("more than {MAX_CELLS_PER_SHEET} cells"),
+            });
+        }
+        self.cells.push((row, col, cell));
+        Ok(())
+    }
+
+    fn merges(&mut self, regions: &[Dimensions]) {
+        self.merges.extend(regions.iter().map(|d| Merge {
+            first_row: d.start.0,
+            first_col: d.start.1,
+            last_row: d.end.0,
+            last_col: d.end.1,
+        }));
+    }
+
+    fn finish(mut self) -> Grid {
+        if self.cells.is_empty() {
+            return Grid {
+                name: self.name,
+                ..Grid::default()
+            };
+        }
+        self.cells.sort_by_key(|(r, c, _)| (*r, *c));
+        let origin_row = self.cells.first().map_or(0, |c| c.0);
+        let origin_col = self.cells.iter().map(|c| c.1).min().unwrap_or(0);
+        let last_row = self.cells.last().map_or(0, |c| c.0);
+        // Empty rows cost one empty Vec each; the cells bound keeps the rest small.
+        let row_count = (last_row - origin_row) as usize + 1;
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        rows.resize_with(row_count.min(MAX_CELLS_PER_SHEET), Vec::new);
+        for (r, c, cell) in self.cells {
+            let Some(row) = rows.get_mut((r - origin_row) as usize) else {
+                continue;
+            };
+            let index = (c - origin_col) as usize;
+            if row.len() <= index {
+                row.resize(index + 1, Cell::Empty);
+            }
+            row[index] = cell;
+        }
+        let merges = self
+            .merges
+            .into_iter()
+            .filter(|m| m.last_row >= origin_row && m.last_col >= origin_col)
+            .map(|m| Merge {
+                first_row: m.first_row.saturating_sub(origin_row),
+                first_col: m.first_col.saturating_sub(origin_col),
+                last_row: m.last_row - origin_row,
+                last_col: m.last_col - origin_col,
+            })
+            .collect();
+        Grid {
+            name: self.name,
+            origin_row,
+            origin_col,
+            rows,
+            merges,
+        }
+    }
+}
+
+fn cell_from_ref(data: &DataRef<'_>) -> Cell {
+    match data {
+        DataRef::Empty => Cell::Empty,
+        DataRef::String(s) => text_cell(s),
+        DataRef::SharedString(s) => text_cell(s),
+        DataRef::Int(i) => Cell::Number(*i as f64),
+        DataRef::Float(f) => Cell::Number(*f),
+        DataRef::Bool(b) => Cell::Bool(*b),
+        DataRef::DateTime(dt) => match dt.as_datetime() {
+            Some(datetime) if dt.is_datetime() => Cell::Date(datetime.date()),
+            _ => Cell::Number(dt.as_f64()),
+        },
+        DataRef::DateTimeIso(text) => iso_cell(text),
+        DataRef::DurationIso(text) => Cell::Text(text.clone()),
+        DataRef::Error(e) => Cell::Error(format!("{e}")),
+    }
 }
 
 fn cell_from(data: &Data) -> Cell {
     match data {
         Data::Empty => Cell::Empty,
-        Data::String(s) => Cell::Text(s.clone()),
+        Data::String(s) => text_cell(s),
         Data::Int(i) => Cell::Number(*i as f64),
         Data::Float(f) => Cell::Number(*f),
         Data::Bool(b) => Cell::Bool(*b),
@@ -104,11 +321,28 @@ fn cell_from(data: &Data) -> Cell {
             Some(datetime) if dt.is_datetime() => Cell::Date(datetime.date()),
             _ => Cell::Number(dt.as_f64()),
         },
-        Data::DateTimeIso(text) => match parse_date_text(text) {
-            Some(date) => Cell::Date(date),
-            None => Cell::Text(text.clone()),
-        },
+        Data::DateTimeIso(text) => iso_cell(text),
         Data::DurationIso(text) => Cell::Text(text.clone()),
         Data::Error(e) => Cell::Error(format!("{e}")),
+    }
+}
+
+/// Spreadsheet error values, as ODS and some writers store them: as text.
+const ERROR_SPELLINGS: &[&str] = &[
+    "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
+];
+
+fn text_cell(text: &str) -> Cell {
+    if ERROR_SPELLINGS.contains(&text.trim()) {
+        Cell::Error(text.trim().to_string())
+    } else {
+        Cell::Text(text.to_string())
+    }
+}
+
+fn iso_cell(text: &str) -> Cell {
+    match parse_date_text(text) {
+        Some(date) => Cell::Date(date),
+        None => Cell::Text(text.to_string()),
     }
 }
