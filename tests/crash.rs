@@ -131,6 +131,7 @@ fn kill_9_during_ingest_then_rerun_equals_one_clean_run() {
             "table {table}"
         );
     }
+    assert_eq!(common::assert_rows_accounted(&crashed), total);
     let staff = fingerprint(&clean, tables[0].0, tables[0].1);
     assert!(staff.starts_with(&format!("{}:", total * 149)), "{staff}");
 }

@@ -46,6 +46,7 @@ fn a_roster_with_a_title_block_is_accepted_and_leaves_the_inbox() {
         rows,
         "2025|SNV|Nguyễn Văn An|master|province|6\n2025|SNV|Trần Thị Bình|university|province|7\n2025|SNV|Lê Văn Cường|none|province|8"
     );
+    common::assert_rows_accounted(&project);
 }
 
 #[test]
@@ -64,6 +65,7 @@ fn the_same_bytes_twice_are_ingested_once() {
     assert!(out.contains("duplicate"), "{out}");
     assert!(!file.exists());
     assert_eq!(count(&project, "staff"), "1");
+    common::assert_rows_accounted(&project);
 }
 
 #[test]
@@ -104,6 +106,7 @@ fn a_newer_submission_supersedes_the_older_rows() {
         project.warehouse().display()
     ));
     assert_eq!(statuses, "accepted|1\nsuperseded|1");
+    common::assert_rows_accounted(&project);
 }
 
 #[test]
@@ -160,6 +163,7 @@ fn refused_files_are_quarantined_with_a_reason() {
     );
     let status = project.run_ok(&["status"]);
     assert!(status.contains("Quarantined"), "{status}");
+    common::assert_rows_accounted(&project);
 }
 
 #[test]
@@ -195,6 +199,7 @@ fn bad_cells_reject_the_row_with_file_sheet_cell_and_reasons() {
         "{}",
         lines[1]
     );
+    common::assert_rows_accounted(&project);
 }
 
 #[test]
@@ -219,4 +224,5 @@ fn stray_part_files_from_an_interrupted_run_are_removed() {
     assert!(out.contains("2 stray warehouse file(s) repaired"), "{out}");
     assert!(!stray.exists() && !tmp.exists());
     assert_eq!(count(&project, "staff"), "1");
+    common::assert_rows_accounted(&project);
 }

@@ -98,6 +98,7 @@ fn nightly_runs_end_to_end_and_a_second_run_changes_nothing() {
     ));
     assert_eq!(by_department, "", "online share differs from DuckDB's");
 
+    assert_eq!(common::assert_rows_accounted(&project), written.len());
     let emails = project.files_under(&project.outbox(), "eml");
     assert_eq!(emails.len(), 3, "one digest per recipient: {emails:?}");
     let mut subjects: Vec<String> = Vec::new();

@@ -224,3 +224,52 @@ pub fn duckdb(sql: &str) -> String {
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+/// Asserts the row-accounting identity for every sheet of every accepted
+/// submission in the ledger: data rows = loaded + rejected + skipped. Returns
+/// the number of sheets checked.
+pub fn assert_rows_accounted(project: &Project) -> usize {
+    let script = r#"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+checked = 0
+for file, loaded, rejected, skipped, report in db.execute(
+        "SELECT source_file, rows_loaded, rows_rejected, rows_skipped, report FROM submissions WHERE status != 'quarantined'"):
+    sheets = json.loads(report)
+    totals = [0, 0, 0]
+    for s in sheets:
+        skips = sum(s["skips"].values())
+        if s["data_rows"] != s["loaded"] + s["rejected_rows"] + skips:
+            print(f"UNBALANCED {file} sheet {s['sheet']}: {s}")
+        if s["rejected_rows"] > len(s["rejects"]) or (s["rejected_rows"] == 0) != (len(s["rejects"]) == 0):
+            print(f"REJECTS WITHOUT REASONS {file} sheet {s['sheet']}")
+        totals = [totals[0] + s["loaded"], totals[1] + s["rejected_rows"], totals[2] + skips]
+        checked += 1
+    if totals != [loaded, rejected, skipped]:
+        print(f"LEDGER TOTALS {file}: {totals} != {[loaded, rejected, skipped]}")
+print(f"CHECKED {checked}")
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(project.data().join("state.sqlite3"))
+        .output()
+        .expect("python3");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains("UNBALANCED")
+            && !text.contains("LEDGER TOTALS")
+            && !text.contains("REJECTS WITHOUT"),
+        "{text}"
+    );
+    text.trim()
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
