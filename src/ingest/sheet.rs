@@ -747,6 +747,100 @@ fn blank_value(kind: FieldType, blank: &BlankValue, ctx: SheetContext<'_>) -> Va
     }
 }
 
+/// Builds a grid from arbitrary bytes, for fuzzing and randomized tests: each
+/// byte pair picks a cell from a vocabulary of real header texts, values,
+/// section, totals and signature words, numbers, dates and errors, so the
+/// normaliser's deep paths are reached, not just "no header found".
+pub fn grid_from_bytes(bytes: &[u8]) -> Grid {
+    const WORDS: &[&str] = &[
+        "STT",
+        "Họ và tên",
+        "Mã định danh",
+        "Ngày sinh",
+        "Giới tính",
+        "Nam",
+        "Nữ",
+        "Đơn vị",
+        "Trình độ chuyên môn",
+        "Thạc sĩ",
+        "Đại học",
+        "Tên khóa học",
+        "Nội dung",
+        "Chuyển đổi số",
+        "Hình thức",
+        "Tập trung",
+        "Trực tuyến",
+        "Từ ngày",
+        "Đến ngày",
+        "Thời gian",
+        "Số tiết",
+        "Kết quả",
+        "Đạt",
+        "Chứng chỉ",
+        "x",
+        "Kinh phí",
+        "1.500.000",
+        "17,51",
+        "31/12/2022",
+        "31/02/1985",
+        "Tổng cộng",
+        "I",
+        "A. Khối",
+        "Người lập biểu",
+        "ngày 15 tháng 01 năm 2026",
+        "NĂM 2025",
+        "(1)",
+        "Chỉ tiêu",
+        "Lĩnh vực",
+        "Đã tuyển",
+        "",
+        " ",
+        "\n",
+    ];
+    let width = usize::from(bytes.first().copied().unwrap_or(4) % 16) + 1;
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    let mut row = Vec::new();
+    for pair in bytes.get(1..).unwrap_or_default().chunks(2) {
+        let kind = pair[0];
+        let arg = pair.get(1).copied().unwrap_or(0);
+        let cell = match kind % 8 {
+            0 | 1 | 2 => Cell::Text(WORDS[usize::from(arg) % WORDS.len()].to_string()),
+            3 => Cell::Number(f64::from(arg) * 997.0 - 1000.0),
+            4 => Cell::Number(f64::from(arg) + 0.5),
+            5 => chrono::NaiveDate::from_ymd_opt(1950 + i32::from(arg), 1 + u32::from(arg % 12), 1)
+                .map_or(Cell::Empty, Cell::Date),
+            6 => Cell::Error("#REF!".into()),
+            _ => Cell::Empty,
+        };
+        row.push(cell);
+        if row.len() == width || kind >= 250 {
+            rows.push(std::mem::take(&mut row));
+        }
+    }
+    rows.push(row);
+    let merges = bytes
+        .chunks(7)
+        .take(4)
+        .filter(|c| c.len() == 7 && c[6] % 5 == 0)
+        .map(|c| {
+            let (r, col) = (u32::from(c[2] % 8), u32::from(c[3] % 16));
+            Merge {
+                first_row: r,
+                first_col: col,
+                last_row: r + u32::from(c[4] % 2),
+                last_col: col + u32::from(c[5] % 3),
+            }
+        })
+        .collect();
+    Grid {
+        name: "fuzz".into(),
+        origin_row: u32::from(bytes.get(1).copied().unwrap_or(0) % 3),
+        origin_col: 0,
+        rows,
+        merges,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1022,5 +1116,31 @@ mod tests {
                 && out.warnings[0].message_en.contains("add up to 120")
         );
         assert!(out.is_balanced());
+    }
+    #[test]
+    fn random_grids_never_panic_and_always_balance() {
+        let templates = load_templates(Path::new("/nonexistent")).expect("templates");
+        // xorshift: reproducible, no dependency.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut matched = 0;
+        for _ in 0..1000 {
+            let len = (next() % 600) as usize;
+            let bytes: Vec<u8> = (0..len).map(|_| (next() & 0xff) as u8).collect();
+            let grid = grid_from_bytes(&bytes);
+            let out = normalise_sheet(&grid, &templates, CTX);
+            assert!(out.is_balanced(), "{out:#?}");
+            assert!(out.rejects.len() >= out.rejected_rows);
+            matched += usize::from(out.template.is_some());
+        }
+        assert!(
+            matched > 50,
+            "the vocabulary reaches matched sheets: {matched}"
+        );
     }
 }
