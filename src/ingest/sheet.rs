@@ -268,9 +268,9 @@ pub fn normalise_sheet(grid: &Grid, templates: &[Template], ctx: SheetContext<'_
             outcome.skips.sections += 1;
             continue;
         }
+        totals.add(grid, r, &header);
         match parse_row(grid, r, &header, ctx) {
             Ok(values) => {
-                totals.add(&values);
                 outcome.rows.push(ParsedRow {
                     source_row: grid.excel_row(r),
                     values,
@@ -349,8 +349,15 @@ fn match_header<'t>(
     let mut columns: Vec<Option<Mapping>> = vec![None; template.fields.len()];
     let mut unknown = Vec::new();
     let mut score = 0;
+    // The group header of the x-mark columns being read: formats without merge
+    // information (ODS, xlsb) leave the top cells right of it blank.
+    let mut group: Option<String> = None;
     for c in 0..width {
-        let top_text = top.get(c).cloned().flatten();
+        let own_top = top.get(c).cloned().flatten();
+        if own_top.is_some() {
+            group = None;
+        }
+        let top_text = own_top.or_else(|| group.clone());
         let sub_text = (height == 2)
             .then(|| grid.header_text(r + 1, c))
             .flatten()
@@ -383,6 +390,7 @@ fn match_header<'t>(
                     Some((f, value.to_string()))
                 }) {
                     let header = top_text.clone().unwrap_or_default();
+                    group = top_text.clone();
                     (
                         Some(f),
                         Mapping::Marks {
@@ -702,10 +710,16 @@ impl RunningTotals {
         RunningTotals { fields, sums }
     }
 
-    fn add(&mut self, values: &[Value]) {
+    /// Adds a data row's figures as written, rejected or not: a totals row
+    /// sums what the department typed, and a reject elsewhere in the row must
+    /// not make the totals look wrong.
+    fn add(&mut self, grid: &Grid, r: usize, header: &HeaderMatch<'_>) {
         for (sum, &field) in self.sums.iter_mut().zip(&self.fields) {
-            if let Some(Value::Int(n)) = values.get(field) {
-                *sum = sum.saturating_add(*n);
+            let Some(Mapping::Column { col, .. }) = &header.columns[field] else {
+                continue;
+            };
+            if let Ok(Some(n)) = value::as_integer(grid.cell(r, *col)) {
+                *sum = sum.saturating_add(n);
             }
         }
     }
@@ -804,7 +818,7 @@ pub fn grid_from_bytes(bytes: &[u8]) -> Grid {
         let kind = pair[0];
         let arg = pair.get(1).copied().unwrap_or(0);
         let cell = match kind % 8 {
-            0 | 1 | 2 => Cell::Text(WORDS[usize::from(arg) % WORDS.len()].to_string()),
+            0..=2 => Cell::Text(WORDS[usize::from(arg) % WORDS.len()].to_string()),
             3 => Cell::Number(f64::from(arg) * 997.0 - 1000.0),
             4 => Cell::Number(f64::from(arg) + 0.5),
             5 => chrono::NaiveDate::from_ymd_opt(1950 + i32::from(arg), 1 + u32::from(arg % 12), 1)

@@ -29,6 +29,8 @@ pub const MAX_SHARED_STRINGS_BYTES: u64 = 512 * 1024 * 1024;
 pub enum WorkbookError {
     #[error("cannot open the workbook: {0}")]
     Open(String),
+    #[error("the workbook is password protected: send it again without a password")]
+    Password,
     #[error("sheet {sheet:?} cannot be read: {message}")]
     Sheet { sheet: String, message: String },
     #[error("sheet {sheet:?} is too large: {what}")]
@@ -48,6 +50,9 @@ impl WorkbookError {
             WorkbookError::Open(message) => format!(
                 "Không mở được tệp (hỏng, có mật khẩu hoặc không phải bảng tính Excel): {message}"
             ),
+            WorkbookError::Password => {
+                "Tệp được đặt mật khẩu: đề nghị gửi lại bản không đặt mật khẩu".to_string()
+            }
             WorkbookError::Sheet { sheet, message } => {
                 format!("Không đọc được trang tính \"{sheet}\": {message}")
             }
@@ -111,7 +116,14 @@ fn check_zip(bytes: &[u8]) -> Result<(), WorkbookError> {
 
 fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
     let mut workbook: Sheets<Cursor<&[u8]>> = open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|e| WorkbookError::Open(e.to_string()))?;
+        .map_err(|e| {
+            let why = why_unreadable(bytes, e.to_string());
+            if why.to_lowercase().contains("password") {
+                WorkbookError::Password
+            } else {
+                WorkbookError::Open(why)
+            }
+        })?;
     let names = workbook.sheet_names();
     let mut grids = Vec::with_capacity(names.len());
     match &mut workbook {
@@ -181,6 +193,33 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
         }
     }
     Ok(grids)
+}
+
+/// Format detection only says "Cannot detect file format" when every reader
+/// failed; each reader's own error says more ("Workbook is password
+/// protected"). A password error is the one worth telling.
+fn why_unreadable(bytes: &[u8], detected: String) -> String {
+    use calamine::{Ods, Xls, Xlsb, Xlsx, open_workbook_from_rs};
+    let errors = [
+        open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes))
+            .err()
+            .map(|e| e.to_string()),
+        open_workbook_from_rs::<Xls<_>, _>(Cursor::new(bytes))
+            .err()
+            .map(|e| e.to_string()),
+        open_workbook_from_rs::<Xlsb<_>, _>(Cursor::new(bytes))
+            .err()
+            .map(|e| e.to_string()),
+        open_workbook_from_rs::<Ods<_>, _>(Cursor::new(bytes))
+            .err()
+            .map(|e| e.to_string()),
+    ];
+    errors
+        .iter()
+        .flatten()
+        .find(|e| e.to_lowercase().contains("password"))
+        .cloned()
+        .unwrap_or(detected)
 }
 
 fn sheet_error(sheet: &str, e: impl std::fmt::Display) -> WorkbookError {

@@ -45,6 +45,16 @@ pub struct Submission {
     /// (loaded, rejected, skipped)
     pub rows: (u64, u64, u64),
     pub sheets: Vec<SheetAccount>,
+    /// The report's warnings (such as a totals row that disagrees), in sheet order.
+    pub warnings: Vec<Warning>,
+}
+
+/// A warning of the report: the row is taken, the department is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub sheet: String,
+    pub cell: String,
+    pub message_en: String,
 }
 
 impl Submission {
@@ -85,6 +95,7 @@ pub fn submissions(state: &Path) -> Vec<Submission> {
                     reason: row.get(5)?,
                     rows: (count(6)?, count(7)?, count(8)?),
                     sheets: Vec::new(),
+                    warnings: Vec::new(),
                 },
                 row.get::<_, Option<String>>(9)?,
             ))
@@ -96,6 +107,7 @@ pub fn submissions(state: &Path) -> Vec<Submission> {
         .map(|(mut submission, report)| {
             if let Some(report) = report.filter(|r| !r.is_empty()) {
                 submission.sheets = sheet_accounts(&report);
+                submission.warnings = warnings(&report);
             }
             submission
         })
@@ -128,6 +140,22 @@ fn sheet_accounts(report: &str) -> Vec<SheetAccount> {
             unmatched: n(&s["skips"], "unmatched"),
         })
         .collect()
+}
+
+fn warnings(report: &str) -> Vec<Warning> {
+    let sheets: serde_json::Value = serde_json::from_str(report).expect("report JSON");
+    let mut out = Vec::new();
+    for sheet in sheets.as_array().into_iter().flatten() {
+        for warning in sheet["warnings"].as_array().into_iter().flatten() {
+            let text = |key: &str| warning[key].as_str().unwrap_or_default().to_string();
+            out.push(Warning {
+                sheet: sheet["sheet"].as_str().unwrap_or_default().to_string(),
+                cell: text("cell"),
+                message_en: text("message_en"),
+            });
+        }
+    }
+    out
 }
 
 /// One file's line of the table `nhanluc ingest` prints.
