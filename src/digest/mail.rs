@@ -1,0 +1,191 @@
+//! Building MIME messages and delivering what waits in the outbox.
+
+use std::path::Path;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, SmtpConfig, SmtpSecurity};
+use crate::state::State;
+
+use super::DigestError;
+
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A message's parts before MIME encoding.
+pub struct Parts<'a> {
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+    /// (content id, PNG bytes) shown inline by `cid:` links in the HTML.
+    pub images: Vec<(String, Vec<u8>)>,
+    /// (file name, bytes) of an Excel attachment.
+    pub attachment: Option<(String, Vec<u8>)>,
+}
+
+/// Builds the MIME message. Its Message-ID is derived from the outbox key and
+/// the recipient, so a message re-sent after a crash between the server's
+/// acceptance and our bookkeeping carries the same id and mail clients show it once.
+pub fn build_message(
+    from: &str,
+    to: &str,
+    key: &str,
+    parts: Parts<'_>,
+) -> Result<Vec<u8>, DigestError> {
+    let error = |message: String| DigestError::Message {
+        recipient: to.to_string(),
+        message,
+    };
+    let from: Mailbox = from
+        .parse()
+        .map_err(|e| error(format!("from {from:?}: {e}")))?;
+    let to_box: Mailbox = to.parse().map_err(|e| error(format!("{e}")))?;
+    let id_hash = hex::encode(Sha256::digest(format!("{key}\n{to}")));
+    let alternative =
+        MultiPart::alternative_plain_html(parts.text.to_string(), parts.html.to_string());
+    let body = if parts.images.is_empty() {
+        alternative
+    } else {
+        let png = ContentType::parse("image/png").map_err(|e| error(e.to_string()))?;
+        parts.images.into_iter().fold(
+            MultiPart::related().multipart(alternative),
+            |related, (cid, bytes)| {
+                related.singlepart(Attachment::new_inline(cid).body(bytes, png.clone()))
+            },
+        )
+    };
+    let body = match parts.attachment {
+        Some((name, bytes)) => {
+            let xlsx = ContentType::parse(XLSX_TYPE).map_err(|e| error(e.to_string()))?;
+            let file: SinglePart = Attachment::new(name).body(bytes, xlsx);
+            MultiPart::mixed().multipart(body).singlepart(file)
+        }
+        None => body,
+    };
+    let message = Message::builder()
+        .message_id(Some(format!("<{}@nhanluc>", &id_hash[..32])))
+        .from(from)
+        .to(to_box)
+        .subject(parts.subject.to_string())
+        .multipart(body)
+        .map_err(|e| error(e.to_string()))?;
+    Ok(message.formatted())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct DeliveryOutcome {
+    pub delivered: usize,
+    pub failed: usize,
+    pub errors: Vec<String>,
+}
+
+/// Delivers every message waiting in the outbox, whatever its backoff: by SMTP
+/// when configured, else as `.eml` files in the outbox folder. A message is
+/// marked sent only after the server accepted it (or the file is durable).
+///
+/// The window: if the process dies after the server accepted a message and
+/// before it is marked sent, the next run sends it again (with the same
+/// Message-ID); SMTP itself cannot make that exactly-once.
+pub async fn deliver_pending(
+    config: &Config,
+    state: &State,
+) -> Result<DeliveryOutcome, DigestError> {
+    let mut outcome = DeliveryOutcome::default();
+    let pending = state.pending()?;
+    if pending.is_empty() {
+        return Ok(outcome);
+    }
+    let transport = config.smtp.as_ref().map(smtp_transport);
+    for item in pending {
+        let result = match (&transport, &config.smtp) {
+            (Some(Ok(transport)), Some(smtp)) => {
+                send_smtp(transport, smtp, &item.recipient, &item.message).await
+            }
+            (Some(Err(e)), _) => Err(e.clone()),
+            _ => write_eml(
+                &config.paths.outbox,
+                item.id,
+                &item.kind,
+                &item.recipient,
+                &item.message,
+            ),
+        };
+        match result {
+            Ok(()) => {
+                state.mark_sent(item.id)?;
+                outcome.delivered += 1;
+                tracing::info!(to = %item.recipient, subject = %item.subject, "delivered");
+            }
+            Err(message) => {
+                let wait_minutes = 2_i64
+                    .saturating_pow(item.attempts.clamp(0, 8) as u32)
+                    .min(360);
+                let next = (chrono::Utc::now() + chrono::Duration::minutes(wait_minutes))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                state.mark_failed(item.id, &message, &next)?;
+                tracing::warn!(to = %item.recipient, error = %message, "delivery failed; kept in the outbox");
+                outcome.failed += 1;
+                outcome
+                    .errors
+                    .push(format!("{}: {message}", item.recipient));
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn smtp_transport(smtp: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+    let builder = match smtp.security {
+        SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
+        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
+            .map_err(|e| e.to_string())?,
+        SmtpSecurity::Tls => {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?
+        }
+    };
+    let mut builder = builder
+        .port(smtp.port)
+        .timeout(Some(std::time::Duration::from_secs(smtp.timeout_seconds)));
+    if let (Some(username), Some(variable)) = (&smtp.username, &smtp.password_env) {
+        let password = std::env::var(variable)
+            .map_err(|_| format!("the SMTP password variable {variable} is not set"))?;
+        builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
+            username.clone(),
+            password,
+        ));
+    }
+    Ok(builder.build())
+}
+
+async fn send_smtp(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    smtp: &SmtpConfig,
+    recipient: &str,
+    message: &[u8],
+) -> Result<(), String> {
+    let from: Mailbox = smtp.from.parse().map_err(|e| format!("from: {e}"))?;
+    let to: lettre::Address = recipient.parse().map_err(|e| format!("to: {e}"))?;
+    let envelope =
+        lettre::address::Envelope::new(Some(from.email), vec![to]).map_err(|e| e.to_string())?;
+    transport
+        .send_raw(&envelope, message)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn write_eml(
+    dir: &Path,
+    id: i64,
+    kind: &str,
+    recipient: &str,
+    message: &[u8],
+) -> Result<(), String> {
+    let name = format!(
+        "{id:06}-{kind}-{}.eml",
+        crate::ingest::safe_file_name(&recipient.replace('@', "_at_"))
+    );
+    crate::ingest::write_atomic(&dir.join(name), message).map_err(|e| e.to_string())
+}

@@ -1,0 +1,619 @@
+//! What a digest says, computed from the indicators: pure, no I/O.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::config::{Config, Language, Recipient, Scope};
+use crate::ingest::period::Period;
+use crate::warehouse::IndicatorRow;
+
+use super::chart::BarChart;
+
+/// Labels of the built-in indicators: (id, Vietnamese, English). An analyst's
+/// indicator without a label here is shown by its id.
+pub const LABELS: &[(&str, &str, &str)] = &[
+    (
+        "staff.headcount",
+        "Tổng số cán bộ, công chức, viên chức",
+        "Civil servants and public employees",
+    ),
+    (
+        "staff.qualification.postgraduate_pct",
+        "Trình độ sau đại học",
+        "Postgraduate",
+    ),
+    (
+        "staff.qualification.university_pct",
+        "Trình độ đại học",
+        "University",
+    ),
+    (
+        "staff.qualification.college_vocational_pct",
+        "Cao đẳng, trung cấp",
+        "College and intermediate",
+    ),
+    (
+        "staff.qualification.other_pct",
+        "Sơ cấp, chưa qua đào tạo",
+        "Elementary or none",
+    ),
+    (
+        "staff.political_theory.advanced_pct",
+        "Lý luận chính trị cao cấp, cử nhân",
+        "Advanced political theory",
+    ),
+    (
+        "staff.political_theory.intermediate_pct",
+        "Lý luận chính trị trung cấp",
+        "Intermediate political theory",
+    ),
+    (
+        "staff.digital.dedicated",
+        "Cán bộ chuyên trách chuyển đổi số",
+        "Dedicated digital-transformation staff",
+    ),
+    (
+        "staff.digital.part_time",
+        "Cán bộ kiêm nhiệm chuyển đổi số",
+        "Part-time digital-transformation staff",
+    ),
+    (
+        "staff.infosec.total",
+        "Cán bộ an toàn thông tin",
+        "Information-security staff",
+    ),
+    (
+        "staff.units_with_dedicated_it_pct",
+        "Đơn vị có cán bộ chuyên trách CĐS",
+        "Units with dedicated digital staff",
+    ),
+    (
+        "training.participants",
+        "Lượt người được đào tạo, bồi dưỡng",
+        "Training participants",
+    ),
+    (
+        "training.people",
+        "Số người được đào tạo, bồi dưỡng",
+        "People trained",
+    ),
+    (
+        "training.plan_attainment_pct",
+        "Thực hiện so với kế hoạch",
+        "Against the training plan",
+    ),
+    (
+        "training.online_pct",
+        "Tỷ lệ học trực tuyến",
+        "Online share",
+    ),
+    (
+        "training.abroad",
+        "Lượt đào tạo ở nước ngoài",
+        "Trained abroad",
+    ),
+    ("training.pass_rate_pct", "Tỷ lệ đạt yêu cầu", "Pass rate"),
+    (
+        "training.digital_coverage_pct",
+        "CBCCVC được bồi dưỡng kỹ năng số",
+        "Staff trained in digital skills",
+    ),
+    (
+        "training.cost_vnd",
+        "Kinh phí đào tạo, bồi dưỡng",
+        "Training cost",
+    ),
+    (
+        "training.lessons_per_participant",
+        "Số tiết bình quân mỗi lượt",
+        "Lessons per participant",
+    ),
+    (
+        "recruitment.it.fill_rate_pct",
+        "Tuyển dụng CNTT so với chỉ tiêu",
+        "IT recruitment fill rate",
+    ),
+    (
+        "recruitment.it.resigned",
+        "Nhân lực CNTT thôi việc",
+        "IT staff who resigned",
+    ),
+    (
+        "compliance.submission_rate_pct",
+        "Đơn vị đã nộp báo cáo",
+        "Departments that submitted",
+    ),
+    (
+        "training.category.professional",
+        "Bồi dưỡng chuyên môn, nghiệp vụ",
+        "Professional training",
+    ),
+    (
+        "training.category.political_theory",
+        "Bồi dưỡng lý luận chính trị",
+        "Political theory training",
+    ),
+    (
+        "training.category.state_management",
+        "Bồi dưỡng quản lý nhà nước",
+        "State management training",
+    ),
+    (
+        "training.category.leadership",
+        "Bồi dưỡng kỹ năng lãnh đạo, quản lý",
+        "Leadership training",
+    ),
+    (
+        "training.category.defense_security",
+        "Bồi dưỡng quốc phòng và an ninh",
+        "Defense and security training",
+    ),
+    (
+        "training.category.foreign_language",
+        "Bồi dưỡng ngoại ngữ",
+        "Foreign language training",
+    ),
+    (
+        "training.category.digital",
+        "Bồi dưỡng kỹ năng số, chuyển đổi số",
+        "Digital skills training",
+    ),
+    (
+        "training.category.ethnic_language",
+        "Bồi dưỡng tiếng dân tộc",
+        "Ethnic language training",
+    ),
+    (
+        "training.category.other",
+        "Bồi dưỡng khác",
+        "Other training",
+    ),
+];
+
+/// The figures shown first, in this order: what a leader reads on the first screen.
+pub const KEY_FIGURES: &[&str] = &[
+    "staff.headcount",
+    "training.participants",
+    "training.plan_attainment_pct",
+    "training.online_pct",
+    "training.digital_coverage_pct",
+    "staff.qualification.postgraduate_pct",
+    "compliance.submission_rate_pct",
+];
+
+/// Without these for the recipient's scope, the digest is not sent as if complete.
+pub const REQUIRED: &[&str] = &["staff.headcount", "training.participants"];
+
+pub fn label(id: &str, vi: bool) -> String {
+    LABELS
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map(|(_, l_vi, l_en)| if vi { *l_vi } else { *l_en }.to_string())
+        .unwrap_or_else(|| id.to_string())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Figure {
+    pub id: String,
+    pub label: String,
+    pub value: String,
+    /// "▲ 16" against the previous period, empty without one.
+    pub change: String,
+    /// 1 up, -1 down, 0 same or unknown: lets the template colour the change.
+    pub direction: i8,
+    /// For a department recipient: the province's value beside theirs.
+    pub province: String,
+    /// Plain words against plan: "vượt kế hoạch 6,5%".
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentRow {
+    pub code: String,
+    pub name: String,
+    pub headcount: String,
+    pub participants: String,
+    pub online: String,
+    pub submitted: bool,
+    pub rejected_rows: i64,
+}
+
+/// Everything the templates and the attachment need for one recipient.
+#[derive(Debug, Clone, Serialize)]
+pub struct DigestModel {
+    #[serde(skip)]
+    pub recipient: String,
+    pub lang: &'static str,
+    pub subject: String,
+    pub organisation: String,
+    pub title: String,
+    pub period: String,
+    pub period_label: String,
+    pub previous_label: String,
+    pub scope: String,
+    pub scope_label: String,
+    pub is_department: bool,
+    pub key_figures: Vec<Figure>,
+    pub other_figures: Vec<Figure>,
+    pub departments: Vec<DepartmentRow>,
+    pub missing: Vec<String>,
+    pub submitted: usize,
+    pub registry: usize,
+    pub rejected_rows: i64,
+    #[serde(skip)]
+    pub charts: Vec<BarChart>,
+    /// Indicator rows of the period this recipient may see, for the attachment.
+    #[serde(skip)]
+    pub table: Vec<IndicatorRow>,
+    #[serde(skip)]
+    pub previous_table: Vec<IndicatorRow>,
+}
+
+/// Per-department facts from the ledger, for the period.
+#[derive(Debug, Clone, Default)]
+pub struct Submissions {
+    pub submitted: BTreeSet<String>,
+    pub rejected_rows: BTreeMap<String, i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub scope: String,
+    pub indicators: Vec<String>,
+}
+
+/// Builds one recipient's digest, or says which required indicators are missing.
+pub fn build(
+    config: &Config,
+    recipient: &Recipient,
+    period: &str,
+    current: &[IndicatorRow],
+    previous: &[IndicatorRow],
+    submissions: &Submissions,
+) -> Result<DigestModel, Missing> {
+    let vi = recipient.language == Language::Vi;
+    let parsed = period.parse::<Period>().ok();
+    let label_of = |p: Option<Period>| match (p, vi) {
+        (Some(p), true) => p.label_vi(),
+        (Some(p), false) => p.label_en(),
+        (None, _) => period.to_string(),
+    };
+    let period_label = label_of(parsed);
+    let previous_label = label_of(parsed.map(Period::previous));
+    let scope = recipient.scope.to_string();
+    let at = |rows: &[IndicatorRow], scope: &str| -> BTreeMap<String, IndicatorRow> {
+        rows.iter()
+            .filter(|r| r.scope == scope)
+            .map(|r| (r.indicator.clone(), r.clone()))
+            .collect()
+    };
+    let now = at(current, &scope);
+    let before = at(previous, &scope);
+    let province = at(current, "province");
+    let missing: Vec<String> = REQUIRED
+        .iter()
+        .filter(|id| now.get(**id).and_then(|r| r.value).is_none())
+        .map(|id| id.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Missing {
+            scope,
+            indicators: missing,
+        });
+    }
+    let is_department = matches!(recipient.scope, Scope::Department(_));
+    let figure = |row: &IndicatorRow| Figure {
+        id: row.indicator.clone(),
+        label: label(&row.indicator, vi),
+        value: super::format_value(row.value, &row.unit, vi),
+        change: change(row, before.get(&row.indicator), vi),
+        direction: direction(row, before.get(&row.indicator)),
+        province: if is_department {
+            province
+                .get(&row.indicator)
+                .map(|p| super::format_value(p.value, &p.unit, vi))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        },
+        note: plan_note(row, vi),
+    };
+    let key_figures: Vec<Figure> = KEY_FIGURES
+        .iter()
+        .filter_map(|id| now.get(*id))
+        .map(figure)
+        .collect();
+    let other_figures: Vec<Figure> = now
+        .values()
+        .filter(|r| !KEY_FIGURES.contains(&r.indicator.as_str()))
+        .map(figure)
+        .collect();
+
+    let registry: Vec<&crate::config::Department> = match &recipient.scope {
+        Scope::Province => config.departments.iter().collect(),
+        Scope::Department(code) => config
+            .departments
+            .iter()
+            .filter(|d| &d.code == code)
+            .collect(),
+    };
+    let missing_departments: Vec<String> = registry
+        .iter()
+        .filter(|d| !submissions.submitted.contains(&d.code))
+        .map(|d| d.name.clone())
+        .collect();
+    let departments: Vec<DepartmentRow> = registry
+        .iter()
+        .map(|d| {
+            let rows = at(current, &format!("department:{}", d.code));
+            let shown = |id: &str| {
+                rows.get(id)
+                    .map(|r| super::format_value(r.value, &r.unit, vi))
+                    .unwrap_or_else(|| "—".into())
+            };
+            DepartmentRow {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                headcount: shown("staff.headcount"),
+                participants: shown("training.participants"),
+                online: shown("training.online_pct"),
+                submitted: submissions.submitted.contains(&d.code),
+                rejected_rows: submissions.rejected_rows.get(&d.code).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+    let rejected_rows = departments.iter().map(|d| d.rejected_rows).sum();
+
+    let charts = charts(config, recipient, current, &now, vi);
+    let title = if vi {
+        "Báo cáo đào tạo, bồi dưỡng"
+    } else {
+        "Training and fostering report"
+    };
+    let scope_label = match &recipient.scope {
+        Scope::Province => if vi { "Toàn tỉnh" } else { "Province" }.to_string(),
+        Scope::Department(code) => config
+            .department(code)
+            .map(|d| d.name.clone())
+            .unwrap_or_else(|| code.clone()),
+    };
+    let visible = |rows: &[IndicatorRow]| -> Vec<IndicatorRow> {
+        rows.iter()
+            .filter(|r| match &recipient.scope {
+                Scope::Province => true,
+                Scope::Department(_) => r.scope == scope || r.scope == "province",
+            })
+            .cloned()
+            .collect()
+    };
+    let table = visible(current);
+    let previous_table = visible(previous);
+    Ok(DigestModel {
+        recipient: recipient.email.clone(),
+        lang: if vi { "vi" } else { "en" },
+        subject: format!("[{}] {title} — {period_label}", config.digest.organisation),
+        organisation: config.digest.organisation.clone(),
+        title: title.to_string(),
+        period: period.to_string(),
+        period_label,
+        previous_label,
+        scope,
+        scope_label,
+        is_department,
+        key_figures,
+        other_figures,
+        submitted: registry.len() - missing_departments.len(),
+        registry: registry.len(),
+        missing: missing_departments,
+        departments,
+        rejected_rows,
+        charts,
+        table,
+        previous_table,
+    })
+}
+
+fn charts(
+    config: &Config,
+    recipient: &Recipient,
+    current: &[IndicatorRow],
+    now: &BTreeMap<String, IndicatorRow>,
+    vi: bool,
+) -> Vec<BarChart> {
+    let mut charts = Vec::new();
+    match &recipient.scope {
+        Scope::Province => {
+            let mut bars: Vec<(String, f64)> = config
+                .departments
+                .iter()
+                .map(|d| {
+                    let scope = format!("department:{}", d.code);
+                    let value = current
+                        .iter()
+                        .find(|r| r.scope == scope && r.indicator == "training.participants")
+                        .and_then(|r| r.value)
+                        .unwrap_or(0.0);
+                    (d.name.clone(), value)
+                })
+                .collect();
+            bars.sort_by(|a, b| b.1.total_cmp(&a.1));
+            charts.push(BarChart {
+                title: if vi {
+                    "Lượt người được đào tạo, bồi dưỡng theo đơn vị"
+                } else {
+                    "Training participants by department"
+                }
+                .into(),
+                bars,
+                percent: false,
+                vi,
+            });
+        }
+        Scope::Department(_) => {
+            let mut bars: Vec<(String, f64)> = now
+                .values()
+                .filter(|r| r.indicator.starts_with("training.category."))
+                .filter_map(|r| r.value.map(|v| (category_label(&r.indicator, vi), v)))
+                .collect();
+            bars.sort_by(|a, b| b.1.total_cmp(&a.1));
+            if !bars.is_empty() {
+                charts.push(BarChart {
+                    title: if vi {
+                        "Lượt bồi dưỡng theo nội dung"
+                    } else {
+                        "Participants by training content"
+                    }
+                    .into(),
+                    bars,
+                    percent: false,
+                    vi,
+                });
+            }
+        }
+    }
+    let qualification: Vec<(String, f64)> = [
+        "staff.qualification.postgraduate_pct",
+        "staff.qualification.university_pct",
+        "staff.qualification.college_vocational_pct",
+        "staff.qualification.other_pct",
+    ]
+    .iter()
+    .filter_map(|id| {
+        now.get(*id)
+            .and_then(|r| r.value)
+            .map(|v| (label(id, vi), v))
+    })
+    .collect();
+    if !qualification.is_empty() {
+        charts.push(BarChart {
+            title: if vi {
+                "Cơ cấu trình độ chuyên môn (%)"
+            } else {
+                "Qualification structure (%)"
+            }
+            .into(),
+            bars: qualification,
+            percent: true,
+            vi,
+        });
+    }
+    charts
+}
+
+/// A category's name without the "Bồi dưỡng" every one of them starts with.
+fn category_label(id: &str, vi: bool) -> String {
+    let full = label(id, vi);
+    let short = if vi {
+        full.strip_prefix("Bồi dưỡng ").map(|s| {
+            let mut chars = s.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        })
+    } else {
+        full.strip_suffix(" training").map(str::to_string)
+    };
+    short.unwrap_or(full)
+}
+
+fn direction(now: &IndicatorRow, before: Option<&IndicatorRow>) -> i8 {
+    match (now.value, before.and_then(|r| r.value)) {
+        (Some(a), Some(b)) if a > b => 1,
+        (Some(a), Some(b)) if a < b => -1,
+        _ => 0,
+    }
+}
+
+fn change(now: &IndicatorRow, before: Option<&IndicatorRow>, vi: bool) -> String {
+    let (Some(a), Some(b)) = (now.value, before.and_then(|r| r.value)) else {
+        return String::new();
+    };
+    let diff = a - b;
+    let arrow = if diff > 0.0 {
+        "▲"
+    } else if diff < 0.0 {
+        "▼"
+    } else {
+        "="
+    };
+    let magnitude = if now.unit == "percent" {
+        let text = format!("{:.2} {}", diff.abs(), if vi { "điểm %" } else { "pp" });
+        if vi { text.replace('.', ",") } else { text }
+    } else {
+        super::format_value(Some(diff.abs()), &now.unit, vi)
+    };
+    format!("{arrow} {magnitude}")
+}
+
+/// "vượt kế hoạch 6,5%", "đạt 93,2% kế hoạch" for the plan attainment figure.
+fn plan_note(row: &IndicatorRow, vi: bool) -> String {
+    if row.indicator != "training.plan_attainment_pct" {
+        return String::new();
+    }
+    let Some(value) = row.value else {
+        return String::new();
+    };
+    let decimal = |x: f64| {
+        let text = format!("{x:.1}");
+        if vi { text.replace('.', ",") } else { text }
+    };
+    match (value >= 100.0, vi) {
+        (true, true) => format!("vượt kế hoạch {}%", decimal(value - 100.0)),
+        (true, false) => format!("{}% above plan", decimal(value - 100.0)),
+        (false, true) => format!("đạt {}% kế hoạch", decimal(value)),
+        (false, false) => format!("{}% of plan", decimal(value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(indicator: &str, value: f64, unit: &str) -> IndicatorRow {
+        IndicatorRow {
+            scope: "province".into(),
+            indicator: indicator.into(),
+            value: Some(value),
+            numerator: None,
+            denominator: None,
+            unit: unit.into(),
+        }
+    }
+
+    #[test]
+    fn plan_notes_in_plain_words() {
+        assert_eq!(
+            plan_note(&row("training.plan_attainment_pct", 106.5, "percent"), true),
+            "vượt kế hoạch 6,5%"
+        );
+        assert_eq!(
+            plan_note(
+                &row("training.plan_attainment_pct", 106.5, "percent"),
+                false
+            ),
+            "6.5% above plan"
+        );
+        assert_eq!(
+            plan_note(&row("training.plan_attainment_pct", 93.24, "percent"), true),
+            "đạt 93,2% kế hoạch"
+        );
+        assert_eq!(
+            plan_note(&row("training.participants", 5.0, "count"), true),
+            ""
+        );
+    }
+
+    #[test]
+    fn changes_against_the_previous_period() {
+        let now = row("staff.headcount", 295.0, "count");
+        let before = row("staff.headcount", 311.0, "count");
+        assert_eq!(change(&now, Some(&before), true), "▼ 16");
+        assert_eq!(direction(&now, Some(&before)), -1);
+        let now = row("training.online_pct", 54.11, "percent");
+        let before = row("training.online_pct", 48.16, "percent");
+        assert_eq!(change(&now, Some(&before), true), "▲ 5,95 điểm %");
+        assert_eq!(change(&now, None, true), "");
+    }
+}

@@ -1,0 +1,150 @@
+//! The digest's Excel attachment: every indicator the recipient may see, formatted.
+
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+
+use super::model::{DigestModel, label};
+
+/// Writes the attachment. Every text cell is written as a string, never as a
+/// formula, so text such as "=HYPERLINK(…)" from a sheet stays text.
+pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
+    let vi = model.lang == "vi";
+    let mut workbook = Workbook::new();
+    let header = Format::new()
+        .set_bold()
+        .set_background_color("#E5E7EB")
+        .set_text_wrap();
+    let count = Format::new().set_num_format("#,##0");
+    let percent = Format::new().set_num_format("0.00\"%\"");
+    let decimal = Format::new().set_num_format("#,##0.0");
+    let title = Format::new().set_bold().set_font_size(14);
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(if vi { "Chỉ tiêu" } else { "Indicators" })?;
+    sheet.write_string_with_format(
+        0,
+        0,
+        format!("{} — {}", model.title, model.period_label),
+        &title,
+    )?;
+    sheet.write_string(
+        1,
+        0,
+        format!("{} · {}", model.organisation, model.scope_label),
+    )?;
+    let columns: [&str; 8] = if vi {
+        [
+            "Phạm vi",
+            "Mã chỉ tiêu",
+            "Chỉ tiêu",
+            "Giá trị",
+            "Tử số",
+            "Mẫu số",
+            "Đơn vị",
+            "Kỳ trước",
+        ]
+    } else {
+        [
+            "Scope",
+            "Indicator id",
+            "Indicator",
+            "Value",
+            "Numerator",
+            "Denominator",
+            "Unit",
+            "Previous period",
+        ]
+    };
+    let first = 3;
+    for (c, name) in columns.iter().enumerate() {
+        sheet.write_string_with_format(first, c as u16, *name, &header)?;
+    }
+    for (i, row) in model.table.iter().enumerate() {
+        let r = first + 1 + i as u32;
+        let format = match row.unit.as_str() {
+            "percent" => &percent,
+            "lessons" => &decimal,
+            _ => &count,
+        };
+        sheet.write_string(r, 0, &row.scope)?;
+        sheet.write_string(r, 1, &row.indicator)?;
+        sheet.write_string_with_format(r, 2, label(&row.indicator, vi), &wrap)?;
+        if let Some(v) = row.value {
+            sheet.write_number_with_format(r, 3, v, format)?;
+        }
+        if let Some(v) = row.numerator {
+            sheet.write_number_with_format(r, 4, v, &count)?;
+        }
+        if let Some(v) = row.denominator {
+            sheet.write_number_with_format(r, 5, v, &count)?;
+        }
+        sheet.write_string(r, 6, &row.unit)?;
+        let previous = model
+            .previous_table
+            .iter()
+            .find(|p| p.scope == row.scope && p.indicator == row.indicator)
+            .and_then(|p| p.value);
+        if let Some(v) = previous {
+            sheet.write_number_with_format(r, 7, v, format)?;
+        }
+    }
+    let last = first + model.table.len() as u32;
+    sheet.autofilter(first, 0, last.max(first), 7)?;
+    sheet.set_freeze_panes(first + 1, 0)?;
+    for (c, width) in [22.0, 40.0, 44.0, 14.0, 12.0, 12.0, 10.0, 14.0]
+        .iter()
+        .enumerate()
+    {
+        sheet.set_column_width(c as u16, *width)?;
+    }
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(if vi { "Đơn vị" } else { "Departments" })?;
+    let columns: [&str; 6] = if vi {
+        [
+            "Mã",
+            "Đơn vị",
+            "Đã nộp",
+            "Tổng số CBCCVC",
+            "Lượt đào tạo",
+            "Dòng bị từ chối",
+        ]
+    } else {
+        [
+            "Code",
+            "Department",
+            "Submitted",
+            "Headcount",
+            "Participants",
+            "Rejected rows",
+        ]
+    };
+    for (c, name) in columns.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *name, &header)?;
+    }
+    for (i, d) in model.departments.iter().enumerate() {
+        let r = 1 + i as u32;
+        sheet.write_string(r, 0, &d.code)?;
+        sheet.write_string(r, 1, &d.name)?;
+        sheet.write_string(r, 2, if d.submitted { "✓" } else { "✗" })?;
+        let number = |scope: &str, id: &str| {
+            model
+                .table
+                .iter()
+                .find(|row| row.scope == scope && row.indicator == id)
+                .and_then(|row| row.value)
+        };
+        let scope = format!("department:{}", d.code);
+        if let Some(v) = number(&scope, "staff.headcount") {
+            sheet.write_number_with_format(r, 3, v, &count)?;
+        }
+        if let Some(v) = number(&scope, "training.participants") {
+            sheet.write_number_with_format(r, 4, v, &count)?;
+        }
+        sheet.write_number_with_format(r, 5, d.rejected_rows as f64, &count)?;
+    }
+    for (c, width) in [10.0, 34.0, 10.0, 16.0, 14.0, 16.0].iter().enumerate() {
+        sheet.set_column_width(c as u16, *width)?;
+    }
+    workbook.save_to_buffer()
+}
