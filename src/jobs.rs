@@ -37,6 +37,8 @@ pub enum JobError {
     IndicatorFiles { count: usize, files: String },
     #[error("digest: {0}")]
     Digest(#[from] DigestError),
+    #[error("digest not sent to every recipient: {0}")]
+    IncompleteDigest(String),
     #[error("{failed} message(s) could not be delivered and wait in the outbox: {errors}")]
     Delivery { failed: usize, errors: String },
     #[error(transparent)]
@@ -201,6 +203,16 @@ async fn run_step(
         Step::Digest => {
             let outcome = digest::run(config, state, None).await?;
             counts.add_digest(&outcome);
+            if !outcome.incomplete.is_empty() {
+                return Err(JobError::IncompleteDigest(
+                    outcome
+                        .incomplete
+                        .iter()
+                        .map(|(to, missing)| format!("{to}: missing {missing}"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ));
+            }
             if outcome.delivery.failed > 0 {
                 return Err(JobError::Delivery {
                     failed: outcome.delivery.failed,

@@ -205,7 +205,10 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                     String::new()
                 }
             );
-            Ok(if outcome.delivery.failed == 0 {
+            for (to, missing) in &outcome.incomplete {
+                eprintln!("nhanluc: no digest for {to}: indicators missing: {missing}");
+            }
+            Ok(if outcome.delivery.failed == 0 && outcome.incomplete.is_empty() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)

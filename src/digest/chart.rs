@@ -11,10 +11,13 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "nhanluc-sans";
 
-const WIDTH: u32 = 640;
-const BAR_HEIGHT: u32 = 26;
-const TOP: u32 = 48;
-const LABEL_WIDTH: u32 = 250;
+// Drawn at twice the size a phone shows it (about 380 px wide), so text stays
+// legible when the mail client scales the image to the screen.
+const WIDTH: u32 = 760;
+const BAR_HEIGHT: u32 = 44;
+const TOP: u32 = 70;
+const LABEL_WIDTH: u32 = 330;
+const TEXT_SIZE: u32 = 24;
 
 #[derive(Debug, thiserror::Error)]
 #[error("chart {title:?} could not be drawn: {message}")]
@@ -62,29 +65,29 @@ pub fn render_bars(chart: &BarChart) -> Result<Vec<u8>, ChartError> {
     if chart.bars.iter().any(|(_, v)| !v.is_finite()) {
         return Err(error("a value is not a finite number".into()));
     }
-    let height = TOP + BAR_HEIGHT * chart.bars.len().max(1) as u32 + 16;
+    let height = TOP + BAR_HEIGHT * chart.bars.len().max(1) as u32 + 20;
     let mut pixels = vec![255u8; (WIDTH * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, height)).into_drawing_area();
         let draw = |e: DrawingAreaErrorKind<_>| error(e.to_string());
         root.fill(&WHITE).map_err(draw)?;
-        let title_style = (FAMILY, 19).into_font().color(&RGBColor(17, 24, 39));
-        root.draw(&Text::new(chart.title.clone(), (12, 12), title_style))
+        let title_style = (FAMILY, TEXT_SIZE + 5).into_font().color(&RGBColor(17, 24, 39));
+        root.draw(&Text::new(chart.title.clone(), (16, 18), title_style))
             .map_err(draw)?;
         let max = chart.bars.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max);
-        let scale_width = f64::from(WIDTH - LABEL_WIDTH - 84);
-        let label_style = (FAMILY, 14)
+        let scale_width = f64::from(WIDTH - LABEL_WIDTH - 110);
+        let label_style = (FAMILY, TEXT_SIZE)
             .into_font()
             .color(&RGBColor(55, 65, 81))
             .pos(Pos::new(HPos::Right, VPos::Center));
-        let value_style = (FAMILY, 14)
+        let value_style = (FAMILY, TEXT_SIZE)
             .into_font()
             .color(&RGBColor(17, 24, 39))
             .pos(Pos::new(HPos::Left, VPos::Center));
         for (i, (label, value)) in chart.bars.iter().enumerate() {
             let y = (TOP + BAR_HEIGHT * i as u32) as i32;
-            let middle = y + (BAR_HEIGHT as i32 - 6) / 2;
-            let label = shorten(label, 30);
+            let middle = y + (BAR_HEIGHT as i32 - 10) / 2;
+            let label = shorten(label, 24);
             root.draw(&Text::new(
                 label,
                 (LABEL_WIDTH as i32 - 8, middle),
@@ -98,13 +101,13 @@ pub fn render_bars(chart: &BarChart) -> Result<Vec<u8>, ChartError> {
             };
             let x0 = LABEL_WIDTH as i32;
             root.draw(&Rectangle::new(
-                [(x0, y), (x0 + length.max(1), y + BAR_HEIGHT as i32 - 6)],
+                [(x0, y), (x0 + length.max(1), y + BAR_HEIGHT as i32 - 10)],
                 RGBColor(37, 99, 235).filled(),
             ))
             .map_err(draw)?;
             root.draw(&Text::new(
                 format_bar_value(*value, chart.percent, chart.vi),
-                (x0 + length.max(1) + 6, middle),
+                (x0 + length.max(1) + 8, middle),
                 value_style.clone(),
             ))
             .map_err(draw)?;
