@@ -48,6 +48,7 @@ pub struct Config {
     pub recipients: Vec<Recipient>,
     pub digest: DigestSettings,
     pub ingest: IngestSettings,
+    pub reminders: ReminderSettings,
     pub departments: Vec<Department>,
     pub jobs: BTreeMap<String, JobSpec>,
     pub templates: Vec<Template>,
@@ -126,6 +127,21 @@ pub struct DigestSettings {
     pub organisation: String,
     /// The `From:` of messages written to the outbox when no SMTP is configured.
     pub from: String,
+}
+
+/// How often departments report, for reminders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportingCycle {
+    Year,
+    Quarter,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReminderSettings {
+    pub cycle: ReportingCycle,
+    /// A department with no submission this many days after its period ended is reminded.
+    pub days_after_period_end: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -216,6 +232,15 @@ struct RawConfig {
     digest: RawDigest,
     #[serde(default)]
     ingest: RawIngest,
+    #[serde(default)]
+    reminders: RawReminders,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawReminders {
+    period: Option<ReportingCycle>,
+    days_after_period_end: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -384,6 +409,10 @@ impl Config {
             settle_seconds: raw.ingest.settle_seconds.unwrap_or(3),
             max_file_bytes: raw.ingest.max_file_mib.unwrap_or(200) * 1024 * 1024,
         };
+        let reminders = ReminderSettings {
+            cycle: raw.reminders.period.unwrap_or(ReportingCycle::Year),
+            days_after_period_end: raw.reminders.days_after_period_end.unwrap_or(15),
+        };
         Ok(Config {
             file,
             paths,
@@ -391,6 +420,7 @@ impl Config {
             recipients,
             digest: DigestSettings { organisation, from },
             ingest,
+            reminders,
             departments,
             jobs,
             templates,

@@ -27,8 +27,6 @@ pub enum JobError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("step {step} is not available yet in this version of nhanluc")]
-    StepNotAvailable { step: &'static str },
     #[error("ingest: {0}")]
     Ingest(#[from] IngestError),
     #[error("indicators: {0}")]
@@ -174,6 +172,20 @@ pub async fn run_job(config: &Config, name: &str) -> Result<RunResult, JobError>
     })
 }
 
+/// Sends what waits in the outbox; undelivered messages fail the step but stay queued.
+async fn deliver(config: &Config, state: &State, counts: &mut RunCounts) -> Result<(), JobError> {
+    let delivery = digest::deliver_pending(config, state).await?;
+    counts.messages_delivered += delivery.delivered;
+    counts.messages_failed += delivery.failed;
+    if delivery.failed > 0 {
+        return Err(JobError::Delivery {
+            failed: delivery.failed,
+            errors: delivery.errors.join("; "),
+        });
+    }
+    Ok(())
+}
+
 async fn run_step(
     config: &Config,
     state: &mut State,
@@ -220,10 +232,18 @@ async fn run_step(
                 });
             }
         }
-        Step::Feedback | Step::Reminders => {
-            return Err(JobError::StepNotAvailable {
-                step: step.as_str(),
-            });
+        Step::Feedback => {
+            let outcome = digest::feedback::queue_feedback(config, state)?;
+            counts.messages_queued += outcome.queued;
+            deliver(config, state, counts).await?;
+        }
+        Step::Reminders => {
+            let today = chrono::Utc::now()
+                .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+                .date_naive();
+            let outcome = digest::feedback::queue_reminders(config, state, today)?;
+            counts.messages_queued += outcome.queued;
+            deliver(config, state, counts).await?;
         }
     }
     Ok(())

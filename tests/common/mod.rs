@@ -273,3 +273,55 @@ print(f"CHECKED {checked}")
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
+
+/// A received or written message, decoded by Python's email package.
+#[derive(Debug, serde::Deserialize)]
+pub struct Eml {
+    pub subject: String,
+    pub to: String,
+    pub message_id: String,
+    pub text: String,
+    pub html: String,
+    /// Content-IDs (without <>) of inline PNG parts that decode as PNG.
+    pub inline_png: Vec<String>,
+    /// Attachments saved beside the message: (file name, saved path).
+    pub attachments: Vec<(String, String)>,
+}
+
+/// Decodes an .eml (RFC 5322) file; attachments are saved into `save_dir`.
+pub fn read_eml(path: &Path, save_dir: &Path) -> Eml {
+    let script = r#"
+import email, email.policy, json, os, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read(), policy=email.policy.default)
+out = {"subject": str(m["subject"]), "to": str(m["to"]), "message_id": str(m["message-id"]),
+       "text": m.get_body(("plain",)).get_content(), "html": "", "inline_png": [], "attachments": []}
+html = m.get_body(("html",))
+if html is not None:
+    out["html"] = html.get_content()
+for part in m.walk():
+    cid = part.get("Content-ID")
+    if cid and part.get_content_type() == "image/png":
+        data = part.get_content()
+        if data.startswith(b"\x89PNG\r\n\x1a\n"):
+            out["inline_png"].append(cid.strip("<>"))
+    elif part.get_filename():
+        target = os.path.join(sys.argv[2], part.get_filename())
+        open(target, "wb").write(part.get_content())
+        out["attachments"].append([part.get_filename(), target])
+print(json.dumps(out))
+"#;
+    std::fs::create_dir_all(save_dir).expect("save dir");
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .arg(save_dir)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("eml json")
+}
