@@ -49,6 +49,8 @@ pub struct Config {
     pub digest: DigestSettings,
     pub ingest: IngestSettings,
     pub reminders: ReminderSettings,
+    pub alerts: AlertSettings,
+    pub serve: ServeSettings,
     pub departments: Vec<Department>,
     pub jobs: BTreeMap<String, JobSpec>,
     pub templates: Vec<Template>,
@@ -127,6 +129,23 @@ pub struct DigestSettings {
     pub organisation: String,
     /// The `From:` of messages written to the outbox when no SMTP is configured.
     pub from: String,
+}
+
+/// Where the operator hears of failed runs, and the dead-man's-switch pings.
+#[derive(Debug, Clone, Default)]
+pub struct AlertSettings {
+    pub email: Option<String>,
+    pub webhook: Option<String>,
+    pub ping_start: Option<String>,
+    pub ping_success: Option<String>,
+    pub ping_fail: Option<String>,
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// Ingest as soon as files land in the inbox, not only on schedule.
+    pub watch_inbox: bool,
 }
 
 /// How often departments report, for reminders.
@@ -234,6 +253,27 @@ struct RawConfig {
     ingest: RawIngest,
     #[serde(default)]
     reminders: RawReminders,
+    #[serde(default)]
+    alerts: RawAlerts,
+    #[serde(default)]
+    serve: RawServe,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    email: Option<String>,
+    webhook: Option<String>,
+    ping_start: Option<String>,
+    ping_success: Option<String>,
+    ping_fail: Option<String>,
+    timeout_seconds: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServe {
+    watch_inbox: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -413,6 +453,10 @@ impl Config {
             cycle: raw.reminders.period.unwrap_or(ReportingCycle::Year),
             days_after_period_end: raw.reminders.days_after_period_end.unwrap_or(15),
         };
+        let alerts = validate_alerts(&file, raw.alerts)?;
+        let serve = ServeSettings {
+            watch_inbox: raw.serve.watch_inbox.unwrap_or(true),
+        };
         Ok(Config {
             file,
             paths,
@@ -421,6 +465,8 @@ impl Config {
             digest: DigestSettings { organisation, from },
             ingest,
             reminders,
+            alerts,
+            serve,
             departments,
             jobs,
             templates,
@@ -487,6 +533,42 @@ fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
         password_env: raw.password_env,
         from: raw.from,
         timeout_seconds: raw.timeout_seconds.unwrap_or(30),
+    })
+}
+
+fn validate_alerts(file: &Path, raw: RawAlerts) -> Result<AlertSettings, ConfigError> {
+    if let Some(email) = &raw.email
+        && email.parse::<lettre::Address>().is_err()
+    {
+        return Err(ConfigError::invalid(
+            file,
+            format!("alerts.email: {email:?} is not a mail address"),
+        ));
+    }
+    for (key, url) in [
+        ("webhook", &raw.webhook),
+        ("ping_start", &raw.ping_start),
+        ("ping_success", &raw.ping_success),
+        ("ping_fail", &raw.ping_fail),
+    ] {
+        if let Some(url) = url
+            && reqwest::Url::parse(url)
+                .map(|u| !matches!(u.scheme(), "http" | "https"))
+                .unwrap_or(true)
+        {
+            return Err(ConfigError::invalid(
+                file,
+                format!("alerts.{key}: {url:?} is not an http(s) URL"),
+            ));
+        }
+    }
+    Ok(AlertSettings {
+        email: raw.email,
+        webhook: raw.webhook,
+        ping_start: raw.ping_start,
+        ping_success: raw.ping_success,
+        ping_fail: raw.ping_fail,
+        timeout_seconds: raw.timeout_seconds.unwrap_or(10),
     })
 }
 

@@ -148,10 +148,8 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             }
         }
         Command::Serve => {
-            eprintln!(
-                "nhanluc: `serve` is not available yet in this version; run `nhanluc run nightly` from cron meanwhile (see README)"
-            );
-            Ok(ExitCode::from(1))
+            jobs::serve::serve(std::sync::Arc::new(config.clone())).await?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Ingest { files } => {
             let _lock = RunLock::acquire(config)?;
@@ -312,6 +310,19 @@ fn print_status(config: &Config, state: &State) -> anyhow::Result<()> {
             run.started_at,
             run.status,
             run.error.or(run.counts).unwrap_or_default()
+        );
+    }
+    println!("Jobs (next run):");
+    let now = chrono::Utc::now();
+    for (name, job) in &config.jobs {
+        let next = jobs::serve::next_run(job, now)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
+            .unwrap_or_else(|| "never".into());
+        let steps: Vec<&str> = job.steps.iter().map(|s| s.as_str()).collect();
+        println!(
+            "  {name:<12} {:<16} {next:<26} {}",
+            job.schedule,
+            steps.join(", ")
         );
     }
     let (sent, pending) = state.outbox_counts()?;

@@ -97,6 +97,14 @@ ALTER TABLE submissions ADD COLUMN feedback_queued INTEGER NOT NULL DEFAULT 0;
 -- The quarantine reason in Vietnamese, for the department (reason holds the English).
 ALTER TABLE submissions ADD COLUMN reason_vi TEXT;
 "#,
+    r#"
+-- How far the scheduler has looked at each job's schedule: an occurrence after
+-- this and before the service's next start was missed.
+CREATE TABLE schedule_marks (
+    job         TEXT PRIMARY KEY,
+    seen_until  TEXT NOT NULL
+);
+"#,
 ];
 
 pub struct State {
@@ -181,6 +189,25 @@ pub struct QuarantineRow {
     pub department: Option<String>,
     pub source_file: String,
     pub reason: String,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Succeeded,
+    Failed,
+    /// Stopped between steps by a shutdown request, or found unfinished after a crash.
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -482,20 +509,14 @@ impl State {
     pub fn finish_run(
         &self,
         id: i64,
-        succeeded: bool,
+        status: RunStatus,
         counts: &str,
         error: Option<&str>,
     ) -> Result<(), StateError> {
         self.conn
             .execute(
                 "UPDATE runs SET ended_at = ?2, status = ?3, counts = ?4, error = ?5 WHERE id = ?1",
-                params![
-                    id,
-                    now(),
-                    if succeeded { "succeeded" } else { "failed" },
-                    counts,
-                    error
-                ],
+                params![id, now(), status.as_str(), counts, error],
             )
             .map(|_| ())
             .map_err(self.err())
@@ -509,6 +530,29 @@ impl State {
                 "UPDATE runs SET status = 'interrupted', ended_at = ?1, error = 'the process ended before the run finished' WHERE status = 'running'",
                 [now()],
             )
+            .map_err(self.err())
+    }
+
+    /// Until when the scheduler has watched this job's schedule (RFC 3339).
+    pub fn seen_until(&self, job: &str) -> Result<Option<String>, StateError> {
+        self.conn
+            .query_row(
+                "SELECT seen_until FROM schedule_marks WHERE job = ?1",
+                [job],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
+    pub fn set_seen_until(&self, job: &str, at: &str) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO schedule_marks (job, seen_until) VALUES (?1, ?2)
+                 ON CONFLICT (job) DO UPDATE SET seen_until = excluded.seen_until",
+                params![job, at],
+            )
+            .map(|_| ())
             .map_err(self.err())
     }
 

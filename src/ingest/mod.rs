@@ -231,7 +231,7 @@ fn list_inbox(inbox: &Path) -> Result<Vec<PathBuf>, IngestError> {
 }
 
 /// Office lock files, editor backups and partial downloads: never someone's submission.
-fn is_transient_name(name: &str) -> bool {
+pub fn is_transient_name(name: &str) -> bool {
     let lower = name.to_lowercase();
     name.starts_with("~$")
         || name.starts_with('.')

@@ -1,8 +1,12 @@
 //! Jobs: run the steps of a job file in order, one run at a time, recorded in
 //! the state database.
 
+pub mod alerts;
+pub mod serve;
+
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
@@ -10,7 +14,7 @@ use crate::config::{Config, Step};
 use crate::digest::{self, DigestError};
 use crate::indicators::{self, IndicatorError};
 use crate::ingest::{self, IngestError};
-use crate::state::{State, StateError};
+use crate::state::{RunStatus, State, StateError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -27,6 +31,14 @@ pub enum JobError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("another `nhanluc serve` runs on this state (lock {0}); stop it first")]
+    ServiceRunning(PathBuf),
+    #[error("scheduler: {0}")]
+    Scheduler(String),
+    #[error("cannot watch the inbox {0}: {1}")]
+    Watch(PathBuf, String),
+    #[error("stopped by a shutdown request before step {before}")]
+    Stopped { before: &'static str },
     #[error("ingest: {0}")]
     Ingest(#[from] IngestError),
     #[error("indicators: {0}")]
@@ -125,6 +137,7 @@ impl RunCounts {
 /// The result of a job run: its counts, and the first error that failed it.
 pub struct RunResult {
     pub run_id: i64,
+    pub status: RunStatus,
     pub counts: RunCounts,
     pub error: Option<JobError>,
 }
@@ -132,41 +145,88 @@ pub struct RunResult {
 /// Runs a job now: takes the lock, records the run, runs each step in order,
 /// stops at the first failing step.
 pub async fn run_job(config: &Config, name: &str) -> Result<RunResult, JobError> {
+    run_job_until(config, name, &AtomicBool::new(false)).await
+}
+
+/// Like [`run_job`], but stops between steps once `stop` is set (a shutdown
+/// request): the current step always finishes.
+pub async fn run_job_until(
+    config: &Config,
+    name: &str,
+    stop: &AtomicBool,
+) -> Result<RunResult, JobError> {
     let job = config.jobs.get(name).ok_or_else(|| JobError::UnknownJob {
         name: name.to_string(),
         dir: config.paths.jobs.clone(),
         known: config.jobs.keys().cloned().collect::<Vec<_>>().join(", "),
     })?;
+    run_steps(config, name, &job.steps, stop).await
+}
+
+/// Runs `steps` as a recorded run named `name`, then tells the operator if it failed.
+pub async fn run_steps(
+    config: &Config,
+    name: &str,
+    steps: &[Step],
+    stop: &AtomicBool,
+) -> Result<RunResult, JobError> {
     let _lock = RunLock::acquire(config)?;
     let mut state = State::open(&config.paths.state)?;
     state.mark_interrupted_runs()?;
     let run_id = state.start_run(name)?;
-    tracing::info!(job = name, run = run_id, steps = ?job.steps.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "run started");
+    tracing::info!(job = name, run = run_id, steps = ?steps.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "run started");
+    alerts::ping(config, alerts::Ping::Start).await;
     let mut counts = RunCounts::default();
     let mut error = None;
-    for step in &job.steps {
+    let mut status = RunStatus::Succeeded;
+    for (index, step) in steps.iter().enumerate() {
+        if index > 0 && stop.load(Ordering::SeqCst) {
+            tracing::warn!(
+                job = name,
+                next = step.as_str(),
+                "stopping between steps: shutdown requested"
+            );
+            status = RunStatus::Interrupted;
+            error = Some(JobError::Stopped {
+                before: step.as_str(),
+            });
+            break;
+        }
         tracing::info!(job = name, step = step.as_str(), "step started");
         if let Err(e) = run_step(config, &mut state, *step, &mut counts).await {
             tracing::error!(job = name, step = step.as_str(), error = %e, "step failed");
+            status = RunStatus::Failed;
             error = Some(e);
             break;
         }
     }
     let counts_json = serde_json::to_string(&counts).unwrap_or_default();
-    state.finish_run(
-        run_id,
-        error.is_none(),
-        &counts_json,
-        error.as_ref().map(|e| e.to_string()).as_deref(),
-    )?;
+    let message = error.as_ref().map(|e| e.to_string());
+    state.finish_run(run_id, status, &counts_json, message.as_deref())?;
     tracing::info!(
         job = name,
         run = run_id,
-        succeeded = error.is_none(),
+        status = status.as_str(),
         "run finished"
     );
+    match status {
+        RunStatus::Succeeded => alerts::ping(config, alerts::Ping::Success).await,
+        RunStatus::Failed => {
+            alerts::ping(config, alerts::Ping::Fail).await;
+            alerts::run_failed(
+                config,
+                &state,
+                name,
+                run_id,
+                message.as_deref().unwrap_or_default(),
+            )
+            .await;
+        }
+        RunStatus::Interrupted => {}
+    }
     Ok(RunResult {
         run_id,
+        status,
         counts,
         error,
     })

@@ -1,0 +1,124 @@
+//! Telling the operator: a failed run is mailed (through the outbox) and
+//! POSTed to a webhook; dead-man's-switch pings mark each run's start and end,
+//! so silence is noticed too. Every HTTP call has a timeout and a few retries,
+//! and a dead endpoint never fails the job: it is only logged.
+
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::digest::mail::{Parts, build_message};
+use crate::state::State;
+
+const ATTEMPTS: u32 = 3;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Ping {
+    Start,
+    Success,
+    Fail,
+}
+
+fn client(config: &Config) -> Option<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(config.alerts.timeout_seconds))
+        .user_agent(concat!("nhanluc/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| tracing::warn!(error = %e, "cannot build the HTTP client for alerts"))
+        .ok()
+}
+
+/// Pings the configured URL for this moment of a run, if any.
+pub async fn ping(config: &Config, which: Ping) {
+    let url = match which {
+        Ping::Start => &config.alerts.ping_start,
+        Ping::Success => &config.alerts.ping_success,
+        Ping::Fail => &config.alerts.ping_fail,
+    };
+    let Some(url) = url else { return };
+    let Some(client) = client(config) else { return };
+    send_with_retries(|| client.get(url), url).await;
+}
+
+/// Tells the operator a run failed: an email to `[alerts] email` and a JSON
+/// POST to `[alerts] webhook`.
+pub async fn run_failed(config: &Config, state: &State, job: &str, run_id: i64, error: &str) {
+    let host = hostname();
+    let summary = format!("nhanluc on {host}: job {job} (run {run_id}) failed: {error}");
+    if let Some(email) = &config.alerts.email {
+        let subject = format!("[nhanluc] Job {job} failed on {host}");
+        let text = format!(
+            "{summary}\n\nSee `nhanluc status` and the service log for details.\nConfig: {}\n",
+            config.file.display()
+        );
+        let html = format!("<p>{}</p>", html_escape(&summary));
+        let key = format!("alert/run/{run_id}");
+        let queued = build_message(
+            &config.digest.from,
+            email,
+            &key,
+            Parts {
+                subject: &subject,
+                text: &text,
+                html: &html,
+                images: Vec::new(),
+                attachment: None,
+            },
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|message| {
+            state
+                .enqueue("alert", &key, email, &subject, &message)
+                .map_err(|e| e.to_string())
+        });
+        match queued {
+            Ok(_) => {
+                if let Err(e) = crate::digest::deliver_pending(config, state).await {
+                    tracing::warn!(error = %e, "the failure alert waits in the outbox");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot queue the failure alert"),
+        }
+    }
+    if let Some(url) = &config.alerts.webhook {
+        let Some(client) = client(config) else { return };
+        let body = serde_json::json!({
+            "text": summary,
+            "job": job,
+            "run": run_id,
+            "status": "failed",
+            "error": error,
+            "host": host,
+        });
+        send_with_retries(|| client.post(url).json(&body), url).await;
+    }
+}
+
+async fn send_with_retries(request: impl Fn() -> reqwest::RequestBuilder, url: &str) {
+    for attempt in 1..=ATTEMPTS {
+        match request().send().await {
+            Ok(response) if response.status().is_success() => return,
+            Ok(response) => {
+                tracing::warn!(%url, status = %response.status(), attempt, "alert endpoint refused")
+            }
+            Err(e) => tracing::warn!(%url, error = %e, attempt, "alert endpoint unreachable"),
+        }
+        if attempt < ATTEMPTS {
+            tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+        }
+    }
+    tracing::error!(%url, "alert not delivered after {ATTEMPTS} attempts; the job's own result stands");
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this server".to_string())
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,406 @@
+//! `nhanluc serve`: every job on its schedule (tokio-cron-scheduler, in the
+//! job's time zone), ingest as soon as files land (notify), one run at a time,
+//! catch-up of runs missed while the service was down, and a clean stop on
+//! SIGTERM or SIGINT that lets the current step finish.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::config::{CatchUp, Config, JobSpec, Step};
+use crate::state::State;
+
+use super::{JobError, run_job_until, run_steps};
+
+/// The name under which ingest-on-arrival runs are recorded.
+pub const ARRIVAL_JOB: &str = "arrival";
+/// How often the scheduler records how far it has watched the schedules.
+const MARK_EVERY: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Request {
+    Job(String),
+    Arrival,
+}
+
+/// Holds the service lock: one `serve` per state database.
+struct ServiceLock {
+    _file: File,
+}
+
+impl ServiceLock {
+    fn acquire(config: &Config) -> Result<ServiceLock, JobError> {
+        let path = config.paths.state.with_extension("serve.lock");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| JobError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        }
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| JobError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(ServiceLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(JobError::ServiceRunning(path)),
+            Err(std::fs::TryLockError::Error(source)) => Err(JobError::Lock { path, source }),
+        }
+    }
+}
+
+fn parse_cron(expr: &str) -> Option<croner::Cron> {
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .ok()
+}
+
+/// The next time a job is due, in its time zone.
+pub fn next_run(job: &JobSpec, after: DateTime<Utc>) -> Option<DateTime<chrono_tz::Tz>> {
+    parse_cron(&job.schedule)?
+        .find_next_occurrence(&after.with_timezone(&job.timezone), false)
+        .ok()
+}
+
+/// Whether an occurrence of the job's schedule fell in (`seen_until`, `now`]:
+/// a run the service missed while it was down.
+pub fn missed_since(job: &JobSpec, seen_until: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    next_run(job, seen_until).is_some_and(|next| next.with_timezone(&Utc) <= now)
+}
+
+/// Runs the service until SIGTERM or SIGINT.
+pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
+    let _service = ServiceLock::acquire(&config)?;
+    let state = State::open(&config.paths.state)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, mut rx) = mpsc::unbounded_channel::<Request>();
+
+    // Catch-up first, from what the last service saw, then mark now.
+    let now = Utc::now();
+    for (name, job) in &config.jobs {
+        let seen = state
+            .seen_until(name)?
+            .and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+            .map(|t| t.with_timezone(&Utc));
+        if let Some(seen) = seen
+            && missed_since(job, seen, now)
+        {
+            match job.catch_up {
+                CatchUp::Once => {
+                    tracing::warn!(job = %name, since = %seen, "a scheduled run was missed while the service was down: running it once now");
+                    let _ = tx.send(Request::Job(name.clone()));
+                }
+                CatchUp::Skip => {
+                    tracing::warn!(job = %name, since = %seen, "a scheduled run was missed while the service was down: skipped (catch_up = \"skip\")")
+                }
+            }
+        }
+        match next_run(job, now) {
+            Some(next) => {
+                tracing::info!(job = %name, schedule = %job.schedule, next = %next.format("%Y-%m-%d %H:%M:%S %:z"), "scheduled")
+            }
+            None => {
+                tracing::warn!(job = %name, schedule = %job.schedule, "the schedule has no future occurrence")
+            }
+        }
+    }
+    mark_seen(&state, &config, now);
+
+    let mut scheduler = JobScheduler::new()
+        .await
+        .map_err(|e| JobError::Scheduler(e.to_string()))?;
+    for (name, job) in &config.jobs {
+        let tx = tx.clone();
+        let name = name.clone();
+        let scheduled = Job::new_async_tz(
+            job.schedule.as_str(),
+            job.timezone,
+            move |_id, _scheduler| {
+                let tx = tx.clone();
+                let name = name.clone();
+                Box::pin(async move {
+                    let _ = tx.send(Request::Job(name));
+                })
+            },
+        )
+        .map_err(|e| JobError::Scheduler(format!("{}: {e}", job.file.display())))?;
+        scheduler
+            .add(scheduled)
+            .await
+            .map_err(|e| JobError::Scheduler(e.to_string()))?;
+    }
+    scheduler
+        .start()
+        .await
+        .map_err(|e| JobError::Scheduler(e.to_string()))?;
+
+    let _watcher = if config.serve.watch_inbox {
+        Some(watch_inbox(&config.paths.inbox, tx.clone())?)
+    } else {
+        None
+    };
+    if inbox_has_files(&config.paths.inbox) {
+        let _ = tx.send(Request::Arrival);
+    }
+
+    // Periodic marks, so a crash loses at most MARK_EVERY of schedule
+    // knowledge; and a look at the inbox, for shared folders (SMB, NFS) whose
+    // changes the watcher does not hear.
+    let marker = {
+        let config = Arc::clone(&config);
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(MARK_EVERY);
+            interval.tick().await;
+            loop {
+                interval.tick().await;
+                if let Ok(state) = State::open(&config.paths.state) {
+                    mark_seen(&state, &config, Utc::now());
+                }
+                if config.serve.watch_inbox && inbox_has_files(&config.paths.inbox) {
+                    let _ = tx.send(Request::Arrival);
+                }
+            }
+        })
+    };
+
+    let signals = {
+        let stop = Arc::clone(&stop);
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::warn!("shutdown requested: the current step finishes, no new run starts");
+            stop.store(true, Ordering::SeqCst);
+            // Wakes the worker if it is idle.
+            let _ = tx.send(Request::Arrival);
+        })
+    };
+    tracing::info!(
+        jobs = config.jobs.len(),
+        watch = config.serve.watch_inbox,
+        "nhanluc serve started"
+    );
+
+    let settle = Duration::from_secs(config.ingest.settle_seconds + 1);
+    let mut queue: VecDeque<Request> = VecDeque::new();
+    loop {
+        if queue.is_empty() {
+            match rx.recv().await {
+                Some(request) => queue.push_back(request),
+                None => break,
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        // Drain what else arrived, dropping duplicates of waiting requests.
+        while let Ok(request) = rx.try_recv() {
+            if !queue.contains(&request) {
+                queue.push_back(request);
+            }
+        }
+        let Some(request) = queue.pop_front() else {
+            continue;
+        };
+        let result = match &request {
+            Request::Job(name) => run_job_until(&config, name, &stop).await,
+            Request::Arrival => {
+                // Debounce: wait until files stop arriving for a moment.
+                loop {
+                    match tokio::time::timeout(settle, rx.recv()).await {
+                        Ok(Some(Request::Arrival)) => continue,
+                        Ok(Some(other)) => {
+                            if !queue.contains(&other) {
+                                queue.push_back(other);
+                            }
+                        }
+                        Ok(None) | Err(_) => break,
+                    }
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                }
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                run_steps(&config, ARRIVAL_JOB, &[Step::Ingest, Step::Feedback], &stop).await
+            }
+        };
+        match result {
+            Ok(run) => {
+                if run.counts.files_waiting > 0 {
+                    // Files still being copied: look again once they settle.
+                    let tx = tx.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(settle).await;
+                        let _ = tx.send(Request::Arrival);
+                    });
+                }
+            }
+            Err(JobError::Busy(path)) => {
+                tracing::warn!(lock = %path.display(), request = ?request, "another nhanluc run holds the lock: this run is skipped");
+            }
+            Err(e) => tracing::error!(request = ?request, error = %e, "run could not start"),
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+    }
+
+    let _ = scheduler.shutdown().await;
+    marker.abort();
+    signals.abort();
+    mark_seen(&state, &config, Utc::now());
+    tracing::info!("nhanluc serve stopped");
+    Ok(())
+}
+
+fn mark_seen(state: &State, config: &Config, at: DateTime<Utc>) {
+    let text = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for name in config.jobs.keys() {
+        if let Err(e) = state.set_seen_until(name, &text) {
+            tracing::warn!(job = %name, error = %e, "cannot record the schedule mark");
+        }
+    }
+}
+
+fn inbox_has_files(inbox: &std::path::Path) -> bool {
+    fn any_file(dir: &std::path::Path, depth: usize) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        entries.flatten().any(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                depth < 4 && any_file(&path, depth + 1)
+            } else {
+                !crate::ingest::is_transient_name(&e.file_name().to_string_lossy())
+            }
+        })
+    }
+    any_file(inbox, 0)
+}
+
+fn watch_inbox(
+    inbox: &std::path::Path,
+    tx: mpsc::UnboundedSender<Request>,
+) -> Result<notify::RecommendedWatcher, JobError> {
+    std::fs::create_dir_all(inbox).map_err(|source| JobError::Lock {
+        path: inbox.to_path_buf(),
+        source,
+    })?;
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && (event.kind.is_create() || event.kind.is_modify())
+            // Files leaving the inbox (archived) are no news. A new folder is:
+            // a file copied into it at once may beat the watch on it.
+            && event.paths.iter().any(|p| p.exists())
+        {
+            let _ = tx.send(Request::Arrival);
+        }
+    })
+    .map_err(|e| JobError::Watch(inbox.to_path_buf(), e.to_string()))?;
+    watcher
+        .watch(inbox, RecursiveMode::Recursive)
+        .map_err(|e| JobError::Watch(inbox.to_path_buf(), e.to_string()))?;
+    tracing::info!(inbox = %inbox.display(), "watching the inbox");
+    Ok(watcher)
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Paths a test or operator may want: the service lock file.
+pub fn service_lock_path(config: &Config) -> PathBuf {
+    config.paths.state.with_extension("serve.lock")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn job(schedule: &str) -> JobSpec {
+        JobSpec {
+            name: "nightly".into(),
+            file: PathBuf::from("nightly.toml"),
+            schedule: schedule.into(),
+            timezone: chrono_tz::Asia::Ho_Chi_Minh,
+            steps: vec![Step::Ingest],
+            catch_up: CatchUp::Once,
+        }
+    }
+
+    #[test]
+    fn next_run_is_in_the_jobs_time_zone() {
+        // 02:00 in Hanoi is 19:00 UTC the day before.
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 23, 12, 0, 0)
+            .single()
+            .expect("time");
+        let next = next_run(&job("0 0 2 * * *"), now).expect("next");
+        assert_eq!(
+            next.with_timezone(&Utc),
+            Utc.with_ymd_and_hms(2026, 11, 23, 19, 0, 0)
+                .single()
+                .expect("time")
+        );
+    }
+
+    #[test]
+    fn a_run_missed_while_down_is_detected() {
+        let nightly = job("0 0 2 * * *");
+        let seen = Utc
+            .with_ymd_and_hms(2026, 11, 23, 18, 0, 0)
+            .single()
+            .expect("time");
+        let before = Utc
+            .with_ymd_and_hms(2026, 11, 23, 18, 59, 0)
+            .single()
+            .expect("time");
+        let after = Utc
+            .with_ymd_and_hms(2026, 11, 23, 19, 5, 0)
+            .single()
+            .expect("time");
+        assert!(!missed_since(&nightly, seen, before));
+        assert!(missed_since(&nightly, seen, after));
+    }
+}
