@@ -51,6 +51,7 @@ pub struct Config {
     pub reminders: ReminderSettings,
     pub alerts: AlertSettings,
     pub serve: ServeSettings,
+    pub sources: Vec<Source>,
     pub departments: Vec<Department>,
     pub jobs: BTreeMap<String, JobSpec>,
     pub templates: Vec<Template>,
@@ -207,6 +208,8 @@ pub enum Step {
     Digest,
     Feedback,
     Reminders,
+    /// Download the workbooks departments publish at a URL into the inbox.
+    Fetch,
 }
 
 impl Step {
@@ -217,6 +220,7 @@ impl Step {
             Step::Digest => "digest",
             Step::Feedback => "feedback",
             Step::Reminders => "reminders",
+            Step::Fetch => "fetch",
         }
     }
 }
@@ -257,6 +261,22 @@ struct RawConfig {
     alerts: RawAlerts,
     #[serde(default)]
     serve: RawServe,
+    #[serde(default)]
+    source: Vec<RawSource>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    department: String,
+    url: String,
+}
+
+/// A workbook a department publishes at a URL, fetched by the `fetch` step.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub department: String,
+    pub url: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -454,6 +474,31 @@ impl Config {
             days_after_period_end: raw.reminders.days_after_period_end.unwrap_or(15),
         };
         let alerts = validate_alerts(&file, raw.alerts)?;
+        let mut sources = Vec::new();
+        for raw_source in raw.source {
+            if !departments.iter().any(|d| d.code == raw_source.department) {
+                return Err(ConfigError::invalid(
+                    &file,
+                    format!(
+                        "source.department: {:?} (for {}) is not in the department registry",
+                        raw_source.department, raw_source.url
+                    ),
+                ));
+            }
+            if reqwest::Url::parse(&raw_source.url)
+                .map(|u| !matches!(u.scheme(), "http" | "https"))
+                .unwrap_or(true)
+            {
+                return Err(ConfigError::invalid(
+                    &file,
+                    format!("source.url: {:?} is not an http(s) URL", raw_source.url),
+                ));
+            }
+            sources.push(Source {
+                department: raw_source.department,
+                url: raw_source.url,
+            });
+        }
         let serve = ServeSettings {
             watch_inbox: raw.serve.watch_inbox.unwrap_or(true),
         };
@@ -467,6 +512,7 @@ impl Config {
             reminders,
             alerts,
             serve,
+            sources,
             departments,
             jobs,
             templates,

@@ -124,8 +124,9 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             let result = jobs::run_job(config, &job).await?;
             let c = &result.counts;
             println!(
-                "run {} of {job}: files accepted {}, already ingested {}, quarantined {}, waiting {}; rows loaded {}, rejected {}, skipped {}; indicators {} in {} period(s); messages queued {}, delivered {}, failed {}",
+                "run {} of {job}: files fetched {}; files accepted {}, already ingested {}, quarantined {}, waiting {}; rows loaded {}, rejected {}, skipped {}; indicators {} in {} period(s); messages queued {}, delivered {}, failed {}",
                 result.run_id,
+                c.files_fetched,
                 c.files_accepted,
                 c.files_duplicate,
                 c.files_quarantined,

@@ -105,6 +105,16 @@ CREATE TABLE schedule_marks (
     seen_until  TEXT NOT NULL
 );
 "#,
+    r#"
+-- What the fetch step last got from each published URL.
+CREATE TABLE http_sources (
+    url             TEXT PRIMARY KEY,
+    etag            TEXT,
+    last_modified   TEXT,
+    sha256          TEXT,
+    fetched_at      TEXT NOT NULL
+);
+"#,
 ];
 
 pub struct State {
@@ -189,6 +199,14 @@ pub struct QuarantineRow {
     pub department: Option<String>,
     pub source_file: String,
     pub reason: String,
+}
+
+/// The validators and content hash of a URL's last download.
+#[derive(Debug, Clone, Default)]
+pub struct LastFetch {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub sha256: Option<String>,
 }
 
 /// How a run ended.
@@ -551,6 +569,43 @@ impl State {
                 "INSERT INTO schedule_marks (job, seen_until) VALUES (?1, ?2)
                  ON CONFLICT (job) DO UPDATE SET seen_until = excluded.seen_until",
                 params![job, at],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// What the last fetch of a URL got, for a conditional request.
+    pub fn last_fetch(&self, url: &str) -> Result<LastFetch, StateError> {
+        self.conn
+            .query_row(
+                "SELECT etag, last_modified, sha256 FROM http_sources WHERE url = ?1",
+                [url],
+                |r| {
+                    Ok(LastFetch {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                        sha256: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+            .map_err(self.err())
+    }
+
+    pub fn record_fetch(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        last_modified: Option<&str>,
+        sha256: &str,
+    ) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO http_sources (url, etag, last_modified, sha256, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+                     sha256 = excluded.sha256, fetched_at = excluded.fetched_at",
+                params![url, etag, last_modified, sha256, now()],
             )
             .map(|_| ())
             .map_err(self.err())

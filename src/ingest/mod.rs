@@ -6,6 +6,7 @@
 //! the ledger; only then remove the file from the inbox. A crash between any
 //! two of these steps is repaired by the next run (see [`reconcile`]).
 
+pub mod fetch;
 pub mod period;
 pub mod sheet;
 pub mod template;

@@ -90,6 +90,8 @@ impl RunLock {
 /// Counts of a run, recorded in the state database and printed.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct RunCounts {
+    pub files_fetched: usize,
+    pub sources_failed: usize,
     pub files_accepted: usize,
     pub files_duplicate: usize,
     pub files_quarantined: usize,
@@ -291,6 +293,11 @@ async fn run_step(
                     errors: outcome.delivery.errors.join("; "),
                 });
             }
+        }
+        Step::Fetch => {
+            let outcome = ingest::fetch::fetch_sources(config, state).await;
+            counts.files_fetched += outcome.fetched;
+            counts.sources_failed += outcome.failed.len();
         }
         Step::Feedback => {
             let outcome = digest::feedback::queue_feedback(config, state)?;
