@@ -25,22 +25,72 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::config::Config;
 use crate::warehouse::{self, IndicatorRow, WarehouseError};
 
+/// The built-in catalogue, compiled in from `config/indicators/` (see
+/// `docs/indicators.md` for the ids and their definitions).
 const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "compliance_submission_rate.sql",
+        include_str!("../config/indicators/compliance_submission_rate.sql"),
+    ),
+    (
+        "recruitment_it.sql",
+        include_str!("../config/indicators/recruitment_it.sql"),
+    ),
+    (
+        "staff_digital_roles.sql",
+        include_str!("../config/indicators/staff_digital_roles.sql"),
+    ),
     (
         "staff_headcount.sql",
         include_str!("../config/indicators/staff_headcount.sql"),
+    ),
+    (
+        "staff_political_theory.sql",
+        include_str!("../config/indicators/staff_political_theory.sql"),
     ),
     (
         "staff_qualification.sql",
         include_str!("../config/indicators/staff_qualification.sql"),
     ),
     (
-        "training_participants.sql",
-        include_str!("../config/indicators/training_participants.sql"),
+        "staff_units_with_dedicated_it.sql",
+        include_str!("../config/indicators/staff_units_with_dedicated_it.sql"),
+    ),
+    (
+        "training_abroad.sql",
+        include_str!("../config/indicators/training_abroad.sql"),
+    ),
+    (
+        "training_categories.sql",
+        include_str!("../config/indicators/training_categories.sql"),
+    ),
+    (
+        "training_cost_lessons.sql",
+        include_str!("../config/indicators/training_cost_lessons.sql"),
+    ),
+    (
+        "training_digital_coverage.sql",
+        include_str!("../config/indicators/training_digital_coverage.sql"),
     ),
     (
         "training_online.sql",
         include_str!("../config/indicators/training_online.sql"),
+    ),
+    (
+        "training_participants.sql",
+        include_str!("../config/indicators/training_participants.sql"),
+    ),
+    (
+        "training_pass_rate.sql",
+        include_str!("../config/indicators/training_pass_rate.sql"),
+    ),
+    (
+        "training_people.sql",
+        include_str!("../config/indicators/training_people.sql"),
+    ),
+    (
+        "training_plan_attainment.sql",
+        include_str!("../config/indicators/training_plan_attainment.sql"),
     ),
 ];
 
@@ -139,9 +189,10 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
         warehouse::SUBMISSIONS.to_string(),
         warehouse::submissions_schema(),
     ));
+    let parts = warehouse::list_parts(root);
     for (name, schema) in &tables {
         let dir = root.join(name);
-        let has_files = !warehouse::list_parts(root).iter().all(|p| &p.table != name);
+        let has_files = parts.iter().any(|p| &p.table == name);
         if has_files {
             let url = format!("{}/", dir.display());
             let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
@@ -167,25 +218,87 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
         .map_err(|e| engine(e.to_string()))?;
     ctx.register_table("departments", Arc::new(table))
         .map_err(|e| engine(e.to_string()))?;
+    let scopes = scopes_batch(config, &parts).map_err(|e| engine(e.to_string()))?;
+    let table = MemTable::try_new(scopes.schema(), vec![vec![scopes]])
+        .map_err(|e| engine(e.to_string()))?;
+    ctx.register_table(SCOPES, Arc::new(table))
+        .map_err(|e| engine(e.to_string()))?;
     for (name, _) in &tables {
-        let level = if name == "staff" {
-            "CAST(t.level AS VARCHAR)".to_string()
-        } else {
-            "d.level".to_string()
-        };
-        let sql = format!(
-            "CREATE VIEW {name}_scoped AS
-             SELECT 'province' AS scope, t.* FROM {name} t
-             UNION ALL
-             SELECT 'level:' || {level} AS scope, t.* FROM {name} t JOIN departments d ON d.code = t.department
-             UNION ALL
-             SELECT 'department:' || t.department AS scope, t.* FROM {name} t"
-        );
-        ctx.sql(&sql)
+        ctx.sql(&scoped_view_sql(name))
             .await
             .map_err(|e| engine(format!("view {name}_scoped: {e}")))?;
     }
     Ok(ctx)
+}
+
+/// The table behind the `_scoped` views: one row per department and scope
+/// it belongs to (`kind` = `province`, `level` or `department`).
+const SCOPES: &str = "department_scopes";
+
+/// `<table>_scoped`: each row once per scope. It means the same as
+///
+/// ```sql
+/// SELECT 'province' AS scope, t.* FROM t
+/// UNION ALL SELECT 'level:' || d.level, t.* FROM t JOIN departments d ON d.code = t.department
+/// UNION ALL SELECT 'department:' || t.department, t.* FROM t
+/// ```
+///
+/// (with the staff row's own level for `staff`), but reads the table once
+/// instead of three times: one join with [`SCOPES`], which holds every
+/// registry department and every department found in the warehouse (one no
+/// longer in the registry keeps its province and department scopes, and has
+/// no level).
+fn scoped_view_sql(table: &str) -> String {
+    let scope = if table == "staff" {
+        "CASE WHEN s.kind = 'level' THEN 'level:' || COALESCE(CAST(t.level AS VARCHAR), s.level) ELSE s.scope END"
+    } else {
+        "s.scope"
+    };
+    format!(
+        "CREATE VIEW {table}_scoped AS
+         SELECT {scope} AS scope, t.* FROM {table} t JOIN {SCOPES} s ON s.code = t.department"
+    )
+}
+
+fn scopes_batch(
+    config: &Config,
+    parts: &[warehouse::PartFile],
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let mut codes: BTreeMap<&str, Option<&str>> = parts
+        .iter()
+        .map(|p| (p.department.as_str(), None))
+        .collect();
+    for d in &config.departments {
+        codes.insert(d.code.as_str(), Some(d.level.as_str()));
+    }
+    let (mut code, mut kind, mut scope, mut level) = (vec![], vec![], vec![], vec![]);
+    for (c, l) in codes {
+        let mut push = |k: &str, s: String| {
+            code.push(c.to_string());
+            kind.push(k.to_string());
+            scope.push(s);
+            level.push(l.map(str::to_string));
+        };
+        push("province", "province".to_string());
+        if let Some(l) = l {
+            push("level", format!("level:{l}"));
+        }
+        push("department", format!("department:{c}"));
+    }
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("code", DataType::Utf8, false),
+            Field::new("kind", DataType::Utf8, false),
+            Field::new("scope", DataType::Utf8, false),
+            Field::new("level", DataType::Utf8, true),
+        ])),
+        vec![
+            Arc::new(StringArray::from(code)),
+            Arc::new(StringArray::from(kind)),
+            Arc::new(StringArray::from(scope)),
+            Arc::new(StringArray::from(level)),
+        ],
+    )
 }
 
 fn departments_batch(config: &Config) -> Result<RecordBatch, arrow::error::ArrowError> {
@@ -315,4 +428,35 @@ async fn run_definition(
         }
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_of_the_catalogue_folder_is_built_in_and_the_same() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/indicators");
+        let mut on_disk: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+            .map(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+            .collect();
+        on_disk.sort();
+        let built_in: Vec<(String, String)> = BUILT_IN
+            .iter()
+            .map(|(n, s)| (n.to_string(), s.to_string()))
+            .collect();
+        assert_eq!(built_in, on_disk);
+    }
+
+    #[test]
+    fn a_missing_folder_gives_the_built_ins() {
+        let defs = definitions(Path::new("/nonexistent/indicators")).unwrap();
+        assert_eq!(defs.len(), BUILT_IN.len());
+    }
 }

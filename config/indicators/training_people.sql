@@ -1,0 +1,14 @@
+-- training.people: distinct people trained (not attendances). A person is
+-- their person_id; a row without one is the person with that full name and
+-- birth date (two rows with the same name and no birth date are one person).
+-- A person counts once in a scope however many courses they attended.
+SELECT period, scope,
+       'training.people' AS indicator,
+       CAST(COUNT(DISTINCT COALESCE(person_id,
+                                    full_name || '|' || COALESCE(CAST(birth_date AS STRING), '')))
+            AS DOUBLE) AS value,
+       CAST(NULL AS DOUBLE) AS numerator,
+       CAST(NULL AS DOUBLE) AS denominator,
+       'count' AS unit
+FROM training_scoped
+GROUP BY period, scope
