@@ -11,7 +11,7 @@ use crate::ingest::period::Period;
 use crate::state::{FeedbackRow, State};
 
 use super::DigestError;
-use super::mail::{Parts, build_message};
+use super::mail::{Simple, queue_simple};
 
 /// At most this many rejected cells are quoted per sheet; the rest are counted.
 const MAX_REJECTS_QUOTED: usize = 200;
@@ -54,19 +54,15 @@ pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, Dig
         let (subject, text, html) = render_feedback(config, &env, &row, &department.name)?;
         let key = format!("feedback/{}", row.id);
         for contact in &department.contacts {
-            let message = build_message(
-                &config.digest.from,
-                contact,
-                &key,
-                Parts {
-                    subject: &subject,
-                    text: &text,
-                    html: &html,
-                    images: Vec::new(),
-                    attachment: None,
-                },
-            )?;
-            if state.enqueue("feedback", &key, contact, &subject, &message)? {
+            let simple = Simple {
+                kind: "feedback",
+                key: &key,
+                to: contact,
+                subject: &subject,
+                text: &text,
+                html: &html,
+            };
+            if queue_simple(config, state, simple)? {
                 outcome.queued += 1;
             }
         }
@@ -235,19 +231,15 @@ pub fn queue_reminders(
         let html = super::render_template(&env, "reminder.html.j2", &context)?;
         let key = format!("reminder/{period_text}/{}", department.code);
         for contact in &department.contacts {
-            let message = build_message(
-                &config.digest.from,
-                contact,
-                &key,
-                Parts {
-                    subject: &subject,
-                    text: &text,
-                    html: &html,
-                    images: Vec::new(),
-                    attachment: None,
-                },
-            )?;
-            if state.enqueue("reminder", &key, contact, &subject, &message)? {
+            let simple = Simple {
+                kind: "reminder",
+                key: &key,
+                to: contact,
+                subject: &subject,
+                text: &text,
+                html: &html,
+            };
+            if queue_simple(config, state, simple)? {
                 outcome.queued += 1;
             }
         }

@@ -74,6 +74,33 @@ pub fn build_message(
     Ok(message.formatted())
 }
 
+/// A message without images or attachment for one recipient, queued in the
+/// outbox under `key`. Returns whether it was new.
+pub struct Simple<'a> {
+    pub kind: &'a str,
+    pub key: &'a str,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+}
+
+pub fn queue_simple(config: &Config, state: &State, m: Simple<'_>) -> Result<bool, DigestError> {
+    let message = build_message(
+        &config.digest.from,
+        m.to,
+        m.key,
+        Parts {
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            images: Vec::new(),
+            attachment: None,
+        },
+    )?;
+    Ok(state.enqueue(m.kind, m.key, m.to, m.subject, &message)?)
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct DeliveryOutcome {
     pub delivered: usize,

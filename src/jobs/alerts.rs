@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::digest::mail::{Parts, build_message};
+use crate::digest::mail::{Simple, queue_simple};
 use crate::state::State;
 
 const ATTEMPTS: u32 = 3;
@@ -52,24 +52,18 @@ pub async fn run_failed(config: &Config, state: &State, job: &str, run_id: i64, 
         );
         let html = format!("<p>{}</p>", html_escape(&summary));
         let key = format!("alert/run/{run_id}");
-        let queued = build_message(
-            &config.digest.from,
-            email,
-            &key,
-            Parts {
+        let queued = queue_simple(
+            config,
+            state,
+            Simple {
+                kind: "alert",
+                key: &key,
+                to: email,
                 subject: &subject,
                 text: &text,
                 html: &html,
-                images: Vec::new(),
-                attachment: None,
             },
-        )
-        .map_err(|e| e.to_string())
-        .and_then(|message| {
-            state
-                .enqueue("alert", &key, email, &subject, &message)
-                .map_err(|e| e.to_string())
-        });
+        );
         match queued {
             Ok(_) => {
                 if let Err(e) = crate::digest::deliver_pending(config, state).await {

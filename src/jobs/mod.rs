@@ -64,26 +64,33 @@ pub struct RunLock {
 impl RunLock {
     pub fn acquire(config: &Config) -> Result<RunLock, JobError> {
         let path = config.paths.state.with_extension("lock");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| JobError::Lock {
-                path: path.clone(),
-                source,
-            })?;
+        match try_lock_file(&path)? {
+            Some(file) => Ok(RunLock { _file: file }),
+            None => Err(JobError::Busy(path)),
         }
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| JobError::Lock {
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(RunLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(JobError::Busy(path)),
-            Err(std::fs::TryLockError::Error(source)) => Err(JobError::Lock { path, source }),
-        }
+    }
+}
+
+/// Takes an exclusive OS lock on `path` (created if missing), released by the
+/// OS when the file is closed or the process dies. `None`: someone holds it.
+pub(crate) fn try_lock_file(path: &std::path::Path) -> Result<Option<File>, JobError> {
+    let error = |source| JobError::Lock {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(error)?;
+    }
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(error)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(source)) => Err(error(source)),
     }
 }
 

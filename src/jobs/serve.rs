@@ -38,26 +38,10 @@ struct ServiceLock {
 
 impl ServiceLock {
     fn acquire(config: &Config) -> Result<ServiceLock, JobError> {
-        let path = config.paths.state.with_extension("serve.lock");
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| JobError::Lock {
-                path: path.clone(),
-                source,
-            })?;
-        }
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|source| JobError::Lock {
-                path: path.clone(),
-                source,
-            })?;
-        match file.try_lock() {
-            Ok(()) => Ok(ServiceLock { _file: file }),
-            Err(std::fs::TryLockError::WouldBlock) => Err(JobError::ServiceRunning(path)),
-            Err(std::fs::TryLockError::Error(source)) => Err(JobError::Lock { path, source }),
+        let path = service_lock_path(config);
+        match super::try_lock_file(&path)? {
+            Some(file) => Ok(ServiceLock { _file: file }),
+            None => Err(JobError::ServiceRunning(path)),
         }
     }
 }
