@@ -13,6 +13,20 @@ use crate::state::{FeedbackRow, State};
 use super::DigestError;
 use super::mail::{Simple, queue_simple};
 
+/// Queues `message` to each contact (its `to` is replaced); returns how many were new.
+fn queue_to_contacts(
+    config: &Config,
+    state: &State,
+    contacts: &[String],
+    message: Simple<'_>,
+) -> Result<usize, DigestError> {
+    let mut queued = 0;
+    for to in contacts {
+        queued += usize::from(queue_simple(config, state, Simple { to, ..message })?);
+    }
+    Ok(queued)
+}
+
 /// At most this many rejected cells are quoted per sheet; the rest are counted.
 const MAX_REJECTS_QUOTED: usize = 200;
 
@@ -53,19 +67,19 @@ pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, Dig
         }
         let (subject, text, html) = render_feedback(config, &env, &row, &department.name)?;
         let key = format!("feedback/{}", row.id);
-        for contact in &department.contacts {
-            let simple = Simple {
+        outcome.queued += queue_to_contacts(
+            config,
+            state,
+            &department.contacts,
+            Simple {
                 kind: "feedback",
                 key: &key,
-                to: contact,
+                to: "",
                 subject: &subject,
                 text: &text,
                 html: &html,
-            };
-            if queue_simple(config, state, simple)? {
-                outcome.queued += 1;
-            }
-        }
+            },
+        )?;
         state.mark_feedback_queued(row.id)?;
     }
     Ok(outcome)
@@ -230,19 +244,19 @@ pub fn queue_reminders(
         let text = super::render_template(&env, "reminder.txt.j2", &context)?;
         let html = super::render_template(&env, "reminder.html.j2", &context)?;
         let key = format!("reminder/{period_text}/{}", department.code);
-        for contact in &department.contacts {
-            let simple = Simple {
+        outcome.queued += queue_to_contacts(
+            config,
+            state,
+            &department.contacts,
+            Simple {
                 kind: "reminder",
                 key: &key,
-                to: contact,
+                to: "",
                 subject: &subject,
                 text: &text,
                 html: &html,
-            };
-            if queue_simple(config, state, simple)? {
-                outcome.queued += 1;
-            }
-        }
+            },
+        )?;
     }
     Ok(outcome)
 }

@@ -76,6 +76,7 @@ pub fn build_message(
 
 /// A message without images or attachment for one recipient, queued in the
 /// outbox under `key`. Returns whether it was new.
+#[derive(Clone, Copy)]
 pub struct Simple<'a> {
     pub kind: &'a str,
     pub key: &'a str,

@@ -131,16 +131,11 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
             for name in names {
                 let mut builder = GridBuilder::new(&name);
                 match xlsx.worksheet_cells_reader(&name) {
-                    Ok(mut reader) => loop {
-                        match reader.next_cell() {
-                            Ok(Some(cell)) => {
-                                let (row, col) = cell.get_position();
-                                builder.push(row, col, cell_from_ref(cell.get_value()))?;
-                            }
-                            Ok(None) => break,
-                            Err(e) => return Err(sheet_error(&name, e)),
-                        }
-                    },
+                    Ok(mut reader) => stream_cells(&mut builder, || {
+                        reader
+                            .next_cell()
+                            .map(|c| c.map(|c| (c.get_position(), cell_from_ref(c.get_value()))))
+                    })?,
                     Err(calamine::XlsxError::NotAWorksheet(_)) => {}
                     Err(e) => return Err(sheet_error(&name, e)),
                 }
@@ -156,16 +151,11 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
             for name in names {
                 let mut builder = GridBuilder::new(&name);
                 match xlsb.worksheet_cells_reader(&name) {
-                    Ok(mut reader) => loop {
-                        match reader.next_cell() {
-                            Ok(Some(cell)) => {
-                                let (row, col) = cell.get_position();
-                                builder.push(row, col, cell_from_ref(cell.get_value()))?;
-                            }
-                            Ok(None) => break,
-                            Err(e) => return Err(sheet_error(&name, e)),
-                        }
-                    },
+                    Ok(mut reader) => stream_cells(&mut builder, || {
+                        reader
+                            .next_cell()
+                            .map(|c| c.map(|c| (c.get_position(), cell_from_ref(c.get_value()))))
+                    })?,
                     Err(e) => return Err(sheet_error(&name, e)),
                 }
                 grids.push(builder.finish());
@@ -220,6 +210,17 @@ fn why_unreadable(bytes: &[u8], detected: String) -> String {
         .find(|e| e.to_lowercase().contains("password"))
         .cloned()
         .unwrap_or(detected)
+}
+
+/// Feeds a streaming reader's cells into the builder until the sheet ends.
+fn stream_cells<E: std::fmt::Display>(
+    builder: &mut GridBuilder,
+    mut next: impl FnMut() -> Result<Option<((u32, u32), Cell)>, E>,
+) -> Result<(), WorkbookError> {
+    while let Some(((row, col), cell)) = next().map_err(|e| sheet_error(&builder.name, e))? {
+        builder.push(row, col, cell)?;
+    }
+    Ok(())
 }
 
 fn sheet_error(sheet: &str, e: impl std::fmt::Display) -> WorkbookError {
