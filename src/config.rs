@@ -4,7 +4,7 @@
 //! start-up (exit code 2) with the file, the key and what is allowed, instead
 //! of failing at 2 a.m. in the middle of a run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -55,6 +55,8 @@ pub struct Config {
     pub departments: Vec<Department>,
     pub jobs: BTreeMap<String, JobSpec>,
     pub templates: Vec<Template>,
+    /// Department code → index in `departments`: a country has 20,000 of them.
+    department_index: HashMap<String, usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -513,6 +515,12 @@ impl Config {
             alerts,
             serve,
             sources,
+            department_index: departments
+                .iter()
+                .enumerate()
+                .rev() // the first of duplicate codes wins, as a scan would
+                .map(|(i, d)| (d.code.clone(), i))
+                .collect(),
             departments,
             jobs,
             templates,
@@ -520,7 +528,9 @@ impl Config {
     }
 
     pub fn department(&self, code: &str) -> Option<&Department> {
-        self.departments.iter().find(|d| d.code == code)
+        self.department_index
+            .get(code)
+            .and_then(|&i| self.departments.get(i))
     }
 
     pub fn template(&self, name: &str) -> Option<&Template> {

@@ -4,6 +4,7 @@
 //! the ledger has its load active, so any crash between writing files and
 //! committing here is repaired by reconciling the two (see `jobs::repair`).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -114,6 +115,11 @@ CREATE TABLE http_sources (
     sha256          TEXT,
     fetched_at      TEXT NOT NULL
 );
+"#,
+    r#"
+-- A submission's loads are looked up when it is superseded; without this a
+-- country-sized ledger is scanned once per file.
+CREATE INDEX loads_by_submission ON loads (submission_id);
 "#,
 ];
 
@@ -337,67 +343,39 @@ impl State {
             .map_err(self.err())
     }
 
-    /// Records an accepted submission and makes its loads the active ones for
-    /// their department, period and template, in one transaction. Returns the
-    /// loads it superseded, whose part files the caller removes.
-    pub fn record_submission(&mut self, s: &NewSubmission) -> Result<Vec<Load>, StateError> {
+    /// Records accepted submissions, in order, in one transaction: each makes
+    /// its loads the active ones for their department, period and template.
+    /// Returns, per submission, the loads it superseded.
+    pub fn record_submissions(
+        &mut self,
+        submissions: &[NewSubmission],
+    ) -> Result<Vec<Vec<Load>>, StateError> {
         let path = self.path.clone();
         let wrap = |source| StateError::Sqlite {
             path: path.clone(),
             source,
         };
         let tx = self.conn.transaction().map_err(wrap)?;
-        tx.execute(
-            "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11)",
-            params![s.submission_id, s.sha256, s.department, s.period, s.source_file, s.stored_as, now(), s.rows_loaded, s.rows_rejected, s.rows_skipped, s.report],
-        )
-        .map_err(wrap)?;
-        let mut superseded = Vec::new();
-        for (template, rows) in &s.loads {
-            {
-                let mut stmt = tx
-                    .prepare(
-                        "SELECT submission_id FROM loads WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
-                    )
-                    .map_err(wrap)?;
-                let older = stmt
-                    .query_map(params![s.department, s.period, template], |r| {
-                        r.get::<_, String>(0)
-                    })
-                    .map_err(wrap)?
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(wrap)?;
-                for submission_id in older {
-                    superseded.push(Load {
-                        submission_id,
-                        template: template.clone(),
-                        department: s.department.clone(),
-                        period: s.period.clone(),
-                    });
-                }
-            }
-            tx.execute(
-                "UPDATE loads SET active = 0, superseded_by = ?4 WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
-                params![s.department, s.period, template, s.submission_id],
-            )
-            .map_err(wrap)?;
-            tx.execute(
-                "INSERT INTO loads (submission_id, template, department, period, rows, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
-                params![s.submission_id, template, s.department, s.period, rows],
-            )
-            .map_err(wrap)?;
-        }
-        // A submission none of whose loads is active any more is superseded as a whole.
-        tx.execute(
-            "UPDATE submissions SET status = 'superseded'
-             WHERE status = 'accepted'
-               AND submission_id IN (SELECT submission_id FROM loads GROUP BY submission_id HAVING MAX(active) = 0)",
-            [],
-        )
-        .map_err(wrap)?;
+        let superseded = submissions
+            .iter()
+            .map(|s| record_submission_in(&tx, s).map_err(wrap))
+            .collect::<Result<Vec<_>, _>>()?;
         tx.commit().map_err(wrap)?;
         Ok(superseded)
+    }
+
+    /// The content hashes of every accepted or superseded submission.
+    pub fn known_hashes(&self) -> Result<HashSet<String>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT sha256 FROM submissions WHERE status != 'quarantined'")
+            .map_err(self.err())?;
+        let hashes = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(self.err())?
+            .collect::<Result<HashSet<_>, _>>()
+            .map_err(self.err())?;
+        Ok(hashes)
     }
 
     /// Accepted, superseded and quarantined files whose department has not
@@ -739,4 +717,52 @@ fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionRow>
         rows_skipped: r.get(10)?,
         templates: r.get(11)?,
     })
+}
+
+fn record_submission_in(
+    tx: &rusqlite::Transaction<'_>,
+    s: &NewSubmission,
+) -> rusqlite::Result<Vec<Load>> {
+    tx.execute(
+        "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11)",
+        params![s.submission_id, s.sha256, s.department, s.period, s.source_file, s.stored_as, now(), s.rows_loaded, s.rows_rejected, s.rows_skipped, s.report],
+    )?;
+    let mut superseded = Vec::new();
+    for (template, rows) in &s.loads {
+        let mut older = tx.prepare_cached(
+            "SELECT submission_id FROM loads WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
+        )?;
+        for submission_id in older.query_map(params![s.department, s.period, template], |r| {
+            r.get::<_, String>(0)
+        })? {
+            superseded.push(Load {
+                submission_id: submission_id?,
+                template: template.clone(),
+                department: s.department.clone(),
+                period: s.period.clone(),
+            });
+        }
+        tx.prepare_cached(
+            "UPDATE loads SET active = 0, superseded_by = ?4 WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
+        )?
+        .execute(params![s.department, s.period, template, s.submission_id])?;
+        tx.prepare_cached(
+            "INSERT INTO loads (submission_id, template, department, period, rows, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+        )?
+        .execute(params![s.submission_id, template, s.department, s.period, rows])?;
+    }
+    // A submission none of whose loads is active any more is superseded as a whole.
+    let mut whole = tx.prepare_cached(
+        "UPDATE submissions SET status = 'superseded'
+         WHERE status = 'accepted' AND submission_id = ?1
+           AND NOT EXISTS (SELECT 1 FROM loads WHERE submission_id = ?1 AND active = 1)",
+    )?;
+    let mut done = HashSet::new();
+    for load in &superseded {
+        if done.insert(load.submission_id.as_str()) {
+            whole.execute([&load.submission_id])?;
+        }
+    }
+    Ok(superseded)
 }

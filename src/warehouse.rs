@@ -7,7 +7,6 @@
 //! at most a temporary file that [`remove_temporaries`] deletes.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -408,33 +407,215 @@ pub fn indicator_periods(root: &Path) -> Vec<String> {
     periods
 }
 
+/// How every warehouse file is written: zstd, row groups of 128 Ki rows
+/// (big enough to compress well, small enough for readers to split the work).
+fn writer_properties() -> WriterProperties {
+    static PROPERTIES: std::sync::LazyLock<WriterProperties> = std::sync::LazyLock::new(|| {
+        WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build()
+    });
+    PROPERTIES.clone()
+}
+
+/// Rows per Parquet row group.
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+
 /// Writes a batch as a zstd Parquet file atomically: temporary file, fsync, rename, fsync of the folder.
 pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<(), WarehouseError> {
+    let mut staged = StagedFiles::default();
+    let mut writer = staged.parquet_writer(path, "w", batch.schema())?;
+    writer.write(batch)?;
+    writer.finish(&mut staged)?;
+    staged.commit()
+}
+
+/// Files written under temporary names and then made durable and renamed
+/// into place together. A batch of many files costs two `syncfs` calls
+/// instead of an fsync per file and per folder; a reader never sees a
+/// partial file, and a crash leaves only temporaries ([`remove_temporaries`]).
+#[derive(Debug, Default)]
+pub struct StagedFiles {
+    /// (temporary, final) paths.
+    renames: Vec<(PathBuf, PathBuf)>,
+    bytes: u64,
+}
+
+impl StagedFiles {
+    /// The temporary name of `path` for writer `tag` (two writers of the same
+    /// file in one batch use different tags).
+    fn temporary(path: &Path, tag: &str) -> PathBuf {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        path.with_file_name(format!(".{name}.{tag}.tmp"))
+    }
+
+    pub fn stage_bytes(
+        &mut self,
+        path: &Path,
+        tag: &str,
+        bytes: &[u8],
+    ) -> Result<(), WarehouseError> {
+        let tmp = Self::temporary(path, tag);
+        create_parent(&tmp)?;
+        std::fs::write(&tmp, bytes).map_err(io_error(&tmp))?;
+        self.bytes += bytes.len() as u64;
+        self.renames.push((tmp, path.to_path_buf()));
+        Ok(())
+    }
+
+    /// A Parquet writer into the temporary file of `path`; [`PartWriter::finish`] stages it.
+    pub fn parquet_writer(
+        &mut self,
+        path: &Path,
+        tag: &str,
+        schema: SchemaRef,
+    ) -> Result<PartWriter, WarehouseError> {
+        let tmp = Self::temporary(path, tag);
+        create_parent(&tmp)?;
+        let file = File::create(&tmp).map_err(io_error(&tmp))?;
+        let writer = ArrowWriter::try_new(
+            std::io::BufWriter::new(file),
+            schema,
+            Some(writer_properties()),
+        )
+        .map_err(|source| WarehouseError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(PartWriter {
+            writer,
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn extend(&mut self, other: StagedFiles) {
+        self.renames.extend(other.renames);
+        self.bytes += other.bytes;
+    }
+
+    pub fn len(&self) -> usize {
+        self.renames.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.renames.is_empty()
+    }
+
+    /// Bytes staged so far (Parquet files count once finished).
+    pub fn staged_bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Deletes the temporaries: the batch is dropped.
+    pub fn discard(self) {
+        for (tmp, _) in self.renames {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+
+    /// Makes the temporaries durable, renames them into place and makes the
+    /// renames durable.
+    pub fn commit(self) -> Result<(), WarehouseError> {
+        if self.renames.is_empty() {
+            return Ok(());
+        }
+        let folders: std::collections::BTreeSet<&Path> = self
+            .renames
+            .iter()
+            .filter_map(|(_, path)| path.parent())
+            .collect();
+        let many = self.renames.len() > 4;
+        if many && sync_file_systems(&folders) {
+            for (tmp, path) in &self.renames {
+                std::fs::rename(tmp, path).map_err(io_error(path))?;
+            }
+            sync_file_systems(&folders);
+            return Ok(());
+        }
+        for (tmp, path) in &self.renames {
+            File::open(tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(io_error(tmp))?;
+            std::fs::rename(tmp, path).map_err(io_error(path))?;
+        }
+        for folder in folders {
+            sync_dir(folder)?;
+        }
+        Ok(())
+    }
+}
+
+/// A Parquet file being written batch by batch.
+pub struct PartWriter {
+    writer: ArrowWriter<std::io::BufWriter<File>>,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl PartWriter {
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), WarehouseError> {
+        self.writer
+            .write(batch)
+            .map_err(|source| WarehouseError::Parquet {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
+    pub fn finish(self, staged: &mut StagedFiles) -> Result<(), WarehouseError> {
+        let parquet_error = |source| WarehouseError::Parquet {
+            path: self.path.clone(),
+            source,
+        };
+        let buffered = self.writer.into_inner().map_err(parquet_error)?;
+        let file = buffered
+            .into_inner()
+            .map_err(|e| io_error(&self.tmp)(e.into_error()))?;
+        let size = file.metadata().map_or(0, |m| m.len());
+        drop(file);
+        staged.bytes += size;
+        staged.renames.push((self.tmp, self.path));
+        Ok(())
+    }
+}
+
+fn create_parent(path: &Path) -> Result<(), WarehouseError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("part.parquet");
-    let tmp = dir.join(format!(".{file_name}.tmp"));
-    let file = File::create(&tmp).map_err(io_error(&tmp))?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-        .set_max_row_group_row_count(Some(1_000_000))
-        .build();
-    let parquet_error = |source| WarehouseError::Parquet {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut writer =
-        ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet_error)?;
-    writer.write(batch).map_err(parquet_error)?;
-    let mut file = writer.into_inner().map_err(parquet_error)?;
-    file.flush().map_err(io_error(&tmp))?;
-    file.sync_all().map_err(io_error(&tmp))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io_error(path))?;
-    sync_dir(dir)
+    std::fs::create_dir_all(dir).map_err(io_error(dir))
+}
+
+/// One `syncfs` per file system holding these folders. Returns false where
+/// that is not available, so the caller fsyncs file by file.
+#[cfg(target_os = "linux")]
+fn sync_file_systems(folders: &std::collections::BTreeSet<&Path>) -> bool {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::MetadataExt;
+    let mut done = std::collections::HashSet::new();
+    for folder in folders {
+        let Ok(dir) = File::open(folder) else {
+            return false;
+        };
+        let Ok(metadata) = dir.metadata() else {
+            return false;
+        };
+        if done.insert(metadata.dev()) {
+            // SAFETY: syncfs only reads the descriptor, which `dir` keeps open.
+            if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_file_systems(_folders: &std::collections::BTreeSet<&Path>) -> bool {
+    false
 }
 
 pub fn sync_dir(dir: &Path) -> Result<(), WarehouseError> {

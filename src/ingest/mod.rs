@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::state::{NewSubmission, State, StateError};
-use crate::warehouse::{self, WarehouseError};
+use crate::warehouse::{self, StagedFiles, WarehouseError};
 use period::Period;
 use sheet::{Reject, SheetContext, SheetOutcome, Skips};
 
@@ -145,15 +145,18 @@ impl IngestReport {
 }
 
 /// Ingests the inbox, or just `files` when given.
+///
+/// Files are read, normalised and written to staged part files by one worker
+/// per core; they are committed in inbox order (oldest first, so a newer
+/// resubmission supersedes an older one) in batches that are made durable
+/// and recorded in the ledger together. At most a few files per worker wait
+/// between the two, so memory follows the largest file, not the inbox.
 pub fn ingest(
     config: &Config,
     state: &mut State,
     files: &[PathBuf],
 ) -> Result<IngestReport, IngestError> {
-    let mut report = IngestReport {
-        repaired: reconcile(config, state)?,
-        ..IngestReport::default()
-    };
+    let repaired = reconcile(config, state)?;
     let candidates = if files.is_empty() {
         list_inbox(&config.paths.inbox)?
     } else {
@@ -163,13 +166,589 @@ pub fn ingest(
             .collect()
     };
     let explicit = !files.is_empty();
-    for path in candidates {
-        let file_report = ingest_file(config, state, &path, explicit)?;
-        log_outcome(&file_report);
-        report.files.push(file_report);
-    }
+    let known = state.known_hashes()?;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, candidates.len().max(1));
+    let gate = Gate::new(workers * FILES_AHEAD_PER_WORKER);
+    let mut committer = Committer::new(config, state);
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (gate, candidates, known) = (&gate, &candidates, &known);
+            scope.spawn(move || {
+                while let Some(index) = gate.next(candidates.len()) {
+                    let prepared = prepare_file(config, known, &candidates[index], explicit, index);
+                    if sender.send((index, prepared)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        let result = commit_in_order(&receiver, &gate, &mut committer);
+        // Workers waiting for their turn must not outlive a failed commit.
+        gate.abort();
+        result
+    })?;
+    let mut report = IngestReport {
+        files: committer.reports,
+        repaired,
+    };
     report.repaired += reconcile(config, state)?;
     Ok(report)
+}
+
+/// How many files a worker may prepare ahead of the oldest uncommitted one.
+const FILES_AHEAD_PER_WORKER: usize = 4;
+/// A batch is made durable and committed once it holds this many files (the
+/// first batches are smaller, so the first files land at once)…
+const BATCH_FILES: usize = 256;
+const FIRST_BATCH_FILES: usize = 8;
+/// …or this many staged bytes.
+const BATCH_BYTES: u64 = 64 * 1024 * 1024;
+
+fn commit_in_order(
+    receiver: &std::sync::mpsc::Receiver<(usize, Result<Prepared, IngestError>)>,
+    gate: &Gate,
+    committer: &mut Committer<'_>,
+) -> Result<(), IngestError> {
+    let mut arrived = BTreeMap::new();
+    let mut next = 0;
+    for (index, prepared) in receiver {
+        arrived.insert(index, prepared);
+        while let Some(prepared) = arrived.remove(&next) {
+            committer.take(prepared?)?;
+            next += 1;
+            gate.committed(next);
+        }
+    }
+    committer.flush()
+}
+
+/// Hands out file indexes to workers, never more than `ahead` past the
+/// oldest file not yet committed.
+struct Gate {
+    ahead: usize,
+    progress: std::sync::Mutex<GateProgress>,
+    moved: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct GateProgress {
+    next: usize,
+    committed: usize,
+    aborted: bool,
+}
+
+impl Gate {
+    fn new(ahead: usize) -> Self {
+        Gate {
+            ahead: ahead.max(1),
+            progress: std::sync::Mutex::new(GateProgress::default()),
+            moved: std::sync::Condvar::new(),
+        }
+    }
+
+    fn next(&self, total: usize) -> Option<usize> {
+        let mut progress = self.progress.lock().ok()?;
+        loop {
+            if progress.aborted || progress.next >= total {
+                return None;
+            }
+            if progress.next < progress.committed + self.ahead {
+                progress.next += 1;
+                return Some(progress.next - 1);
+            }
+            progress = self.moved.wait(progress).ok()?;
+        }
+    }
+
+    fn committed(&self, count: usize) {
+        if let Ok(mut progress) = self.progress.lock() {
+            progress.committed = count;
+        }
+        self.moved.notify_all();
+    }
+
+    fn abort(&self) {
+        if let Ok(mut progress) = self.progress.lock() {
+            progress.aborted = true;
+        }
+        self.moved.notify_all();
+    }
+}
+
+/// A file as a worker left it: decided, or read and staged, but not yet in the ledger.
+enum Prepared {
+    /// Nothing to record: left in the inbox.
+    Waiting(FileReport),
+    Duplicate(Box<Seen>),
+    Quarantine(Box<Refusal>),
+    Ready(Box<Ready>),
+}
+
+/// Where the file came from.
+struct Seen {
+    report: FileReport,
+    path: PathBuf,
+    in_inbox: bool,
+    sha: String,
+}
+
+struct Refusal {
+    seen: Seen,
+    reason_vi: String,
+    reason_en: String,
+}
+
+struct Ready {
+    seen: Seen,
+    period: Period,
+    submission: NewSubmission,
+    staged: StagedFiles,
+}
+
+/// Reads one file and decides what it is; for a readable submission,
+/// normalises its sheets and stages its part files and archive copy.
+/// Touches neither the ledger nor the inbox.
+fn prepare_file(
+    config: &Config,
+    known: &HashSet<String>,
+    path: &Path,
+    explicit: bool,
+    index: usize,
+) -> Result<Prepared, IngestError> {
+    let inbox = &config.paths.inbox;
+    let relative = path.strip_prefix(inbox).ok().map(Path::to_path_buf);
+    let in_inbox = relative.is_some();
+    let relative = relative.unwrap_or_else(|| {
+        // A file named on the command line outside the inbox: its folder is its department.
+        let mut r = PathBuf::new();
+        if let Some(parent) = path.parent().and_then(Path::file_name) {
+            r.push(parent);
+        }
+        r.push(path.file_name().unwrap_or_default());
+        r
+    });
+    let source_file = relative.to_string_lossy().replace('\\', "/");
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let waiting = |reason: String| {
+        Prepared::Waiting(FileReport {
+            source_file: source_file.clone(),
+            department: None,
+            outcome: Outcome::Waiting { reason },
+            sheets: Vec::new(),
+        })
+    };
+    if is_transient_name(&file_name) {
+        return Ok(waiting("lock, hidden or temporary file".into()));
+    }
+    let metadata = std::fs::metadata(path).map_err(io_error(path))?;
+    if !explicit {
+        let age = metadata
+            .modified()
+            .ok()
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .unwrap_or(Duration::ZERO);
+        if age < Duration::from_secs(config.ingest.settle_seconds) {
+            return Ok(waiting(format!(
+                "modified {}s ago: may still be being copied",
+                age.as_secs()
+            )));
+        }
+    }
+
+    let department = relative
+        .components()
+        .next()
+        .filter(|_| relative.components().count() > 1)
+        .and_then(|c| c.as_os_str().to_str())
+        .map(str::to_string);
+    let mut seen = Seen {
+        report: FileReport {
+            source_file: source_file.clone(),
+            department: department.clone(),
+            outcome: Outcome::Waiting {
+                reason: String::new(),
+            },
+            sheets: Vec::new(),
+        },
+        path: path.to_path_buf(),
+        in_inbox,
+        sha: String::new(),
+    };
+    let refuse = |seen: Seen, reason_vi: String, reason_en: String| {
+        Ok(Prepared::Quarantine(Box::new(Refusal {
+            seen,
+            reason_vi,
+            reason_en,
+        })))
+    };
+
+    if metadata.len() > config.ingest.max_file_bytes {
+        let mib = config.ingest.max_file_bytes / (1024 * 1024);
+        return refuse(
+            seen,
+            format!("Tệp lớn hơn giới hạn {mib} MiB"),
+            format!("The file is larger than the {mib} MiB limit"),
+        );
+    }
+    let bytes = std::fs::read(path).map_err(io_error(path))?;
+    seen.sha = hex::encode(Sha256::digest(&bytes));
+    if known.contains(&seen.sha) {
+        return Ok(Prepared::Duplicate(Box::new(seen)));
+    }
+
+    let Some(department_code) = department else {
+        return refuse(
+            seen,
+            "Tệp không nằm trong thư mục của một đơn vị (inbox/<MÃ ĐƠN VỊ>/)".into(),
+            "The file is not in a department folder (inbox/<DEPT-CODE>/)".into(),
+        );
+    };
+    let Some(department_entry) = config.department(&department_code) else {
+        return refuse(
+            seen,
+            format!("Mã đơn vị \"{department_code}\" (tên thư mục) không có trong danh mục đơn vị"),
+            format!(
+                "Department code \"{department_code}\" (the folder name) is not in the department registry"
+            ),
+        );
+    };
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase)
+        .unwrap_or_default();
+    if !SPREADSHEET_EXTENSIONS.contains(&extension.as_str()) {
+        return refuse(
+            seen,
+            format!(
+                "Không phải tệp bảng tính; chấp nhận: {}",
+                SPREADSHEET_EXTENSIONS.join(", ")
+            ),
+            format!(
+                "Not a spreadsheet file; accepted: {}",
+                SPREADSHEET_EXTENSIONS.join(", ")
+            ),
+        );
+    }
+
+    let grids = match workbook::read_workbook(&bytes) {
+        Ok(grids) => grids,
+        Err(e) => return refuse(seen, e.reason_vi(), e.to_string()),
+    };
+    let ctx = SheetContext {
+        department_level: department_entry.level.as_str(),
+    };
+    let outcomes: Vec<SheetOutcome> = grids
+        .iter()
+        .map(|grid| sheet::normalise_sheet(grid, &config.templates, ctx))
+        .collect();
+    drop(grids);
+    seen.report.sheets = outcomes.iter().map(SheetReport::from_outcome).collect();
+    for outcome in &outcomes {
+        debug_assert!(
+            outcome.is_balanced(),
+            "row accounting of sheet {}",
+            outcome.sheet
+        );
+    }
+
+    if outcomes.iter().all(|o| o.template.is_none()) {
+        let known: Vec<&str> = config.templates.iter().map(|t| t.title.as_str()).collect();
+        return refuse(
+            seen,
+            format!(
+                "Không trang tính nào có dòng tiêu đề cột của biểu mẫu đã biết ({})",
+                known.join("; ")
+            ),
+            "No sheet has the column headers of a known form (staff, training, plan, recruitment)"
+                .into(),
+        );
+    }
+
+    let period = period::from_path(relative.strip_prefix(&department_code).unwrap_or(&relative))
+        .or_else(|| {
+            outcomes
+                .iter()
+                .filter(|o| o.template.is_some())
+                .find_map(|o| period::from_title(&o.title_lines))
+        });
+    let Some(period) = period else {
+        return refuse(
+            seen,
+            "Không xác định được kỳ báo cáo: ghi năm vào tên tệp (…_2025.xlsx) hoặc tiêu đề biểu (\"NĂM 2025\", \"QUÝ IV NĂM 2025\")".into(),
+            "Cannot determine the reporting period: put the year in the file name (…_2025.xlsx) or the title (\"NĂM 2025\", \"QUÝ IV NĂM 2025\")".into(),
+        );
+    };
+
+    let submission_id = seen.sha[..16].to_string();
+    let stored_as = archive_name(&seen.sha, &extension);
+    let tag = format!("w{index}");
+    let mut staged = StagedFiles::default();
+    let loads = stage_parts(
+        config,
+        &mut staged,
+        &tag,
+        StageInput {
+            submission_id: &submission_id,
+            department: &department_code,
+            period,
+            source_file: &source_file,
+            outcomes: &outcomes,
+        },
+    )?;
+    staged.stage_bytes(&config.paths.archive.join(&stored_as), &tag, &bytes)?;
+    let (loaded, rejected, skipped) = seen.report.rows();
+    let submission = NewSubmission {
+        submission_id,
+        sha256: seen.sha.clone(),
+        department: department_code,
+        period: period.to_string(),
+        source_file,
+        stored_as,
+        rows_loaded: loaded as i64,
+        rows_rejected: rejected as i64,
+        rows_skipped: skipped as i64,
+        report: serde_json::to_string(&seen.report.sheets).unwrap_or_default(),
+        loads,
+    };
+    Ok(Prepared::Ready(Box::new(Ready {
+        seen,
+        period,
+        submission,
+        staged,
+    })))
+}
+
+struct StageInput<'a> {
+    submission_id: &'a str,
+    department: &'a str,
+    period: Period,
+    source_file: &'a str,
+    outcomes: &'a [SheetOutcome],
+}
+
+/// Writes a submission's part files (one per template it filled, plus its
+/// rejects) under temporary names. Returns the loads for the ledger.
+fn stage_parts(
+    config: &Config,
+    staged: &mut StagedFiles,
+    tag: &str,
+    input: StageInput<'_>,
+) -> Result<Vec<(String, i64)>, IngestError> {
+    let root = &config.paths.warehouse;
+    let period = input.period.to_string();
+    let mut by_template: BTreeMap<&str, Vec<(&str, &sheet::ParsedRow)>> = BTreeMap::new();
+    for outcome in input.outcomes {
+        if let Some(name) = &outcome.template {
+            let rows = by_template.entry(name.as_str()).or_default();
+            rows.extend(outcome.rows.iter().map(|r| (outcome.sheet.as_str(), r)));
+        }
+    }
+    let mut loads = Vec::new();
+    for (name, rows) in &by_template {
+        let Some(template) = config.template(name) else {
+            continue;
+        };
+        if !rows.is_empty() {
+            let path =
+                warehouse::part_path(root, name, &period, input.department, input.submission_id);
+            let schema = warehouse::template_schema(template);
+            let mut writer = staged.parquet_writer(&path, tag, schema)?;
+            for chunk in rows.chunks(warehouse::ROW_GROUP_ROWS) {
+                writer.write(&warehouse::template_batch(
+                    template,
+                    chunk,
+                    input.submission_id,
+                )?)?;
+            }
+            writer.finish(staged)?;
+        }
+        loads.push((name.to_string(), rows.len() as i64));
+    }
+    let rejects: Vec<Reject> = input
+        .outcomes
+        .iter()
+        .flat_map(|o| o.rejects.iter().cloned())
+        .collect();
+    if !rejects.is_empty() {
+        let batch = warehouse::rejects_batch(&rejects, input.submission_id, input.source_file)?;
+        let path = warehouse::part_path(
+            root,
+            warehouse::REJECTS,
+            &period,
+            input.department,
+            input.submission_id,
+        );
+        let mut writer = staged.parquet_writer(&path, tag, batch.schema())?;
+        writer.write(&batch)?;
+        writer.finish(staged)?;
+    }
+    Ok(loads)
+}
+
+/// Takes prepared files in inbox order and records them: quarantines and
+/// duplicates at once, accepted files in durable batches.
+struct Committer<'a> {
+    config: &'a Config,
+    state: &'a mut State,
+    reports: Vec<FileReport>,
+    batch: Vec<Ready>,
+    staged: StagedFiles,
+    /// Content hashes accepted by this run, for the same bytes sent twice in one inbox.
+    taken: HashSet<String>,
+    batch_limit: usize,
+}
+
+impl<'a> Committer<'a> {
+    fn new(config: &'a Config, state: &'a mut State) -> Self {
+        Committer {
+            config,
+            state,
+            reports: Vec::new(),
+            batch: Vec::new(),
+            staged: StagedFiles::default(),
+            taken: HashSet::new(),
+            batch_limit: FIRST_BATCH_FILES,
+        }
+    }
+
+    fn take(&mut self, prepared: Prepared) -> Result<(), IngestError> {
+        match prepared {
+            Prepared::Waiting(report) => self.finish(report),
+            Prepared::Duplicate(seen) => {
+                self.flush()?;
+                self.duplicate(*seen)?;
+            }
+            Prepared::Quarantine(refusal) => {
+                self.flush()?;
+                self.quarantine(*refusal)?;
+            }
+            Prepared::Ready(mut ready) => {
+                if !self.taken.insert(ready.seen.sha.clone()) {
+                    std::mem::take(&mut ready.staged).discard();
+                    self.flush()?;
+                    return self.duplicate(ready.seen);
+                }
+                self.staged.extend(std::mem::take(&mut ready.staged));
+                self.batch.push(*ready);
+                if self.batch.len() >= self.batch_limit || self.staged.staged_bytes() >= BATCH_BYTES
+                {
+                    self.flush()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, report: FileReport) {
+        log_outcome(&report);
+        self.reports.push(report);
+    }
+
+    /// Makes the batch's files durable and in place, then records it in the
+    /// ledger, then lets the inbox copies go: a crash before the ledger
+    /// commit leaves part files [`reconcile`] removes and the inbox intact.
+    fn flush(&mut self) -> Result<(), IngestError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        std::mem::take(&mut self.staged).commit()?;
+        self.batch_limit = (self.batch_limit * 2).min(BATCH_FILES);
+        let batch = std::mem::take(&mut self.batch);
+        let submissions: Vec<NewSubmission> = batch.iter().map(|r| r.submission.clone()).collect();
+        let superseded = self.state.record_submissions(&submissions)?;
+        for (ready, superseded) in batch.into_iter().zip(superseded) {
+            let Ready {
+                seen,
+                period,
+                submission,
+                ..
+            } = ready;
+            if seen.in_inbox {
+                std::fs::remove_file(&seen.path).map_err(io_error(&seen.path))?;
+            }
+            let mut report = seen.report;
+            report.outcome = Outcome::Accepted {
+                submission_id: submission.submission_id,
+                period: period.to_string(),
+                superseded: superseded
+                    .iter()
+                    .map(|l| format!("{}:{}", l.template, l.submission_id))
+                    .collect(),
+            };
+            self.finish(report);
+        }
+        Ok(())
+    }
+
+    /// Same bytes as a submission taken before (or just before a crash): make
+    /// sure the archive holds them, then let the inbox copy go.
+    fn duplicate(&mut self, seen: Seen) -> Result<(), IngestError> {
+        let Some(existing) = self.state.submission_by_sha(&seen.sha)? else {
+            let mut report = seen.report;
+            report.outcome = Outcome::Waiting {
+                reason: "the ledger changed while the file was read".into(),
+            };
+            self.finish(report);
+            return Ok(());
+        };
+        let archived = self.config.paths.archive.join(&existing.stored_as);
+        if !archived.is_file() {
+            let bytes = std::fs::read(&seen.path).map_err(io_error(&seen.path))?;
+            archive_bytes(&archived, &bytes)?;
+        }
+        if seen.in_inbox {
+            std::fs::remove_file(&seen.path).map_err(io_error(&seen.path))?;
+        }
+        let mut report = seen.report;
+        report.outcome = Outcome::Duplicate {
+            submission_id: existing.submission_id,
+        };
+        self.finish(report);
+        Ok(())
+    }
+
+    fn quarantine(&mut self, refusal: Refusal) -> Result<(), IngestError> {
+        let Refusal {
+            seen,
+            reason_vi,
+            reason_en,
+        } = refusal;
+        let stored = quarantine_file(
+            self.config,
+            &seen.path,
+            seen.report.department.as_deref(),
+            &seen.sha,
+            &reason_vi,
+            &reason_en,
+            seen.in_inbox,
+        )?;
+        let sheets = serde_json::to_string(&seen.report.sheets).unwrap_or_default();
+        self.state.record_quarantine(&crate::state::NewQuarantine {
+            sha256: &seen.sha,
+            department: seen.report.department.as_deref(),
+            source_file: &seen.report.source_file,
+            stored_as: &stored,
+            reason_vi: &reason_vi,
+            reason_en: &reason_en,
+            report: &sheets,
+        })?;
+        let mut report = seen.report;
+        report.outcome = Outcome::Quarantined {
+            reason_vi,
+            reason_en,
+        };
+        self.finish(report);
+        Ok(())
+    }
 }
 
 fn log_outcome(report: &FileReport) {
@@ -240,337 +819,6 @@ pub fn is_transient_name(name: &str) -> bool {
         || [".tmp", ".part", ".crdownload", ".partial", ".download"]
             .iter()
             .any(|s| lower.ends_with(s))
-}
-
-fn ingest_file(
-    config: &Config,
-    state: &mut State,
-    path: &Path,
-    explicit: bool,
-) -> Result<FileReport, IngestError> {
-    let inbox = &config.paths.inbox;
-    let relative = path.strip_prefix(inbox).ok().map(Path::to_path_buf);
-    let in_inbox = relative.is_some();
-    let relative = relative.unwrap_or_else(|| {
-        // A file named on the command line outside the inbox: its folder is its department.
-        let mut r = PathBuf::new();
-        if let Some(parent) = path.parent().and_then(Path::file_name) {
-            r.push(parent);
-        }
-        r.push(path.file_name().unwrap_or_default());
-        r
-    });
-    let source_file = relative.to_string_lossy().replace('\\', "/");
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut report = FileReport {
-        source_file: source_file.clone(),
-        department: None,
-        outcome: Outcome::Waiting {
-            reason: String::new(),
-        },
-        sheets: Vec::new(),
-    };
-    if is_transient_name(&file_name) {
-        report.outcome = Outcome::Waiting {
-            reason: "lock, hidden or temporary file".into(),
-        };
-        return Ok(report);
-    }
-    let metadata = std::fs::metadata(path).map_err(io_error(path))?;
-    if !explicit {
-        let age = metadata
-            .modified()
-            .ok()
-            .and_then(|m| SystemTime::now().duration_since(m).ok())
-            .unwrap_or(Duration::ZERO);
-        if age < Duration::from_secs(config.ingest.settle_seconds) {
-            report.outcome = Outcome::Waiting {
-                reason: format!("modified {}s ago: may still be being copied", age.as_secs()),
-            };
-            return Ok(report);
-        }
-    }
-
-    let department = relative
-        .components()
-        .next()
-        .filter(|_| relative.components().count() > 1)
-        .and_then(|c| c.as_os_str().to_str())
-        .map(str::to_string);
-    report.department = department.clone();
-
-    let quarantine = |state: &mut State,
-                      report: &mut FileReport,
-                      sha: &str,
-                      vi: String,
-                      en: String|
-     -> Result<(), IngestError> {
-        let stored = quarantine_file(
-            config,
-            path,
-            report.department.as_deref(),
-            sha,
-            &vi,
-            &en,
-            in_inbox,
-        )?;
-        let sheets = serde_json::to_string(&report.sheets).unwrap_or_default();
-        state.record_quarantine(&crate::state::NewQuarantine {
-            sha256: sha,
-            department: report.department.as_deref(),
-            source_file: &source_file,
-            stored_as: &stored,
-            reason_vi: &vi,
-            reason_en: &en,
-            report: &sheets,
-        })?;
-        report.outcome = Outcome::Quarantined {
-            reason_vi: vi,
-            reason_en: en,
-        };
-        Ok(())
-    };
-
-    if metadata.len() > config.ingest.max_file_bytes {
-        let mib = config.ingest.max_file_bytes / (1024 * 1024);
-        quarantine(
-            state,
-            &mut report,
-            "",
-            format!("Tệp lớn hơn giới hạn {mib} MiB"),
-            format!("The file is larger than the {mib} MiB limit"),
-        )?;
-        return Ok(report);
-    }
-    let bytes = std::fs::read(path).map_err(io_error(path))?;
-    let sha = hex::encode(Sha256::digest(&bytes));
-    let submission_id = sha[..16].to_string();
-
-    if let Some(existing) = state.submission_by_sha(&sha)? {
-        // Taken before (or taken just before a crash): make sure the archive
-        // holds it, then let the inbox copy go.
-        let archived = config.paths.archive.join(&existing.stored_as);
-        if !archived.is_file() {
-            archive_bytes(&archived, &bytes)?;
-        }
-        if in_inbox {
-            std::fs::remove_file(path).map_err(io_error(path))?;
-        }
-        report.outcome = Outcome::Duplicate {
-            submission_id: existing.submission_id,
-        };
-        return Ok(report);
-    }
-
-    let Some(department_code) = department.clone() else {
-        quarantine(
-            state,
-            &mut report,
-            &sha,
-            "Tệp không nằm trong thư mục của một đơn vị (inbox/<MÃ ĐƠN VỊ>/)".into(),
-            "The file is not in a department folder (inbox/<DEPT-CODE>/)".into(),
-        )?;
-        return Ok(report);
-    };
-    let Some(department_entry) = config.department(&department_code) else {
-        quarantine(
-            state,
-            &mut report,
-            &sha,
-            format!("Mã đơn vị \"{department_code}\" (tên thư mục) không có trong danh mục đơn vị"),
-            format!(
-                "Department code \"{department_code}\" (the folder name) is not in the department registry"
-            ),
-        )?;
-        return Ok(report);
-    };
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_lowercase)
-        .unwrap_or_default();
-    if !SPREADSHEET_EXTENSIONS.contains(&extension.as_str()) {
-        quarantine(
-            state,
-            &mut report,
-            &sha,
-            format!(
-                "Không phải tệp bảng tính; chấp nhận: {}",
-                SPREADSHEET_EXTENSIONS.join(", ")
-            ),
-            format!(
-                "Not a spreadsheet file; accepted: {}",
-                SPREADSHEET_EXTENSIONS.join(", ")
-            ),
-        )?;
-        return Ok(report);
-    }
-
-    let grids = match workbook::read_workbook(&bytes) {
-        Ok(grids) => grids,
-        Err(e) => {
-            quarantine(state, &mut report, &sha, e.reason_vi(), e.to_string())?;
-            return Ok(report);
-        }
-    };
-    let ctx = SheetContext {
-        department_level: department_entry.level.as_str(),
-    };
-    let outcomes: Vec<SheetOutcome> = grids
-        .iter()
-        .map(|grid| sheet::normalise_sheet(grid, &config.templates, ctx))
-        .collect();
-    report.sheets = outcomes.iter().map(SheetReport::from_outcome).collect();
-    for outcome in &outcomes {
-        debug_assert!(
-            outcome.is_balanced(),
-            "row accounting of sheet {}",
-            outcome.sheet
-        );
-    }
-
-    if outcomes.iter().all(|o| o.template.is_none()) {
-        let known: Vec<&str> = config.templates.iter().map(|t| t.title.as_str()).collect();
-        quarantine(
-            state,
-            &mut report,
-            &sha,
-            format!(
-                "Không trang tính nào có dòng tiêu đề cột của biểu mẫu đã biết ({})",
-                known.join("; ")
-            ),
-            "No sheet has the column headers of a known form (staff, training, plan, recruitment)"
-                .into(),
-        )?;
-        return Ok(report);
-    }
-
-    let period = period::from_path(relative.strip_prefix(&department_code).unwrap_or(&relative))
-        .or_else(|| {
-            outcomes
-                .iter()
-                .filter(|o| o.template.is_some())
-                .find_map(|o| period::from_title(&o.title_lines))
-        });
-    let Some(period) = period else {
-        quarantine(
-            state,
-            &mut report,
-            &sha,
-            "Không xác định được kỳ báo cáo: ghi năm vào tên tệp (…_2025.xlsx) hoặc tiêu đề biểu (\"NĂM 2025\", \"QUÝ IV NĂM 2025\")".into(),
-            "Cannot determine the reporting period: put the year in the file name (…_2025.xlsx) or the title (\"NĂM 2025\", \"QUÝ IV NĂM 2025\")".into(),
-        )?;
-        return Ok(report);
-    };
-
-    let stored_as = archive_name(&sha, &extension);
-    let superseded = commit(
-        config,
-        state,
-        CommitInput {
-            submission_id: &submission_id,
-            sha: &sha,
-            department: &department_code,
-            period,
-            source_file: &source_file,
-            stored_as: &stored_as,
-            bytes: &bytes,
-            outcomes: &outcomes,
-            report: &report,
-        },
-    )?;
-    if in_inbox {
-        std::fs::remove_file(path).map_err(io_error(path))?;
-    }
-    report.outcome = Outcome::Accepted {
-        submission_id,
-        period: period.to_string(),
-        superseded: superseded
-            .iter()
-            .map(|l| format!("{}:{}", l.template, l.submission_id))
-            .collect(),
-    };
-    Ok(report)
-}
-
-struct CommitInput<'a> {
-    submission_id: &'a str,
-    sha: &'a str,
-    department: &'a str,
-    period: Period,
-    source_file: &'a str,
-    stored_as: &'a str,
-    bytes: &'a [u8],
-    outcomes: &'a [SheetOutcome],
-    report: &'a FileReport,
-}
-
-/// Writes the part files, archives the original and commits the ledger, in the
-/// order that lets [`reconcile`] repair a crash between any two steps.
-fn commit(
-    config: &Config,
-    state: &mut State,
-    input: CommitInput<'_>,
-) -> Result<Vec<crate::state::Load>, IngestError> {
-    let root = &config.paths.warehouse;
-    let period = input.period.to_string();
-    let mut by_template: BTreeMap<&str, Vec<(&str, &sheet::ParsedRow)>> = BTreeMap::new();
-    for outcome in input.outcomes {
-        if let Some(name) = &outcome.template {
-            let rows = by_template.entry(name.as_str()).or_default();
-            rows.extend(outcome.rows.iter().map(|r| (outcome.sheet.as_str(), r)));
-        }
-    }
-    let mut loads = Vec::new();
-    for (name, rows) in &by_template {
-        let Some(template) = config.template(name) else {
-            continue;
-        };
-        if !rows.is_empty() {
-            let batch = warehouse::template_batch(template, rows, input.submission_id)?;
-            let path =
-                warehouse::part_path(root, name, &period, input.department, input.submission_id);
-            warehouse::write_parquet_atomic(&path, &batch)?;
-        }
-        loads.push((name.to_string(), rows.len() as i64));
-    }
-    let rejects: Vec<Reject> = input
-        .outcomes
-        .iter()
-        .flat_map(|o| o.rejects.iter().cloned())
-        .collect();
-    if !rejects.is_empty() {
-        let batch = warehouse::rejects_batch(&rejects, input.submission_id, input.source_file)?;
-        let path = warehouse::part_path(
-            root,
-            warehouse::REJECTS,
-            &period,
-            input.department,
-            input.submission_id,
-        );
-        warehouse::write_parquet_atomic(&path, &batch)?;
-    }
-    archive_bytes(&config.paths.archive.join(input.stored_as), input.bytes)?;
-
-    let (loaded, rejected, skipped) = input.report.rows();
-    let report_json = serde_json::to_string(&input.report.sheets).unwrap_or_default();
-    let superseded = state.record_submission(&NewSubmission {
-        submission_id: input.submission_id.to_string(),
-        sha256: input.sha.to_string(),
-        department: input.department.to_string(),
-        period: period.clone(),
-        source_file: input.source_file.to_string(),
-        stored_as: input.stored_as.to_string(),
-        rows_loaded: loaded as i64,
-        rows_rejected: rejected as i64,
-        rows_skipped: skipped as i64,
-        report: report_json,
-        loads,
-    })?;
-    Ok(superseded)
 }
 
 fn archive_name(sha: &str, extension: &str) -> String {
@@ -718,6 +966,8 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
             removed += 1;
         }
     }
+    let mut staged = StagedFiles::default();
+    let mut markers = Vec::new();
     for s in &submissions {
         let record = warehouse::SubmissionRecord {
             submission_id: s.submission_id.clone(),
@@ -740,9 +990,16 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
         // The status marker avoids rewriting unchanged records on every run.
         let up_to_date = path.is_file() && marker_matches(&path, &s.status);
         if !up_to_date {
-            warehouse::write_parquet_atomic(&path, &warehouse::submission_batch(&record)?)?;
-            write_status_marker(&path, &s.status)?;
+            let batch = warehouse::submission_batch(&record)?;
+            let mut writer = staged.parquet_writer(&path, "r", batch.schema())?;
+            writer.write(&batch)?;
+            writer.finish(&mut staged)?;
+            markers.push((path, s.status.as_str()));
         }
+    }
+    staged.commit()?;
+    for (path, status) in markers {
+        write_status_marker(&path, status)?;
     }
     Ok(removed)
 }
