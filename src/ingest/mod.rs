@@ -91,7 +91,7 @@ impl SheetReport {
             template: outcome.template.clone(),
             header_row: outcome.header_row,
             data_rows: outcome.data_rows,
-            loaded: outcome.rows.len(),
+            loaded: outcome.loaded,
             rejected_rows: outcome.rejected_rows,
             skips: outcome.skips,
             unknown_columns: outcome.unknown_columns.clone(),

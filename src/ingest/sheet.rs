@@ -49,14 +49,6 @@ impl Grid {
             .unwrap_or(&EMPTY)
     }
 
-    fn excel_row(&self, r: usize) -> u32 {
-        self.origin_row + r as u32 + 1
-    }
-
-    fn address(&self, r: usize, c: usize) -> String {
-        cell_address(self.origin_row + r as u32, self.origin_col + c as u32)
-    }
-
     /// The text a header cell shows: its own, or that of the merged region over it.
     fn header_text(&self, r: usize, c: usize) -> Option<String> {
         let own = self.cell(r, c);
@@ -140,7 +132,11 @@ pub struct SheetOutcome {
     pub header_row: Option<u32>,
     /// Texts above the header, where the reporting period is usually written.
     pub title_lines: Vec<String>,
+    /// The converted rows, kept only by [`normalise_sheet`]; a streamed sheet
+    /// hands them on as they come.
     pub rows: Vec<ParsedRow>,
+    /// Data rows converted.
+    pub loaded: usize,
     pub rejects: Vec<Reject>,
     pub rejected_rows: usize,
     pub skips: Skips,
@@ -164,12 +160,12 @@ pub struct SheetWarning {
 impl SheetOutcome {
     /// The accounting identity every sheet must satisfy.
     pub fn is_balanced(&self) -> bool {
-        self.data_rows == self.rows.len() + self.rejected_rows + self.skips.total()
+        self.data_rows == self.loaded + self.rejected_rows + self.skips.total()
     }
 }
 
 /// Where a field's value is in the sheet.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Mapping {
     /// One column, with its header as written.
     Column { col: usize, header: String },
@@ -209,72 +205,261 @@ struct HeaderMatch<'t> {
     score: usize,
 }
 
-/// Normalises one sheet against the templates: finds the header, maps the
-/// columns, converts every data row or rejects it with reasons.
+/// Normalises one sheet held whole against the templates: finds the header,
+/// maps the columns, converts every data row or rejects it with reasons.
+/// The rows come back in the outcome.
 pub fn normalise_sheet(grid: &Grid, templates: &[Template], ctx: SheetContext<'_>) -> SheetOutcome {
-    let Some(header) = find_header(grid, templates) else {
-        let non_blank = grid
-            .rows
-            .iter()
-            .filter(|row| row.iter().any(|c| !c.is_blank()))
-            .count();
-        return SheetOutcome {
-            sheet: grid.name.clone(),
-            data_rows: non_blank,
-            skips: Skips {
-                unmatched: non_blank,
-                ..Skips::default()
-            },
-            title_lines: texts_of_rows(grid, 0..grid.rows.len().min(HEADER_SEARCH_ROWS)),
-            ..SheetOutcome::default()
-        };
-    };
-    let template = header.template;
-    let mut outcome = SheetOutcome {
-        sheet: grid.name.clone(),
-        template: Some(template.name.clone()),
-        header_row: Some(grid.excel_row(header.row + header.height - 1)),
-        title_lines: texts_of_rows(grid, 0..header.row),
-        unknown_columns: header.unknown.clone(),
-        ..SheetOutcome::default()
-    };
+    let mut normaliser = SheetNormaliser::new(&grid.name, templates, ctx, grid.origin_col);
+    normaliser.merges = grid.merges.clone();
+    let mut rows = Vec::new();
+    for (r, cells) in grid.rows.iter().enumerate() {
+        normaliser.push(grid.origin_row + r as u32, cells.clone(), &mut |_, row| {
+            rows.push(row)
+        });
+    }
+    let mut outcome = normaliser.finish(&mut |_, row| rows.push(row));
+    outcome.rows = rows;
+    outcome
+}
 
-    let mut in_signature = false;
-    let mut first_data_row = true;
-    let mut totals = RunningTotals::new(template);
-    for r in header.row + header.height..grid.rows.len() {
-        let row = &grid.rows[r];
-        if row.iter().all(Cell::is_blank) {
-            continue;
+/// Normalises a sheet read row by row, so a sheet of any length is converted
+/// in the memory of a few rows. The first rows are held until the header is
+/// found; after that each data row is converted and handed on as it comes.
+///
+/// Merged regions only matter for finding the header. Where they are known
+/// only after the rows (xlsx stores them after the cells), the header is
+/// found without them and [`SheetNormaliser::header_holds`] tells, once they
+/// are known, whether they would have found another one.
+pub struct SheetNormaliser<'t> {
+    name: String,
+    templates: &'t [Template],
+    ctx: SheetContext<'t>,
+    origin_col: u32,
+    /// Merged regions in sheet coordinates relative to `origin_col`.
+    pub merges: Vec<Merge>,
+    /// The first rows, (0-based sheet row, cells), until the header is decided.
+    head: Vec<(u32, Vec<Cell>)>,
+    first_row: Option<u32>,
+    decided: Option<Option<Reading<'t>>>,
+    outcome: SheetOutcome,
+}
+
+/// What is known once the header is found.
+struct Reading<'t> {
+    header: HeaderMatch<'t>,
+    /// The header's first row as a 0-based sheet row.
+    header_row: u32,
+    in_signature: bool,
+    first_data_row: bool,
+    totals: RunningTotals,
+}
+
+/// One row of a sheet: its cells from `origin_col` on.
+struct RowAt<'a> {
+    sheet: &'a str,
+    /// 0-based sheet row.
+    row: u32,
+    origin_col: u32,
+    cells: &'a [Cell],
+}
+
+impl RowAt<'_> {
+    fn cell(&self, c: usize) -> &Cell {
+        static EMPTY: Cell = Cell::Empty;
+        self.cells.get(c).unwrap_or(&EMPTY)
+    }
+
+    fn excel_row(&self) -> u32 {
+        self.row + 1
+    }
+
+    fn address(&self, c: usize) -> String {
+        cell_address(self.row, self.origin_col + c as u32)
+    }
+}
+
+impl<'t> SheetNormaliser<'t> {
+    pub fn new(
+        name: &str,
+        templates: &'t [Template],
+        ctx: SheetContext<'t>,
+        origin_col: u32,
+    ) -> Self {
+        SheetNormaliser {
+            name: name.to_string(),
+            templates,
+            ctx,
+            origin_col,
+            merges: Vec::new(),
+            head: Vec::new(),
+            first_row: None,
+            decided: None,
+            outcome: SheetOutcome {
+                sheet: name.to_string(),
+                ..SheetOutcome::default()
+            },
         }
+    }
+
+    /// The template the header matched, once the header is decided.
+    pub fn template(&self) -> Option<&'t Template> {
+        self.decided
+            .as_ref()
+            .and_then(|d| d.as_ref().map(|r| r.header.template))
+    }
+
+    /// Takes the next row (0-based sheet row, rows in increasing order);
+    /// converted data rows go to `out` with their template.
+    pub fn push(&mut self, row: u32, cells: Vec<Cell>, out: &mut dyn FnMut(&'t Template, ParsedRow)) {
+        if self.decided.is_none() {
+            let first = *self.first_row.get_or_insert(row);
+            if row <= first + HEADER_SEARCH_ROWS as u32 {
+                if cells.iter().any(|c| !c.is_blank()) || self.head.is_empty() {
+                    self.head.push((row, cells));
+                }
+                return;
+            }
+            self.decide(out);
+        }
+        self.take_row(row, &cells, out);
+    }
+
+    /// Ends the sheet: decides the header if the sheet was short, and returns
+    /// the accounting (rows loaded, rejected, skipped), rejects and warnings.
+    pub fn finish(mut self, out: &mut dyn FnMut(&'t Template, ParsedRow)) -> SheetOutcome {
+        if self.decided.is_none() {
+            self.decide(out);
+        }
+        self.outcome
+    }
+
+    /// Whether `merges` would find the header this normaliser found without them.
+    pub fn header_holds(&self, merges: &[Merge]) -> bool {
+        let mut grid = self.head_grid();
+        grid.merges = merges.to_vec();
+        let with_merges = find_header(&grid, self.templates);
+        let found = self.decided.as_ref().and_then(Option::as_ref);
+        match (with_merges, found) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.same_as(&b.header),
+            _ => false,
+        }
+    }
+
+    /// The rows held so far as a dense grid starting at the first row.
+    fn head_grid(&self) -> Grid {
+        let origin_row = self.first_row.unwrap_or(0);
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        for (row, cells) in &self.head {
+            let index = (row - origin_row) as usize;
+            if rows.len() <= index {
+                rows.resize_with(index + 1, Vec::new);
+            }
+            rows[index] = cells.clone();
+        }
+        Grid {
+            name: self.name.clone(),
+            origin_row,
+            origin_col: self.origin_col,
+            rows,
+            merges: Vec::new(),
+        }
+    }
+
+    fn decide(&mut self, out: &mut dyn FnMut(&'t Template, ParsedRow)) {
+        let mut grid = self.head_grid();
+        grid.merges = std::mem::take(&mut self.merges);
+        let header = find_header(&grid, self.templates);
+        self.merges = std::mem::take(&mut grid.merges);
+        let head = std::mem::take(&mut self.head);
+        match header {
+            None => {
+                self.outcome.title_lines =
+                    texts_of_rows(&grid, 0..grid.rows.len().min(HEADER_SEARCH_ROWS));
+                self.decided = Some(None);
+                for (row, cells) in &head {
+                    self.take_row(*row, cells, out);
+                }
+            }
+            Some(header) => {
+                let header_row = grid.origin_row + header.row as u32;
+                let data_from = header_row + header.height as u32;
+                self.outcome.template = Some(header.template.name.clone());
+                self.outcome.header_row = Some(data_from);
+                self.outcome.title_lines = texts_of_rows(&grid, 0..header.row);
+                self.outcome.unknown_columns = header.unknown.clone();
+                let totals = RunningTotals::new(header.template);
+                self.decided = Some(Some(Reading {
+                    header,
+                    header_row,
+                    in_signature: false,
+                    first_data_row: true,
+                    totals,
+                }));
+                for (row, cells) in &head {
+                    if *row >= data_from {
+                        self.take_row(*row, cells, out);
+                    }
+                }
+            }
+        }
+        // Kept for `header_holds`: a few dozen rows at most.
+        self.head = head;
+    }
+
+    fn take_row(&mut self, row: u32, cells: &[Cell], out: &mut dyn FnMut(&'t Template, ParsedRow)) {
+        if cells.iter().all(Cell::is_blank) {
+            return;
+        }
+        let outcome = &mut self.outcome;
+        let Some(Some(reading)) = &mut self.decided else {
+            outcome.data_rows += 1;
+            outcome.skips.unmatched += 1;
+            return;
+        };
+        if row < reading.header_row + reading.header.height as u32 {
+            return;
+        }
+        let at = RowAt {
+            sheet: &self.name,
+            row,
+            origin_col: self.origin_col,
+            cells,
+        };
         outcome.data_rows += 1;
-        if first_data_row && is_column_number_row(row) {
-            first_data_row = false;
+        if reading.first_data_row && is_column_number_row(cells) {
+            reading.first_data_row = false;
             outcome.skips.column_numbers += 1;
-            continue;
+            return;
         }
-        first_data_row = false;
-        if in_signature || is_signature_row(row) {
-            in_signature = true;
+        reading.first_data_row = false;
+        if reading.in_signature || is_signature_row(cells) {
+            reading.in_signature = true;
             outcome.skips.signature += 1;
-            continue;
+            return;
         }
-        if is_totals_row(row) {
+        if is_totals_row(cells) {
             outcome.skips.totals += 1;
-            totals.check(grid, r, &header, &mut outcome.warnings);
-            continue;
+            reading
+                .totals
+                .check(&at, &reading.header, &mut outcome.warnings);
+            return;
         }
-        if is_section_row(row) {
+        if is_section_row(cells) {
             outcome.skips.sections += 1;
-            continue;
+            return;
         }
-        totals.add(grid, r, &header);
-        match parse_row(grid, r, &header, ctx) {
+        reading.totals.add(&at, &reading.header);
+        match parse_row(&at, &reading.header, self.ctx) {
             Ok(values) => {
-                outcome.rows.push(ParsedRow {
-                    source_row: grid.excel_row(r),
-                    values,
-                });
+                outcome.loaded += 1;
+                out(
+                    reading.header.template,
+                    ParsedRow {
+                        source_row: at.excel_row(),
+                        values,
+                    },
+                );
             }
             Err(rejects) => {
                 outcome.rejected_rows += 1;
@@ -282,7 +467,6 @@ pub fn normalise_sheet(grid: &Grid, templates: &[Template], ctx: SheetContext<'_
             }
         }
     }
-    outcome
 }
 
 fn texts_of_rows(grid: &Grid, rows: std::ops::Range<usize>) -> Vec<String> {
@@ -299,6 +483,15 @@ fn texts_of_rows(grid: &Grid, rows: std::ops::Range<usize>) -> Vec<String> {
 }
 
 const ROW_NUMBER_HEADERS: &[&str] = &["stt", "tt", "so thu tu", "no"];
+
+impl HeaderMatch<'_> {
+    fn same_as(&self, other: &HeaderMatch<'_>) -> bool {
+        self.template.name == other.template.name
+            && (self.row, self.height) == (other.row, other.height)
+            && self.columns == other.columns
+            && self.unknown == other.unknown
+    }
+}
 
 fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch<'t>> {
     let mut best: Option<HeaderMatch<'t>> = None;
@@ -535,8 +728,7 @@ fn is_section_row(row: &[Cell]) -> bool {
 }
 
 fn parse_row(
-    grid: &Grid,
-    r: usize,
+    at: &RowAt<'_>,
     header: &HeaderMatch<'_>,
     ctx: SheetContext<'_>,
 ) -> Result<Vec<Value>, Vec<Reject>> {
@@ -549,10 +741,10 @@ fn parse_row(
             .map(|m| m.header().to_string())
             .unwrap_or_else(|| template.fields[field].name.clone());
         rejects.push(Reject {
-            sheet: grid.name.clone(),
-            source_row: grid.excel_row(r),
+            sheet: at.sheet.to_string(),
+            source_row: at.excel_row(),
             column,
-            cell: grid.address(r, c),
+            cell: at.address(c),
             value: cell.display(),
             reason_vi: problem.vi,
             reason_en: problem.en,
@@ -567,7 +759,7 @@ fn parse_row(
             Some(Mapping::Marks { columns, .. }) => {
                 let marked: Vec<&(usize, String)> = columns
                     .iter()
-                    .filter(|(c, _)| is_mark(grid.cell(r, *c)))
+                    .filter(|(c, _)| is_mark(at.cell(*c)))
                     .collect();
                 match marked.as_slice() {
                     [] if field.required => {
@@ -581,7 +773,7 @@ fn parse_row(
                         reject(
                             index,
                             *c,
-                            grid.cell(r, *c),
+                            at.cell(*c),
                             Problem::new(
                                 "Đánh dấu nhiều hơn một ô trong cùng một nhóm cột",
                                 "More than one column of the group is marked",
@@ -592,7 +784,7 @@ fn parse_row(
                 }
                 continue;
             }
-            Some(Mapping::Column { col, .. }) => (col, grid.cell(r, *col)),
+            Some(Mapping::Column { col, .. }) => (col, at.cell(*col)),
         };
         let converted: Result<Value, Problem> = match field.kind {
             FieldType::Text => value::as_text(cell).map(|t| t.map_or(Value::Null, Value::Text)),
@@ -657,7 +849,7 @@ fn parse_row(
             reject(
                 index,
                 c,
-                grid.cell(r, c),
+                at.cell(c),
                 Problem::new(
                     format!(
                         "Ngày {} trước \"{start_header}\" {}",
@@ -713,12 +905,12 @@ impl RunningTotals {
     /// Adds a data row's figures as written, rejected or not: a totals row
     /// sums what the department typed, and a reject elsewhere in the row must
     /// not make the totals look wrong.
-    fn add(&mut self, grid: &Grid, r: usize, header: &HeaderMatch<'_>) {
+    fn add(&mut self, at: &RowAt<'_>, header: &HeaderMatch<'_>) {
         for (sum, &field) in self.sums.iter_mut().zip(&self.fields) {
             let Some(Mapping::Column { col, .. }) = &header.columns[field] else {
                 continue;
             };
-            if let Ok(Some(n)) = value::as_integer(grid.cell(r, *col)) {
+            if let Ok(Some(n)) = value::as_integer(at.cell(*col)) {
                 *sum = sum.saturating_add(n);
             }
         }
@@ -727,8 +919,7 @@ impl RunningTotals {
     /// Compares a totals row with the rows above it; a mismatch is a warning, not a reject.
     fn check(
         &mut self,
-        grid: &Grid,
-        r: usize,
+        at: &RowAt<'_>,
         header: &HeaderMatch<'_>,
         warnings: &mut Vec<SheetWarning>,
     ) {
@@ -736,13 +927,13 @@ impl RunningTotals {
             let Some(Mapping::Column { col, header: name }) = &header.columns[field] else {
                 continue;
             };
-            let Ok(Some(stated)) = value::as_integer(grid.cell(r, *col)) else {
+            let Ok(Some(stated)) = value::as_integer(at.cell(*col)) else {
                 continue;
             };
             if stated != *sum {
                 warnings.push(SheetWarning {
-                    source_row: grid.excel_row(r),
-                    cell: grid.address(r, *col),
+                    source_row: at.excel_row(),
+                    cell: at.address(*col),
                     message_vi: format!("Dòng tổng cộng ghi {stated} ở cột \"{name}\" nhưng tổng các dòng phía trên là {sum}"),
                     message_en: format!("The totals row says {stated} in column \"{name}\" but the rows above add up to {sum}"),
                 });
