@@ -529,6 +529,9 @@ impl StagedFiles {
             .iter()
             .filter_map(|(_, path)| path.parent())
             .collect();
+        for folder in &folders {
+            std::fs::create_dir_all(folder).map_err(io_error(folder))?;
+        }
         let many = self.renames.len() > 4;
         if many && sync_file_systems(&folders) {
             for (tmp, path) in &self.renames {
@@ -568,6 +571,13 @@ impl PartWriter {
     }
 
     pub fn finish(self, staged: &mut StagedFiles) -> Result<(), WarehouseError> {
+        let path = self.path.clone();
+        self.finish_as(staged, &path)
+    }
+
+    /// Finishes the file and stages it under `path` instead of the name it
+    /// was opened with (known only once the whole input is read).
+    pub fn finish_as(self, staged: &mut StagedFiles, path: &Path) -> Result<(), WarehouseError> {
         let parquet_error = |source| WarehouseError::Parquet {
             path: self.path.clone(),
             source,
@@ -579,7 +589,7 @@ impl PartWriter {
         let size = file.metadata().map_or(0, |m| m.len());
         drop(file);
         staged.bytes += size;
-        staged.renames.push((self.tmp, self.path));
+        staged.renames.push((self.tmp, path.to_path_buf()));
         Ok(())
     }
 }

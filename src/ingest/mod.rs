@@ -25,7 +25,10 @@ use crate::config::Config;
 use crate::state::{NewSubmission, State, StateError};
 use crate::warehouse::{self, StagedFiles, WarehouseError};
 use period::Period;
-use sheet::{Reject, SheetContext, SheetOutcome, Skips};
+use sheet::{Merge, ParsedRow, Reject, SheetContext, SheetNormaliser, SheetOutcome, Skips};
+use template::Template;
+use value::Cell;
+use workbook::WorkbookError;
 
 /// File extensions calamine reads.
 pub const SPREADSHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "ods"];
@@ -439,29 +442,43 @@ fn prepare_file(
         );
     }
 
-    let grids = match workbook::read_workbook(&bytes) {
-        Ok(grids) => grids,
-        Err(e) => return refuse(seen, e.reason_vi(), e.to_string()),
-    };
     let ctx = SheetContext {
         department_level: department_entry.level.as_str(),
     };
-    let outcomes: Vec<SheetOutcome> = grids
+    let submission_id = seen.sha[..16].to_string();
+    let tag = format!("w{index}");
+    let mut loader = Loader::new(config, ctx, &tag, &submission_id);
+    let streamed = workbook::stream_workbook(&bytes, &mut loader);
+    if matches!(streamed, Err(WorkbookError::Unordered(_))) || loader.header_moved {
+        // Rows out of order, or merged regions (stored after the rows) that
+        // change the header: read the sheets whole, merges first.
+        loader.staged.discard();
+        loader = Loader::new(config, ctx, &tag, &submission_id);
+        match workbook::read_workbook(&bytes) {
+            Ok(grids) => workbook::replay(grids, &mut loader),
+            Err(e) => return refuse(seen, e.reason_vi(), e.to_string()),
+        }
+    } else if let Err(e) = streamed {
+        loader.staged.discard();
+        return refuse(seen, e.reason_vi(), e.to_string());
+    }
+    seen.report.sheets = loader
+        .outcomes
         .iter()
-        .map(|grid| sheet::normalise_sheet(grid, &config.templates, ctx))
+        .map(SheetReport::from_outcome)
         .collect();
-    drop(grids);
-    seen.report.sheets = outcomes.iter().map(SheetReport::from_outcome).collect();
-    for outcome in &outcomes {
+    for outcome in &loader.outcomes {
         debug_assert!(
             outcome.is_balanced(),
             "row accounting of sheet {}",
             outcome.sheet
         );
     }
+    let outcomes = &loader.outcomes;
 
     if outcomes.iter().all(|o| o.template.is_none()) {
         let known: Vec<&str> = config.templates.iter().map(|t| t.title.as_str()).collect();
+        loader.staged.discard();
         return refuse(
             seen,
             format!(
@@ -481,6 +498,7 @@ fn prepare_file(
                 .find_map(|o| period::from_title(&o.title_lines))
         });
     let Some(period) = period else {
+        loader.staged.discard();
         return refuse(
             seen,
             "Không xác định được kỳ báo cáo: ghi năm vào tên tệp (…_2025.xlsx) hoặc tiêu đề biểu (\"NĂM 2025\", \"QUÝ IV NĂM 2025\")".into(),
@@ -488,22 +506,9 @@ fn prepare_file(
         );
     };
 
-    let submission_id = seen.sha[..16].to_string();
     let stored_as = archive_name(&seen.sha, &extension);
-    let tag = format!("w{index}");
-    let mut staged = StagedFiles::default();
-    let loads = stage_parts(
-        config,
-        &mut staged,
-        &tag,
-        StageInput {
-            submission_id: &submission_id,
-            department: &department_code,
-            period,
-            source_file: &source_file,
-            outcomes: &outcomes,
-        },
-    )?;
+    let (mut staged, _, loads) =
+        loader.finish(&department_code, &period.to_string(), &source_file)?;
     staged.stage_bytes(&config.paths.archive.join(&stored_as), &tag, &bytes)?;
     let (loaded, rejected, skipped) = seen.report.rows();
     let submission = NewSubmission {
@@ -527,71 +532,209 @@ fn prepare_file(
     })))
 }
 
-struct StageInput<'a> {
+/// Normalises each sheet as the workbook is read and writes its rows to
+/// staged Parquet files in batches, so no sheet is ever held whole.
+struct Loader<'a> {
+    config: &'a Config,
+    ctx: SheetContext<'a>,
+    tag: &'a str,
     submission_id: &'a str,
-    department: &'a str,
-    period: Period,
-    source_file: &'a str,
-    outcomes: &'a [SheetOutcome],
+    staged: StagedFiles,
+    sheet: Option<SheetNormaliser<'a>>,
+    outcomes: Vec<SheetOutcome>,
+    parts: BTreeMap<&'a str, PartRows<'a>>,
+    /// Merged regions learnt after a sheet's rows would have found another
+    /// header: the workbook must be read again with them known first.
+    header_moved: bool,
+    error: Option<IngestError>,
 }
 
-/// Writes a submission's part files (one per template it filled, plus its
-/// rejects) under temporary names. Returns the loads for the ledger.
-fn stage_parts(
-    config: &Config,
-    staged: &mut StagedFiles,
-    tag: &str,
-    input: StageInput<'_>,
-) -> Result<Vec<(String, i64)>, IngestError> {
-    let root = &config.paths.warehouse;
-    let period = input.period.to_string();
-    let mut by_template: BTreeMap<&str, Vec<(&str, &sheet::ParsedRow)>> = BTreeMap::new();
-    for outcome in input.outcomes {
-        if let Some(name) = &outcome.template {
-            let rows = by_template.entry(name.as_str()).or_default();
-            rows.extend(outcome.rows.iter().map(|r| (outcome.sheet.as_str(), r)));
+/// Rows of one template on their way to its part file.
+struct PartRows<'a> {
+    template: &'a Template,
+    /// (index of the sheet in `Loader::outcomes`, row).
+    pending: Vec<(usize, ParsedRow)>,
+    writer: Option<warehouse::PartWriter>,
+    rows: usize,
+}
+
+/// Rows converted before they are written as one Arrow batch.
+const WRITE_BATCH_ROWS: usize = 8 * 1024;
+
+impl<'a> Loader<'a> {
+    fn new(
+        config: &'a Config,
+        ctx: SheetContext<'a>,
+        tag: &'a str,
+        submission_id: &'a str,
+    ) -> Self {
+        Loader {
+            config,
+            ctx,
+            tag,
+            submission_id,
+            staged: StagedFiles::default(),
+            sheet: None,
+            outcomes: Vec::new(),
+            parts: BTreeMap::new(),
+            header_moved: false,
+            error: None,
         }
     }
-    let mut loads = Vec::new();
-    for (name, rows) in &by_template {
-        let Some(template) = config.template(name) else {
-            continue;
+
+    fn write_pending(&mut self, template: &str) {
+        let Some(part) = self.parts.get_mut(template) else {
+            return;
         };
-        if !rows.is_empty() {
-            let path =
-                warehouse::part_path(root, name, &period, input.department, input.submission_id);
-            let schema = warehouse::template_schema(template);
-            let mut writer = staged.parquet_writer(&path, tag, schema)?;
-            for chunk in rows.chunks(warehouse::ROW_GROUP_ROWS) {
-                writer.write(&warehouse::template_batch(
-                    template,
-                    chunk,
-                    input.submission_id,
-                )?)?;
-            }
-            writer.finish(staged)?;
+        if part.pending.is_empty() || self.error.is_some() {
+            return;
         }
-        loads.push((name.to_string(), rows.len() as i64));
+        let result = (|| -> Result<(), IngestError> {
+            let rows: Vec<(&str, &ParsedRow)> = part
+                .pending
+                .iter()
+                .map(|(sheet, row)| {
+                    let name = self.outcomes.get(*sheet).map_or("", |o| o.sheet.as_str());
+                    (name, row)
+                })
+                .collect();
+            let batch = warehouse::template_batch(part.template, &rows, self.submission_id)?;
+            let writer = match &mut part.writer {
+                Some(writer) => writer,
+                None => {
+                    // The period, and so the final path, is known only at the end.
+                    let provisional = self
+                        .config
+                        .paths
+                        .warehouse
+                        .join(format!("{}-{}", part.template.name, self.submission_id));
+                    part.writer.insert(self.staged.parquet_writer(
+                        &provisional,
+                        self.tag,
+                        batch.schema(),
+                    )?)
+                }
+            };
+            writer.write(&batch)?;
+            Ok(())
+        })();
+        part.pending.clear();
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
     }
-    let rejects: Vec<Reject> = input
-        .outcomes
-        .iter()
-        .flat_map(|o| o.rejects.iter().cloned())
-        .collect();
-    if !rejects.is_empty() {
-        let batch = warehouse::rejects_batch(&rejects, input.submission_id, input.source_file)?;
-        let path = warehouse::part_path(
-            root,
-            warehouse::REJECTS,
-            &period,
-            input.department,
-            input.submission_id,
-        );
-        let mut writer = staged.parquet_writer(&path, tag, batch.schema())?;
-        writer.write(&batch)?;
-        writer.finish(staged)?;
+
+    /// Finishes the part files under their final names. Returns the loads for the ledger.
+    fn finish(
+        mut self,
+        department: &str,
+        period: &str,
+        source_file: &str,
+    ) -> Result<(StagedFiles, Vec<SheetOutcome>, Vec<(String, i64)>), IngestError> {
+        let names: Vec<&'a str> = self.parts.keys().copied().collect();
+        for name in &names {
+            self.write_pending(name);
+        }
+        if let Some(e) = self.error {
+            self.staged.discard();
+            return Err(e);
+        }
+        let root = &self.config.paths.warehouse;
+        let mut loads = Vec::new();
+        for (name, part) in std::mem::take(&mut self.parts) {
+            if let Some(writer) = part.writer {
+                let path = warehouse::part_path(root, name, period, department, self.submission_id);
+                writer.finish_as(&mut self.staged, &path)?;
+            }
+            loads.push((name.to_string(), part.rows as i64));
+        }
+        let rejects: Vec<Reject> = self
+            .outcomes
+            .iter()
+            .flat_map(|o| o.rejects.iter().cloned())
+            .collect();
+        if !rejects.is_empty() {
+            let batch = warehouse::rejects_batch(&rejects, self.submission_id, source_file)?;
+            let path = warehouse::part_path(
+                root,
+                warehouse::REJECTS,
+                period,
+                department,
+                self.submission_id,
+            );
+            let mut writer = self
+                .staged
+                .parquet_writer(&path, self.tag, batch.schema())?;
+            writer.write(&batch)?;
+            writer.finish_as(&mut self.staged, &path)?;
+        }
+        Ok((self.staged, self.outcomes, loads))
     }
-    Ok(loads)
+}
+
+impl<'a> workbook::RowSink for Loader<'a> {
+    fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>) {
+        let mut sheet = SheetNormaliser::new(name, &self.config.templates, self.ctx, origin_col);
+        if let Some(merges) = merges {
+            sheet.merges = merges;
+        }
+        self.sheet = Some(sheet);
+        self.outcomes.push(SheetOutcome::default());
+    }
+
+    fn row(&mut self, row: u32, cells: Vec<Cell>) {
+        let Some(sheet) = &mut self.sheet else {
+            return;
+        };
+        let index = self.outcomes.len() - 1;
+        let mut full = None;
+        let parts = &mut self.parts;
+        sheet.push(row, cells, &mut |template, parsed| {
+            if add_row(parts, index, template, parsed) {
+                full = Some(template.name.as_str());
+            }
+        });
+        if let Some(name) = full {
+            self.write_pending(name);
+        }
+    }
+
+    fn end_sheet(&mut self, late_merges: Option<Vec<Merge>>) {
+        let Some(sheet) = self.sheet.take() else {
+            return;
+        };
+        if let Some(merges) = late_merges
+            && !sheet.header_holds(&merges)
+        {
+            self.header_moved = true;
+        }
+        let index = self.outcomes.len() - 1;
+        let parts = &mut self.parts;
+        let outcome = sheet.finish(&mut |template, parsed| {
+            add_row(parts, index, template, parsed);
+        });
+        self.outcomes[index] = outcome;
+    }
+}
+
+/// Queues a converted row for its template's part file; true when the queue is full.
+fn add_row<'a>(
+    parts: &mut BTreeMap<&'a str, PartRows<'a>>,
+    sheet: usize,
+    template: &'a Template,
+    row: ParsedRow,
+) -> bool {
+    let part = parts
+        .entry(template.name.as_str())
+        .or_insert_with(|| PartRows {
+            template,
+            pending: Vec::new(),
+            writer: None,
+            rows: 0,
+        });
+    part.pending.push((sheet, row));
+    part.rows += 1;
+    part.pending.len() >= WRITE_BATCH_ROWS
 }
 
 /// Takes prepared files in inbox order and records them: quarantines and

@@ -310,7 +310,12 @@ impl<'t> SheetNormaliser<'t> {
 
     /// Takes the next row (0-based sheet row, rows in increasing order);
     /// converted data rows go to `out` with their template.
-    pub fn push(&mut self, row: u32, cells: Vec<Cell>, out: &mut dyn FnMut(&'t Template, ParsedRow)) {
+    pub fn push(
+        &mut self,
+        row: u32,
+        cells: Vec<Cell>,
+        out: &mut dyn FnMut(&'t Template, ParsedRow),
+    ) {
         if self.decided.is_none() {
             let first = *self.first_row.get_or_insert(row);
             if row <= first + HEADER_SEARCH_ROWS as u32 {

@@ -41,6 +41,9 @@ pub enum WorkbookError {
     Bomb { declared: u64, limit: u64 },
     #[error("the reader failed on this file: {0}")]
     Panicked(String),
+    /// The cells of sheet are not stored row after row: it must be read whole.
+    #[error("sheet {0:?} stores its rows out of order")]
+    Unordered(String),
 }
 
 impl WorkbookError {
@@ -65,6 +68,9 @@ impl WorkbookError {
             WorkbookError::Panicked(_) => {
                 "Không đọc được tệp: nội dung bị hỏng hoặc không đúng định dạng".to_string()
             }
+            WorkbookError::Unordered(sheet) => {
+                format!("Trang tính \"{sheet}\" lưu các dòng không theo thứ tự")
+            }
         }
     }
 }
@@ -75,14 +81,171 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
     if bytes.starts_with(b"PK") {
         check_zip(bytes)?;
     }
-    catch_unwind(AssertUnwindSafe(|| read_unguarded(bytes))).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_string());
-        Err(WorkbookError::Panicked(message))
-    })
+    catch_unwind(AssertUnwindSafe(|| read_unguarded(bytes)))
+        .unwrap_or_else(|panic| Err(WorkbookError::Panicked(panic_message(panic.as_ref()))))
+}
+
+/// Receives a workbook's sheets row by row.
+pub trait RowSink {
+    /// A sheet begins. `merges` are given when the format stores them before
+    /// the cells; `origin_col` is the column rows start at.
+    fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>);
+    /// The next non-blank row (0-based sheet row, increasing), cells from `origin_col`.
+    fn row(&mut self, row: u32, cells: Vec<Cell>);
+    /// The sheet ended; `late_merges` are the merged regions of a format that
+    /// stores them after the cells (xlsx).
+    fn end_sheet(&mut self, late_merges: Option<Vec<Merge>>);
+}
+
+/// Reads every worksheet of a workbook held in memory into `sink`, row by
+/// row. xlsx, xlsm and xlsb cells are streamed, so memory follows the widest
+/// row, not the sheet; xls and ods sheets are read whole first. A sheet whose
+/// rows are stored out of order fails with [`WorkbookError::Unordered`]:
+/// read it with [`read_workbook`] and [`replay`] instead.
+pub fn stream_workbook(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), WorkbookError> {
+    if bytes.starts_with(b"PK") {
+        check_zip(bytes)?;
+    }
+    catch_unwind(AssertUnwindSafe(|| stream_unguarded(bytes, sink)))
+        .unwrap_or_else(|panic| Err(WorkbookError::Panicked(panic_message(panic.as_ref()))))
+}
+
+/// Feeds whole grids to a sink, as [`stream_workbook`] would.
+pub fn replay(grids: Vec<Grid>, sink: &mut dyn RowSink) {
+    for grid in grids {
+        sink.begin_sheet(&grid.name, grid.origin_col, Some(grid.merges));
+        for (r, cells) in grid.rows.into_iter().enumerate() {
+            if cells.iter().any(|c| !c.is_blank()) {
+                sink.row(grid.origin_row + r as u32, cells);
+            }
+        }
+        sink.end_sheet(None);
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), WorkbookError> {
+    let mut workbook = open(bytes)?;
+    let names = workbook.sheet_names();
+    match &mut workbook {
+        Sheets::Xlsx(xlsx) => {
+            for name in names {
+                sink.begin_sheet(&name, 0, None);
+                match xlsx.worksheet_cells_reader(&name) {
+                    Ok(mut reader) => stream_rows(&name, sink, || {
+                        reader
+                            .next_cell()
+                            .map(|c| c.map(|c| (c.get_position(), cell_from_ref(c.get_value()))))
+                    })?,
+                    Err(calamine::XlsxError::NotAWorksheet(_)) => {}
+                    Err(e) => return Err(sheet_error(&name, e)),
+                }
+                // Merged regions only matter for headers; a sheet whose merge
+                // list is damaged is still read, just without them.
+                let merges = xlsx
+                    .merge_cells_by_sheet_name(&name)
+                    .map(|regions| merges_of(&regions))
+                    .unwrap_or_default();
+                sink.end_sheet(Some(merges));
+            }
+        }
+        Sheets::Xlsb(xlsb) => {
+            for name in names {
+                sink.begin_sheet(&name, 0, Some(Vec::new()));
+                match xlsb.worksheet_cells_reader(&name) {
+                    Ok(mut reader) => stream_rows(&name, sink, || {
+                        reader
+                            .next_cell()
+                            .map(|c| c.map(|c| (c.get_position(), cell_from_ref(c.get_value()))))
+                    })?,
+                    Err(e) => return Err(sheet_error(&name, e)),
+                }
+                sink.end_sheet(None);
+            }
+        }
+        Sheets::Xls(_) | Sheets::Ods(_) => {
+            drop(workbook);
+            replay(read_unguarded(bytes)?, sink);
+        }
+    }
+    Ok(())
+}
+
+/// Groups a streaming reader's cells into rows, checking the same bounds as
+/// a whole-sheet read: columns, cells per sheet, and row order.
+fn stream_rows<E: std::fmt::Display>(
+    sheet: &str,
+    sink: &mut dyn RowSink,
+    mut next: impl FnMut() -> Result<Option<((u32, u32), Cell)>, E>,
+) -> Result<(), WorkbookError> {
+    let mut current: Option<(u32, Vec<Cell>)> = None;
+    let mut cells = 0usize;
+    while let Some(((row, col), cell)) = next().map_err(|e| sheet_error(sheet, e))? {
+        if cell.is_blank() {
+            continue;
+        }
+        check_cell(sheet, col, cells)?;
+        cells += 1;
+        match &mut current {
+            Some((r, _)) if row < *r => return Err(WorkbookError::Unordered(sheet.to_string())),
+            Some((r, cells)) if row == *r => place(cells, col, cell),
+            _ => {
+                if let Some((r, done)) = current.take() {
+                    sink.row(r, done);
+                }
+                let mut fresh = Vec::new();
+                place(&mut fresh, col, cell);
+                current = Some((row, fresh));
+            }
+        }
+    }
+    if let Some((r, done)) = current {
+        sink.row(r, done);
+    }
+    Ok(())
+}
+
+fn place(cells: &mut Vec<Cell>, col: u32, cell: Cell) {
+    let index = col as usize;
+    if cells.len() <= index {
+        cells.resize(index + 1, Cell::Empty);
+    }
+    cells[index] = cell;
+}
+
+fn check_cell(sheet: &str, col: u32, cells_so_far: usize) -> Result<(), WorkbookError> {
+    if col >= MAX_COLUMNS {
+        return Err(WorkbookError::TooLarge {
+            sheet: sheet.to_string(),
+            what: format!("a cell in column {} (the limit is {MAX_COLUMNS})", col + 1),
+        });
+    }
+    if cells_so_far >= MAX_CELLS_PER_SHEET {
+        return Err(WorkbookError::TooLarge {
+            sheet: sheet.to_string(),
+            what: format!("more than {MAX_CELLS_PER_SHEET} cells"),
+        });
+    }
+    Ok(())
+}
+
+fn merges_of(regions: &[Dimensions]) -> Vec<Merge> {
+    regions
+        .iter()
+        .map(|d| Merge {
+            first_row: d.start.0,
+            first_col: d.start.1,
+            last_row: d.end.0,
+            last_col: d.end.1,
+        })
+        .collect()
 }
 
 fn check_zip(bytes: &[u8]) -> Result<(), WorkbookError> {
@@ -114,16 +277,19 @@ fn check_zip(bytes: &[u8]) -> Result<(), WorkbookError> {
     Ok(())
 }
 
+fn open(bytes: &[u8]) -> Result<Sheets<Cursor<&[u8]>>, WorkbookError> {
+    open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
+        let why = why_unreadable(bytes, e.to_string());
+        if why.to_lowercase().contains("password") {
+            WorkbookError::Password
+        } else {
+            WorkbookError::Open(why)
+        }
+    })
+}
+
 fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
-    let mut workbook: Sheets<Cursor<&[u8]>> = open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|e| {
-            let why = why_unreadable(bytes, e.to_string());
-            if why.to_lowercase().contains("password") {
-                WorkbookError::Password
-            } else {
-                WorkbookError::Open(why)
-            }
-        })?;
+    let mut workbook = open(bytes)?;
     let names = workbook.sheet_names();
     let mut grids = Vec::with_capacity(names.len());
     match &mut workbook {
@@ -261,29 +427,13 @@ impl GridBuilder {
         if cell.is_blank() {
             return Ok(());
         }
-        if col >= MAX_COLUMNS {
-            return Err(WorkbookError::TooLarge {
-                sheet: self.name.clone(),
-                what: format!("a cell in column {} (the limit is {MAX_COLUMNS})", col + 1),
-            });
-        }
-        if self.cells.len() >= MAX_CELLS_PER_SHEET {
-            return Err(WorkbookError::TooLarge {
-                sheet: self.name.clone(),
-                what: format!("more than {MAX_CELLS_PER_SHEET} cells"),
-            });
-        }
+        check_cell(&self.name, col, self.cells.len())?;
         self.cells.push((row, col, cell));
         Ok(())
     }
 
     fn merges(&mut self, regions: &[Dimensions]) {
-        self.merges.extend(regions.iter().map(|d| Merge {
-            first_row: d.start.0,
-            first_col: d.start.1,
-            last_row: d.end.0,
-            last_col: d.end.1,
-        }));
+        self.merges.extend(merges_of(regions));
     }
 
     fn finish(mut self) -> Grid {
