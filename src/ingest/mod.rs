@@ -507,8 +507,7 @@ fn prepare_file(
     };
 
     let stored_as = archive_name(&seen.sha, &extension);
-    let (mut staged, _, loads) =
-        loader.finish(&department_code, &period.to_string(), &source_file)?;
+    let (mut staged, loads) = loader.finish(&department_code, &period.to_string(), &source_file)?;
     staged.stage_bytes(&config.paths.archive.join(&stored_as), &tag, &bytes)?;
     let (loaded, rejected, skipped) = seen.report.rows();
     let submission = NewSubmission {
@@ -630,7 +629,7 @@ impl<'a> Loader<'a> {
         department: &str,
         period: &str,
         source_file: &str,
-    ) -> Result<(StagedFiles, Vec<SheetOutcome>, Vec<(String, i64)>), IngestError> {
+    ) -> Result<(StagedFiles, Vec<(String, i64)>), IngestError> {
         let names: Vec<&'a str> = self.parts.keys().copied().collect();
         for name in &names {
             self.write_pending(name);
@@ -668,7 +667,7 @@ impl<'a> Loader<'a> {
             writer.write(&batch)?;
             writer.finish_as(&mut self.staged, &path)?;
         }
-        Ok((self.staged, self.outcomes, loads))
+        Ok((self.staged, loads))
     }
 }
 
