@@ -1,11 +1,12 @@
 //! The sheet normaliser: a grid of cells in, typed rows, rejects and counted
 //! skips out. Pure: no I/O, so it is tested and fuzzed on in-memory grids.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::template::{BlankValue, FieldType, Template};
+use super::template::{BlankValue, Field, FieldType, Template};
 use super::text::{cell_address, clean, fold};
 use super::value::{self, Cell, Problem, Value};
 
@@ -252,6 +253,7 @@ struct Reading<'t> {
     in_signature: bool,
     first_data_row: bool,
     totals: RunningTotals,
+    enums: EnumValues<'t>,
 }
 
 /// One row of a sheet: its cells from `origin_col` on.
@@ -400,6 +402,7 @@ impl<'t> SheetNormaliser<'t> {
                     in_signature: false,
                     first_data_row: true,
                     totals,
+                    enums: EnumValues::default(),
                 }));
                 for (row, cells) in &head {
                     if *row >= data_from {
@@ -455,7 +458,7 @@ impl<'t> SheetNormaliser<'t> {
             return;
         }
         reading.totals.add(&at, &reading.header);
-        match parse_row(&at, &reading.header, self.ctx) {
+        match parse_row(&at, &reading.header, self.ctx, &mut reading.enums) {
             Ok(values) => {
                 outcome.loaded += 1;
                 out(
@@ -675,12 +678,6 @@ fn match_header<'t>(
 static ROMAN_OR_LETTER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(?:[ivxl]+|[a-z])(?: |$)").expect("static regex"));
 
-fn non_blank_texts(row: &[Cell]) -> impl Iterator<Item = String> + '_ {
-    row.iter()
-        .filter(|c| !c.is_blank())
-        .map(|c| fold(&c.display()))
-}
-
 /// "(1) (2) (3) …" or "1 2 3 …" under the header.
 fn is_column_number_row(row: &[Cell]) -> bool {
     let cells: Vec<&Cell> = row.iter().filter(|c| !c.is_blank()).collect();
@@ -704,7 +701,10 @@ fn is_signature_row(row: &[Cell]) -> bool {
         "ky ten",
         "ky ghi ro ho ten",
     ];
-    non_blank_texts(row).any(|t| {
+    // Only text can say who signs or when; numbers and dates are skipped
+    // unfolded, as every data row passes through here.
+    row.iter().filter_map(Cell::text).any(|text| {
+        let t = fold(text);
         STARTS.iter().any(|s| t.starts_with(s))
             || (t.contains("ngay ") && t.contains(" thang ") && t.contains(" nam "))
     })
@@ -718,24 +718,30 @@ fn is_totals_row(row: &[Cell]) -> bool {
         "tong",
         "tong cong toan tinh",
     ];
-    non_blank_texts(row)
-        .next()
-        .is_some_and(|first| TOTALS.contains(&first.as_str()))
+    // The label is the first thing in the row; a row starting with a number
+    // (its STT) is data.
+    row.iter()
+        .find(|c| !c.is_blank())
+        .and_then(Cell::text)
+        .is_some_and(|first| TOTALS.contains(&fold(first).as_str()))
 }
 
 fn is_section_row(row: &[Cell]) -> bool {
-    let texts: Vec<String> = non_blank_texts(row).collect();
-    texts.len() <= 2
-        && row
-            .iter()
-            .all(|c| !matches!(c, Cell::Number(_) | Cell::Date(_)))
-        && texts.first().is_some_and(|t| ROMAN_OR_LETTER.is_match(t))
+    let mut non_blank = row.iter().filter(|c| !c.is_blank());
+    let (Some(first), second, None) = (non_blank.next(), non_blank.next(), non_blank.next()) else {
+        return false;
+    };
+    let is_figure = |c: &Cell| matches!(c, Cell::Number(_) | Cell::Date(_));
+    !is_figure(first)
+        && !second.is_some_and(is_figure)
+        && ROMAN_OR_LETTER.is_match(&fold(&first.display()))
 }
 
-fn parse_row(
+fn parse_row<'t>(
     at: &RowAt<'_>,
-    header: &HeaderMatch<'_>,
+    header: &HeaderMatch<'t>,
     ctx: SheetContext<'_>,
+    enums: &mut EnumValues<'t>,
 ) -> Result<Vec<Value>, Vec<Reject>> {
     let template = header.template;
     let mut values = Vec::with_capacity(template.fields.len());
@@ -805,25 +811,21 @@ fn parse_row(
             FieldType::Enum => match cell {
                 Cell::Error(code) => Err(Problem::error_cell(code)),
                 blank if blank.is_blank() => Ok(blank_value(field.kind, &field.blank, ctx)),
-                other => {
-                    let shown = other.display();
-                    field
-                        .enum_value(&shown)
-                        .map(|v| Value::Enum(v.to_string()))
-                        .ok_or_else(|| {
-                            let accepted = template
-                                .synonyms
-                                .get(&index)
-                                .map(|s| s.join(", "))
-                                .unwrap_or_default();
-                            Problem::new(
-                                format!("\"{shown}\" không thuộc danh mục; chấp nhận: {accepted}"),
-                                format!(
-                                    "\"{shown}\" is not an accepted value; accepted: {accepted}"
-                                ),
-                            )
-                        })
-                }
+                other => enums
+                    .value(index, field, other)
+                    .map(|v| Value::Enum(v.to_string()))
+                    .ok_or_else(|| {
+                        let shown = other.display();
+                        let accepted = template
+                            .synonyms
+                            .get(&index)
+                            .map(|s| s.join(", "))
+                            .unwrap_or_default();
+                        Problem::new(
+                            format!("\"{shown}\" không thuộc danh mục; chấp nhận: {accepted}"),
+                            format!("\"{shown}\" is not an accepted value; accepted: {accepted}"),
+                        )
+                    }),
             },
         };
         match converted {
@@ -874,6 +876,37 @@ fn parse_row(
         Ok(values)
     } else {
         Err(rejects)
+    }
+}
+
+/// Enumeration cells repeat ("Tập trung", "Đạt") down a sheet: each
+/// distinct text is looked up (folded) once per field and sheet.
+#[derive(Default)]
+struct EnumValues<'t> {
+    by_field: Vec<HashMap<String, Option<&'t str>>>,
+}
+
+impl<'t> EnumValues<'t> {
+    /// Distinct texts remembered per field: a free-text column mapped to an
+    /// enumeration must not grow without bound.
+    const LIMIT: usize = 1024;
+
+    fn value(&mut self, index: usize, field: &'t Field, cell: &Cell) -> Option<&'t str> {
+        let Cell::Text(text) = cell else {
+            return field.enum_value(&cell.display());
+        };
+        if self.by_field.len() <= index {
+            self.by_field.resize_with(index + 1, HashMap::new);
+        }
+        let known = &mut self.by_field[index];
+        if let Some(value) = known.get(text.as_str()) {
+            return *value;
+        }
+        let value = field.enum_value(text);
+        if known.len() < Self::LIMIT {
+            known.insert(text.clone(), value);
+        }
+        value
     }
 }
 
