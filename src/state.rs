@@ -120,6 +120,9 @@ CREATE TABLE http_sources (
 -- A submission's loads are looked up when it is superseded; without this a
 -- country-sized ledger is scanned once per file.
 CREATE INDEX loads_by_submission ON loads (submission_id);
+-- The status the submission's row in the warehouse's submissions table was
+-- last written with: a record is rewritten only when its status changed.
+ALTER TABLE submissions ADD COLUMN published_status TEXT;
 "#,
 ];
 
@@ -167,6 +170,8 @@ pub struct SubmissionRow {
     pub rows_rejected: i64,
     pub rows_skipped: i64,
     pub templates: String,
+    /// The status its warehouse record was last written with.
+    pub published_status: Option<String>,
 }
 
 /// A refused file, recorded with why.
@@ -362,6 +367,22 @@ impl State {
             .collect::<Result<Vec<_>, _>>()?;
         tx.commit().map_err(wrap)?;
         Ok(superseded)
+    }
+
+    /// Records that these submissions' warehouse records now carry these statuses.
+    pub fn mark_published(&self, published: &[(&str, &str)]) -> Result<(), StateError> {
+        let tx = self.conn.unchecked_transaction().map_err(self.err())?;
+        {
+            let mut update = tx
+                .prepare("UPDATE submissions SET published_status = ?2 WHERE submission_id = ?1")
+                .map_err(self.err())?;
+            for (submission_id, status) in published {
+                update
+                    .execute(params![submission_id, status])
+                    .map_err(self.err())?;
+            }
+        }
+        tx.commit().map_err(self.err())
     }
 
     /// The content hashes of every accepted or superseded submission.
@@ -699,7 +720,7 @@ impl State {
     }
 }
 
-const SUBMISSION_SELECT: &str = "SELECT s.submission_id, s.sha256, s.department, s.period, s.source_file, COALESCE(s.stored_as, ''), s.status, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, COALESCE(GROUP_CONCAT(l.template, ','), '')
+const SUBMISSION_SELECT: &str = "SELECT s.submission_id, s.sha256, s.department, s.period, s.source_file, COALESCE(s.stored_as, ''), s.status, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, COALESCE(GROUP_CONCAT(l.template, ','), ''), s.published_status
      FROM submissions s LEFT JOIN loads l ON l.submission_id = s.submission_id";
 
 fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionRow> {
@@ -716,6 +737,7 @@ fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionRow>
         rows_rejected: r.get(9)?,
         rows_skipped: r.get(10)?,
         templates: r.get(11)?,
+        published_status: r.get(12)?,
     })
 }
 

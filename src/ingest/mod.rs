@@ -311,6 +311,10 @@ struct Ready {
     period: Period,
     submission: NewSubmission,
     staged: StagedFiles,
+    /// The bytes read, archived from here only if the inbox file changed since.
+    bytes: Vec<u8>,
+    /// The inbox file's size and modification time when it was read.
+    read_as: (u64, Option<SystemTime>),
 }
 
 /// Reads one file and decides what it is; for a readable submission,
@@ -508,7 +512,10 @@ fn prepare_file(
 
     let stored_as = archive_name(&seen.sha, &extension);
     let (mut staged, loads) = loader.finish(&department_code, &period.to_string(), &source_file)?;
-    staged.stage_bytes(&config.paths.archive.join(&stored_as), &tag, &bytes)?;
+    if !in_inbox {
+        // A file named on the command line stays where it is: archive a copy.
+        staged.stage_bytes(&config.paths.archive.join(&stored_as), &tag, &bytes)?;
+    }
     let (loaded, rejected, skipped) = seen.report.rows();
     let submission = NewSubmission {
         submission_id,
@@ -528,6 +535,8 @@ fn prepare_file(
         period,
         submission,
         staged,
+        bytes,
+        read_as: (metadata.len(), metadata.modified().ok()),
     })))
 }
 
@@ -747,6 +756,8 @@ struct Committer<'a> {
     /// Content hashes accepted by this run, for the same bytes sent twice in one inbox.
     taken: HashSet<String>,
     batch_limit: usize,
+    /// Bytes of the batch's files kept until they are archived.
+    held_bytes: u64,
 }
 
 impl<'a> Committer<'a> {
@@ -759,6 +770,7 @@ impl<'a> Committer<'a> {
             staged: StagedFiles::default(),
             taken: HashSet::new(),
             batch_limit: FIRST_BATCH_FILES,
+            held_bytes: 0,
         }
     }
 
@@ -805,6 +817,7 @@ impl<'a> Committer<'a> {
         std::mem::take(&mut self.staged).commit()?;
         self.batch_limit = (self.batch_limit * 2).min(BATCH_FILES);
         let batch = std::mem::take(&mut self.batch);
+        self.held_bytes = 0;
         let submissions: Vec<NewSubmission> = batch.iter().map(|r| r.submission.clone()).collect();
         let superseded = self.state.record_submissions(&submissions)?;
         for (ready, superseded) in batch.into_iter().zip(superseded) {
@@ -812,10 +825,12 @@ impl<'a> Committer<'a> {
                 seen,
                 period,
                 submission,
+                bytes,
+                read_as,
                 ..
             } = ready;
             if seen.in_inbox {
-                std::fs::remove_file(&seen.path).map_err(io_error(&seen.path))?;
+                self.archive_from_inbox(&seen.path, &submission.stored_as, &bytes, read_as)?;
             }
             let mut report = seen.report;
             report.outcome = Outcome::Accepted {
@@ -829,6 +844,30 @@ impl<'a> Committer<'a> {
             self.finish(report);
         }
         Ok(())
+    }
+
+    /// Moves an accepted inbox file into the archive (a rename: no copy to
+    /// write and flush). A file changed since it was read is a newer version
+    /// for the next run: it stays, and the bytes read are archived instead.
+    /// A crash before this leaves the file in the inbox, where the next run
+    /// finds it already taken and archives it then.
+    fn archive_from_inbox(
+        &self,
+        path: &Path,
+        stored_as: &str,
+        bytes: &[u8],
+        read_as: (u64, Option<SystemTime>),
+    ) -> Result<(), IngestError> {
+        let target = self.config.paths.archive.join(stored_as);
+        let unchanged =
+            std::fs::metadata(path).is_ok_and(|m| (m.len(), m.modified().ok()) == read_as);
+        if unchanged && !target.exists() {
+            move_file(path, &target)
+        } else if unchanged {
+            std::fs::remove_file(path).map_err(io_error(path))
+        } else {
+            archive_bytes(&target, bytes)
+        }
     }
 
     /// Same bytes as a submission taken before (or just before a crash): make
@@ -1109,7 +1148,7 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
         }
     }
     let mut staged = StagedFiles::default();
-    let mut markers = Vec::new();
+    let mut published = Vec::new();
     for s in &submissions {
         let record = warehouse::SubmissionRecord {
             submission_id: s.submission_id.clone(),
@@ -1129,36 +1168,16 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
             &s.department,
             &s.submission_id,
         );
-        // The status marker avoids rewriting unchanged records on every run.
-        let up_to_date = path.is_file() && marker_matches(&path, &s.status);
+        let up_to_date = s.published_status.as_deref() == Some(s.status.as_str()) && path.is_file();
         if !up_to_date {
             let batch = warehouse::submission_batch(&record)?;
             let mut writer = staged.parquet_writer(&path, "r", batch.schema())?;
             writer.write(&batch)?;
             writer.finish(&mut staged)?;
-            markers.push((path, s.status.as_str()));
+            published.push((s.submission_id.as_str(), s.status.as_str()));
         }
     }
     staged.commit()?;
-    for (path, status) in markers {
-        write_status_marker(&path, status)?;
-    }
+    state.mark_published(&published)?;
     Ok(removed)
-}
-
-fn status_marker_path(part: &Path) -> PathBuf {
-    let name = part
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    part.with_file_name(format!(".{name}.status"))
-}
-
-fn marker_matches(part: &Path, status: &str) -> bool {
-    std::fs::read_to_string(status_marker_path(part)).is_ok_and(|s| s == status)
-}
-
-fn write_status_marker(part: &Path, status: &str) -> Result<(), IngestError> {
-    let marker = status_marker_path(part);
-    std::fs::write(&marker, status).map_err(io_error(&marker))
 }

@@ -501,8 +501,23 @@ impl HeaderMatch<'_> {
     }
 }
 
+/// Header candidates are matched against every template, one and two rows
+/// high: each text is folded once per search.
+#[derive(Default)]
+struct FoldMemo(HashMap<String, String>);
+
+impl FoldMemo {
+    fn fold(&mut self, text: &str) -> &str {
+        if !self.0.contains_key(text) {
+            self.0.insert(text.to_string(), fold(text));
+        }
+        &self.0[text]
+    }
+}
+
 fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch<'t>> {
     let mut best: Option<HeaderMatch<'t>> = None;
+    let mut folds = FoldMemo::default();
     for r in 0..grid.rows.len().min(HEADER_SEARCH_ROWS) {
         let width = grid.width(r);
         let top: Vec<Option<String>> = (0..width).map(|c| grid.header_text(r, c)).collect();
@@ -514,7 +529,7 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
                 if height == 2 && r + 1 >= grid.rows.len() {
                     continue;
                 }
-                let candidate = match_header(grid, template, r, height, &top);
+                let candidate = match_header(grid, template, r, height, &top, &mut folds);
                 let complete = template
                     .fields
                     .iter()
@@ -541,6 +556,7 @@ fn match_header<'t>(
     r: usize,
     height: usize,
     top: &[Option<String>],
+    folds: &mut FoldMemo,
 ) -> HeaderMatch<'t> {
     let width = if height == 2 {
         top.len().max(grid.width(r + 1))
@@ -566,7 +582,7 @@ fn match_header<'t>(
         let (field, mapping) = match (&top_text, &sub_text) {
             (_, Some(sub)) => {
                 let combined = top_text.as_ref().map(|t| format!("{t} {sub}"));
-                if let Some(f) = template.field_for_header(sub) {
+                if let Some(f) = template.field_for_folded_header(folds.fold(sub)) {
                     (
                         Some(f),
                         Mapping::Column {
@@ -576,7 +592,7 @@ fn match_header<'t>(
                     )
                 } else if let Some(f) = combined
                     .as_deref()
-                    .and_then(|t| template.field_for_header(t))
+                    .and_then(|t| template.field_for_folded_header(folds.fold(t)))
                 {
                     (
                         Some(f),
@@ -586,7 +602,7 @@ fn match_header<'t>(
                         },
                     )
                 } else if let Some((f, value)) = top_text.as_deref().and_then(|t| {
-                    let f = template.field_for_header(t)?;
+                    let f = template.field_for_folded_header(folds.fold(t))?;
                     let value = template.fields[f].enum_value(sub)?;
                     Some((f, value.to_string()))
                 }) {
@@ -609,7 +625,7 @@ fn match_header<'t>(
                     )
                 }
             }
-            (Some(text), None) => match template.field_for_header(text) {
+            (Some(text), None) => match template.field_for_folded_header(folds.fold(text)) {
                 Some(f) => (
                     Some(f),
                     Mapping::Column {

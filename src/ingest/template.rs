@@ -103,7 +103,12 @@ pub struct Template {
 impl Template {
     /// The field a header cell names, matched case-, accent- and punctuation-insensitively.
     pub fn field_for_header(&self, header: &str) -> Option<usize> {
-        self.folded_headers.get(&fold(header)).copied()
+        self.field_for_folded_header(&fold(header))
+    }
+
+    /// [`Template::field_for_header`] for a header already folded.
+    pub fn field_for_folded_header(&self, folded: &str) -> Option<usize> {
+        self.folded_headers.get(folded).copied()
     }
 
     pub fn field_index(&self, name: &str) -> Option<usize> {
