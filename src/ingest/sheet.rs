@@ -518,18 +518,28 @@ impl FoldMemo {
 fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch<'t>> {
     let mut best: Option<HeaderMatch<'t>> = None;
     let mut folds = FoldMemo::default();
-    for r in 0..grid.rows.len().min(HEADER_SEARCH_ROWS) {
-        let width = grid.width(r);
-        let top: Vec<Option<String>> = (0..width).map(|c| grid.header_text(r, c)).collect();
+    let searched = grid.rows.len().min(HEADER_SEARCH_ROWS);
+    // Each row's header texts, once: row r is the top of one candidate and
+    // the sub-header of another, for every template.
+    let texts: Vec<Vec<Option<String>>> = (0..grid.rows.len().min(searched + 1))
+        .map(|r| (0..grid.width(r)).map(|c| grid.header_text(r, c)).collect())
+        .collect();
+    for r in 0..searched {
+        let top = &texts[r];
         if top.iter().flatten().count() < 2 {
             continue;
         }
         for template in templates {
             for height in [1, 2] {
-                if height == 2 && r + 1 >= grid.rows.len() {
-                    continue;
-                }
-                let candidate = match_header(grid, template, r, height, &top, &mut folds);
+                let sub = match height {
+                    2 => match texts.get(r + 1) {
+                        Some(sub) if r + 1 < grid.rows.len() => Some(sub.as_slice()),
+                        _ => continue,
+                    },
+                    _ => None,
+                };
+                let reading = HeaderReading { row: r, top, sub };
+                let candidate = match_header(template, &reading, &mut folds, false);
                 let complete = template
                     .fields
                     .iter()
@@ -542,7 +552,8 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
                 // single-row reading win, so a first data row is never taken
                 // for a sub-header.
                 if best.as_ref().is_none_or(|b| candidate.score > b.score) {
-                    best = Some(candidate);
+                    // Described (unknown columns listed) only when it leads.
+                    best = Some(match_header(template, &reading, &mut folds, true));
                 }
             }
         }
@@ -550,19 +561,25 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
     best
 }
 
+/// A candidate header: its first row's texts and, for a two-row header, the
+/// texts of the row under it.
+struct HeaderReading<'a> {
+    row: usize,
+    top: &'a [Option<String>],
+    sub: Option<&'a [Option<String>]>,
+}
+
+/// Maps a candidate header's columns to the template's fields. `describe`
+/// also lists the columns that map to nothing, which only the chosen
+/// header needs.
 fn match_header<'t>(
-    grid: &Grid,
     template: &'t Template,
-    r: usize,
-    height: usize,
-    top: &[Option<String>],
+    reading: &HeaderReading<'_>,
     folds: &mut FoldMemo,
+    describe: bool,
 ) -> HeaderMatch<'t> {
-    let width = if height == 2 {
-        top.len().max(grid.width(r + 1))
-    } else {
-        top.len()
-    };
+    let top = reading.top;
+    let width = top.len().max(reading.sub.map_or(0, <[_]>::len));
     let mut columns: Vec<Option<Mapping>> = vec![None; template.fields.len()];
     let mut unknown = Vec::new();
     let mut score = 0;
@@ -575,9 +592,9 @@ fn match_header<'t>(
             group = None;
         }
         let top_text = own_top.or_else(|| group.clone());
-        let sub_text = (height == 2)
-            .then(|| grid.header_text(r + 1, c))
-            .flatten()
+        let sub_text = reading
+            .sub
+            .and_then(|sub| sub.get(c).cloned().flatten())
             .filter(|sub| Some(sub) != top_text.as_ref());
         let (field, mapping) = match (&top_text, &sub_text) {
             (_, Some(sub)) => {
@@ -668,7 +685,7 @@ fn match_header<'t>(
         };
         if accepted {
             score += 1;
-        } else {
+        } else if describe {
             let header = match (&top_text, &sub_text) {
                 (Some(t), Some(s)) => format!("{t} / {s}"),
                 (Some(t), None) => t.clone(),
@@ -683,8 +700,8 @@ fn match_header<'t>(
     }
     HeaderMatch {
         template,
-        row: r,
-        height,
+        row: reading.row,
+        height: if reading.sub.is_some() { 2 } else { 1 },
         columns,
         unknown,
         score,
