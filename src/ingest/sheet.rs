@@ -1,10 +1,10 @@
 //! The sheet normaliser: a grid of cells in, typed rows, rejects and counted
 //! skips out. Pure: no I/O, so it is tested and fuzzed on in-memory grids.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::template::{BlankValue, Field, FieldType, Template};
 use super::text::{cell_address, clean, fold};
@@ -929,7 +929,7 @@ impl<'t> EnumValues<'t> {
             return field.enum_value(&cell.display());
         };
         if self.by_field.len() <= index {
-            self.by_field.resize_with(index + 1, HashMap::new);
+            self.by_field.resize_with(index + 1, HashMap::default);
         }
         let known = &mut self.by_field[index];
         if let Some(value) = known.get(text.as_str()) {

@@ -5,8 +5,10 @@
 //! replaces the built-in one, and a new name adds a template. Analysts add a
 //! header alias or an enumeration synonym without a rebuild.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::Deserialize;
 
@@ -194,7 +196,7 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
         )));
     }
     let mut fields: Vec<Field> = Vec::with_capacity(raw.fields.len());
-    let mut folded_headers = HashMap::new();
+    let mut folded_headers = HashMap::default();
     let mut synonyms = BTreeMap::new();
     for raw_field in &raw.fields {
         let index = fields.len();
@@ -236,7 +238,7 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
         }
 
         let mut values = Vec::new();
-        let mut folded_values = HashMap::new();
+        let mut folded_values = HashMap::default();
         let mut written = Vec::new();
         if raw_field.kind == FieldType::Enum {
             if raw_field.values.is_empty() {

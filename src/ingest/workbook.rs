@@ -106,6 +106,9 @@ pub fn stream_workbook(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workb
     if bytes.starts_with(b"PK") {
         check_zip(bytes)?;
     }
+    if bytes.len() >= PIPELINE_MIN_BYTES {
+        return stream_pipelined(bytes, sink);
+    }
     catch_unwind(AssertUnwindSafe(|| stream_unguarded(bytes, sink)))
         .unwrap_or_else(|panic| Err(WorkbookError::Panicked(panic_message(panic.as_ref()))))
 }
@@ -136,6 +139,7 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
     let names = workbook.sheet_names();
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
+            let paths = xlsx_sheet_paths(bytes).unwrap_or_default();
             for name in names {
                 sink.begin_sheet(&name, 0, None);
                 match xlsx.worksheet_cells_reader(&name) {
@@ -149,9 +153,14 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
                 }
                 // Merged regions only matter for headers; a sheet whose merge
                 // list is damaged is still read, just without them.
-                let merges = xlsx
-                    .merge_cells_by_sheet_name(&name)
-                    .map(|regions| merges_of(&regions))
+                let merges = paths
+                    .get(&name)
+                    .and_then(|path| scan_merges(bytes, path))
+                    .or_else(|| {
+                        xlsx.merge_cells_by_sheet_name(&name)
+                            .ok()
+                            .map(|regions| merges_of(&regions))
+                    })
                     .unwrap_or_default();
                 sink.end_sheet(Some(merges));
             }
@@ -534,5 +543,344 @@ fn iso_cell(text: &str) -> Cell {
     match parse_date_text(text) {
         Some(date) => Cell::Date(date),
         None => Cell::Text(text.to_string()),
+    }
+}
+
+/// Workbooks at least this large are read on a thread of their own while the
+/// caller's thread normalises and writes their rows: one big sheet then uses
+/// both cores.
+const PIPELINE_MIN_BYTES: usize = 1024 * 1024;
+/// Rows handed over at a time between the reading and the writing thread.
+const PIPELINE_ROWS: usize = 1024;
+
+/// A sheet event crossing from the reading thread to the sink.
+enum SheetEvent {
+    Begin {
+        name: String,
+        origin_col: u32,
+        merges: Option<Vec<Merge>>,
+    },
+    Rows(Vec<(u32, Vec<Cell>)>),
+    End(Option<Vec<Merge>>),
+}
+
+/// The reading thread's sink: rows in chunks over a bounded channel, so the
+/// reader is never more than a few chunks ahead of the writer.
+struct Forward {
+    sender: std::sync::mpsc::SyncSender<SheetEvent>,
+    rows: Vec<(u32, Vec<Cell>)>,
+}
+
+impl Forward {
+    fn send(&mut self, event: SheetEvent) {
+        // A closed channel means the receiving side has gone: nothing to do.
+        let _ = self.sender.send(event);
+    }
+
+    fn flush(&mut self) {
+        if !self.rows.is_empty() {
+            let rows = std::mem::replace(&mut self.rows, Vec::with_capacity(PIPELINE_ROWS));
+            self.send(SheetEvent::Rows(rows));
+        }
+    }
+}
+
+impl RowSink for Forward {
+    fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>) {
+        self.send(SheetEvent::Begin {
+            name: name.to_string(),
+            origin_col,
+            merges,
+        });
+    }
+
+    fn row(&mut self, row: u32, cells: Vec<Cell>) {
+        self.rows.push((row, cells));
+        if self.rows.len() >= PIPELINE_ROWS {
+            self.flush();
+        }
+    }
+
+    fn end_sheet(&mut self, late_merges: Option<Vec<Merge>>) {
+        self.flush();
+        self.send(SheetEvent::End(late_merges));
+    }
+}
+
+fn stream_pipelined(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), WorkbookError> {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(4);
+        let reader = scope.spawn(move || {
+            let mut forward = Forward {
+                sender,
+                rows: Vec::with_capacity(PIPELINE_ROWS),
+            };
+            catch_unwind(AssertUnwindSafe(|| stream_unguarded(bytes, &mut forward)))
+                .unwrap_or_else(|panic| Err(WorkbookError::Panicked(panic_message(panic.as_ref()))))
+        });
+        for event in receiver {
+            match event {
+                SheetEvent::Begin {
+                    name,
+                    origin_col,
+                    merges,
+                } => sink.begin_sheet(&name, origin_col, merges),
+                SheetEvent::Rows(rows) => {
+                    for (row, cells) in rows {
+                        sink.row(row, cells);
+                    }
+                }
+                SheetEvent::End(merges) => sink.end_sheet(merges),
+            }
+        }
+        reader
+            .join()
+            .unwrap_or_else(|_| Err(WorkbookError::Panicked("the reading thread".into())))
+    })
+}
+
+/// Where each worksheet of an xlsx is stored in the zip: name → entry path,
+/// from `xl/workbook.xml` and its relationships.
+fn xlsx_sheet_paths(bytes: &[u8]) -> Option<std::collections::HashMap<String, String>> {
+    use quick_xml::events::Event;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut read = |name: &str| -> Option<Vec<u8>> {
+        let mut entry = archive.by_name(name).ok()?;
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut out).ok()?;
+        Some(out)
+    };
+    let workbook = read("xl/workbook.xml")?;
+    let relationships = read("xl/_rels/workbook.xml.rels")?;
+    let attributes = |e: &quick_xml::events::BytesStart<'_>| -> Vec<(Vec<u8>, String)> {
+        e.attributes()
+            .flatten()
+            .map(|a| {
+                let raw = a.value.to_string();
+                let value = quick_xml::escape::unescape(&raw)
+                    .map(|v| v.into_owned())
+                    .unwrap_or(raw);
+                (a.key.local_name().as_ref().as_bytes().to_vec(), value)
+            })
+            .collect()
+    };
+    let find = |attrs: &[(Vec<u8>, String)], key: &[u8]| {
+        attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    let mut targets = std::collections::HashMap::new();
+    let mut reader = quick_xml::Reader::from_reader(relationships.as_slice());
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
+                let attrs = attributes(&e);
+                if let (Some(id), Some(target)) = (find(&attrs, b"Id"), find(&attrs, b"Target")) {
+                    let path = match target.strip_prefix('/') {
+                        Some(absolute) => absolute.to_string(),
+                        None => format!("xl/{target}"),
+                    };
+                    targets.insert(id, path);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    let mut paths = std::collections::HashMap::new();
+    let mut reader = quick_xml::Reader::from_reader(workbook.as_slice());
+    loop {
+        match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "sheet" => {
+                let attrs = attributes(&e);
+                if let (Some(name), Some(id)) = (find(&attrs, b"name"), find(&attrs, b"id"))
+                    && let Some(path) = targets.get(&id)
+                {
+                    paths.insert(name, path.clone());
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Some(paths)
+}
+
+/// The merged regions of an xlsx sheet, found by scanning its XML for
+/// `<mergeCell ref="…"/>` rather than parsing every element of it: they come
+/// after the cells, so the whole sheet has to be inflated either way.
+fn scan_merges(bytes: &[u8], sheet_path: &str) -> Option<Vec<Merge>> {
+    const TAG: &[u8] = b"mergeCell";
+    // Longer than any mergeCell tag, so one is never cut in two.
+    const OVERLAP: usize = 512;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut entry = archive.by_name(sheet_path).ok()?;
+    let finder = memchr::memmem::Finder::new(TAG);
+    let mut merges = Vec::new();
+    let mut window: Vec<u8> = Vec::with_capacity(256 * 1024 + OVERLAP);
+    let mut chunk = vec![0u8; 256 * 1024];
+    loop {
+        let read = std::io::Read::read(&mut entry, &mut chunk).ok()?;
+        window.extend_from_slice(&chunk[..read]);
+        let last = read == 0;
+        let scan_to = if last {
+            window.len()
+        } else {
+            window.len().saturating_sub(OVERLAP)
+        };
+        // Tags starting before `scan_to` are whole in the window; later ones
+        // are looked at again with the next chunk.
+        for at in finder.find_iter(&window).take_while(|&at| at < scan_to) {
+            let before = at.checked_sub(1).map(|i| window[i]);
+            let after = window.get(at + TAG.len()).copied();
+            if matches!(before, Some(b'<' | b':')) && after.is_some_and(|b| b.is_ascii_whitespace())
+            {
+                let tag_end = window[at..]
+                    .iter()
+                    .position(|&b| b == b'>')
+                    .map_or(window.len(), |p| at + p);
+                if let Some(merge) = merge_ref(&window[at..tag_end]) {
+                    merges.push(merge);
+                }
+            }
+        }
+        if last {
+            return Some(merges);
+        }
+        window.drain(..scan_to);
+    }
+}
+
+/// The `ref="B2:D3"` of a mergeCell tag, as a region.
+fn merge_ref(tag: &[u8]) -> Option<Merge> {
+    let start = memchr::memmem::find(tag, b"ref=\"")? + 5;
+    let len = tag[start..].iter().position(|&b| b == b'"')?;
+    let text = std::str::from_utf8(&tag[start..start + len]).ok()?;
+    let (first, last) = text.split_once(':').unwrap_or((text, text));
+    let (first_row, first_col) = cell_position(first)?;
+    let (last_row, last_col) = cell_position(last)?;
+    Some(Merge {
+        first_row,
+        first_col,
+        last_row,
+        last_col,
+    })
+}
+
+/// "AB12" → (11, 27), 0-based.
+fn cell_position(address: &str) -> Option<(u32, u32)> {
+    let address = address.trim().trim_start_matches('$');
+    let split = address.find(|c: char| c.is_ascii_digit())?;
+    let (letters, digits) = address.split_at(split);
+    let letters = letters.trim_end_matches('$');
+    if letters.is_empty() || letters.len() > 3 {
+        return None;
+    }
+    let col = letters.bytes().try_fold(0u32, |acc, b| {
+        b.is_ascii_alphabetic()
+            .then(|| acc * 26 + u32::from(b.to_ascii_uppercase() - b'A') + 1)
+    })?;
+    let row: u32 = digits.parse().ok()?;
+    Some((row.checked_sub(1)?, col - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workbooks() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let mut found = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures"
+        ))];
+        // The robustness corpus, where it is (it lies outside the repository).
+        dirs.push(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/excel").into());
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "xlsx" || e == "xlsm")
+                    && let Ok(bytes) = std::fs::read(&path)
+                {
+                    found.push((path, bytes));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn merges_found_by_scanning_are_calamines() {
+        let mut compared = 0;
+        for (path, bytes) in workbooks() {
+            let Ok(mut xlsx) = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(
+                Cursor::new(bytes.as_slice()),
+            ) else {
+                continue;
+            };
+            let Some(paths) = xlsx_sheet_paths(&bytes) else {
+                continue;
+            };
+            for name in xlsx.sheet_names() {
+                let Ok(expected) = xlsx.merge_cells_by_sheet_name(&name) else {
+                    continue;
+                };
+                let Some(sheet_path) = paths.get(&name) else {
+                    continue;
+                };
+                let scanned = scan_merges(&bytes, sheet_path);
+                assert_eq!(
+                    scanned,
+                    Some(merges_of(&expected)),
+                    "{} sheet {name:?}",
+                    path.display()
+                );
+                compared += usize::from(!expected.is_empty());
+            }
+        }
+        assert!(
+            compared >= 10,
+            "only {compared} sheets with merges compared"
+        );
+    }
+
+    #[test]
+    fn cell_positions_read_like_excel() {
+        assert_eq!(cell_position("A1"), Some((0, 0)));
+        assert_eq!(cell_position("$AB$12"), Some((11, 27)));
+        assert_eq!(cell_position("XFD1048576"), Some((1_048_575, 16_383)));
+        assert_eq!(cell_position("A0"), None);
+        assert_eq!(cell_position("12"), None);
+    }
+
+    /// Records what a sink is told.
+    #[derive(Default, Debug, PartialEq)]
+    struct Recorder(Vec<String>);
+
+    impl RowSink for Recorder {
+        fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>) {
+            self.0.push(format!("begin {name} {origin_col} {merges:?}"));
+        }
+        fn row(&mut self, row: u32, cells: Vec<Cell>) {
+            self.0.push(format!("{row} {cells:?}"));
+        }
+        fn end_sheet(&mut self, late_merges: Option<Vec<Merge>>) {
+            self.0.push(format!("end {late_merges:?}"));
+        }
+    }
+
+    #[test]
+    fn a_workbook_read_on_its_own_thread_gives_the_same_rows() {
+        for (path, bytes) in workbooks().into_iter().take(40) {
+            let mut direct = Recorder::default();
+            let mut pipelined = Recorder::default();
+            let a = stream_unguarded(&bytes, &mut direct).map_err(|e| e.to_string());
+            let b = stream_pipelined(&bytes, &mut pipelined).map_err(|e| e.to_string());
+            assert_eq!(a, b, "{}", path.display());
+            assert_eq!(direct, pipelined, "{}", path.display());
+        }
     }
 }
