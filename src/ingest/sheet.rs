@@ -524,6 +524,10 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
     let texts: Vec<Vec<Option<String>>> = (0..grid.rows.len().min(searched + 1))
         .map(|r| (0..grid.width(r)).map(|c| grid.header_text(r, c)).collect())
         .collect();
+    let known: rustc_hash::FxHashSet<&str> = templates
+        .iter()
+        .flat_map(Template::folded_header_texts)
+        .collect();
     for r in 0..searched {
         let top = &texts[r];
         if top.iter().flatten().count() < 2 {
@@ -539,6 +543,9 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
                     _ => None,
                 };
                 let reading = HeaderReading { row: r, top, sub };
+                if !could_map_two(&reading, &mut folds, &known) {
+                    continue;
+                }
                 let candidate = match_header(template, &reading, &mut folds, false);
                 let complete = template
                     .fields
@@ -559,6 +566,51 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
         }
     }
     best
+}
+
+/// Whether any template could map two columns of a candidate header: every
+/// mapping needs a text (the column's own, its sub-header, the two joined,
+/// or a group header to its left) that some template knows. This rules out
+/// data rows before they are matched template by template.
+fn could_map_two(
+    reading: &HeaderReading<'_>,
+    folds: &mut FoldMemo,
+    known: &rustc_hash::FxHashSet<&str>,
+) -> bool {
+    let width = reading.top.len().max(reading.sub.map_or(0, <[_]>::len));
+    let mut known_top_seen = false;
+    let mut possible = 0;
+    for c in 0..width {
+        let top = reading.top.get(c).and_then(Option::as_deref);
+        let sub = reading
+            .sub
+            .and_then(|sub| sub.get(c))
+            .and_then(Option::as_deref);
+        let top_folded = top.map(|t| folds.fold(t).to_string());
+        let sub_folded = sub.map(|s| folds.fold(s).to_string());
+        let top_known = top_folded.as_deref().is_some_and(|t| known.contains(t));
+        known_top_seen |= top_known;
+        let sub_known = sub_folded.as_deref().is_some_and(|s| known.contains(s));
+        let joined_known = match (top_folded.as_deref(), sub_folded.as_deref()) {
+            (Some(t), Some(s)) => {
+                let joined = match (t.is_empty(), s.is_empty()) {
+                    (true, _) => s.to_string(),
+                    (_, true) => t.to_string(),
+                    _ => format!("{t} {s}"),
+                };
+                known.contains(joined.as_str())
+            }
+            _ => false,
+        };
+        let under_group = top.is_none() && sub.is_some() && known_top_seen;
+        if top_known || sub_known || joined_known || under_group {
+            possible += 1;
+            if possible >= 2 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// A candidate header: its first row's texts and, for a two-row header, the

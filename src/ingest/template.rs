@@ -108,6 +108,11 @@ impl Template {
         self.field_for_folded_header(&fold(header))
     }
 
+    /// Every header text the template knows, folded.
+    pub fn folded_header_texts(&self) -> impl Iterator<Item = &str> {
+        self.folded_headers.keys().map(String::as_str)
+    }
+
     /// [`Template::field_for_header`] for a header already folded.
     pub fn field_for_folded_header(&self, folded: &str) -> Option<usize> {
         self.folded_headers.get(folded).copied()
