@@ -1404,6 +1404,66 @@ mod tests {
     }
 
     #[test]
+    fn merges_learnt_after_the_rows_are_checked_against_the_header_found() {
+        let templates = load_templates(Path::new("/nonexistent")).expect("templates");
+        let ctx = SheetContext {
+            department_level: "province",
+        };
+        let rows = vec![
+            vec![t("KẾT QUẢ ĐÀO TẠO NĂM 2025"), Cell::Empty, Cell::Empty],
+            vec![],
+            vec![
+                t("STT"),
+                t("Họ và tên"),
+                Cell::Empty,
+                t("Tên khóa học"),
+                t("Nội dung bồi dưỡng"),
+            ],
+            vec![
+                Cell::Number(1.0),
+                t("Lò Văn A"),
+                Cell::Empty,
+                t("Tin học cơ bản"),
+                t("Tin học"),
+            ],
+        ];
+        let mut normaliser = SheetNormaliser::new("Sheet1", &templates, ctx, 0);
+        let mut loaded = 0;
+        for (r, cells) in rows.into_iter().enumerate() {
+            normaliser.push(r as u32, cells, &mut |_, _| loaded += 1);
+        }
+        assert!(
+            normaliser.template().is_none(),
+            "undecided within the first rows"
+        );
+        // A row far below makes it decide, without merges.
+        let far = vec![
+            Cell::Number(2.0),
+            t("Lò Thị B"),
+            Cell::Empty,
+            t("Tin học cơ bản"),
+            t("Tin học"),
+        ];
+        normaliser.push(60, far, &mut |_, _| loaded += 1);
+        assert_eq!(
+            normaliser.template().map(|t| t.name.as_str()),
+            Some("training")
+        );
+        assert_eq!(loaded, 2);
+        let merge = |first_row, first_col, last_row, last_col| Merge {
+            first_row,
+            first_col,
+            last_row,
+            last_col,
+        };
+        // A merged title changes nothing; "Họ và tên" merged over two columns
+        // would have read a second name column (listed as unknown).
+        assert!(normaliser.header_holds(&[merge(0, 0, 0, 4)]));
+        assert!(!normaliser.header_holds(&[merge(2, 1, 2, 2)]));
+        assert!(normaliser.header_holds(&[]));
+    }
+
+    #[test]
     fn a_totals_row_that_disagrees_is_a_warning() {
         let templates = load_templates(Path::new("/nonexistent")).expect("templates");
         let g = grid(vec![

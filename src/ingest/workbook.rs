@@ -139,9 +139,16 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
     let names = workbook.sheet_names();
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
-            let paths = xlsx_sheet_paths(bytes).unwrap_or_default();
+            let entries = xlsx_sheet_entries(bytes).unwrap_or_default();
             for name in names {
-                sink.begin_sheet(&name, 0, None);
+                // Merged regions only matter for headers; a sheet whose merge
+                // list is damaged is still read, just without them. They are
+                // stored after the cells: a small sheet is scanned for them
+                // first, a big one after its rows (see `header_holds`).
+                let entry = entries.get(&name);
+                let scan = || entry.and_then(|e| scan_merges(bytes, &e.path));
+                let first = entry.is_some_and(|e| e.size <= MERGES_FIRST_MAX_BYTES);
+                sink.begin_sheet(&name, 0, if first { scan() } else { None });
                 match xlsx.worksheet_cells_reader(&name) {
                     Ok(mut reader) => stream_rows(&name, sink, || {
                         reader
@@ -151,18 +158,16 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
                     Err(calamine::XlsxError::NotAWorksheet(_)) => {}
                     Err(e) => return Err(sheet_error(&name, e)),
                 }
-                // Merged regions only matter for headers; a sheet whose merge
-                // list is damaged is still read, just without them.
-                let merges = paths
-                    .get(&name)
-                    .and_then(|path| scan_merges(bytes, path))
-                    .or_else(|| {
-                        xlsx.merge_cells_by_sheet_name(&name)
-                            .ok()
-                            .map(|regions| merges_of(&regions))
-                    })
-                    .unwrap_or_default();
-                sink.end_sheet(Some(merges));
+                let late = (!first).then(|| {
+                    scan()
+                        .or_else(|| {
+                            xlsx.merge_cells_by_sheet_name(&name)
+                                .ok()
+                                .map(|regions| merges_of(&regions))
+                        })
+                        .unwrap_or_default()
+                });
+                sink.end_sheet(late);
             }
         }
         Sheets::Xlsb(xlsb) => {
@@ -639,8 +644,35 @@ fn stream_pipelined(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
     })
 }
 
-/// Where each worksheet of an xlsx is stored in the zip: name → entry path,
-/// from `xl/workbook.xml` and its relationships.
+/// Sheets up to this size (uncompressed XML) are scanned for merged regions
+/// before their cells are read; bigger ones after.
+const MERGES_FIRST_MAX_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Where a worksheet of an xlsx is stored in the zip.
+#[derive(Debug, Clone)]
+struct SheetEntry {
+    path: String,
+    /// Uncompressed size.
+    size: u64,
+}
+
+/// Where each worksheet of an xlsx is stored: name → zip entry, from
+/// `xl/workbook.xml` and its relationships.
+fn xlsx_sheet_entries(bytes: &[u8]) -> Option<std::collections::HashMap<String, SheetEntry>> {
+    let paths = xlsx_sheet_paths(bytes)?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    Some(
+        paths
+            .into_iter()
+            .filter_map(|(name, path)| {
+                let size = archive.by_name(&path).ok()?.size();
+                Some((name, SheetEntry { path, size }))
+            })
+            .collect(),
+    )
+}
+
+/// Name → zip entry path of each worksheet.
 fn xlsx_sheet_paths(bytes: &[u8]) -> Option<std::collections::HashMap<String, String>> {
     use quick_xml::events::Event;
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
