@@ -369,6 +369,19 @@ impl State {
         Ok(superseded)
     }
 
+    /// Runs `work` in one transaction: many small writes, one commit (one
+    /// flush of the journal instead of one per write). Rolled back if
+    /// `work` fails.
+    pub fn in_transaction<T, E: From<StateError>>(
+        &self,
+        work: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self.conn.unchecked_transaction().map_err(self.err())?;
+        let value = work()?;
+        tx.commit().map_err(self.err())?;
+        Ok(value)
+    }
+
     /// Records that these submissions' warehouse records now carry these statuses.
     pub fn mark_published(&self, published: &[(&str, &str)]) -> Result<(), StateError> {
         let tx = self.conn.unchecked_transaction().map_err(self.err())?;

@@ -53,36 +53,56 @@ struct SheetView {
 pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, DigestError> {
     let env = super::templates(&config.paths.digest_templates)?;
     let mut outcome = MailOutcome::default();
-    for row in state.pending_feedback()? {
-        let Some(department) = config.department(&row.department) else {
-            // Unknown folder: nobody to answer; the analyst sees it in `status`.
-            outcome.without_contact.push(row.source_file.clone());
-            state.mark_feedback_queued(row.id)?;
-            continue;
-        };
-        if department.contacts.is_empty() {
-            outcome.without_contact.push(row.source_file.clone());
-            state.mark_feedback_queued(row.id)?;
-            continue;
-        }
-        let (subject, text, html) = render_feedback(config, &env, &row, &department.name)?;
-        let key = format!("feedback/{}", row.id);
-        outcome.queued += queue_to_contacts(
-            config,
-            state,
-            &department.contacts,
-            Simple {
-                kind: "feedback",
-                key: &key,
-                to: "",
-                subject: &subject,
-                text: &text,
-                html: &html,
-            },
-        )?;
-        state.mark_feedback_queued(row.id)?;
+    // Each row's message and its "queued" mark commit together; rows are
+    // committed a few hundred at a time.
+    for rows in state.pending_feedback()?.chunks(FEEDBACK_ROWS_PER_COMMIT) {
+        state.in_transaction(|| {
+            for row in rows {
+                queue_one_feedback(config, state, &env, row, &mut outcome)?;
+            }
+            Ok::<_, DigestError>(())
+        })?;
     }
     Ok(outcome)
+}
+
+const FEEDBACK_ROWS_PER_COMMIT: usize = 256;
+
+fn queue_one_feedback(
+    config: &Config,
+    state: &State,
+    env: &minijinja::Environment<'_>,
+    row: &FeedbackRow,
+    outcome: &mut MailOutcome,
+) -> Result<(), DigestError> {
+    let Some(department) = config.department(&row.department) else {
+        // Unknown folder: nobody to answer; the analyst sees it in `status`.
+        outcome.without_contact.push(row.source_file.clone());
+        state.mark_feedback_queued(row.id)?;
+        return Ok(());
+    };
+    if department.contacts.is_empty() {
+        outcome.without_contact.push(row.source_file.clone());
+        state.mark_feedback_queued(row.id)?;
+        return Ok(());
+    }
+    let (subject, text, html) = render_feedback(config, env, row, &department.name)?;
+    let key = format!("feedback/{}", row.id);
+    outcome.queued += queue_to_contacts(
+        config,
+        state,
+        &department.contacts,
+        Simple {
+            kind: "feedback",
+            key: &key,
+            to: "",
+            subject: &subject,
+            text: &text,
+            html: &html,
+        },
+    )?;
+    state.mark_feedback_queued(row.id)?;
+    Ok(())
 }
 
 fn render_feedback(

@@ -125,6 +125,9 @@ pub async fn deliver_pending(
     if pending.is_empty() {
         return Ok(outcome);
     }
+    if config.smtp.is_none() {
+        return write_pending_eml(config, state, &pending);
+    }
     let transport = config.smtp.as_ref().map(smtp_transport);
     for item in pending {
         let result = match (&transport, &config.smtp) {
@@ -132,13 +135,8 @@ pub async fn deliver_pending(
                 send_smtp(transport, smtp, &item.recipient, &item.message).await
             }
             (Some(Err(e)), _) => Err(e.clone()),
-            _ => write_eml(
-                &config.paths.outbox,
-                item.id,
-                &item.kind,
-                &item.recipient,
-                &item.message,
-            ),
+            // Not reached: without SMTP, write_pending_eml delivers.
+            _ => Err("no SMTP server configured".to_string()),
         };
         match result {
             Ok(()) => {
@@ -204,16 +202,48 @@ async fn send_smtp(
         .map_err(|e| e.to_string())
 }
 
-fn write_eml(
-    dir: &Path,
-    id: i64,
-    kind: &str,
-    recipient: &str,
-    message: &[u8],
-) -> Result<(), String> {
-    let name = format!(
-        "{id:06}-{kind}-{}.eml",
-        crate::ingest::safe_file_name(&recipient.replace('@', "_at_"))
-    );
-    crate::ingest::write_atomic(&dir.join(name), message).map_err(|e| e.to_string())
+/// Without SMTP, messages become `.eml` files in the outbox folder, a batch
+/// at a time: written, made durable together, then marked sent together.
+fn write_pending_eml(
+    config: &Config,
+    state: &State,
+    pending: &[crate::state::OutboxItem],
+) -> Result<DeliveryOutcome, DigestError> {
+    let mut outcome = DeliveryOutcome::default();
+    for batch in pending.chunks(EML_PER_BATCH) {
+        let mut staged = crate::warehouse::StagedFiles::default();
+        let written = batch.iter().try_for_each(|item| {
+            staged.stage_bytes(&eml_path(&config.paths.outbox, item), "w", &item.message)
+        });
+        match written.and_then(|()| staged.commit()) {
+            Ok(()) => {
+                state.in_transaction(|| {
+                    batch.iter().try_for_each(|item| state.mark_sent(item.id))
+                })?;
+                for item in batch {
+                    tracing::info!(to = %item.recipient, subject = %item.subject, "delivered");
+                }
+                outcome.delivered += batch.len();
+            }
+            Err(e) => {
+                for item in batch {
+                    state.mark_failed(item.id, &e.to_string(), &chrono::Utc::now().to_rfc3339())?;
+                    outcome.errors.push(format!("{}: {e}", item.recipient));
+                }
+                outcome.failed += batch.len();
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+const EML_PER_BATCH: usize = 256;
+
+fn eml_path(dir: &Path, item: &crate::state::OutboxItem) -> std::path::PathBuf {
+    dir.join(format!(
+        "{:06}-{}-{}.eml",
+        item.id,
+        item.kind,
+        crate::ingest::safe_file_name(&item.recipient.replace('@', "_at_"))
+    ))
 }
