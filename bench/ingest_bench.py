@@ -199,14 +199,36 @@ def link_or_copy(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
-def fresh_data_dir(home: Path, books: list[Path]) -> None:
-    """An empty data dir and an inbox of hard links: inbox/<DEPT>/<file>."""
+# A roster for the nightly job: the workloads hold training records only, and
+# the digest is not sent without a staff headcount for its scope.
+ROSTER = REPO / "fixtures" / "inbox" / "SNV" / "danh-sach-can-bo_2025.xlsx"
+TRASH = WORK / "trash"
+
+
+def fresh_data_dir(home: Path, books: list[Path], with_roster: bool = False) -> None:
+    """An empty data dir and an inbox of hard links: inbox/<DEPT>/<file>.
+
+    The previous run's data is moved aside, not deleted, and everything is
+    flushed to disk before the run: deleting tens of thousands of files just
+    before a run makes the file system slow to create new ones (ext4 keeps
+    recently freed inodes for a while) and leaves dirty data that the run's
+    own flushes would pay for.
+    """
     data = home / "data"
-    shutil.rmtree(data, ignore_errors=True)
+    if data.exists():
+        TRASH.mkdir(parents=True, exist_ok=True)
+        data.rename(TRASH / f"{home.name}-{time.monotonic_ns()}")
     for book in books:
         folder = data / "inbox" / department_code(book)
         folder.mkdir(parents=True, exist_ok=True)
         link_or_copy(book, folder / book.name)
+    if with_roster and books:
+        shutil.copyfile(ROSTER, data / "inbox" / department_code(books[0]) / ROSTER.name)
+    os.sync()
+
+
+def empty_trash() -> None:
+    shutil.rmtree(TRASH, ignore_errors=True)
 
 
 def parquet_rows(folder: Path) -> int:
@@ -338,7 +360,7 @@ class Bench:
     def once(self, tool: Tool, n: int, result: Result) -> None:
         logs = WORK / "logs" / self.wl.name / f"{tool.key}-{n}"
         if tool.kind == "nhanluc":
-            fresh_data_dir(self.home, self.books)
+            fresh_data_dir(self.home, self.books, with_roster="nightly" in tool.args)
             run = measure([str(NHANLUC), "--config", str(self.config), *tool.args], logs)
             rows, note = nhanluc_outcome(self.home)
         elif tool.kind == "floor":
@@ -346,7 +368,10 @@ class Bench:
             rows, note = None, run.out_line.removeprefix("calamine-floor ")
         else:
             out = WORK / "peer-out" / self.wl.name / tool.key
-            shutil.rmtree(out, ignore_errors=True)
+            if out.exists():  # moved aside like nhanluc's data, for the same reasons
+                TRASH.mkdir(parents=True, exist_ok=True)
+                out.rename(TRASH / f"{tool.key}-{time.monotonic_ns()}")
+            os.sync()
             name, *flags = tool.args
             run = measure([self.python, str(BENCH / "peers.py"), name, str(self.folder), str(out), *flags], logs)
             rows, note = peer_rows(run.out_line), ""
@@ -555,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         text = bench_workload(name, args)
         (WORK / f"results-{name}.md").write_text(header + "\n" + text, encoding="utf-8")
         print(text, flush=True)
+        empty_trash()
     return 0
 
 

@@ -140,6 +140,7 @@ pub struct NewSubmission {
     pub period: String,
     pub source_file: String,
     pub stored_as: String,
+    pub received_at: String,
     pub rows_loaded: i64,
     pub rows_rejected: i64,
     pub rows_skipped: i64,
@@ -759,9 +760,9 @@ fn record_submission_in(
     s: &NewSubmission,
 ) -> rusqlite::Result<Vec<Load>> {
     tx.execute(
-        "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11)",
-        params![s.submission_id, s.sha256, s.department, s.period, s.source_file, s.stored_as, now(), s.rows_loaded, s.rows_rejected, s.rows_skipped, s.report],
+        "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report, published_status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11, 'accepted')",
+        params![s.submission_id, s.sha256, s.department, s.period, s.source_file, s.stored_as, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, s.report],
     )?;
     let mut superseded = Vec::new();
     for (template, rows) in &s.loads {

@@ -524,12 +524,42 @@ fn prepare_file(
         period: period.to_string(),
         source_file,
         stored_as,
+        received_at: crate::state::now(),
         rows_loaded: loaded as i64,
         rows_rejected: rejected as i64,
         rows_skipped: skipped as i64,
         report: serde_json::to_string(&seen.report.sheets).unwrap_or_default(),
         loads,
     };
+    // Its record in the warehouse's submissions table, written here by the
+    // worker rather than one by one when the ledger is reconciled.
+    let record = warehouse::SubmissionRecord {
+        submission_id: submission.submission_id.clone(),
+        sha256: submission.sha256.clone(),
+        source_file: submission.source_file.clone(),
+        received_at: submission.received_at.clone(),
+        status: "accepted".into(),
+        templates: submission
+            .loads
+            .iter()
+            .map(|(t, _)| t.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        rows_loaded: submission.rows_loaded,
+        rows_rejected: submission.rows_rejected,
+        rows_skipped: submission.rows_skipped,
+    };
+    let batch = warehouse::submission_batch(&record)?;
+    let path = warehouse::part_path(
+        &config.paths.warehouse,
+        warehouse::SUBMISSIONS,
+        &submission.period,
+        &submission.department,
+        &submission.submission_id,
+    );
+    let mut writer = staged.parquet_writer(&path, &tag, batch.schema())?;
+    writer.write(&batch)?;
+    writer.finish(&mut staged)?;
     Ok(Prepared::Ready(Box::new(Ready {
         seen,
         period,
