@@ -183,6 +183,16 @@ pub const KEY_FIGURES: &[&str] = &[
 ];
 
 /// Without these for the recipient's scope, the digest is not sent as if complete.
+/// Indicator rows grouped by scope.
+fn by_scope(rows: &[IndicatorRow]) -> std::collections::HashMap<&str, Vec<&IndicatorRow>> {
+    let mut grouped: std::collections::HashMap<&str, Vec<&IndicatorRow>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        grouped.entry(row.scope.as_str()).or_default().push(row);
+    }
+    grouped
+}
+
 pub const REQUIRED: &[&str] = &["staff.headcount", "training.participants"];
 
 pub fn label(id: &str, vi: bool) -> String {
@@ -338,6 +348,9 @@ pub fn build(
             .filter(|d| &d.code == code)
             .collect(),
     };
+    // A country has 20,000 departments and 20 indicators each: find a
+    // department's rows by its scope, not by scanning them all.
+    let current_by_scope = by_scope(current);
     let missing_departments: Vec<String> = registry
         .iter()
         .filter(|d| !submissions.submitted.contains(&d.code))
@@ -346,7 +359,14 @@ pub fn build(
     let departments: Vec<DepartmentRow> = registry
         .iter()
         .map(|d| {
-            let rows = at(current, &format!("department:{}", d.code));
+            let rows = current_by_scope
+                .get(format!("department:{}", d.code).as_str())
+                .map(|rows| {
+                    rows.iter()
+                        .map(|r| (r.indicator.clone(), (*r).clone()))
+                        .collect::<BTreeMap<_, _>>()
+                })
+                .unwrap_or_default();
             let shown = |id: &str| {
                 rows.get(id)
                     .map(|r| super::format_value(r.value, &r.unit, vi))
@@ -424,14 +444,17 @@ fn charts(
     let mut charts = Vec::new();
     match &recipient.scope {
         Scope::Province => {
+            let current_by_scope = by_scope(current);
             let mut bars: Vec<(String, f64)> = config
                 .departments
                 .iter()
                 .map(|d| {
                     let scope = format!("department:{}", d.code);
-                    let value = current
-                        .iter()
-                        .find(|r| r.scope == scope && r.indicator == "training.participants")
+                    let value = current_by_scope
+                        .get(scope.as_str())
+                        .and_then(|rows| {
+                            rows.iter().find(|r| r.indicator == "training.participants")
+                        })
                         .and_then(|r| r.value)
                         .unwrap_or(0.0);
                     (d.name.clone(), value)
