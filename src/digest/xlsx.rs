@@ -59,6 +59,10 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
     for (c, name) in columns.iter().enumerate() {
         sheet.write_string_with_format(first, c as u16, *name, &header)?;
     }
+    // Looked up per row and per department: a country has hundreds of
+    // thousands of rows.
+    let previous_values = values(&model.previous_table);
+    let current_values = values(&model.table);
     for (i, row) in model.table.iter().enumerate() {
         let r = first + 1 + i as u32;
         let format = match row.unit.as_str() {
@@ -79,11 +83,10 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
             sheet.write_number_with_format(r, 5, v, &count)?;
         }
         sheet.write_string(r, 6, &row.unit)?;
-        let previous = model
-            .previous_table
-            .iter()
-            .find(|p| p.scope == row.scope && p.indicator == row.indicator)
-            .and_then(|p| p.value);
+        let previous = previous_values
+            .get(&(row.scope.as_str(), row.indicator.as_str()))
+            .copied()
+            .flatten();
         if let Some(v) = previous {
             sheet.write_number_with_format(r, 7, v, format)?;
         }
@@ -127,13 +130,7 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
         sheet.write_string(r, 0, &d.code)?;
         sheet.write_string(r, 1, &d.name)?;
         sheet.write_string(r, 2, if d.submitted { "✓" } else { "✗" })?;
-        let number = |scope: &str, id: &str| {
-            model
-                .table
-                .iter()
-                .find(|row| row.scope == scope && row.indicator == id)
-                .and_then(|row| row.value)
-        };
+        let number = |scope: &str, id: &str| current_values.get(&(scope, id)).copied().flatten();
         let scope = format!("department:{}", d.code);
         if let Some(v) = number(&scope, "staff.headcount") {
             sheet.write_number_with_format(r, 3, v, &count)?;
@@ -147,4 +144,13 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
         sheet.set_column_width(c as u16, *width)?;
     }
     workbook.save_to_buffer()
+}
+
+/// (scope, indicator) → value.
+fn values(
+    rows: &[crate::warehouse::IndicatorRow],
+) -> std::collections::HashMap<(&str, &str), Option<f64>> {
+    rows.iter()
+        .map(|r| ((r.scope.as_str(), r.indicator.as_str()), r.value))
+        .collect()
 }
