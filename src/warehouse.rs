@@ -425,9 +425,7 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 /// Writes a batch as a zstd Parquet file atomically: temporary file, fsync, rename, fsync of the folder.
 pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<(), WarehouseError> {
     let mut staged = StagedFiles::default();
-    let mut writer = staged.parquet_writer(path, "w", batch.schema())?;
-    writer.write(batch)?;
-    writer.finish(&mut staged)?;
+    staged.stage_parquet(path, "w", batch)?;
     staged.commit()
 }
 
@@ -465,6 +463,18 @@ impl StagedFiles {
         self.bytes += bytes.len() as u64;
         self.renames.push((tmp, path.to_path_buf()));
         Ok(())
+    }
+
+    /// Stages one batch as the Parquet file `path`.
+    pub fn stage_parquet(
+        &mut self,
+        path: &Path,
+        tag: &str,
+        batch: &RecordBatch,
+    ) -> Result<(), WarehouseError> {
+        let mut writer = self.parquet_writer(path, tag, batch.schema())?;
+        writer.write(batch)?;
+        writer.finish(self)
     }
 
     /// A Parquet writer into the temporary file of `path`; [`PartWriter::finish`] stages it.

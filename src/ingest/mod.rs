@@ -557,9 +557,7 @@ fn prepare_file(
         &submission.department,
         &submission.submission_id,
     );
-    let mut writer = staged.parquet_writer(&path, &tag, batch.schema())?;
-    writer.write(&batch)?;
-    writer.finish(&mut staged)?;
+    staged.stage_parquet(&path, &tag, &batch)?;
     Ok(Prepared::Ready(Box::new(Ready {
         seen,
         period,
@@ -700,11 +698,7 @@ impl<'a> Loader<'a> {
                 department,
                 self.submission_id,
             );
-            let mut writer = self
-                .staged
-                .parquet_writer(&path, self.tag, batch.schema())?;
-            writer.write(&batch)?;
-            writer.finish_as(&mut self.staged, &path)?;
+            self.staged.stage_parquet(&path, self.tag, &batch)?;
         }
         Ok((self.staged, loads))
     }
@@ -1201,9 +1195,7 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
         let up_to_date = s.published_status.as_deref() == Some(s.status.as_str()) && path.is_file();
         if !up_to_date {
             let batch = warehouse::submission_batch(&record)?;
-            let mut writer = staged.parquet_writer(&path, "r", batch.schema())?;
-            writer.write(&batch)?;
-            writer.finish(&mut staged)?;
+            staged.stage_parquet(&path, "r", &batch)?;
             published.push((s.submission_id.as_str(), s.status.as_str()));
         }
     }
