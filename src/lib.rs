@@ -11,5 +11,6 @@ pub mod fixtures;
 pub mod indicators;
 pub mod ingest;
 pub mod jobs;
+mod ordered;
 pub mod state;
 pub mod warehouse;

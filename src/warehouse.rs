@@ -666,7 +666,9 @@ pub fn list_parts(root: &Path) -> Vec<PartFile> {
     };
     for table in read(root) {
         let table_name = table.file_name().to_string_lossy().into_owned();
-        if table_name == INDICATORS || !table.path().is_dir() {
+        // `_snapshots` and other `_`/`.` folders are derived data, not tables.
+        if table_name == INDICATORS || table_name.starts_with(['_', '.']) || !table.path().is_dir()
+        {
             continue;
         }
         for period in read(&table.path()) {

@@ -170,31 +170,16 @@ pub fn ingest(
     };
     let explicit = !files.is_empty();
     let known = state.known_hashes()?;
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, candidates.len().max(1));
-    let gate = Gate::new(workers * FILES_AHEAD_PER_WORKER);
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let mut committer = Committer::new(config, state);
-    std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::channel();
-        for _ in 0..workers {
-            let sender = sender.clone();
-            let (gate, candidates, known) = (&gate, &candidates, &known);
-            scope.spawn(move || {
-                while let Some(index) = gate.next(candidates.len()) {
-                    let prepared = prepare_file(config, known, &candidates[index], explicit, index);
-                    if sender.send((index, prepared)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(sender);
-        let result = commit_in_order(&receiver, &gate, &mut committer);
-        // Workers waiting for their turn must not outlive a failed commit.
-        gate.abort();
-        result
-    })?;
+    crate::ordered::map_in_order(
+        candidates.len(),
+        workers,
+        workers * FILES_AHEAD_PER_WORKER,
+        |index| prepare_file(config, &known, &candidates[index], explicit, index),
+        |prepared| committer.take(prepared?),
+    )?;
+    committer.flush()?;
     let mut report = IngestReport {
         files: committer.reports,
         repaired,
@@ -211,77 +196,6 @@ const BATCH_FILES: usize = 256;
 const FIRST_BATCH_FILES: usize = 8;
 /// …or this many staged bytes.
 const BATCH_BYTES: u64 = 64 * 1024 * 1024;
-
-fn commit_in_order(
-    receiver: &std::sync::mpsc::Receiver<(usize, Result<Prepared, IngestError>)>,
-    gate: &Gate,
-    committer: &mut Committer<'_>,
-) -> Result<(), IngestError> {
-    let mut arrived = BTreeMap::new();
-    let mut next = 0;
-    for (index, prepared) in receiver {
-        arrived.insert(index, prepared);
-        while let Some(prepared) = arrived.remove(&next) {
-            committer.take(prepared?)?;
-            next += 1;
-            gate.committed(next);
-        }
-    }
-    committer.flush()
-}
-
-/// Hands out file indexes to workers, never more than `ahead` past the
-/// oldest file not yet committed.
-struct Gate {
-    ahead: usize,
-    progress: std::sync::Mutex<GateProgress>,
-    moved: std::sync::Condvar,
-}
-
-#[derive(Default)]
-struct GateProgress {
-    next: usize,
-    committed: usize,
-    aborted: bool,
-}
-
-impl Gate {
-    fn new(ahead: usize) -> Self {
-        Gate {
-            ahead: ahead.max(1),
-            progress: std::sync::Mutex::new(GateProgress::default()),
-            moved: std::sync::Condvar::new(),
-        }
-    }
-
-    fn next(&self, total: usize) -> Option<usize> {
-        let mut progress = self.progress.lock().ok()?;
-        loop {
-            if progress.aborted || progress.next >= total {
-                return None;
-            }
-            if progress.next < progress.committed + self.ahead {
-                progress.next += 1;
-                return Some(progress.next - 1);
-            }
-            progress = self.moved.wait(progress).ok()?;
-        }
-    }
-
-    fn committed(&self, count: usize) {
-        if let Ok(mut progress) = self.progress.lock() {
-            progress.committed = count;
-        }
-        self.moved.notify_all();
-    }
-
-    fn abort(&self) {
-        if let Ok(mut progress) = self.progress.lock() {
-            progress.aborted = true;
-        }
-        self.moved.notify_all();
-    }
-}
 
 /// A file as a worker left it: decided, or read and staged, but not yet in the ledger.
 enum Prepared {

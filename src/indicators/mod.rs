@@ -6,7 +6,9 @@
 //! tables (`staff`, `training`, …, with the Hive columns `period` and
 //! `department`), the `departments` registry, and a `<table>_scoped` view of
 //! each table that repeats every row once per scope: `province`,
-//! `level:<level>` and `department:<CODE>`. The built-in files are compiled in;
+//! `level:<level>` and `department:<CODE>`. Each table is read from its
+//! snapshot (one file per period, see `snapshot.rs`), not from the thousands
+//! of parts a country sends. The built-in files are compiled in;
 //! a file of the same name in the folder replaces one (an empty file disables
 //! it), a new name adds an indicator. A broken file is reported and the others
 //! still run.
@@ -22,6 +24,8 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+mod snapshot;
+
 use crate::config::Config;
 use crate::warehouse::{self, IndicatorRow, WarehouseError};
 
@@ -30,67 +34,67 @@ use crate::warehouse::{self, IndicatorRow, WarehouseError};
 const BUILT_IN: &[(&str, &str)] = &[
     (
         "compliance_submission_rate.sql",
-        include_str!("../config/indicators/compliance_submission_rate.sql"),
+        include_str!("../../config/indicators/compliance_submission_rate.sql"),
     ),
     (
         "recruitment_it.sql",
-        include_str!("../config/indicators/recruitment_it.sql"),
+        include_str!("../../config/indicators/recruitment_it.sql"),
     ),
     (
         "staff_digital_roles.sql",
-        include_str!("../config/indicators/staff_digital_roles.sql"),
+        include_str!("../../config/indicators/staff_digital_roles.sql"),
     ),
     (
         "staff_headcount.sql",
-        include_str!("../config/indicators/staff_headcount.sql"),
+        include_str!("../../config/indicators/staff_headcount.sql"),
     ),
     (
         "staff_political_theory.sql",
-        include_str!("../config/indicators/staff_political_theory.sql"),
+        include_str!("../../config/indicators/staff_political_theory.sql"),
     ),
     (
         "staff_qualification.sql",
-        include_str!("../config/indicators/staff_qualification.sql"),
+        include_str!("../../config/indicators/staff_qualification.sql"),
     ),
     (
         "staff_units_with_dedicated_it.sql",
-        include_str!("../config/indicators/staff_units_with_dedicated_it.sql"),
+        include_str!("../../config/indicators/staff_units_with_dedicated_it.sql"),
     ),
     (
         "training_abroad.sql",
-        include_str!("../config/indicators/training_abroad.sql"),
+        include_str!("../../config/indicators/training_abroad.sql"),
     ),
     (
         "training_categories.sql",
-        include_str!("../config/indicators/training_categories.sql"),
+        include_str!("../../config/indicators/training_categories.sql"),
     ),
     (
         "training_cost_lessons.sql",
-        include_str!("../config/indicators/training_cost_lessons.sql"),
+        include_str!("../../config/indicators/training_cost_lessons.sql"),
     ),
     (
         "training_digital_coverage.sql",
-        include_str!("../config/indicators/training_digital_coverage.sql"),
+        include_str!("../../config/indicators/training_digital_coverage.sql"),
     ),
     (
         "training_online.sql",
-        include_str!("../config/indicators/training_online.sql"),
+        include_str!("../../config/indicators/training_online.sql"),
     ),
     (
         "training_participants.sql",
-        include_str!("../config/indicators/training_participants.sql"),
+        include_str!("../../config/indicators/training_participants.sql"),
     ),
     (
         "training_pass_rate.sql",
-        include_str!("../config/indicators/training_pass_rate.sql"),
+        include_str!("../../config/indicators/training_pass_rate.sql"),
     ),
     (
         "training_people.sql",
-        include_str!("../config/indicators/training_people.sql"),
+        include_str!("../../config/indicators/training_people.sql"),
     ),
     (
         "training_plan_attainment.sql",
-        include_str!("../config/indicators/training_plan_attainment.sql"),
+        include_str!("../../config/indicators/training_plan_attainment.sql"),
     ),
 ];
 
@@ -107,6 +111,8 @@ pub enum IndicatorError {
     },
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
+    #[error("cannot prepare the tables for the queries: {0}")]
+    Snapshot(#[from] snapshot::SnapshotError),
 }
 
 /// An indicator file that could not be computed.
@@ -175,10 +181,6 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
         message,
     };
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
-    let partition_cols = vec![
-        ("period".to_string(), DataType::Utf8),
-        ("department".to_string(), DataType::Utf8),
-    ];
     let mut tables: Vec<(String, Arc<Schema>)> = config
         .templates
         .iter()
@@ -190,24 +192,27 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
         warehouse::submissions_schema(),
     ));
     let parts = warehouse::list_parts(root);
+    let refreshed = {
+        let (root, tables, parts) = (root.clone(), tables.clone(), parts.clone());
+        tokio::task::spawn_blocking(move || snapshot::refresh(&root, &tables, &parts))
+            .await
+            .map_err(|e| engine(format!("snapshots: {e}")))??
+    };
+    for (table, period) in &refreshed.written {
+        tracing::debug!(%table, %period, "snapshot written");
+    }
     for (name, schema) in &tables {
-        let dir = root.join(name);
-        let has_files = parts.iter().any(|p| &p.table == name);
-        if has_files {
-            let url = format!("{}/", dir.display());
+        let schema = snapshot::queried_schema(schema);
+        if let Some(folder) = refreshed.folders.get(name) {
+            let url = format!("{}/", folder.display());
             let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(".parquet")
-                .with_table_partition_cols(partition_cols.clone());
-            ctx.register_listing_table(name.as_str(), &url, options, Some(schema.clone()), None)
+                .with_file_extension(".parquet");
+            ctx.register_listing_table(name.as_str(), &url, options, Some(schema), None)
                 .await
                 .map_err(|e| engine(format!("table {name}: {e}")))?;
         } else {
             // No file yet: an empty table with the same columns, so queries still plan.
-            let mut fields: Vec<Field> =
-                schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-            fields.push(Field::new("period", DataType::Utf8, false));
-            fields.push(Field::new("department", DataType::Utf8, false));
-            let empty = MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]])
+            let empty = MemTable::try_new(schema, vec![vec![]])
                 .map_err(|e| engine(format!("table {name}: {e}")))?;
             ctx.register_table(name.as_str(), Arc::new(empty))
                 .map_err(|e| engine(format!("table {name}: {e}")))?;
@@ -256,7 +261,7 @@ fn scoped_view_sql(table: &str) -> String {
     };
     format!(
         "CREATE VIEW {table}_scoped AS
-         SELECT {scope} AS scope, t.* FROM {table} t JOIN {SCOPES} s ON s.code = t.department"
+         SELECT {scope} AS scope, t.* FROM {SCOPES} s JOIN {table} t ON s.code = t.department"
     )
 }
 
@@ -330,7 +335,10 @@ pub async fn compute(
     let ctx = session(config).await?;
     let mut outcome = IndicatorOutcome::default();
     for definition in definitions(&config.paths.indicators)? {
-        match run_definition(&ctx, &definition.sql).await {
+        let started = std::time::Instant::now();
+        let result = run_definition(&ctx, &definition.sql).await;
+        tracing::debug!(file = %definition.file, elapsed_ms = started.elapsed().as_millis() as u64, "indicator file run");
+        match result {
             Ok(rows) => {
                 for (period, row) in rows {
                     if only_period.is_none_or(|p| p == period) {

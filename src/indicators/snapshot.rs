@@ -1,0 +1,426 @@
+//! Each table of the warehouse as one Parquet file per period, for the queries.
+//!
+//! The warehouse keeps a part per submission
+//! (`<table>/period=<P>/department=<D>/part-<id>.parquet`): at country scale a
+//! table is 20,000 files of a few hundred rows, and a query engine spends its
+//! time opening files rather than computing (DataFusion took 4–12 s per
+//! indicator file over 20,000 parts, most of it per-file set-up). So before
+//! the queries run, each (table, period) is copied once into
+//! `<warehouse>/_snapshots/<table>/<P>.<fingerprint>.parquet`, with `period`
+//! and `department` as ordinary columns. The fingerprint covers the name, size
+//! and modification time of every part copied, so an unchanged period is not
+//! copied again and a changed one is never read stale. Snapshots are a cache
+//! the indicators step owns: deleting the folder is always safe, and engines
+//! reading the warehouse skip folders starting with `_`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch, StringArray, new_null_array};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use sha2::{Digest, Sha256};
+
+use crate::warehouse::{PartFile, StagedFiles, WarehouseError};
+
+/// The folder under the warehouse root.
+pub const SNAPSHOTS: &str = "_snapshots";
+
+/// Part files one reader takes at a time.
+const PARTS_PER_CHUNK: usize = 64;
+/// Chunks read ahead of the one being written, per reader.
+const CHUNKS_AHEAD_PER_READER: usize = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot read Parquet: {source}")]
+    Read {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
+    #[error("{path}: column {column}: {source}")]
+    Column {
+        path: PathBuf,
+        column: String,
+        source: arrow::error::ArrowError,
+    },
+    #[error(transparent)]
+    Warehouse(#[from] WarehouseError),
+}
+
+/// A table as the queries see it: its columns, then `period` and `department`.
+pub fn queried_schema(table_schema: &Schema) -> SchemaRef {
+    let mut fields: Vec<Field> = table_schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    fields.push(Field::new("period", DataType::Utf8, false));
+    fields.push(Field::new("department", DataType::Utf8, false));
+    Arc::new(Schema::new(fields))
+}
+
+/// What [`refresh`] did.
+#[derive(Debug, Default)]
+pub struct Refreshed {
+    /// Table → its snapshot folder, for tables with at least one part.
+    pub folders: BTreeMap<String, PathBuf>,
+    /// (table, period) snapshots written this time.
+    pub written: Vec<(String, String)>,
+    pub removed: usize,
+}
+
+/// Brings the snapshots of `tables` (name, columns as written in the parts)
+/// in line with `parts`: writes the missing ones and removes the ones no
+/// longer matching any (table, period).
+pub fn refresh(
+    root: &Path,
+    tables: &[(String, SchemaRef)],
+    parts: &[PartFile],
+) -> Result<Refreshed, SnapshotError> {
+    let mut by_period: BTreeMap<(&str, &str), Vec<&PartFile>> = BTreeMap::new();
+    for part in parts {
+        by_period
+            .entry((part.table.as_str(), part.period.as_str()))
+            .or_default()
+            .push(part);
+    }
+    let base = root.join(SNAPSHOTS);
+    let mut refreshed = Refreshed::default();
+    for (table, schema) in tables {
+        let folder = base.join(table);
+        let mut current = BTreeSet::new();
+        for ((_, period), group) in by_period.range((table.as_str(), "")..) {
+            if group.first().is_none_or(|p| &p.table != table) {
+                break;
+            }
+            let name = format!("{period}.{}.parquet", fingerprint(group)?);
+            let path = folder.join(&name);
+            if !path.is_file() {
+                write_snapshot(schema, period, group, &path)?;
+                refreshed.written.push((table.clone(), period.to_string()));
+            }
+            current.insert(name);
+        }
+        refreshed.removed += remove_other_files(&folder, &current)?;
+        if !current.is_empty() {
+            refreshed.folders.insert(table.clone(), folder);
+        }
+    }
+    // Folders of tables that are no longer configured.
+    let known: BTreeSet<&str> = tables.iter().map(|(t, _)| t.as_str()).collect();
+    for entry in std::fs::read_dir(&base).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_dir() && !known.contains(name.as_str()) {
+            refreshed.removed += remove_other_files(&entry.path(), &BTreeSet::new())?;
+        }
+    }
+    Ok(refreshed)
+}
+
+/// Names, sizes and modification times of the parts: a part rewritten in
+/// place (a submission's record after supersession) changes it too.
+fn fingerprint(parts: &[&PartFile]) -> Result<String, SnapshotError> {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        let metadata = std::fs::metadata(&part.path).map_err(|source| SnapshotError::Io {
+            path: part.path.clone(),
+            source,
+        })?;
+        let modified = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        hasher.update(
+            format!(
+                "{}/{}\t{}\t{modified}\n",
+                part.department,
+                part.submission_id,
+                metadata.len()
+            )
+            .as_bytes(),
+        );
+    }
+    Ok(hex::encode(&hasher.finalize()[..8]))
+}
+
+/// Deletes the `.parquet` files of `folder` not in `keep`, and the folder if it ends empty.
+fn remove_other_files(folder: &Path, keep: &BTreeSet<String>) -> Result<usize, SnapshotError> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".parquet") && !keep.contains(&name) {
+            crate::warehouse::remove_file(&entry.path())?;
+            removed += 1;
+        }
+    }
+    if keep.is_empty() {
+        // Fails harmlessly when something else is still in it.
+        let _ = std::fs::remove_dir(folder);
+    }
+    Ok(removed)
+}
+
+fn write_snapshot(
+    table_schema: &SchemaRef,
+    period: &str,
+    parts: &[&PartFile],
+    path: &Path,
+) -> Result<(), SnapshotError> {
+    let schema = queried_schema(table_schema);
+    let mut staged = StagedFiles::default();
+    let mut writer = staged.parquet_writer(path, "s", schema.clone())?;
+    let chunks: Vec<&[&PartFile]> = parts.chunks(PARTS_PER_CHUNK).collect();
+    let readers = std::thread::available_parallelism().map_or(1, usize::from);
+    crate::ordered::map_in_order(
+        chunks.len(),
+        readers,
+        readers * CHUNKS_AHEAD_PER_READER,
+        |index| read_chunk(&schema, period, chunks[index]),
+        |batches| {
+            for batch in batches? {
+                writer.write(&batch)?;
+            }
+            Ok::<(), SnapshotError>(())
+        },
+    )?;
+    writer.finish(&mut staged)?;
+    staged.commit()?;
+    Ok(())
+}
+
+fn read_chunk(
+    schema: &SchemaRef,
+    period: &str,
+    parts: &[&PartFile],
+) -> Result<Vec<RecordBatch>, SnapshotError> {
+    let mut batches = Vec::new();
+    for part in parts {
+        let read_error = |source| SnapshotError::Read {
+            path: part.path.clone(),
+            source,
+        };
+        let file = File::open(&part.path).map_err(|source| SnapshotError::Io {
+            path: part.path.clone(),
+            source,
+        })?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.with_batch_size(8192).build())
+            .map_err(read_error)?;
+        for batch in reader {
+            let batch = batch.map_err(|e| read_error(e.into()))?;
+            batches.push(conform(
+                schema,
+                &batch,
+                period,
+                &part.department,
+                &part.path,
+            )?);
+        }
+    }
+    Ok(batches)
+}
+
+/// The part's batch with the snapshot's columns: matched by name, cast where
+/// a template changed a column's type, null where an older part lacks a
+/// column, and the partition values added.
+fn conform(
+    schema: &SchemaRef,
+    batch: &RecordBatch,
+    period: &str,
+    department: &str,
+    path: &Path,
+) -> Result<RecordBatch, SnapshotError> {
+    let rows = batch.num_rows();
+    let column_error = |column: &str| {
+        let column = column.to_string();
+        move |source| SnapshotError::Column {
+            path: path.to_path_buf(),
+            column,
+            source,
+        }
+    };
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for field in schema.fields() {
+        let column = match field.name().as_str() {
+            "period" => Arc::new(StringArray::from(vec![period; rows])) as ArrayRef,
+            "department" => Arc::new(StringArray::from(vec![department; rows])),
+            name => match batch.column_by_name(name) {
+                Some(c) if c.data_type() == field.data_type() => c.clone(),
+                Some(c) => {
+                    arrow::compute::cast(c, field.data_type()).map_err(column_error(name))?
+                }
+                None => new_null_array(field.data_type(), rows),
+            },
+        };
+        columns.push(column);
+    }
+    RecordBatch::try_new(schema.clone(), columns).map_err(column_error("*"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, AsArray, Int64Array};
+    use arrow::datatypes::Int64Type;
+
+    fn table_schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, true),
+            Field::new("n", DataType::Int64, true),
+            Field::new("submission_id", DataType::Utf8, false),
+        ]))
+    }
+
+    fn write_part(root: &Path, period: &str, department: &str, id: &str, names: &[&str]) {
+        let rows = names.len();
+        let batch = RecordBatch::try_new(
+            table_schema(),
+            vec![
+                Arc::new(StringArray::from(names.to_vec())),
+                Arc::new(Int64Array::from_iter_values(1..=rows as i64)),
+                Arc::new(StringArray::from(vec![id; rows])),
+            ],
+        )
+        .unwrap();
+        let path = crate::warehouse::part_path(root, "t", period, department, id);
+        crate::warehouse::write_parquet_atomic(&path, &batch).unwrap();
+    }
+
+    /// A part written before the template had column `n`.
+    fn write_old_part(root: &Path, period: &str, department: &str, id: &str) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, true),
+            Field::new("submission_id", DataType::Utf8, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec!["cũ"])),
+                Arc::new(StringArray::from(vec![id])),
+            ],
+        )
+        .unwrap();
+        let path = crate::warehouse::part_path(root, "t", period, department, id);
+        crate::warehouse::write_parquet_atomic(&path, &batch).unwrap();
+    }
+
+    fn refresh_all(root: &Path) -> Refreshed {
+        let parts = crate::warehouse::list_parts(root);
+        refresh(root, &[("t".to_string(), table_schema())], &parts).unwrap()
+    }
+
+    fn files(folder: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// (name, n, period, department) rows of a snapshot file.
+    fn rows(path: &Path) -> Vec<(String, Option<i64>, String, String)> {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut rows = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let text = |c: &str| batch.column_by_name(c).unwrap().as_string::<i32>().clone();
+            let (name, period, department) = (text("name"), text("period"), text("department"));
+            let n = batch
+                .column_by_name("n")
+                .unwrap()
+                .as_primitive::<Int64Type>();
+            for i in 0..batch.num_rows() {
+                rows.push((
+                    name.value(i).to_string(),
+                    (!n.is_null(i)).then(|| n.value(i)),
+                    period.value(i).to_string(),
+                    department.value(i).to_string(),
+                ));
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn one_file_per_period_kept_while_the_parts_stay_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write_part(root, "2025", "A", "s1", &["An", "Bình"]);
+        write_old_part(root, "2025", "B", "s2");
+        write_part(root, "2024", "A", "s0", &["Cúc"]);
+
+        let first = refresh_all(root);
+        assert_eq!(
+            first.written,
+            [
+                ("t".to_string(), "2024".to_string()),
+                ("t".to_string(), "2025".to_string())
+            ]
+        );
+        let folder = first.folders["t"].clone();
+        let names = files(&folder);
+        assert_eq!(names.len(), 2);
+        let current = folder.join(&names[1]);
+        assert!(names[1].starts_with("2025."), "{names:?}");
+        assert_eq!(
+            rows(&current),
+            [
+                ("An".into(), Some(1), "2025".into(), "A".into()),
+                ("Bình".into(), Some(2), "2025".into(), "A".into()),
+                ("cũ".into(), None, "2025".into(), "B".into()),
+            ]
+        );
+
+        let again = refresh_all(root);
+        assert!(again.written.is_empty());
+        assert_eq!(again.removed, 0);
+        assert_eq!(files(&folder), names);
+
+        // A superseded part leaves the warehouse: its rows leave the snapshot.
+        crate::warehouse::remove_file(&crate::warehouse::part_path(root, "t", "2025", "B", "s2"))
+            .unwrap();
+        let changed = refresh_all(root);
+        assert_eq!(changed.written, [("t".to_string(), "2025".to_string())]);
+        assert_eq!(changed.removed, 1);
+        let now = files(&folder);
+        assert_eq!(now.len(), 2);
+        assert_eq!(now[0], names[0], "the 2024 snapshot is kept");
+        assert_eq!(rows(&folder.join(&now[1])).len(), 2);
+
+        // The derived folder is not mistaken for a table of the warehouse.
+        assert!(
+            crate::warehouse::list_parts(root)
+                .iter()
+                .all(|p| p.table == "t")
+        );
+
+        // A part rewritten in place (same name) is seen too.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write_part(root, "2024", "A", "s0", &["Cúc", "Dũng"]);
+        let rewritten = refresh_all(root);
+        assert_eq!(rewritten.written, [("t".to_string(), "2024".to_string())]);
+
+        crate::warehouse::remove_file(&crate::warehouse::part_path(root, "t", "2025", "A", "s1"))
+            .unwrap();
+        crate::warehouse::remove_file(&crate::warehouse::part_path(root, "t", "2024", "A", "s0"))
+            .unwrap();
+        let empty = refresh_all(root);
+        assert!(empty.folders.is_empty());
+        assert!(!folder.exists());
+    }
+}
