@@ -203,6 +203,14 @@ pub fn label(id: &str, vi: bool) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
+/// Departments listed by name in the mail body (table and "not submitted");
+/// a province has about 150, a larger registry is listed in full in the
+/// attachment only.
+pub const DEPARTMENTS_LISTED: usize = 200;
+/// Bars of the per-department chart: the departments with the most
+/// participants (a chart is read on a phone).
+pub const CHART_BARS: usize = 20;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Figure {
     pub id: String,
@@ -246,8 +254,18 @@ pub struct DigestModel {
     pub is_department: bool,
     pub key_figures: Vec<Figure>,
     pub other_figures: Vec<Figure>,
+    /// The registry's first [`DEPARTMENTS_LISTED`] departments; the
+    /// attachment lists every one.
     pub departments: Vec<DepartmentRow>,
+    /// "… and N more departments" when `departments` is cut short, else empty.
+    pub departments_more: String,
+    /// Every department of the registry, for the attachment.
+    #[serde(skip)]
+    pub all_departments: Vec<DepartmentRow>,
+    /// Departments that have not submitted, the first [`DEPARTMENTS_LISTED`].
     pub missing: Vec<String>,
+    /// "… and N more" when `missing` is cut short, else empty.
+    pub missing_more: String,
     pub submitted: usize,
     pub registry: usize,
     pub rejected_rows: i64,
@@ -356,6 +374,10 @@ pub fn build(
         .filter(|d| !submissions.submitted.contains(&d.code))
         .map(|d| d.name.clone())
         .collect();
+    let rejected_rows = registry
+        .iter()
+        .filter_map(|d| submissions.rejected_rows.get(&d.code))
+        .sum();
     let departments: Vec<DepartmentRow> = registry
         .iter()
         .map(|d| {
@@ -383,7 +405,6 @@ pub fn build(
             }
         })
         .collect();
-    let rejected_rows = departments.iter().map(|d| d.rejected_rows).sum();
 
     let charts = charts(config, recipient, current, &now, vi);
     let title = if vi {
@@ -425,8 +446,18 @@ pub fn build(
         other_figures,
         submitted: registry.len() - missing_departments.len(),
         registry: registry.len(),
-        missing: missing_departments,
-        departments,
+        missing_more: more_note(missing_departments.len(), false, vi),
+        missing: missing_departments
+            .into_iter()
+            .take(DEPARTMENTS_LISTED)
+            .collect(),
+        departments_more: more_note(departments.len(), true, vi),
+        departments: departments
+            .iter()
+            .take(DEPARTMENTS_LISTED)
+            .cloned()
+            .collect(),
+        all_departments: departments,
         rejected_rows,
         charts,
         table,
@@ -461,13 +492,22 @@ fn charts(
                 })
                 .collect();
             bars.sort_by(|a, b| b.1.total_cmp(&a.1));
-            charts.push(BarChart {
-                title: if vi {
-                    "Lượt người được đào tạo, bồi dưỡng theo đơn vị"
+            let mut title = if vi {
+                "Lượt người được đào tạo, bồi dưỡng theo đơn vị"
+            } else {
+                "Training participants by department"
+            }
+            .to_string();
+            if bars.len() > CHART_BARS {
+                bars.truncate(CHART_BARS);
+                title.push_str(&if vi {
+                    format!(" ({CHART_BARS} đơn vị cao nhất)")
                 } else {
-                    "Training participants by department"
-                }
-                .into(),
+                    format!(" (top {CHART_BARS})")
+                });
+            }
+            charts.push(BarChart {
+                title,
                 bars,
                 percent: false,
                 vi,
@@ -522,6 +562,21 @@ fn charts(
         });
     }
     charts
+}
+
+/// The note after a list cut at [`DEPARTMENTS_LISTED`] of `total` names.
+fn more_note(total: usize, departments: bool, vi: bool) -> String {
+    let more = total.saturating_sub(DEPARTMENTS_LISTED);
+    if more == 0 {
+        return String::new();
+    }
+    let count = super::format_value(Some(more as f64), "count", vi);
+    match (vi, departments) {
+        (true, true) => format!("… và {count} đơn vị khác: xem tệp Excel đính kèm"),
+        (true, false) => format!("… và {count} đơn vị khác"),
+        (false, true) => format!("… and {count} more departments: see the attached Excel file"),
+        (false, false) => format!("… and {count} more"),
+    }
 }
 
 /// A category's name without the "Bồi dưỡng" every one of them starts with.
@@ -603,6 +658,105 @@ mod tests {
             denominator: None,
             unit: unit.into(),
         }
+    }
+
+    /// A registry of `n` departments (DV0001…) with a province recipient.
+    fn country(n: usize, dir: &std::path::Path) -> Config {
+        let mut departments = String::new();
+        for i in 1..=n {
+            departments.push_str(&format!(
+                "[[department]]\ncode = \"DV{i:04}\"\nname = \"Đơn vị {i}\"\nlevel = \"commune\"\n\n"
+            ));
+        }
+        std::fs::write(dir.join("departments.toml"), departments).unwrap();
+        std::fs::write(
+            dir.join("nhanluc.toml"),
+            "[paths]\ninbox = \"inbox\"\narchive = \"a\"\nquarantine = \"q\"\nwarehouse = \"w\"\n\
+             outbox = \"o\"\nstate = \"s.sqlite3\"\ndepartments = \"departments.toml\"\njobs = \"jobs\"\n\
+             [[recipient]]\nemail = \"lanh-dao@example.gov.vn\"\nscope = \"province\"\nlanguage = \"vi\"\n",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.join("jobs")).unwrap();
+        Config::load(&dir.join("nhanluc.toml")).unwrap()
+    }
+
+    #[test]
+    fn a_large_registry_is_cut_short_in_the_body_and_the_chart_but_whole_in_the_attachment() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = DEPARTMENTS_LISTED + 50;
+        let config = country(n, dir.path());
+        let mut current = vec![
+            row("staff.headcount", 1000.0, "count"),
+            row("training.participants", 500.0, "count"),
+        ];
+        for i in 1..=n {
+            current.push(IndicatorRow {
+                scope: format!("department:DV{i:04}"),
+                ..row("training.participants", i as f64, "count")
+            });
+        }
+        let submissions = Submissions {
+            // Only the first ten sent anything.
+            submitted: (1..=10).map(|i| format!("DV{i:04}")).collect(),
+            rejected_rows: [("DV0249".to_string(), 3)].into(),
+        };
+        let model = build(
+            &config,
+            &config.recipients[0],
+            "2025",
+            &current,
+            &[],
+            &submissions,
+        )
+        .unwrap();
+
+        assert_eq!(model.departments.len(), DEPARTMENTS_LISTED);
+        assert_eq!(model.departments[0].code, "DV0001");
+        assert_eq!(
+            model.departments_more,
+            "… và 50 đơn vị khác: xem tệp Excel đính kèm"
+        );
+        assert_eq!(model.all_departments.len(), n);
+        assert_eq!(model.missing.len(), DEPARTMENTS_LISTED);
+        assert_eq!(model.missing_more, "… và 40 đơn vị khác");
+        assert_eq!((model.submitted, model.registry), (10, n));
+        // Counted over the whole registry, not the listed part.
+        assert_eq!(model.rejected_rows, 3);
+
+        let chart = &model.charts[0];
+        assert_eq!(chart.bars.len(), CHART_BARS);
+        assert_eq!(chart.bars[0], (format!("Đơn vị {n}"), n as f64));
+        assert!(
+            chart.title.ends_with("(20 đơn vị cao nhất)"),
+            "{}",
+            chart.title
+        );
+    }
+
+    #[test]
+    fn a_province_sized_registry_is_listed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = country(150, dir.path());
+        let current = vec![
+            row("staff.headcount", 1000.0, "count"),
+            row("training.participants", 500.0, "count"),
+        ];
+        let model = build(
+            &config,
+            &config.recipients[0],
+            "2025",
+            &current,
+            &[],
+            &Submissions::default(),
+        )
+        .unwrap();
+        assert_eq!(model.departments.len(), 150);
+        assert_eq!(model.missing.len(), 150);
+        assert_eq!(
+            (model.departments_more.as_str(), model.missing_more.as_str()),
+            ("", "")
+        );
+        assert_eq!(model.charts[0].bars.len(), CHART_BARS);
     }
 
     #[test]

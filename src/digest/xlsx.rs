@@ -125,7 +125,7 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
     for (c, name) in columns.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *name, &header)?;
     }
-    for (i, d) in model.departments.iter().enumerate() {
+    for (i, d) in model.all_departments.iter().enumerate() {
         let r = 1 + i as u32;
         sheet.write_string(r, 0, &d.code)?;
         sheet.write_string(r, 1, &d.name)?;
