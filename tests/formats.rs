@@ -597,3 +597,118 @@ fn a_totals_row_is_checked_against_the_rows_as_written() {
     let cells: Vec<&str> = entry.warnings.iter().map(|w| w.cell.as_str()).collect();
     assert_eq!(cells, ["N14"], "{:#?}", entry.warnings);
 }
+
+/// A sheet too big to scan for merged regions before its rows (over 4 MiB of
+/// XML), so its merges are scanned on another thread while the rows stream,
+/// under a two-row header as in `dao-tao-tieu-de-gop` ("Hình thức" merged
+/// over the x-mark columns, "Thời gian" over the dates, single headers merged
+/// down both rows): every row lands, with its mode from the x marks. (This
+/// header is also found without its merges; `header_holds` is unit-tested
+/// for headers that are not.)
+#[test]
+fn a_big_xlsx_with_a_merged_two_row_header_is_read_with_its_merges() {
+    const ROWS: u32 = 14_000;
+    let project = Project::new();
+    let source = project.root().join("dao-tao_2024.xlsx");
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Đào tạo").expect("name");
+    let plain = Format::new();
+    for (col, text) in [
+        (0, "STT"),
+        (1, "Họ và tên"),
+        (2, "Mã định danh"),
+        (3, "Tên khóa học"),
+        (4, "Nội dung bồi dưỡng"),
+        (9, "Số tiết"),
+        (10, "Kết quả"),
+    ] {
+        sheet
+            .merge_range(0, col, 1, col, text, &plain)
+            .expect("merge down");
+    }
+    sheet
+        .merge_range(0, 5, 0, 6, "Hình thức", &plain)
+        .expect("merge across");
+    sheet
+        .merge_range(0, 7, 0, 8, "Thời gian", &plain)
+        .expect("merge across");
+    for (col, text) in [
+        (5, "Tập trung"),
+        (6, "Trực tuyến"),
+        (7, "Từ ngày"),
+        (8, "Đến ngày"),
+    ] {
+        sheet.write_string(1, col, text).expect("sub-header");
+    }
+    for i in 0..ROWS {
+        let row = 2 + i;
+        sheet.write_number(row, 0, f64::from(i + 1)).expect("stt");
+        sheet
+            .write_string(row, 1, format!("Người học số {}", i + 1))
+            .expect("name");
+        sheet
+            .write_string(row, 2, format!("0110{:08}", i + 1))
+            .expect("id");
+        sheet
+            .write_string(
+                row,
+                3,
+                "Bồi dưỡng kiến thức quản lý nhà nước chương trình chuyên viên",
+            )
+            .expect("course");
+        sheet
+            .write_string(row, 4, "Quản lý nhà nước")
+            .expect("category");
+        // Even rows in person, odd rows online.
+        sheet
+            .write_string(row, if i % 2 == 0 { 5 } else { 6 }, "x")
+            .expect("mark");
+        sheet.write_string(row, 7, "04/03/2024").expect("from");
+        sheet.write_string(row, 8, "29/03/2024").expect("to");
+        sheet.write_number(row, 9, 40.0).expect("lessons");
+        sheet.write_string(row, 10, "Đạt").expect("result");
+    }
+    workbook.save(&source).expect("save");
+    let sheet_xml = {
+        let mut zip =
+            zip::ZipArchive::new(std::fs::File::open(&source).expect("open")).expect("zip");
+        let size = zip
+            .by_name("xl/worksheets/sheet1.xml")
+            .expect("sheet")
+            .size();
+        size
+    };
+    assert!(
+        sheet_xml > 4 * 1024 * 1024,
+        "the sheet must be big enough to be streamed before its merges are known: {sheet_xml} bytes"
+    );
+
+    let entry = ingest_one(&project, &source, "SNV/dao-tao_2024.xlsx", "2024");
+    assert_eq!(entry.sheets.len(), 1, "{:#?}", entry.sheets);
+    let account = &entry.sheets[0];
+    assert_eq!(
+        account.template.as_deref(),
+        Some("training"),
+        "{account:#?}"
+    );
+    assert_eq!(account.header_row, Some(2), "{account:#?}");
+    assert_eq!(
+        (account.loaded, account.rejected_rows),
+        (u64::from(ROWS), 0),
+        "{account:#?}"
+    );
+    assert_eq!(
+        duckdb(&format!(
+            "SELECT mode, count(*), min(start_date), max(end_date), sum(lessons) \
+             FROM read_parquet('{}/training/**/*.parquet', hive_partitioning = true) \
+             GROUP BY mode ORDER BY mode",
+            project.warehouse().display()
+        )),
+        format!(
+            "in_person|{half}|2024-03-04|2024-03-29|{lessons}\nonline|{half}|2024-03-04|2024-03-29|{lessons}",
+            half = ROWS / 2,
+            lessons = 40 * ROWS / 2
+        )
+    );
+}

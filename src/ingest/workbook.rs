@@ -144,29 +144,35 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
                 // Merged regions only matter for headers; a sheet whose merge
                 // list is damaged is still read, just without them. They are
                 // stored after the cells: a small sheet is scanned for them
-                // first, a big one after its rows (see `header_holds`).
+                // first; a big one on a thread of its own while its rows are
+                // read, and checked at its end (see `header_holds`).
                 let entry = entries.get(&name);
                 let scan = || entry.and_then(|e| scan_merges(bytes, &e.path));
                 let first = entry.is_some_and(|e| e.size <= MERGES_FIRST_MAX_BYTES);
-                sink.begin_sheet(&name, 0, if first { scan() } else { None });
-                match xlsx.worksheet_cells_reader(&name) {
-                    Ok(mut reader) => stream_rows(&name, sink, || {
-                        reader
-                            .next_cell()
-                            .map(|c| c.map(|c| (c.get_position(), cell_from_ref(c.get_value()))))
-                    })?,
-                    Err(calamine::XlsxError::NotAWorksheet(_)) => {}
-                    Err(e) => return Err(sheet_error(&name, e)),
-                }
-                let late = (!first).then(|| {
-                    scan()
-                        .or_else(|| {
-                            xlsx.merge_cells_by_sheet_name(&name)
-                                .ok()
-                                .map(|regions| merges_of(&regions))
-                        })
-                        .unwrap_or_default()
-                });
+                let late = std::thread::scope(|scope| {
+                    let background = (!first).then(|| scope.spawn(scan));
+                    sink.begin_sheet(&name, 0, if first { scan() } else { None });
+                    match xlsx.worksheet_cells_reader(&name) {
+                        Ok(mut reader) => stream_rows(&name, sink, || {
+                            reader.next_cell().map(|c| {
+                                c.map(|c| (c.get_position(), cell_from_ref(c.get_value())))
+                            })
+                        })?,
+                        Err(calamine::XlsxError::NotAWorksheet(_)) => {}
+                        Err(e) => return Err(sheet_error(&name, e)),
+                    }
+                    Ok(background.map(|scan| {
+                        scan.join()
+                            .ok()
+                            .flatten()
+                            .or_else(|| {
+                                xlsx.merge_cells_by_sheet_name(&name)
+                                    .ok()
+                                    .map(|regions| merges_of(&regions))
+                            })
+                            .unwrap_or_default()
+                    }))
+                })?;
                 sink.end_sheet(late);
             }
         }
