@@ -673,11 +673,9 @@ fn a_big_xlsx_with_a_merged_two_row_header_is_read_with_its_merges() {
     let sheet_xml = {
         let mut zip =
             zip::ZipArchive::new(std::fs::File::open(&source).expect("open")).expect("zip");
-        let size = zip
-            .by_name("xl/worksheets/sheet1.xml")
+        zip.by_name("xl/worksheets/sheet1.xml")
             .expect("sheet")
-            .size();
-        size
+            .size()
     };
     assert!(
         sheet_xml > 4 * 1024 * 1024,
