@@ -28,8 +28,11 @@ use crate::warehouse::{PartFile, StagedFiles, WarehouseError};
 /// The folder under the warehouse root.
 pub const SNAPSHOTS: &str = "_snapshots";
 
-/// Part files one reader takes at a time.
+/// A reader takes parts a chunk at a time: at most this many parts…
 const PARTS_PER_CHUNK: usize = 64;
+/// …or this many bytes of Parquet, so a few chunks of big parts in flight
+/// stay small in memory.
+const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 /// Chunks read ahead of the one being written, per reader.
 const CHUNKS_AHEAD_PER_READER: usize = 2;
 
@@ -101,10 +104,11 @@ pub fn refresh(
             if group.first().is_none_or(|p| &p.table != table) {
                 break;
             }
-            let name = format!("{period}.{}.parquet", fingerprint(group)?);
+            let sizes = part_sizes(group)?;
+            let name = format!("{period}.{}.parquet", fingerprint(group, &sizes));
             let path = folder.join(&name);
             if !path.is_file() {
-                write_snapshot(schema, period, group, &path)?;
+                write_snapshot(schema, period, group, &sizes, &path)?;
                 refreshed.written.push((table.clone(), period.to_string()));
             }
             current.insert(name);
@@ -125,31 +129,57 @@ pub fn refresh(
     Ok(refreshed)
 }
 
+/// Size and modification time (ns since the epoch) of each part.
+fn part_sizes(parts: &[&PartFile]) -> Result<Vec<(u64, u128)>, SnapshotError> {
+    parts
+        .iter()
+        .map(|part| {
+            let metadata = std::fs::metadata(&part.path).map_err(|source| SnapshotError::Io {
+                path: part.path.clone(),
+                source,
+            })?;
+            let modified = metadata
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            Ok((metadata.len(), modified))
+        })
+        .collect()
+}
+
 /// Names, sizes and modification times of the parts: a part rewritten in
 /// place (a submission's record after supersession) changes it too.
-fn fingerprint(parts: &[&PartFile]) -> Result<String, SnapshotError> {
+fn fingerprint(parts: &[&PartFile], sizes: &[(u64, u128)]) -> String {
     let mut hasher = Sha256::new();
-    for part in parts {
-        let metadata = std::fs::metadata(&part.path).map_err(|source| SnapshotError::Io {
-            path: part.path.clone(),
-            source,
-        })?;
-        let modified = metadata
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
+    for (part, (size, modified)) in parts.iter().zip(sizes) {
         hasher.update(
             format!(
-                "{}/{}\t{}\t{modified}\n",
-                part.department,
-                part.submission_id,
-                metadata.len()
+                "{}/{}\t{size}\t{modified}\n",
+                part.department, part.submission_id
             )
             .as_bytes(),
         );
     }
-    Ok(hex::encode(&hasher.finalize()[..8]))
+    hex::encode(&hasher.finalize()[..8])
+}
+
+/// Consecutive runs of parts, each at most [`PARTS_PER_CHUNK`] parts and,
+/// unless one part alone is bigger, [`CHUNK_BYTES`] bytes.
+fn chunks<'p>(parts: &'p [&'p PartFile], sizes: &[(u64, u128)]) -> Vec<&'p [&'p PartFile]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, (size, _)) in sizes.iter().enumerate() {
+        if i > start && (i - start == PARTS_PER_CHUNK || bytes + size > CHUNK_BYTES) {
+            chunks.push(&parts[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < parts.len() {
+        chunks.push(&parts[start..]);
+    }
+    chunks
 }
 
 /// Deletes the `.parquet` files of `folder` not in `keep`, and the folder if it ends empty.
@@ -173,12 +203,13 @@ fn write_snapshot(
     table_schema: &SchemaRef,
     period: &str,
     parts: &[&PartFile],
+    sizes: &[(u64, u128)],
     path: &Path,
 ) -> Result<(), SnapshotError> {
     let schema = queried_schema(table_schema);
     let mut staged = StagedFiles::default();
     let mut writer = staged.parquet_writer(path, "s", schema.clone())?;
-    let chunks: Vec<&[&PartFile]> = parts.chunks(PARTS_PER_CHUNK).collect();
+    let chunks = chunks(parts, sizes);
     let readers = std::thread::available_parallelism().map_or(1, usize::from);
     crate::ordered::map_in_order(
         chunks.len(),
@@ -354,6 +385,29 @@ mod tests {
             }
         }
         rows
+    }
+
+    #[test]
+    fn chunks_are_bounded_by_count_and_bytes() {
+        let parts: Vec<PartFile> = (0..200)
+            .map(|i| PartFile {
+                table: "t".into(),
+                period: "2025".into(),
+                department: format!("D{i}"),
+                submission_id: format!("s{i}"),
+                path: PathBuf::from(format!("p{i}")),
+            })
+            .collect();
+        let refs: Vec<&PartFile> = parts.iter().collect();
+        let small = vec![(1_000, 0); 200];
+        let lengths: Vec<usize> = chunks(&refs, &small).iter().map(|c| c.len()).collect();
+        assert_eq!(lengths, [64, 64, 64, 8]);
+        // Parts of 1.5 MiB: two per chunk; one part bigger than a chunk stands alone.
+        let mut big = vec![(3 * 512 * 1024, 0); 5];
+        big[2] = (10 * 1024 * 1024, 0);
+        let lengths: Vec<usize> = chunks(&refs[..5], &big).iter().map(|c| c.len()).collect();
+        assert_eq!(lengths, [2, 1, 2]);
+        assert!(chunks(&refs[..0], &[]).is_empty());
     }
 
     #[test]
