@@ -827,6 +827,14 @@ fn cell_position(address: &str) -> Option<(u32, u32)> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn error_values_stored_as_text_are_errors_and_other_text_is_not() {
+        assert_eq!(text_cell(" #N/A "), Cell::Error("#N/A".into()));
+        assert_eq!(text_cell("#DIV/0!"), Cell::Error("#DIV/0!".into()));
+        assert_eq!(text_cell("#1 Nguyễn"), Cell::Text("#1 Nguyễn".into()));
+        assert_eq!(text_cell(" Đạt "), Cell::Text(" Đạt ".into()));
+    }
+
     fn workbooks() -> Vec<(std::path::PathBuf, Vec<u8>)> {
         let mut found = Vec::new();
         let mut dirs = vec![std::path::PathBuf::from(concat!(
