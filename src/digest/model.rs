@@ -680,6 +680,23 @@ mod tests {
         Config::load(&dir.join("nhanluc.toml")).unwrap()
     }
 
+    /// The 2025 digest of the config's (province) recipient, without a previous period.
+    fn province_model(
+        config: &Config,
+        current: &[IndicatorRow],
+        submissions: &Submissions,
+    ) -> DigestModel {
+        build(
+            config,
+            &config.recipients[0],
+            "2025",
+            current,
+            &[],
+            submissions,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn a_large_registry_is_cut_short_in_the_body_and_the_chart_but_whole_in_the_attachment() {
         let dir = tempfile::tempdir().unwrap();
@@ -700,15 +717,7 @@ mod tests {
             submitted: (1..=10).map(|i| format!("DV{i:04}")).collect(),
             rejected_rows: [("DV0249".to_string(), 3)].into(),
         };
-        let model = build(
-            &config,
-            &config.recipients[0],
-            "2025",
-            &current,
-            &[],
-            &submissions,
-        )
-        .unwrap();
+        let model = province_model(&config, &current, &submissions);
 
         assert_eq!(model.departments.len(), DEPARTMENTS_LISTED);
         assert_eq!(model.departments[0].code, "DV0001");
@@ -741,15 +750,7 @@ mod tests {
             row("staff.headcount", 1000.0, "count"),
             row("training.participants", 500.0, "count"),
         ];
-        let model = build(
-            &config,
-            &config.recipients[0],
-            "2025",
-            &current,
-            &[],
-            &Submissions::default(),
-        )
-        .unwrap();
+        let model = province_model(&config, &current, &Submissions::default());
         assert_eq!(model.departments.len(), 150);
         assert_eq!(model.missing.len(), 150);
         assert_eq!(
