@@ -105,7 +105,7 @@ pub fn refresh(
                 break;
             }
             let sizes = part_sizes(group)?;
-            let name = format!("{period}.{}.parquet", fingerprint(group, &sizes));
+            let name = format!("{period}.{}.parquet", fingerprint(schema, group, &sizes));
             let path = folder.join(&name);
             if !path.is_file() {
                 write_snapshot(schema, period, group, &sizes, &path)?;
@@ -148,10 +148,14 @@ fn part_sizes(parts: &[&PartFile]) -> Result<Vec<(u64, u128)>, SnapshotError> {
         .collect()
 }
 
-/// Names, sizes and modification times of the parts: a part rewritten in
-/// place (a submission's record after supersession) changes it too.
-fn fingerprint(parts: &[&PartFile], sizes: &[(u64, u128)]) -> String {
+/// The table's columns and the names, sizes and modification times of its
+/// parts: a template given a new column, or a part rewritten in place (a
+/// submission's record after supersession), changes it too.
+fn fingerprint(schema: &Schema, parts: &[&PartFile], sizes: &[(u64, u128)]) -> String {
     let mut hasher = Sha256::new();
+    for field in schema.fields() {
+        hasher.update(format!("{}:{}\n", field.name(), field.data_type()).as_bytes());
+    }
     for (part, (size, modified)) in parts.iter().zip(sizes) {
         hasher.update(
             format!(
@@ -455,6 +459,22 @@ mod tests {
         assert_eq!(now.len(), 2);
         assert_eq!(now[0], names[0], "the 2024 snapshot is kept");
         assert_eq!(rows(&folder.join(&now[1])).len(), 2);
+
+        // A template given another column: every period is copied again.
+        let mut fields: Vec<Field> = table_schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.push(Field::new("note", DataType::Utf8, true));
+        let wider = Arc::new(Schema::new(fields));
+        let parts = crate::warehouse::list_parts(root);
+        let widened = refresh(root, &[("t".to_string(), wider)], &parts).unwrap();
+        assert_eq!(widened.written.len(), 2);
+        assert_eq!(widened.removed, 2);
+        let names = files(&folder);
+        let _ = refresh_all(root);
+        assert_ne!(files(&folder), names, "and back again");
 
         // The derived folder is not mistaken for a table of the warehouse.
         assert!(
