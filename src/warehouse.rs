@@ -571,6 +571,15 @@ pub struct PartWriter {
 }
 
 impl PartWriter {
+    /// Adds a key-value pair to the file's footer metadata.
+    pub fn append_metadata(&mut self, key: &str, value: String) {
+        self.writer
+            .append_key_value_metadata(parquet::file::metadata::KeyValue::new(
+                key.to_string(),
+                value,
+            ));
+    }
+
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), WarehouseError> {
         self.writer
             .write(batch)
