@@ -125,18 +125,14 @@ pub async fn deliver_pending(
     if pending.is_empty() {
         return Ok(outcome);
     }
-    if config.smtp.is_none() {
+    let Some(smtp) = &config.smtp else {
         return write_pending_eml(config, state, &pending);
-    }
-    let transport = config.smtp.as_ref().map(smtp_transport);
+    };
+    let transport = smtp_transport(smtp);
     for item in pending {
-        let result = match (&transport, &config.smtp) {
-            (Some(Ok(transport)), Some(smtp)) => {
-                send_smtp(transport, smtp, &item.recipient, &item.message).await
-            }
-            (Some(Err(e)), _) => Err(e.clone()),
-            // Not reached: without SMTP, write_pending_eml delivers.
-            _ => Err("no SMTP server configured".to_string()),
+        let result = match &transport {
+            Ok(transport) => send_smtp(transport, smtp, &item.recipient, &item.message).await,
+            Err(e) => Err(e.clone()),
         };
         match result {
             Ok(()) => {
