@@ -191,12 +191,14 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
         warehouse::SUBMISSIONS.to_string(),
         warehouse::submissions_schema(),
     ));
-    let parts = warehouse::list_parts(root);
-    let refreshed = {
-        let (root, tables, parts) = (root.clone(), tables.clone(), parts.clone());
-        tokio::task::spawn_blocking(move || snapshot::refresh(&root, &tables, &parts))
-            .await
-            .map_err(|e| engine(format!("snapshots: {e}")))??
+    let (refreshed, parts) = {
+        let (root, tables) = (root.clone(), tables.clone());
+        tokio::task::spawn_blocking(move || {
+            let parts = warehouse::list_parts(&root);
+            snapshot::refresh(&root, &tables, &parts).map(|refreshed| (refreshed, parts))
+        })
+        .await
+        .map_err(|e| engine(format!("snapshots: {e}")))??
     };
     for (table, period) in &refreshed.written {
         tracing::debug!(%table, %period, "snapshot written");

@@ -88,16 +88,53 @@ pub struct Refreshed {
 /// The footer key listing the parts a snapshot was made from.
 const PARTS_KEY: &str = "nhanluc.snapshot_parts";
 
-/// A part as a snapshot's footer lists it: department, submission, size, mtime.
-type PartKey = (String, String, u64, u128);
+/// A part as a snapshot records it: which submission, and its size and
+/// modification time (ns since the epoch), so a part rewritten in place (a
+/// submission's record after supersession) is seen as changed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PartStamp {
+    department: String,
+    submission_id: String,
+    size: u64,
+    modified: u128,
+}
 
-fn part_key(part: &PartFile, (size, modified): (u64, u128)) -> PartKey {
-    (
-        part.department.clone(),
-        part.submission_id.clone(),
-        size,
-        modified,
-    )
+impl PartStamp {
+    fn of(part: &PartFile) -> Result<PartStamp, SnapshotError> {
+        let metadata = std::fs::metadata(&part.path).map_err(|source| SnapshotError::Io {
+            path: part.path.clone(),
+            source,
+        })?;
+        let modified = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        Ok(PartStamp {
+            department: part.department.clone(),
+            submission_id: part.submission_id.clone(),
+            size: metadata.len(),
+            modified,
+        })
+    }
+
+    /// Its line in the fingerprint and in the snapshot's footer.
+    fn line(&self) -> String {
+        format!(
+            "{}\t{}\t{}\t{}",
+            self.department, self.submission_id, self.size, self.modified
+        )
+    }
+
+    fn parse(line: &str) -> Option<PartStamp> {
+        let mut fields = line.split('\t');
+        Some(PartStamp {
+            department: fields.next()?.to_string(),
+            submission_id: fields.next()?.to_string(),
+            size: fields.next()?.parse().ok()?,
+            modified: fields.next()?.parse().ok()?,
+        })
+    }
 }
 
 /// Brings the snapshots of `tables` (name, columns as written in the parts)
@@ -124,8 +161,11 @@ pub fn refresh(
             if group.first().is_none_or(|p| &p.table != table) {
                 break;
             }
-            let sizes = part_sizes(group)?;
-            let name = format!("{period}.{}.parquet", fingerprint(schema, group, &sizes));
+            let stamps: Vec<PartStamp> = group
+                .iter()
+                .map(|p| PartStamp::of(p))
+                .collect::<Result<_, _>>()?;
+            let name = format!("{period}.{}.parquet", fingerprint(schema, &stamps));
             let path = folder.join(&name);
             if !path.is_file() {
                 let previous = previous_snapshot(&folder, period);
@@ -133,14 +173,14 @@ pub fn refresh(
                     schema,
                     period,
                     group,
-                    &sizes,
+                    &stamps,
                     previous.as_deref(),
                     &path,
                 ) {
                     // The previous snapshot is only a cache: if it cannot be read, read every part.
                     Err(e) if previous.is_some() => {
                         tracing::warn!(error = %e, "previous snapshot not usable, reading every part");
-                        write_snapshot(schema, period, group, &sizes, None, &path)?
+                        write_snapshot(schema, period, group, &stamps, None, &path)?
                     }
                     other => other?,
                 };
@@ -165,51 +205,25 @@ pub fn refresh(
     Ok(refreshed)
 }
 
-/// Size and modification time (ns since the epoch) of each part.
-fn part_sizes(parts: &[&PartFile]) -> Result<Vec<(u64, u128)>, SnapshotError> {
-    parts
-        .iter()
-        .map(|part| {
-            let metadata = std::fs::metadata(&part.path).map_err(|source| SnapshotError::Io {
-                path: part.path.clone(),
-                source,
-            })?;
-            let modified = metadata
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos());
-            Ok((metadata.len(), modified))
-        })
-        .collect()
-}
-
-/// The table's columns and the names, sizes and modification times of its
-/// parts: a template given a new column, or a part rewritten in place (a
-/// submission's record after supersession), changes it too.
-fn fingerprint(schema: &Schema, parts: &[&PartFile], sizes: &[(u64, u128)]) -> String {
+/// The table's columns and its parts' stamps: a template given a new column,
+/// or any part added, removed or rewritten, changes it.
+fn fingerprint(schema: &Schema, stamps: &[PartStamp]) -> String {
     let mut hasher = Sha256::new();
     for field in schema.fields() {
         hasher.update(format!("{}:{}\n", field.name(), field.data_type()).as_bytes());
     }
-    for (part, (size, modified)) in parts.iter().zip(sizes) {
-        hasher.update(
-            format!(
-                "{}/{}\t{size}\t{modified}\n",
-                part.department, part.submission_id
-            )
-            .as_bytes(),
-        );
+    for stamp in stamps {
+        hasher.update(format!("{}\n", stamp.line()).as_bytes());
     }
     hex::encode(&hasher.finalize()[..8])
 }
 
 /// Consecutive runs of parts, each at most [`PARTS_PER_CHUNK`] parts and,
 /// unless one part alone is bigger, [`CHUNK_BYTES`] bytes.
-fn chunks<'p>(parts: &'p [&'p PartFile], sizes: &[(u64, u128)]) -> Vec<&'p [&'p PartFile]> {
+fn chunks<'p>(parts: &'p [&'p PartFile], sizes: &[u64]) -> Vec<&'p [&'p PartFile]> {
     let mut chunks = Vec::new();
     let (mut start, mut bytes) = (0, 0);
-    for (i, (size, _)) in sizes.iter().enumerate() {
+    for (i, size) in sizes.iter().enumerate() {
         if i > start && (i - start == PARTS_PER_CHUNK || bytes + size > CHUNK_BYTES) {
             chunks.push(&parts[start..i]);
             (start, bytes) = (i, 0);
@@ -261,23 +275,19 @@ fn write_snapshot(
     table_schema: &SchemaRef,
     period: &str,
     parts: &[&PartFile],
-    sizes: &[(u64, u128)],
+    stamps: &[PartStamp],
     previous: Option<&Path>,
     path: &Path,
 ) -> Result<usize, SnapshotError> {
     let schema = queried_schema(table_schema);
-    let keys: Vec<PartKey> = parts
-        .iter()
-        .zip(sizes)
-        .map(|(part, size)| part_key(part, *size))
-        .collect();
     // Parts unchanged since the previous snapshot: (department, submission).
     let kept: std::collections::HashSet<(String, String)> = previous
         .and_then(|p| listed_parts(p, &schema))
         .map(|listed| {
-            keys.iter()
-                .filter(|k| listed.contains(*k))
-                .map(|k| (k.0.clone(), k.1.clone()))
+            stamps
+                .iter()
+                .filter(|stamp| listed.contains(*stamp))
+                .map(|stamp| (stamp.department.clone(), stamp.submission_id.clone()))
                 .collect()
         })
         .unwrap_or_default();
@@ -286,11 +296,13 @@ fn write_snapshot(
     if let (Some(previous), false) = (previous, kept.is_empty()) {
         copy_rows_of(previous, &kept, |batch| Ok(writer.write(batch)?))?;
     }
-    let (to_read, to_read_sizes): (Vec<&PartFile>, Vec<(u64, u128)>) = parts
+    let (to_read, to_read_sizes): (Vec<&PartFile>, Vec<u64>) = parts
         .iter()
-        .zip(sizes)
-        .filter(|(part, _)| !kept.contains(&(part.department.clone(), part.submission_id.clone())))
-        .map(|(part, size)| (*part, *size))
+        .zip(stamps)
+        .filter(|(_, stamp)| {
+            !kept.contains(&(stamp.department.clone(), stamp.submission_id.clone()))
+        })
+        .map(|(part, stamp)| (*part, stamp.size))
         .unzip();
     let chunks = chunks(&to_read, &to_read_sizes);
     let readers = std::thread::available_parallelism().map_or(1, usize::from);
@@ -306,10 +318,7 @@ fn write_snapshot(
             Ok::<(), SnapshotError>(())
         },
     )?;
-    let listing: Vec<String> = keys
-        .iter()
-        .map(|(department, id, size, modified)| format!("{department}\t{id}\t{size}\t{modified}"))
-        .collect();
+    let listing: Vec<String> = stamps.iter().map(PartStamp::line).collect();
     writer.append_metadata(PARTS_KEY, listing.join("\n"));
     writer.finish(&mut staged)?;
     staged.commit()?;
@@ -318,7 +327,7 @@ fn write_snapshot(
 
 /// The parts a snapshot lists in its footer, if it has the columns `schema`
 /// asks for; None when it cannot be used (unreadable, other columns).
-fn listed_parts(path: &Path, schema: &SchemaRef) -> Option<std::collections::HashSet<PartKey>> {
+fn listed_parts(path: &Path, schema: &SchemaRef) -> Option<std::collections::HashSet<PartStamp>> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).ok()?).ok()?;
     let same_columns = builder.schema().fields().len() == schema.fields().len()
         && builder
@@ -338,18 +347,7 @@ fn listed_parts(path: &Path, schema: &SchemaRef) -> Option<std::collections::Has
         .find(|kv| kv.key == PARTS_KEY)?
         .value
         .clone()?;
-    listing
-        .lines()
-        .map(|line| {
-            let mut fields = line.split('\t');
-            Some((
-                fields.next()?.to_string(),
-                fields.next()?.to_string(),
-                fields.next()?.parse().ok()?,
-                fields.next()?.parse().ok()?,
-            ))
-        })
-        .collect()
+    listing.lines().map(PartStamp::parse).collect()
 }
 
 /// Streams the rows of `snapshot` whose (`department`, `submission_id`) is in `kept` to `write`.
@@ -358,19 +356,8 @@ fn copy_rows_of(
     kept: &std::collections::HashSet<(String, String)>,
     mut write: impl FnMut(&RecordBatch) -> Result<(), SnapshotError>,
 ) -> Result<(), SnapshotError> {
-    let read_error = |source| SnapshotError::Read {
-        path: snapshot.to_path_buf(),
-        source,
-    };
-    let file = File::open(snapshot).map_err(|source| SnapshotError::Io {
-        path: snapshot.to_path_buf(),
-        source,
-    })?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(8192).build())
-        .map_err(read_error)?;
-    for batch in reader {
-        let batch = batch.map_err(|e| read_error(e.into()))?;
+    for batch in batches_of(snapshot)? {
+        let batch = batch?;
         let column_error = |source| SnapshotError::Column {
             path: snapshot.to_path_buf(),
             column: "department, submission_id".into(),
@@ -410,6 +397,24 @@ fn copy_rows_of(
     Ok(())
 }
 
+/// The record batches of a Parquet file, each error naming the file.
+fn batches_of(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<RecordBatch, SnapshotError>> + '_, SnapshotError> {
+    let read_error = |source| SnapshotError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(|source| SnapshotError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(8192).build())
+        .map_err(read_error)?;
+    Ok(reader.map(move |batch| batch.map_err(|e| read_error(e.into()))))
+}
+
 fn read_chunk(
     schema: &SchemaRef,
     period: &str,
@@ -417,19 +422,8 @@ fn read_chunk(
 ) -> Result<Vec<RecordBatch>, SnapshotError> {
     let mut batches = Vec::new();
     for part in parts {
-        let read_error = |source| SnapshotError::Read {
-            path: part.path.clone(),
-            source,
-        };
-        let file = File::open(&part.path).map_err(|source| SnapshotError::Io {
-            path: part.path.clone(),
-            source,
-        })?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|b| b.with_batch_size(8192).build())
-            .map_err(read_error)?;
-        for batch in reader {
-            let batch = batch.map_err(|e| read_error(e.into()))?;
+        for batch in batches_of(&part.path)? {
+            let batch = batch?;
             batches.push(conform(
                 schema,
                 &batch,
@@ -581,12 +575,12 @@ mod tests {
             })
             .collect();
         let refs: Vec<&PartFile> = parts.iter().collect();
-        let small = vec![(1_000, 0); 200];
+        let small = vec![1_000; 200];
         let lengths: Vec<usize> = chunks(&refs, &small).iter().map(|c| c.len()).collect();
         assert_eq!(lengths, [64, 64, 64, 8]);
         // Parts of 1.5 MiB: two per chunk; one part bigger than a chunk stands alone.
-        let mut big = vec![(3 * 512 * 1024, 0); 5];
-        big[2] = (10 * 1024 * 1024, 0);
+        let mut big = vec![3 * 512 * 1024; 5];
+        big[2] = 10 * 1024 * 1024;
         let lengths: Vec<usize> = chunks(&refs[..5], &big).iter().map(|c| c.len()).collect();
         assert_eq!(lengths, [2, 1, 2]);
         assert!(chunks(&refs[..0], &[]).is_empty());
