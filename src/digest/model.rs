@@ -182,7 +182,6 @@ pub const KEY_FIGURES: &[&str] = &[
     "compliance.submission_rate_pct",
 ];
 
-/// Without these for the recipient's scope, the digest is not sent as if complete.
 /// Indicator rows grouped by scope.
 fn by_scope(rows: &[IndicatorRow]) -> std::collections::HashMap<&str, Vec<&IndicatorRow>> {
     let mut grouped: std::collections::HashMap<&str, Vec<&IndicatorRow>> =
@@ -193,6 +192,7 @@ fn by_scope(rows: &[IndicatorRow]) -> std::collections::HashMap<&str, Vec<&Indic
     grouped
 }
 
+/// Without these for the recipient's scope, the digest is not sent as if complete.
 pub const REQUIRED: &[&str] = &["staff.headcount", "training.participants"];
 
 pub fn label(id: &str, vi: bool) -> String {
@@ -406,7 +406,7 @@ pub fn build(
         })
         .collect();
 
-    let charts = charts(config, recipient, current, &now, vi);
+    let charts = charts(config, recipient, &current_by_scope, &now, vi);
     let title = if vi {
         "Báo cáo đào tạo, bồi dưỡng"
     } else {
@@ -468,14 +468,13 @@ pub fn build(
 fn charts(
     config: &Config,
     recipient: &Recipient,
-    current: &[IndicatorRow],
+    current_by_scope: &std::collections::HashMap<&str, Vec<&IndicatorRow>>,
     now: &BTreeMap<String, IndicatorRow>,
     vi: bool,
 ) -> Vec<BarChart> {
     let mut charts = Vec::new();
     match &recipient.scope {
         Scope::Province => {
-            let current_by_scope = by_scope(current);
             let mut bars: Vec<(String, f64)> = config
                 .departments
                 .iter()
