@@ -665,8 +665,8 @@ struct SheetEntry {
 /// Where each worksheet of an xlsx is stored: name → zip entry, from
 /// `xl/workbook.xml` and its relationships.
 fn xlsx_sheet_entries(bytes: &[u8]) -> Option<std::collections::HashMap<String, SheetEntry>> {
-    let paths = xlsx_sheet_paths(bytes)?;
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let paths = xlsx_sheet_paths(&mut archive)?;
     Some(
         paths
             .into_iter()
@@ -679,9 +679,10 @@ fn xlsx_sheet_entries(bytes: &[u8]) -> Option<std::collections::HashMap<String, 
 }
 
 /// Name → zip entry path of each worksheet.
-fn xlsx_sheet_paths(bytes: &[u8]) -> Option<std::collections::HashMap<String, String>> {
+fn xlsx_sheet_paths(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+) -> Option<std::collections::HashMap<String, String>> {
     use quick_xml::events::Event;
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
     let mut read = |name: &str| -> Option<Vec<u8>> {
         let mut entry = archive.by_name(name).ok()?;
         let mut out = Vec::new();
@@ -867,17 +868,17 @@ mod tests {
             ) else {
                 continue;
             };
-            let Some(paths) = xlsx_sheet_paths(&bytes) else {
+            let Some(entries) = xlsx_sheet_entries(&bytes) else {
                 continue;
             };
             for name in xlsx.sheet_names() {
                 let Ok(expected) = xlsx.merge_cells_by_sheet_name(&name) else {
                     continue;
                 };
-                let Some(sheet_path) = paths.get(&name) else {
+                let Some(entry) = entries.get(&name) else {
                     continue;
                 };
-                let scanned = scan_merges(&bytes, sheet_path);
+                let scanned = scan_merges(&bytes, &entry.path);
                 assert_eq!(
                     scanned,
                     Some(merges_of(&expected)),
