@@ -51,6 +51,7 @@ pub struct Config {
     pub reminders: ReminderSettings,
     pub alerts: AlertSettings,
     pub serve: ServeSettings,
+    pub delivery: DeliverySettings,
     pub sources: Vec<Source>,
     pub departments: Vec<Department>,
     pub jobs: BTreeMap<String, JobSpec>,
@@ -149,6 +150,13 @@ pub struct AlertSettings {
 pub struct ServeSettings {
     /// Ingest as soon as files land in the inbox, not only on schedule.
     pub watch_inbox: bool,
+}
+
+/// How mail that could not be delivered is retried.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// The outbox's backoff between attempts at a message.
+    pub retry: crate::retry::Backoff,
 }
 
 /// How often departments report, for reminders.
@@ -264,6 +272,8 @@ struct RawConfig {
     #[serde(default)]
     serve: RawServe,
     #[serde(default)]
+    delivery: RawDelivery,
+    #[serde(default)]
     source: Vec<RawSource>,
 }
 
@@ -296,6 +306,13 @@ struct RawAlerts {
 #[serde(deny_unknown_fields)]
 struct RawServe {
     watch_inbox: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDelivery {
+    retry_first_seconds: Option<u64>,
+    retry_max_seconds: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -504,6 +521,7 @@ impl Config {
         let serve = ServeSettings {
             watch_inbox: raw.serve.watch_inbox.unwrap_or(true),
         };
+        let delivery = validate_delivery(&file, &raw.delivery)?;
         Ok(Config {
             file,
             paths,
@@ -514,6 +532,7 @@ impl Config {
             reminders,
             alerts,
             serve,
+            delivery,
             sources,
             department_index: departments
                 .iter()
@@ -625,6 +644,43 @@ fn validate_alerts(file: &Path, raw: RawAlerts) -> Result<AlertSettings, ConfigE
         ping_success: raw.ping_success,
         ping_fail: raw.ping_fail,
         timeout_seconds: raw.timeout_seconds.unwrap_or(10),
+    })
+}
+
+/// The longest wait `[delivery]` accepts between two attempts at a message.
+const RETRY_LIMIT_SECONDS: u64 = 7 * 24 * 3600;
+
+fn validate_delivery(file: &Path, raw: &RawDelivery) -> Result<DeliverySettings, ConfigError> {
+    let default = crate::retry::Backoff::MAIL;
+    let first = raw.retry_first_seconds.unwrap_or(default.first.as_secs());
+    if !(1..=RETRY_LIMIT_SECONDS).contains(&first) {
+        return Err(ConfigError::invalid(
+            file,
+            format!(
+                "delivery.retry_first_seconds: {first} is out of range: from 1 to {RETRY_LIMIT_SECONDS} (a week) seconds, default {}",
+                default.first.as_secs()
+            ),
+        ));
+    }
+    // Without an explicit cap, the default one, unless the first delay is longer.
+    let max = raw
+        .retry_max_seconds
+        .unwrap_or(default.max.as_secs().max(first));
+    if !(first..=RETRY_LIMIT_SECONDS).contains(&max) {
+        return Err(ConfigError::invalid(
+            file,
+            format!(
+                "delivery.retry_max_seconds: {max} is out of range: from retry_first_seconds ({first}) to {RETRY_LIMIT_SECONDS} (a week) seconds, default {}",
+                default.max.as_secs()
+            ),
+        ));
+    }
+    Ok(DeliverySettings {
+        retry: crate::retry::Backoff {
+            first: std::time::Duration::from_secs(first),
+            factor: default.factor,
+            max: std::time::Duration::from_secs(max),
+        },
     })
 }
 

@@ -12,5 +12,6 @@ pub mod indicators;
 pub mod ingest;
 pub mod jobs;
 mod ordered;
+pub mod retry;
 pub mod state;
 pub mod warehouse;

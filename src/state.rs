@@ -124,6 +124,11 @@ CREATE INDEX loads_by_submission ON loads (submission_id);
 -- last written with: a record is rewritten only when its status changed.
 ALTER TABLE submissions ADD COLUMN published_status TEXT;
 "#,
+    r#"
+-- What waits in the outbox and when it is due, without reading the sent
+-- messages' bodies: `serve` asks every few seconds.
+CREATE INDEX outbox_waiting ON outbox (next_attempt_at) WHERE status = 'pending';
+"#,
 ];
 
 pub struct State {
@@ -720,6 +725,59 @@ impl State {
             )
             .map(|_| ())
             .map_err(self.err())
+    }
+
+    /// Messages not yet delivered whose next attempt is due by `by` (RFC 3339),
+    /// oldest first; a message never tried is always due.
+    pub fn pending_due(&self, by: &str) -> Result<Vec<OutboxItem>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, key, recipient, subject, message, attempts, next_attempt_at, last_error
+                 FROM outbox INDEXED BY outbox_waiting
+                 WHERE status = 'pending'
+                   AND (julianday(next_attempt_at) IS NULL OR julianday(next_attempt_at) <= julianday(?1))
+                 ORDER BY id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([by], |r| {
+                Ok(OutboxItem {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    key: r.get(2)?,
+                    recipient: r.get(3)?,
+                    subject: r.get(4)?,
+                    message: r.get(5)?,
+                    attempts: r.get(6)?,
+                    next_attempt_at: r.get(7)?,
+                    last_error: r.get(8)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// When the first waiting message is due: `None` when nothing waits; a
+    /// time in the past when a message is due now (one never tried, or one
+    /// whose next attempt cannot be read, is due at once).
+    pub fn next_outbox_attempt(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StateError> {
+        let earliest: Option<f64> = self
+            .conn
+            .query_row(
+                "SELECT MIN(COALESCE(julianday(next_attempt_at), 0)) FROM outbox WHERE status = 'pending'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(self.err())?;
+        Ok(earliest.map(|julian_day| {
+            // Julian day 2440587.5 is the Unix epoch.
+            let millis = ((julian_day - 2_440_587.5) * 86_400_000.0).round() as i64;
+            chrono::DateTime::from_timestamp_millis(millis)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+        }))
     }
 
     /// (sent, pending) counts.

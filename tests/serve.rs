@@ -475,3 +475,214 @@ fn a_dead_webhook_never_fails_the_job() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("alert endpoint unreachable"));
 }
+
+// ---- the outbox retried between runs ------------------------------------------
+
+/// Python's aiosmtpd on 127.0.0.1:`port`, storing what it receives in a
+/// maildir (as in tests/digest.rs).
+struct SmtpServer {
+    child: Child,
+    maildir: std::path::PathBuf,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn start_smtp_on(dir: &Path, port: u16) -> SmtpServer {
+    let maildir = dir.join("maildir");
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(&maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("aiosmtpd (installed by scripts/test.sh)");
+    wait_until(Duration::from_secs(20), "the SMTP server to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    SmtpServer { child, maildir }
+}
+
+/// The `To:` of each message the server received, sorted.
+fn received_to(smtp: &SmtpServer) -> Vec<String> {
+    let mut to: Vec<String> = std::fs::read_dir(smtp.maildir.join("new"))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            text.lines()
+                .find_map(|l| l.strip_prefix("To: "))
+                .unwrap_or("?")
+                .trim()
+                .to_string()
+        })
+        .collect();
+    to.sort();
+    to
+}
+
+/// The three recipients of `common::Project`'s config, sorted.
+const RECIPIENTS: [&str; 3] = [
+    "advisor@example.org",
+    "chu-tich@ubnd.example.gov.vn",
+    "giam-doc@syt.example.gov.vn",
+];
+
+/// A project mailing through 127.0.0.1:`port`, retrying after 1 s then 2 s,
+/// ingesting on schedule only, with the fixtures ingested and their
+/// indicators computed, and no job but those the test writes.
+fn project_mailing_to(port: u16) -> Project {
+    let project = Project::with_config_extra(&format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\ntimeout_seconds = 5\nfrom = \"Sở Nội vụ <bao-cao@snv.example.gov.vn>\"\n\n[delivery]\nretry_first_seconds = 1\nretry_max_seconds = 2\n\n[serve]\nwatch_inbox = false\n"
+    ));
+    std::fs::remove_file(project.root().join("jobs/nightly.toml")).expect("no nightly job");
+    nhanluc::fixtures::write_province(&project.inbox()).expect("fixtures");
+    project.run_ok(&["ingest"]);
+    project.run_ok(&["indicators"]);
+    project
+}
+
+#[test]
+fn a_digest_that_failed_at_the_scheduled_run_arrives_once_smtp_is_back() {
+    let port = free_port(); // nothing listens there yet
+    let project = project_mailing_to(port);
+    write_job(
+        &project,
+        "morning",
+        "schedule = \"0 0 2 * * *\"\nsteps = [\"digest\"]\ncatch_up = \"once\"\n",
+    );
+    // The 02:00 run falls due at start-up, as one missed while the service was down.
+    let two_days_ago = (chrono::Utc::now() - chrono::Duration::days(2)).to_rfc3339();
+    sql(
+        &project,
+        &format!(
+            "INSERT INTO schedule_marks (job, seen_until) VALUES ('morning', '{two_days_ago}')"
+        ),
+    );
+    let mut service = Service::start(&project);
+    wait_until(
+        Duration::from_secs(180),
+        "the scheduled run to fail",
+        || sql(&project, "SELECT status FROM runs WHERE job = 'morning'") == "failed",
+    );
+    assert_eq!(
+        sql(
+            &project,
+            "SELECT count(*) FROM outbox WHERE status = 'pending' AND attempts >= 1"
+        ),
+        "3",
+        "the three digests wait, tried once"
+    );
+
+    let scratch = tempfile::tempdir().expect("tmp");
+    let smtp = start_smtp_on(scratch.path(), port);
+    wait_until(Duration::from_secs(120), "the digests to arrive", || {
+        received_to(&smtp).len() >= 3
+    });
+    wait_until(
+        Duration::from_secs(30),
+        "the outbox rows to be marked sent",
+        || {
+            sql(
+                &project,
+                "SELECT count(*) FROM outbox WHERE status = 'pending'",
+            ) == "0"
+        },
+    );
+    // Several retry passes at the test's 1–2 s backoff: nothing goes twice.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(received_to(&smtp), RECIPIENTS, "each recipient once");
+    assert_eq!(
+        sql(
+            &project,
+            "SELECT count(*) FROM outbox WHERE status = 'sent' AND sent_at IS NOT NULL"
+        ),
+        "3"
+    );
+    assert_eq!(
+        sql(&project, "SELECT count(*) FROM runs"),
+        "1",
+        "no other job run sent them"
+    );
+    assert!(
+        service.log().contains("outbox retried"),
+        "{}",
+        service.log()
+    );
+    service.signal("-TERM");
+    assert_eq!(service.wait(Duration::from_secs(30)), Some(0));
+}
+
+#[test]
+fn serve_leaves_a_message_not_yet_due_and_a_digest_run_sends_it_at_once() {
+    let port = free_port();
+    let project = project_mailing_to(port);
+    let out = project.run(&["digest"]);
+    assert_eq!(out.status.code(), Some(1), "SMTP is down");
+    // One message's backoff has an hour to go; the others are due within seconds.
+    let in_an_hour = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    sql(
+        &project,
+        &format!(
+            "UPDATE outbox SET next_attempt_at = '{in_an_hour}' WHERE recipient = 'advisor@example.org'"
+        ),
+    );
+    let scratch = tempfile::tempdir().expect("tmp");
+    let smtp = start_smtp_on(scratch.path(), port);
+    let mut service = Service::start(&project);
+    wait_until(
+        Duration::from_secs(120),
+        "the due messages to arrive",
+        || {
+            sql(
+                &project,
+                "SELECT count(*) FROM outbox WHERE status = 'pending'",
+            ) == "1"
+        },
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(received_to(&smtp), RECIPIENTS[1..]);
+    assert_eq!(
+        sql(
+            &project,
+            "SELECT recipient, attempts, next_attempt_at FROM outbox WHERE status = 'pending'"
+        ),
+        format!("advisor@example.org|1|{in_an_hour}"),
+        "not tried again before it is due"
+    );
+    service.signal("-TERM");
+    assert_eq!(service.wait(Duration::from_secs(30)), Some(0));
+    assert!(service.log().contains("nhanluc serve stopped"));
+
+    // A digest run sends what waits whatever its backoff, and the rest not again.
+    project.run_ok(&["digest"]);
+    assert_eq!(received_to(&smtp), RECIPIENTS);
+    assert_eq!(
+        sql(
+            &project,
+            "SELECT count(*) FROM outbox WHERE status = 'pending'"
+        ),
+        "0"
+    );
+}

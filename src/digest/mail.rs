@@ -1,6 +1,7 @@
 //! Building MIME messages and delivering what waits in the outbox.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
@@ -120,8 +121,50 @@ pub async fn deliver_pending(
     config: &Config,
     state: &State,
 ) -> Result<DeliveryOutcome, DigestError> {
+    deliver(config, state, state.pending()?, None).await
+}
+
+/// How early a message may be taken before its next attempt is due, so a
+/// retry woken at the due time does not miss it by a few milliseconds.
+const DUE_SLACK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Delivers the waiting messages whose backoff has passed (for `serve`'s
+/// retries between runs), stopping between messages once `stop` is set.
+pub async fn deliver_due(
+    config: &Config,
+    state: &State,
+    stop: &AtomicBool,
+) -> Result<DeliveryOutcome, DigestError> {
+    let by = timestamp(chrono::Utc::now(), DUE_SLACK);
+    deliver(config, state, state.pending_due(&by)?, Some(stop)).await
+}
+
+/// When to try a message again after its `failures`-th failed attempt: the
+/// configured backoff, with jitter.
+fn next_attempt(config: &Config, failures: i64) -> String {
+    let failures = u32::try_from(failures.max(1)).unwrap_or(u32::MAX);
+    timestamp(
+        chrono::Utc::now(),
+        config.delivery.retry.jittered_delay_after(failures),
+    )
+}
+
+/// `at + after` as RFC 3339 in UTC with milliseconds, as `state::now` writes times.
+fn timestamp(at: chrono::DateTime<chrono::Utc>, after: std::time::Duration) -> String {
+    chrono::Duration::from_std(after)
+        .ok()
+        .and_then(|after| at.checked_add_signed(after))
+        .unwrap_or(at)
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+async fn deliver(
+    config: &Config,
+    state: &State,
+    pending: Vec<crate::state::OutboxItem>,
+    stop: Option<&AtomicBool>,
+) -> Result<DeliveryOutcome, DigestError> {
     let mut outcome = DeliveryOutcome::default();
-    let pending = state.pending()?;
     if pending.is_empty() {
         return Ok(outcome);
     }
@@ -130,6 +173,9 @@ pub async fn deliver_pending(
     };
     let transport = smtp_transport(smtp);
     for item in pending {
+        if stop.is_some_and(|stop| stop.load(Ordering::SeqCst)) {
+            break;
+        }
         let result = match &transport {
             Ok(transport) => send_smtp(transport, smtp, &item.recipient, &item.message).await,
             Err(e) => Err(e.clone()),
@@ -141,13 +187,9 @@ pub async fn deliver_pending(
                 tracing::info!(to = %item.recipient, subject = %item.subject, "delivered");
             }
             Err(message) => {
-                let wait_minutes = 2_i64
-                    .saturating_pow(item.attempts.clamp(0, 8) as u32)
-                    .min(360);
-                let next = (chrono::Utc::now() + chrono::Duration::minutes(wait_minutes))
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let next = next_attempt(config, item.attempts + 1);
                 state.mark_failed(item.id, &message, &next)?;
-                tracing::warn!(to = %item.recipient, error = %message, "delivery failed; kept in the outbox");
+                tracing::warn!(to = %item.recipient, error = %message, next_attempt = %next, "delivery failed; kept in the outbox");
                 outcome.failed += 1;
                 outcome
                     .errors
@@ -223,7 +265,11 @@ fn write_pending_eml(
             }
             Err(e) => {
                 for item in batch {
-                    state.mark_failed(item.id, &e.to_string(), &chrono::Utc::now().to_rfc3339())?;
+                    state.mark_failed(
+                        item.id,
+                        &e.to_string(),
+                        &next_attempt(config, item.attempts + 1),
+                    )?;
                     outcome.errors.push(format!("{}: {e}", item.recipient));
                 }
                 outcome.failed += batch.len();

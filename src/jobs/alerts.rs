@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::digest::mail::{Simple, queue_simple};
+use crate::retry::Backoff;
 use crate::state::State;
 
+/// Attempts at each HTTP call, spaced by [`Backoff::ALERT_HTTP`]: the run
+/// waits for them, so they are few and short.
 const ATTEMPTS: u32 = 3;
 
 #[derive(Debug, Clone, Copy)]
@@ -97,7 +100,7 @@ async fn send_with_retries(request: impl Fn() -> reqwest::RequestBuilder, url: &
             Err(e) => tracing::warn!(%url, error = %e, attempt, "alert endpoint unreachable"),
         }
         if attempt < ATTEMPTS {
-            tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            tokio::time::sleep(Backoff::ALERT_HTTP.jittered_delay_after(attempt)).await;
         }
     }
     tracing::error!(%url, "alert not delivered after {ATTEMPTS} attempts; the job's own result stands");

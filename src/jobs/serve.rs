@@ -1,6 +1,7 @@
 //! `nhanluc serve`: every job on its schedule (tokio-cron-scheduler, in the
 //! job's time zone), ingest as soon as files land (notify), one run at a time,
-//! catch-up of runs missed while the service was down, and a clean stop on
+//! catch-up of runs missed while the service was down, retries of the outbox
+//! between runs as each message's backoff passes, and a clean stop on
 //! SIGTERM or SIGINT that lets the current step finish.
 
 use std::collections::VecDeque;
@@ -18,17 +19,29 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use crate::config::{CatchUp, Config, JobSpec, Step};
 use crate::state::State;
 
-use super::{JobError, run_job_until, run_steps};
+use super::{JobError, RunLock, run_job_until, run_steps};
 
 /// The name under which ingest-on-arrival runs are recorded.
 pub const ARRIVAL_JOB: &str = "arrival";
 /// How often the scheduler records how far it has watched the schedules.
 const MARK_EVERY: Duration = Duration::from_secs(20);
+/// The longest the service goes without looking at the outbox: a message
+/// another process left waiting (a `nhanluc digest` from cron while SMTP was
+/// down) is noticed this late at most.
+const OUTBOX_POLL: Duration = Duration::from_secs(60);
+/// The shortest wait before an outbox retry, so a clock step or an unreadable
+/// due time never makes the service spin.
+const OUTBOX_MIN_WAIT: Duration = Duration::from_secs(1);
+/// How long to leave the outbox alone when another process holds the run
+/// lock: that run sends what waits anyway.
+const OUTBOX_BUSY_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Request {
     Job(String),
     Arrival,
+    /// Send the outbox's messages whose backoff has passed.
+    Outbox,
 }
 
 /// Holds the service lock: one `serve` per state database.
@@ -183,11 +196,15 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
 
     let settle = Duration::from_secs(config.ingest.settle_seconds + 1);
     let mut queue: VecDeque<Request> = VecDeque::new();
+    // When idle, the worker wakes for the outbox as its first message falls due.
+    let mut outbox_not_before = tokio::time::Instant::now();
     loop {
         if queue.is_empty() {
-            match rx.recv().await {
-                Some(request) => queue.push_back(request),
-                None => break,
+            let wait = outbox_wait(&state, outbox_not_before);
+            match tokio::time::timeout(wait, rx.recv()).await {
+                Ok(Some(request)) => queue.push_back(request),
+                Ok(None) => break,
+                Err(_elapsed) => queue.push_back(Request::Outbox),
             }
         }
         if stop.load(Ordering::SeqCst) {
@@ -203,6 +220,11 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
             continue;
         };
         let result = match &request {
+            Request::Outbox => {
+                let pause = retry_outbox(&config, &state, &stop).await;
+                outbox_not_before = tokio::time::Instant::now() + pause;
+                continue;
+            }
             Request::Job(name) => run_job_until(&config, name, &stop).await,
             Request::Arrival => {
                 // Debounce: wait until files stop arriving for a moment.
@@ -253,6 +275,78 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
     mark_seen(&state, &config, Utc::now());
     tracing::info!("nhanluc serve stopped");
     Ok(())
+}
+
+/// How long the idle worker may wait before retrying the outbox: until its
+/// first message is due, at most [`OUTBOX_POLL`], at least [`OUTBOX_MIN_WAIT`]
+/// and not before `not_before`.
+fn outbox_wait(state: &State, not_before: tokio::time::Instant) -> Duration {
+    let until_due = match state.next_outbox_attempt() {
+        Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+        Ok(None) => OUTBOX_POLL,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read when the outbox is due");
+            OUTBOX_POLL
+        }
+    };
+    let floor =
+        OUTBOX_MIN_WAIT.max(not_before.saturating_duration_since(tokio::time::Instant::now()));
+    until_due.min(OUTBOX_POLL).max(floor)
+}
+
+/// Sends the outbox's messages whose backoff has passed, under the run lock
+/// taken without waiting. Returns how long to leave the outbox alone.
+async fn retry_outbox(config: &Config, state: &State, stop: &AtomicBool) -> Duration {
+    let due_now = match state.next_outbox_attempt() {
+        Ok(next) => next.is_some_and(|due| due <= Utc::now() + chrono::Duration::seconds(1)),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read when the outbox is due");
+            return OUTBOX_POLL;
+        }
+    };
+    if !due_now {
+        return OUTBOX_MIN_WAIT;
+    }
+    let _lock = match RunLock::acquire(config) {
+        Ok(lock) => lock,
+        Err(JobError::Busy(_)) => {
+            tracing::debug!(
+                "a run holds the lock: the outbox is retried a little later, if that run leaves anything"
+            );
+            return OUTBOX_BUSY_WAIT;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot retry the outbox");
+            return OUTBOX_POLL;
+        }
+    };
+    match crate::digest::mail::deliver_due(config, state, stop).await {
+        Ok(outcome) if outcome.failed > 0 => {
+            let next = state
+                .next_outbox_attempt()
+                .ok()
+                .flatten()
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            tracing::warn!(
+                delivered = outcome.delivered,
+                failed = outcome.failed,
+                next = next.as_deref().unwrap_or("-"),
+                "outbox retried: some messages still wait"
+            );
+        }
+        Ok(outcome) if outcome.delivered > 0 => {
+            tracing::info!(
+                delivered = outcome.delivered,
+                "outbox retried: waiting messages sent"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "outbox retry failed");
+            return OUTBOX_POLL;
+        }
+    }
+    OUTBOX_MIN_WAIT
 }
 
 fn mark_seen(state: &State, config: &Config, at: DateTime<Utc>) {
