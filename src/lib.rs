@@ -13,4 +13,5 @@ pub mod ingest;
 pub mod jobs;
 mod ordered;
 pub mod state;
+pub mod status;
 pub mod warehouse;
