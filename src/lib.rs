@@ -14,4 +14,5 @@ pub mod jobs;
 mod ordered;
 pub mod retry;
 pub mod state;
+pub mod status;
 pub mod warehouse;

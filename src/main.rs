@@ -14,7 +14,7 @@ use nhanluc::ingest::period::Period;
 use nhanluc::ingest::{self, Outcome};
 use nhanluc::jobs::{self, RunLock};
 use nhanluc::state::State;
-use nhanluc::{digest, indicators, warehouse};
+use nhanluc::{digest, indicators, status};
 
 #[derive(Parser)]
 #[command(
@@ -54,8 +54,12 @@ enum Command {
         #[arg(long, value_name = "P", value_parser = parse_period)]
         period: Option<Period>,
     },
-    /// Recent runs, outbox, submissions per department and period
-    Status,
+    /// Recent runs, jobs, outbox, submissions per department, period and form
+    Status {
+        /// One JSON document for scripts instead of tables
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_period(text: &str) -> Result<Period, String> {
@@ -215,9 +219,17 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                 },
             )
         }
-        Command::Status => {
+        Command::Status { json } => {
             let state = open_state(config)?;
-            print_status(config, &state)?;
+            let snapshot = status::gather(config, &state, chrono::Utc::now())?;
+            print!(
+                "{}",
+                if json {
+                    status::render_json(&snapshot)
+                } else {
+                    status::render_text(&snapshot)
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -299,94 +311,4 @@ fn print_ingest(report: &ingest::IngestReport) {
             String::new()
         }
     );
-}
-
-fn print_status(config: &Config, state: &State) -> anyhow::Result<()> {
-    println!("Recent runs:");
-    for run in state.recent_runs(10)? {
-        println!(
-            "  #{:<5} {:<12} {:<25} {:<12} {}",
-            run.id,
-            run.job,
-            run.started_at,
-            run.status,
-            run.error.or(run.counts).unwrap_or_default()
-        );
-    }
-    println!("Jobs (next run):");
-    let now = chrono::Utc::now();
-    for (name, job) in &config.jobs {
-        let next = jobs::serve::next_run(job, now)
-            .map(|t| t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
-            .unwrap_or_else(|| "never".into());
-        let steps: Vec<&str> = job.steps.iter().map(|s| s.as_str()).collect();
-        println!(
-            "  {name:<12} {:<16} {next:<26} {}",
-            job.schedule,
-            steps.join(", ")
-        );
-    }
-    let (sent, pending) = state.outbox_counts()?;
-    println!("Outbox: {sent} sent, {pending} waiting");
-    for item in state.pending()? {
-        println!(
-            "  {} to {}: {} attempt(s){}",
-            item.subject,
-            item.recipient,
-            item.attempts,
-            item.last_error
-                .map(|e| format!(", last error: {e}"))
-                .unwrap_or_default()
-        );
-    }
-    println!("Submissions (latest accepted per department and period):");
-    let submissions = state.submissions()?;
-    let mut periods: Vec<String> = submissions.iter().map(|s| s.period.clone()).collect();
-    periods.sort();
-    periods.dedup();
-    for department in &config.departments {
-        let mut cells = Vec::new();
-        for period in &periods {
-            let latest = submissions.iter().find(|s| {
-                s.department == department.code && &s.period == period && s.status == "accepted"
-            });
-            cells.push(match latest {
-                Some(s) => format!(
-                    "{period}: {} ({} rows)",
-                    &s.received_at[..10.min(s.received_at.len())],
-                    s.rows_loaded
-                ),
-                None => format!("{period}: —"),
-            });
-        }
-        println!(
-            "  {:<8} {:<36} {}",
-            department.code,
-            department.name,
-            cells.join("  ")
-        );
-    }
-    let quarantined = state.quarantined(10)?;
-    if !quarantined.is_empty() {
-        println!("Quarantined (latest):");
-        for q in quarantined {
-            println!(
-                "  {} {} {}: {}",
-                q.received_at,
-                q.department.as_deref().unwrap_or("-"),
-                q.source_file,
-                q.reason
-            );
-        }
-    }
-    let periods = warehouse::indicator_periods(&config.paths.warehouse);
-    println!(
-        "Indicator periods: {}",
-        if periods.is_empty() {
-            "none".into()
-        } else {
-            periods.join(", ")
-        }
-    );
-    Ok(())
 }

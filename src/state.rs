@@ -218,6 +218,56 @@ pub struct QuarantineRow {
     pub reason: String,
 }
 
+/// What the ledger holds for one department, period and form (template):
+/// the loads whose rows are in the warehouse and those later replaced.
+#[derive(Debug, Clone)]
+pub struct SubmissionCell {
+    pub department: String,
+    pub period: String,
+    pub template: String,
+    /// Files whose rows for this form are held (more than one: additions).
+    pub active_files: i64,
+    /// Files whose rows for this form were replaced by a newer file.
+    pub superseded_files: i64,
+    /// Rows held, summed over the active files.
+    pub rows: i64,
+    /// The most recently recorded active file (none if every file was replaced).
+    pub latest_submission_id: Option<String>,
+    pub latest_received_at: Option<String>,
+}
+
+/// How many ledger entries have each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LedgerCounts {
+    pub accepted: i64,
+    pub superseded: i64,
+    pub quarantined: i64,
+}
+
+/// A quarantined file with its reason in both languages.
+#[derive(Debug, Clone)]
+pub struct QuarantinedFile {
+    pub received_at: String,
+    pub department: Option<String>,
+    pub source_file: String,
+    pub stored_as: Option<String>,
+    pub reason_en: String,
+    pub reason_vi: String,
+}
+
+/// A message waiting in the outbox, without its body.
+#[derive(Debug, Clone)]
+pub struct WaitingMessage {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub attempts: i64,
+    pub created_at: String,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
 /// The validators and content hash of a URL's last download.
 #[derive(Debug, Clone, Default)]
 pub struct LastFetch {
@@ -522,6 +572,151 @@ impl State {
                     department: r.get(1)?,
                     source_file: r.get(2)?,
                     reason: r.get(3)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    // ---- status (aggregates for `nhanluc status`) --------------------------------
+
+    /// One entry per department, period and form the ledger has loads for,
+    /// aggregated in SQL (one pass over `loads`, whatever the registry's size).
+    pub fn submission_cells(&self) -> Result<Vec<SubmissionCell>, StateError> {
+        // The latest active load is the one recorded last (highest rowid).
+        // submissions has no index on submission_id: SQLite builds an
+        // automatic one for the join (benches/status.rs checks the time).
+        let mut stmt = self
+            .conn
+            .prepare(
+                "WITH cells AS (
+                     SELECT department, period, template,
+                            COALESCE(SUM(active = 1), 0) AS active_files,
+                            COALESCE(SUM(active = 0), 0) AS superseded_files,
+                            COALESCE(SUM(CASE WHEN active = 1 THEN rows END), 0) AS rows,
+                            MAX(CASE WHEN active = 1 THEN rowid END) AS latest
+                     FROM loads GROUP BY department, period, template
+                 )
+                 SELECT c.department, c.period, c.template, c.active_files, c.superseded_files, c.rows,
+                        l.submission_id, s.received_at
+                 FROM cells c
+                 LEFT JOIN loads l ON l.rowid = c.latest
+                 LEFT JOIN submissions s ON s.submission_id = l.submission_id
+                 ORDER BY c.department, c.period, c.template",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SubmissionCell {
+                    department: r.get(0)?,
+                    period: r.get(1)?,
+                    template: r.get(2)?,
+                    active_files: r.get(3)?,
+                    superseded_files: r.get(4)?,
+                    rows: r.get(5)?,
+                    latest_submission_id: r.get(6)?,
+                    latest_received_at: r.get(7)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// How many files the ledger holds as accepted, superseded and quarantined.
+    pub fn ledger_counts(&self) -> Result<LedgerCounts, StateError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(status = 'accepted'), 0), COALESCE(SUM(status = 'superseded'), 0), COALESCE(SUM(status = 'quarantined'), 0) FROM submissions",
+                [],
+                |r| {
+                    Ok(LedgerCounts {
+                        accepted: r.get(0)?,
+                        superseded: r.get(1)?,
+                        quarantined: r.get(2)?,
+                    })
+                },
+            )
+            .map_err(self.err())
+    }
+
+    /// The latest quarantined files, newest first, with both reasons.
+    pub fn quarantined_files(&self, limit: usize) -> Result<Vec<QuarantinedFile>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT received_at, department, source_file, stored_as, COALESCE(reason, ''), COALESCE(reason_vi, '')
+                 FROM submissions WHERE status = 'quarantined' ORDER BY id DESC LIMIT ?1",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(QuarantinedFile {
+                    received_at: r.get(0)?,
+                    department: r.get(1)?,
+                    source_file: r.get(2)?,
+                    stored_as: r.get(3)?,
+                    reason_en: r.get(4)?,
+                    reason_vi: r.get(5)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Messages not yet delivered, oldest first, without their bodies (which
+    /// carry attachments and charts: not read to print a table).
+    pub fn waiting_messages(&self) -> Result<Vec<WaitingMessage>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, recipient, subject, attempts, created_at, next_attempt_at, last_error
+                 FROM outbox WHERE status = 'pending' ORDER BY id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(WaitingMessage {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    recipient: r.get(2)?,
+                    subject: r.get(3)?,
+                    attempts: r.get(4)?,
+                    created_at: r.get(5)?,
+                    next_attempt_at: r.get(6)?,
+                    last_error: r.get(7)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// The last run of each job that has run, by job name.
+    pub fn last_run_per_job(&self) -> Result<Vec<RunRow>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, job, started_at, ended_at, status, counts, error FROM runs
+                 WHERE id IN (SELECT MAX(id) FROM runs GROUP BY job) ORDER BY job",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(RunRow {
+                    id: r.get(0)?,
+                    job: r.get(1)?,
+                    started_at: r.get(2)?,
+                    ended_at: r.get(3)?,
+                    status: r.get(4)?,
+                    counts: r.get(5)?,
+                    error: r.get(6)?,
                 })
             })
             .map_err(self.err())?
