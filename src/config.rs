@@ -428,35 +428,7 @@ impl Config {
         let raw: RawConfig = parse(file, &text)?;
         let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
         let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let resolve = |p: &Path| -> PathBuf { normalize(&base.join(p)) };
-        let paths = Paths {
-            inbox: resolve(&raw.paths.inbox),
-            archive: resolve(&raw.paths.archive),
-            quarantine: resolve(&raw.paths.quarantine),
-            warehouse: resolve(&raw.paths.warehouse),
-            outbox: resolve(&raw.paths.outbox),
-            state: resolve(&raw.paths.state),
-            departments: resolve(&raw.paths.departments),
-            jobs: resolve(&raw.paths.jobs),
-            templates: resolve(
-                raw.paths
-                    .templates
-                    .as_deref()
-                    .unwrap_or(Path::new("templates")),
-            ),
-            indicators: resolve(
-                raw.paths
-                    .indicators
-                    .as_deref()
-                    .unwrap_or(Path::new("indicators")),
-            ),
-            digest_templates: resolve(
-                raw.paths
-                    .digest_templates
-                    .as_deref()
-                    .unwrap_or(Path::new("digest")),
-            ),
-        };
+        let paths = resolve_paths(&base, &raw.paths);
 
         let smtp = raw.smtp.map(|s| validate_smtp(&file, s)).transpose()?;
         let departments = load_departments(&paths.departments)?;
@@ -554,6 +526,28 @@ impl Config {
 
     pub fn template(&self, name: &str) -> Option<&Template> {
         self.templates.iter().find(|t| t.name == name)
+    }
+}
+
+/// `[paths]` made absolute: relative to the config file's folder `base`.
+fn resolve_paths(base: &Path, raw: &RawPaths) -> Paths {
+    let resolve = |p: &Path| -> PathBuf { normalize(&base.join(p)) };
+    Paths {
+        inbox: resolve(&raw.inbox),
+        archive: resolve(&raw.archive),
+        quarantine: resolve(&raw.quarantine),
+        warehouse: resolve(&raw.warehouse),
+        outbox: resolve(&raw.outbox),
+        state: resolve(&raw.state),
+        departments: resolve(&raw.departments),
+        jobs: resolve(&raw.jobs),
+        templates: resolve(raw.templates.as_deref().unwrap_or(Path::new("templates"))),
+        indicators: resolve(raw.indicators.as_deref().unwrap_or(Path::new("indicators"))),
+        digest_templates: resolve(
+            raw.digest_templates
+                .as_deref()
+                .unwrap_or(Path::new("digest")),
+        ),
     }
 }
 
@@ -852,4 +846,183 @@ pub fn validate_cron(expr: &str) -> Result<(), String> {
         .parse(expr)
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+// ---- `nhanluc check`: every file read, every problem collected --------------
+
+/// What [`check`] learns from the configuration files: every problem found
+/// (each file is read even when another one is wrong), and what could be read.
+#[derive(Debug, Default)]
+pub struct ConfigCheck {
+    /// The whole configuration, when it loads.
+    pub config: Option<Config>,
+    /// `[paths]` resolved, when that table reads (even if other keys are wrong).
+    pub paths: Option<Paths>,
+    /// Entries of the department registry that read.
+    pub departments: usize,
+    /// Job files that read.
+    pub jobs: usize,
+    /// Form templates, built-in and overlay, when the overlay reads.
+    pub templates: Option<usize>,
+    pub problems: Vec<ConfigError>,
+}
+
+impl ConfigError {
+    /// The file the problem is in.
+    pub fn file(&self) -> &Path {
+        match self {
+            ConfigError::Read { file, .. } | ConfigError::Invalid { file, .. } => file,
+            ConfigError::Template(e) => &e.file,
+        }
+    }
+}
+
+/// Checks the config file and every file it names, collecting every problem
+/// instead of stopping at the first as [`Config::load`] does. Reads only.
+pub fn check(file: &Path) -> ConfigCheck {
+    let mut check = ConfigCheck::default();
+    let text = match read(file) {
+        Ok(text) => text,
+        Err(e) => {
+            check.problems.push(e);
+            return check;
+        }
+    };
+    let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let base = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+    // The same path as `Config::load` gives its parse error, so the two are recognised as one.
+    let raw = parse::<RawConfig>(file, &text);
+    let raw_paths = match &raw {
+        Ok(raw) => Some(resolve_paths(&base, &raw.paths)),
+        // Another key is wrong: `[paths]` alone may still read, and the files it names be checked.
+        Err(_) => toml::from_str::<toml::Table>(&text)
+            .ok()
+            .and_then(|table| table.get("paths").cloned())
+            .and_then(|paths| paths.try_into::<RawPaths>().ok())
+            .map(|paths| resolve_paths(&base, &paths)),
+    };
+    let raw = raw.map_err(|e| check.problems.push(e)).ok();
+
+    let mut departments = None;
+    if let Some(paths) = &raw_paths {
+        match check_departments(&paths.departments) {
+            Ok(found) => {
+                check.departments = found.len();
+                departments = Some(found);
+            }
+            Err(mut problems) => check.problems.append(&mut problems),
+        }
+        match job_files(&paths.jobs) {
+            Ok(files) => {
+                for (file, name) in files {
+                    match load_job(&file, &name) {
+                        Ok(_) => check.jobs += 1,
+                        Err(e) => check.problems.push(e),
+                    }
+                }
+            }
+            Err(e) => check.problems.push(e),
+        }
+        let overlay_problems = crate::ingest::template::check_overlay(&paths.templates);
+        if overlay_problems.is_empty() {
+            match crate::ingest::template::load_templates(&paths.templates) {
+                Ok(templates) => check.templates = Some(templates.len()),
+                Err(e) => check.problems.push(e.into()),
+            }
+        }
+        check
+            .problems
+            .extend(overlay_problems.into_iter().map(ConfigError::from));
+    }
+    if let Some(raw) = raw {
+        if let Some(smtp) = raw.smtp
+            && let Err(e) = validate_smtp(&absolute, smtp)
+        {
+            check.problems.push(e);
+        }
+        // Scopes are checked against the registry, so only once it reads.
+        if let Some(departments) = &departments {
+            for recipient in raw.recipient {
+                if let Err(e) = validate_recipient(&absolute, departments, recipient) {
+                    check.problems.push(e);
+                }
+            }
+        }
+        if let Err(e) = validate_alerts(&absolute, raw.alerts) {
+            check.problems.push(e);
+        }
+    }
+    // The loader itself, for whatever it checks that the pieces above do not;
+    // a file already reported is not reported again.
+    match Config::load(file) {
+        Ok(config) => check.config = Some(config),
+        Err(e) => {
+            if !check.problems.iter().any(|p| p.file() == e.file()) {
+                check.problems.push(e);
+            }
+        }
+    }
+    check.paths = raw_paths;
+    check
+}
+
+/// The registry, every entry checked: each entry that does not read is a
+/// problem of its own (with its line), then the checks of [`load_departments`].
+fn check_departments(file: &Path) -> Result<Vec<Department>, Vec<ConfigError>> {
+    use serde::Deserialize as _;
+    let text = read(file).map_err(|e| vec![e])?;
+    let one_line = |mut e: toml::de::Error| {
+        e.set_input(Some(&text));
+        ConfigError::invalid(file, e.to_string().trim_end())
+    };
+    let root = toml::de::DeTable::parse(&text).map_err(|e| vec![one_line(e)])?;
+    let mut problems = Vec::new();
+    for (key, value) in root.get_ref().iter() {
+        let key = key.get_ref();
+        if key.as_ref() != "department" {
+            problems.push(ConfigError::invalid(
+                file,
+                format!("{key}: unknown key; the registry has only [[department]] entries"),
+            ));
+            continue;
+        }
+        let Some(entries) = value.get_ref().as_array() else {
+            problems.push(ConfigError::invalid(
+                file,
+                "department: expected [[department]] entries",
+            ));
+            continue;
+        };
+        for entry in entries.iter() {
+            let deserializer = toml::de::ValueDeserializer::from(entry.clone());
+            if let Err(e) = Department::deserialize(deserializer) {
+                problems.push(one_line(e));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    load_departments(file).map_err(|e| vec![e])
+}
+
+/// The job files of the jobs folder, with the job names they define.
+fn job_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, ConfigError> {
+    let read_error = |source| ConfigError::Read {
+        file: dir.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(read_error)? {
+        let path = entry.map_err(read_error)?.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        if let Some(name) = path.file_stem().and_then(|s| s.to_str()) {
+            let name = name.to_string();
+            files.push((path, name));
+        }
+    }
+    files.sort();
+    Ok(files)
 }

@@ -5,6 +5,7 @@
 //! [`digest`] is mailed to leadership. [`jobs`] runs these steps as named jobs;
 //! [`config`] and [`state`] sit beside them.
 
+pub mod check;
 pub mod config;
 pub mod digest;
 pub mod fixtures;

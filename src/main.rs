@@ -60,6 +60,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Validate the config, registry, jobs, templates, indicator SQL, digest
+    /// templates and paths; exit 0 if all is well, 2 with one line per problem
+    Check {
+        /// Also connect to the SMTP server and log in
+        #[arg(long)]
+        smtp: bool,
+    },
 }
 
 fn parse_period(text: &str) -> Result<Period, String> {
@@ -71,6 +78,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.quiet, cli.verbose);
     let config_path = config::resolve_config_path(cli.config.as_deref());
+    if let Command::Check { smtp } = cli.command {
+        // Before loading: `check` lists every problem where loading stops at the first.
+        return match tokio::runtime::Runtime::new() {
+            Ok(runtime) => {
+                print_check(&runtime.block_on(nhanluc::check::check(&config_path, smtp)))
+            }
+            Err(e) => {
+                eprintln!("nhanluc: cannot start the async runtime: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let config = match Config::load(&config_path) {
         Ok(config) => config,
         Err(e) => {
@@ -219,6 +238,9 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                 },
             )
         }
+        Command::Check { smtp } => Ok(print_check(
+            &nhanluc::check::check(&config.file, smtp).await,
+        )),
         Command::Status { json } => {
             let state = open_state(config)?;
             let snapshot = status::gather(config, &state, chrono::Utc::now())?;
@@ -232,6 +254,19 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// One line per problem, then the summary; exit 0 or 2.
+fn print_check(report: &nhanluc::check::Report) -> ExitCode {
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    println!("{}", report.summary());
+    if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
     }
 }
 

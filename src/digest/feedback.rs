@@ -105,7 +105,7 @@ fn queue_one_feedback(
     Ok(())
 }
 
-fn render_feedback(
+pub(super) fn render_feedback(
     config: &Config,
     env: &minijinja::Environment<'_>,
     row: &FeedbackRow,
@@ -246,23 +246,8 @@ pub fn queue_reminders(
             outcome.without_contact.push(department.code.clone());
             continue;
         }
-        let subject = format!(
-            "[{}] Nhắc nộp báo cáo đào tạo, bồi dưỡng {}",
-            config.digest.organisation,
-            period.label_vi()
-        );
-        let context = minijinja::context! {
-            subject => &subject,
-            organisation => &config.digest.organisation,
-            department => &department.name,
-            period => &period_text,
-            period_label => period.label_vi(),
-            deadline => deadline.format("%d/%m/%Y").to_string(),
-            today => today.format("%d/%m/%Y").to_string(),
-            folder => format!("inbox/{}/", department.code),
-        };
-        let text = super::render_template(&env, "reminder.txt.j2", &context)?;
-        let html = super::render_template(&env, "reminder.html.j2", &context)?;
+        let (subject, text, html) =
+            render_reminder(config, &env, department, period, deadline, today)?;
         let key = format!("reminder/{period_text}/{}", department.code);
         outcome.queued += queue_to_contacts(
             config,
@@ -279,6 +264,35 @@ pub fn queue_reminders(
         )?;
     }
     Ok(outcome)
+}
+
+/// One department's reminder: subject, text and HTML.
+pub(super) fn render_reminder(
+    config: &Config,
+    env: &minijinja::Environment<'_>,
+    department: &crate::config::Department,
+    period: Period,
+    deadline: NaiveDate,
+    today: NaiveDate,
+) -> Result<(String, String, String), DigestError> {
+    let subject = format!(
+        "[{}] Nhắc nộp báo cáo đào tạo, bồi dưỡng {}",
+        config.digest.organisation,
+        period.label_vi()
+    );
+    let context = minijinja::context! {
+        subject => &subject,
+        organisation => &config.digest.organisation,
+        department => &department.name,
+        period => period.to_string(),
+        period_label => period.label_vi(),
+        deadline => deadline.format("%d/%m/%Y").to_string(),
+        today => today.format("%d/%m/%Y").to_string(),
+        folder => format!("inbox/{}/", department.code),
+    };
+    let text = super::render_template(env, "reminder.txt.j2", &context)?;
+    let html = super::render_template(env, "reminder.html.j2", &context)?;
+    Ok((subject, text, html))
 }
 
 #[cfg(test)]

@@ -193,14 +193,7 @@ pub fn render_all(
             .enumerate()
             .map(|(i, c)| chart::render_bars(c).map(|png| (format!("chart{}@nhanluc", i + 1), png)))
             .collect::<Result<_, _>>()?;
-        let context = minijinja::context! {
-            m => minijinja::value::Serde(&model),
-            charts => model.charts.iter().enumerate().map(|(i, c)| minijinja::context! {
-                cid => format!("chart{}@nhanluc", i + 1),
-                title => c.title.clone(),
-            }).collect::<Vec<_>>(),
-            t => labels(model.lang == "vi"),
-        };
+        let context = digest_context(&model);
         let html = render_template(&env, "digest.html.j2", &context)?;
         let text = render_template(&env, "digest.txt.j2", &context)?;
         let attachment = xlsx::attachment(&model)?;
@@ -213,6 +206,18 @@ pub fn render_all(
         });
     }
     Ok(rendered)
+}
+
+/// What the digest templates see: the model `m`, the charts' ids and titles, the labels `t`.
+fn digest_context(model: &model::DigestModel) -> minijinja::Value {
+    minijinja::context! {
+        m => minijinja::value::Serde(model),
+        charts => model.charts.iter().enumerate().map(|(i, c)| minijinja::context! {
+            cid => format!("chart{}@nhanluc", i + 1),
+            title => c.title.clone(),
+        }).collect::<Vec<_>>(),
+        t => labels(model.lang == "vi"),
+    }
 }
 
 fn labels(vi: bool) -> minijinja::Value {
@@ -269,6 +274,257 @@ fn templates(dir: &Path) -> Result<minijinja::Environment<'static>, DigestError>
             })?;
     }
     Ok(env)
+}
+
+/// A digest template that does not parse, or fails on a sample message.
+#[derive(Debug, Clone)]
+pub struct TemplateProblem {
+    /// The file in the digest templates folder, or `built-in <name>`.
+    pub file: PathBuf,
+    /// minijinja's message, with the template's name and line.
+    pub message: String,
+}
+
+/// Checks the digest templates (the folder's, else the built-ins): each must
+/// parse, and with a configuration render a sample digest (province and
+/// department, both languages), feedback and reminder. Here, unlike at night,
+/// printing a variable the template does not get is an error: a misspelt
+/// name would otherwise print as nothing. Returns how many templates were checked.
+pub fn check_templates(dir: &Path, config: Option<&Config>) -> (usize, Vec<TemplateProblem>) {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
+    let mut problems = Vec::new();
+    let mut shown = std::collections::BTreeMap::new();
+    for (name, built_in) in TEMPLATES {
+        let path = dir.join(name);
+        let (file, source) = if path.is_file() {
+            match std::fs::read_to_string(&path) {
+                Ok(source) => (path, source),
+                Err(e) => {
+                    problems.push(TemplateProblem {
+                        file: path,
+                        message: format!("cannot read: {e}"),
+                    });
+                    continue;
+                }
+            }
+        } else {
+            (
+                PathBuf::from(format!("built-in {name}")),
+                built_in.to_string(),
+            )
+        };
+        match env.add_template_owned(name.to_string(), source) {
+            Ok(()) => {
+                shown.insert(*name, file);
+            }
+            Err(e) => problems.push(TemplateProblem {
+                file,
+                message: e.to_string(),
+            }),
+        }
+    }
+    if let Some(config) = config {
+        let mut failed = std::collections::BTreeSet::new();
+        for (names, result) in samples::render_all(config, &env, &shown) {
+            let Err(e) = result else { continue };
+            let (name, message) = match e {
+                DigestError::Template { file, message } => {
+                    // The first line: the alternate form adds the template's source.
+                    let first = message.lines().next().unwrap_or_default().to_string();
+                    (file, first)
+                }
+                other => (names[0].to_string(), other.to_string()),
+            };
+            if let Some(file) = shown.get(name.as_str())
+                && failed.insert(name.clone())
+            {
+                problems.push(TemplateProblem {
+                    file: file.clone(),
+                    message,
+                });
+            }
+        }
+    }
+    (TEMPLATES.len(), problems)
+}
+
+/// Sample messages for [`check_templates`], made from the configuration.
+mod samples {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use chrono::NaiveDate;
+
+    use super::{DigestError, model};
+    use crate::config::{Config, Department, Language, Level, Recipient, Scope};
+    use crate::ingest::SheetReport;
+    use crate::ingest::period::Period;
+    use crate::ingest::sheet::{Reject, SheetWarning};
+    use crate::state::FeedbackRow;
+    use crate::warehouse::IndicatorRow;
+
+    type Rendered = Result<(), DigestError>;
+
+    /// Renders each sample whose templates all parsed (`parsed`): the
+    /// template names with the outcome.
+    pub(super) fn render_all(
+        config: &Config,
+        env: &minijinja::Environment<'_>,
+        parsed: &BTreeMap<&str, PathBuf>,
+    ) -> Vec<(&'static [&'static str], Rendered)> {
+        let all_parsed = |names: &[&str]| names.iter().all(|n| parsed.contains_key(n));
+        let mut out = Vec::new();
+        const DIGEST: &[&str] = &["digest.html.j2", "digest.txt.j2"];
+        const FEEDBACK: &[&str] = &["feedback.txt.j2", "feedback.html.j2"];
+        const REMINDER: &[&str] = &["reminder.txt.j2", "reminder.html.j2"];
+        let sample_department = config.departments.first().cloned().unwrap_or(Department {
+            code: "SAMPLE".into(),
+            name: "Đơn vị mẫu".into(),
+            level: Level::Province,
+            contacts: vec!["van-thu@example.gov.vn".into()],
+        });
+        if all_parsed(DIGEST) {
+            for model in digests(config, &sample_department) {
+                let context = super::digest_context(&model);
+                for name in DIGEST {
+                    out.push((
+                        DIGEST,
+                        super::render_template(env, name, &context).map(drop),
+                    ));
+                }
+            }
+        }
+        if all_parsed(FEEDBACK) {
+            for row in feedback_rows(&sample_department) {
+                let rendered =
+                    super::feedback::render_feedback(config, env, &row, &sample_department.name);
+                out.push((FEEDBACK, rendered.map(drop)));
+            }
+        }
+        if all_parsed(REMINDER) {
+            let (period, deadline) = (Period::year(2025), date(2026, 1, 15));
+            let rendered = super::feedback::render_reminder(
+                config,
+                env,
+                &sample_department,
+                period,
+                deadline,
+                date(2026, 2, 2),
+            );
+            out.push((REMINDER, rendered.map(drop)));
+        }
+        out
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    /// Digests of 2025 against 2024 with every labelled indicator, for the
+    /// province and one department, in both languages, some departments late.
+    fn digests(config: &Config, department: &Department) -> Vec<model::DigestModel> {
+        // Enough departments for every list of the message, few enough to be quick.
+        let codes: Vec<&str> = config
+            .departments
+            .iter()
+            .take(40)
+            .map(|d| d.code.as_str())
+            .collect();
+        let scopes: Vec<String> = std::iter::once("province".to_string())
+            .chain(codes.iter().map(|c| format!("department:{c}")))
+            .collect();
+        let rows = |value: f64| -> Vec<IndicatorRow> {
+            let mut rows = Vec::new();
+            for (id, _, _) in model::LABELS {
+                let unit = if id.ends_with("_pct") {
+                    "percent"
+                } else if id.ends_with("_vnd") {
+                    "vnd"
+                } else if id.starts_with("training.lessons") {
+                    "lessons"
+                } else {
+                    "count"
+                };
+                for scope in &scopes {
+                    rows.push(IndicatorRow {
+                        scope: scope.clone(),
+                        indicator: id.to_string(),
+                        value: Some(value),
+                        numerator: Some(value),
+                        denominator: Some(100.0),
+                        unit: unit.to_string(),
+                    });
+                }
+            }
+            rows
+        };
+        let (current, previous) = (rows(106.5), rows(98.0));
+        let submissions = model::Submissions {
+            submitted: codes.iter().skip(1).map(|c| c.to_string()).collect(),
+            rejected_rows: codes.iter().take(2).map(|c| (c.to_string(), 3)).collect(),
+        };
+        let mut recipients = Vec::new();
+        for language in [Language::Vi, Language::En] {
+            for scope in [Scope::Province, Scope::Department(department.code.clone())] {
+                recipients.push(Recipient {
+                    email: "lanh-dao@example.gov.vn".into(),
+                    scope,
+                    language,
+                });
+            }
+        }
+        recipients
+            .iter()
+            .filter_map(|r| model::build(config, r, "2025", &current, &previous, &submissions).ok())
+            .collect()
+    }
+
+    /// A file accepted with a rejected cell, a warning and an unknown column, and one quarantined.
+    fn feedback_rows(department: &Department) -> Vec<FeedbackRow> {
+        let sheet = SheetReport {
+            sheet: "Biểu 01".into(),
+            template: Some("staff".into()),
+            header_row: Some(5),
+            data_rows: 3,
+            loaded: 2,
+            rejected_rows: 1,
+            skips: Default::default(),
+            unknown_columns: vec!["Ghi chú".into()],
+            rejects: vec![Reject {
+                sheet: "Biểu 01".into(),
+                source_row: 8,
+                column: "Ngày sinh".into(),
+                cell: "D8".into(),
+                value: "31/02/1980".into(),
+                reason_vi: "ngày không có thật".into(),
+                reason_en: "no such date".into(),
+            }],
+            warnings: vec![SheetWarning {
+                source_row: 9,
+                cell: "F9".into(),
+                message_vi: "tổng không khớp".into(),
+                message_en: "the total does not match".into(),
+            }],
+        };
+        let report = serde_json::to_string(&vec![sheet]).unwrap_or_default();
+        let row = |status: &str, reason: &str, report: String| FeedbackRow {
+            id: 0,
+            submission_id: "sample".into(),
+            department: department.code.clone(),
+            period: "2025".into(),
+            source_file: format!("{}/bao-cao-2025.xlsx", department.code),
+            status: status.into(),
+            reason: reason.into(),
+            reason_vi: reason.into(),
+            report,
+            received_at: "2026-01-15T02:00:00+00:00".into(),
+        };
+        vec![
+            row("accepted", "", report),
+            row("quarantined", "not a workbook", "[]".into()),
+        ]
+    }
 }
 
 /// Groups digits in threes with the language's separator: 24.088 (vi), 24,088 (en).

@@ -173,14 +173,8 @@ fn strip_sql_comments(sql: &str) -> String {
         .join("\n")
 }
 
-/// A DataFusion session with every warehouse table, the registry and the scoped views.
-pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> {
-    let root = &config.paths.warehouse;
-    let engine = |message: String| IndicatorError::Engine {
-        warehouse: root.clone(),
-        message,
-    };
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+/// Every table the queries read, with its columns: one per template, and the ledger's.
+fn table_schemas(config: &Config) -> Vec<(String, Arc<Schema>)> {
     let mut tables: Vec<(String, Arc<Schema>)> = config
         .templates
         .iter()
@@ -191,6 +185,17 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
         warehouse::SUBMISSIONS.to_string(),
         warehouse::submissions_schema(),
     ));
+    tables
+}
+
+/// A DataFusion session with every warehouse table, the registry and the scoped views.
+pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> {
+    let root = &config.paths.warehouse;
+    let engine = |message: String| IndicatorError::Engine {
+        warehouse: root.clone(),
+        message,
+    };
+    let tables = table_schemas(config);
     let (refreshed, parts) = {
         let (root, tables) = (root.clone(), tables.clone());
         tokio::task::spawn_blocking(move || {
@@ -203,9 +208,33 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
     for (table, period) in &refreshed.written {
         tracing::debug!(%table, %period, "snapshot written");
     }
-    for (name, schema) in &tables {
+    register(config, &tables, &refreshed.folders, &parts).await
+}
+
+/// The session [`session`] would give over a warehouse with no data: every
+/// table with its columns and no rows, the registry and the scoped views.
+/// Reads and writes nothing: what `nhanluc check` plans the indicator files on.
+pub async fn empty_session(config: &Config) -> Result<SessionContext, IndicatorError> {
+    register(config, &table_schemas(config), &Default::default(), &[]).await
+}
+
+/// Registers the tables (read from their snapshot `folders`, empty when
+/// absent), the registry and the scoped views in a new session.
+async fn register(
+    config: &Config,
+    tables: &[(String, Arc<Schema>)],
+    folders: &BTreeMap<String, PathBuf>,
+    parts: &[warehouse::PartFile],
+) -> Result<SessionContext, IndicatorError> {
+    let root = &config.paths.warehouse;
+    let engine = |message: String| IndicatorError::Engine {
+        warehouse: root.clone(),
+        message,
+    };
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
+    for (name, schema) in tables {
         let schema = snapshot::queried_schema(schema);
-        if let Some(folder) = refreshed.folders.get(name) {
+        if let Some(folder) = folders.get(name) {
             let url = format!("{}/", folder.display());
             let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
                 .with_file_extension(".parquet");
@@ -225,12 +254,12 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
         .map_err(|e| engine(e.to_string()))?;
     ctx.register_table("departments", Arc::new(table))
         .map_err(|e| engine(e.to_string()))?;
-    let scopes = scopes_batch(config, &parts).map_err(|e| engine(e.to_string()))?;
+    let scopes = scopes_batch(config, parts).map_err(|e| engine(e.to_string()))?;
     let table = MemTable::try_new(scopes.schema(), vec![vec![scopes]])
         .map_err(|e| engine(e.to_string()))?;
     ctx.register_table(SCOPES, Arc::new(table))
         .map_err(|e| engine(e.to_string()))?;
-    for (name, _) in &tables {
+    for (name, _) in tables {
         ctx.sql(&scoped_view_sql(name))
             .await
             .map_err(|e| engine(format!("view {name}_scoped: {e}")))?;
@@ -364,6 +393,55 @@ pub async fn compute(
         tracing::info!(%period, indicators = rows.len(), "indicators written");
     }
     Ok(outcome)
+}
+
+/// The columns every indicator query returns (`numerator` and `denominator` may be left out).
+const OUTPUT_COLUMNS: &[&str] = &["period", "scope", "indicator", "value", "unit"];
+
+/// Plans and runs every indicator file over [`empty_session`], so a syntax
+/// error, an unknown table or column, or a missing output column is found
+/// before a night's run. Returns how many files were checked and those that failed.
+pub async fn check_definitions(
+    config: &Config,
+) -> Result<(usize, Vec<IndicatorFailure>), IndicatorError> {
+    let ctx = empty_session(config).await?;
+    let definitions = definitions(&config.paths.indicators)?;
+    let mut failures = Vec::new();
+    for definition in &definitions {
+        let checked = match ctx.sql(&definition.sql).await {
+            Err(e) => Err(e.to_string()),
+            Ok(frame) => {
+                let returned: Vec<&str> = frame
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect();
+                let missing: Vec<&str> = OUTPUT_COLUMNS
+                    .iter()
+                    .filter(|c| !returned.contains(c))
+                    .copied()
+                    .collect();
+                if missing.is_empty() {
+                    // Executed too (no data, so quick): some errors only show then.
+                    run_definition(&ctx, &definition.sql).await.map(|_| ())
+                } else {
+                    Err(format!(
+                        "the query returns no column {} (it returns {}; expected period, scope, indicator, value, numerator, denominator, unit)",
+                        missing.join(", "),
+                        returned.join(", ")
+                    ))
+                }
+            }
+        };
+        if let Err(message) = checked {
+            failures.push(IndicatorFailure {
+                file: definition.file.clone(),
+                message,
+            });
+        }
+    }
+    Ok((definitions.len(), failures))
 }
 
 async fn run_definition(

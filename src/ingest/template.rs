@@ -156,16 +156,7 @@ pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
         by_name.insert(template.name.clone(), template);
     }
     if dir.is_dir() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| TemplateError {
-                file: dir.to_path_buf(),
-                message: e.to_string(),
-            })?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
-            .collect();
-        files.sort();
-        for file in files {
+        for file in overlay_files(dir)? {
             let text = std::fs::read_to_string(&file).map_err(|e| TemplateError {
                 file: file.clone(),
                 message: e.to_string(),
@@ -175,6 +166,44 @@ pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
         }
     }
     Ok(by_name.into_values().collect())
+}
+
+/// The `.toml` files of the templates folder, sorted.
+fn overlay_files(dir: &Path) -> Result<Vec<PathBuf>, TemplateError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| TemplateError {
+            file: dir.to_path_buf(),
+            message: e.to_string(),
+        })?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Every problem of the templates folder, each file checked on its own
+/// (where [`load_templates`] stops at the first). No folder, no problem.
+pub fn check_overlay(dir: &Path) -> Vec<TemplateError> {
+    if !dir.is_dir() {
+        return Vec::new();
+    }
+    let files = match overlay_files(dir) {
+        Ok(files) => files,
+        Err(e) => return vec![e],
+    };
+    files
+        .into_iter()
+        .filter_map(|file| {
+            let parsed = std::fs::read_to_string(&file)
+                .map_err(|e| TemplateError {
+                    file: file.clone(),
+                    message: e.to_string(),
+                })
+                .and_then(|text| parse_template(&file, &text));
+            parsed.err()
+        })
+        .collect()
 }
 
 pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError> {
