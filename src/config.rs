@@ -76,6 +76,10 @@ pub struct Paths {
     pub indicators: PathBuf,
     /// Digest message templates (minijinja) that replace the built-in ones.
     pub digest_templates: PathBuf,
+    /// Demo workbooks that fill the inbox the first time it is used
+    /// (`[paths] demo_inbox`, set only by the bundled config): the demo runs
+    /// on copies, so its tracked workbooks never leave the repository.
+    pub demo_inbox: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -176,7 +180,8 @@ pub struct ReminderSettings {
 
 #[derive(Debug, Clone)]
 pub struct IngestSettings {
-    /// A file modified less than this many seconds ago may still be being copied: left for the next run.
+    /// A file modified less than this many seconds ago may still be being copied:
+    /// it is taken only if its size and modification time are the same this long after.
     pub settle_seconds: u64,
     /// Workbooks larger than this are refused (quarantined) before being opened.
     pub max_file_bytes: u64,
@@ -336,6 +341,7 @@ struct RawPaths {
     templates: Option<PathBuf>,
     indicators: Option<PathBuf>,
     digest_templates: Option<PathBuf>,
+    demo_inbox: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -430,6 +436,9 @@ impl Config {
         let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let paths = resolve_paths(&base, &raw.paths);
 
+        if let Some(demo) = &paths.demo_inbox {
+            validate_demo_inbox(&file, demo, &paths.inbox)?;
+        }
         let smtp = raw.smtp.map(|s| validate_smtp(&file, s)).transpose()?;
         let departments = load_departments(&paths.departments)?;
         let recipients = raw
@@ -548,6 +557,7 @@ fn resolve_paths(base: &Path, raw: &RawPaths) -> Paths {
                 .as_deref()
                 .unwrap_or(Path::new("digest")),
         ),
+        demo_inbox: raw.demo_inbox.as_deref().map(resolve),
     }
 }
 
@@ -567,6 +577,31 @@ fn normalize(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The demo workbooks are copied, never taken: their folder must exist and
+/// be neither the inbox (which the ingest empties) nor inside or around it.
+fn validate_demo_inbox(file: &Path, demo: &Path, inbox: &Path) -> Result<(), ConfigError> {
+    if !demo.is_dir() {
+        return Err(ConfigError::invalid(
+            file,
+            format!(
+                "paths.demo_inbox: {} is not a folder (the demo workbooks copied into the inbox the first time it is used)",
+                demo.display()
+            ),
+        ));
+    }
+    if demo.starts_with(inbox) || inbox.starts_with(demo) {
+        return Err(ConfigError::invalid(
+            file,
+            format!(
+                "paths.demo_inbox: {} must lie outside paths.inbox {} and not contain it: the ingest empties the inbox, and the demo workbooks are only copied from",
+                demo.display(),
+                inbox.display()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {

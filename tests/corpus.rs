@@ -1,13 +1,16 @@
-//! The robustness corpus: ~300 real spreadsheets from other projects' test
-//! suites (`../shared/corpus/excel/`, see its SOURCES.md), every one dropped in
-//! one inbox and ingested by one `nhanluc ingest` run. Whatever a file holds,
-//! the run must not panic or hang, and every file must leave the inbox with a
-//! recorded outcome: archived (accepted, or the same bytes as an accepted one)
-//! or quarantined with a reason, the printed table agreeing with the ledger.
+//! The robustness corpus: real spreadsheets from other projects' test suites,
+//! every one dropped in one inbox and ingested by one `nhanluc ingest` run.
+//! Whatever a file holds, the run must not panic or hang, and every file must
+//! leave the inbox with a recorded outcome: archived (accepted, or the same
+//! bytes as an accepted one) or quarantined with a reason, the printed table
+//! agreeing with the ledger.
 //!
-//! The corpus lies outside this repository; without it the test says so and
-//! passes. `cargo test --test corpus -- --nocapture` prints the outcome summary
-//! and the slowest files.
+//! Two corpora: a few files kept in the repository (`fixtures/corpus/`, see
+//! its SOURCES.md for where they come from and their licences), checked on
+//! every run; and the whole corpus of ~300 files (`../shared/corpus/excel/`),
+//! which lies outside the repository and is checked when it is there.
+//! `cargo test --test corpus -- --nocapture` prints the outcome summary and
+//! the slowest files.
 
 mod common;
 mod ledger;
@@ -23,6 +26,9 @@ use common::Project;
 use ledger::{PrintedFile, Submission};
 use sha2::{Digest, Sha256};
 
+/// The corpus files kept in the repository.
+const VENDORED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/corpus");
+/// The whole corpus, beside the repository when the shared folder is there.
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/excel");
 
 /// No single file may take longer than this (the largest corpus file is under 4 MiB).
@@ -203,18 +209,36 @@ fn reason_kind(reason: &str) -> String {
 }
 
 #[test]
+fn every_vendored_corpus_file_is_archived_or_quarantined_without_a_panic() {
+    let corpus = PathBuf::from(VENDORED);
+    let files = corpus_files(&corpus);
+    assert!(
+        files.len() >= 20,
+        "fixtures/corpus looks incomplete: {files:?}"
+    );
+    every_file_is_archived_or_quarantined(&corpus, &files);
+}
+
+#[test]
 fn every_corpus_file_is_archived_or_quarantined_without_a_panic() {
     let corpus = PathBuf::from(CORPUS);
     if !corpus.is_dir() {
         eprintln!(
-            "SKIPPED: the robustness corpus {CORPUS} is absent (it lives in the shared folder beside the repository)"
+            "SKIPPED: the robustness corpus {CORPUS} is absent (it lives in the shared folder beside the repository); fixtures/corpus is checked on its own"
         );
         return;
     }
     let files = corpus_files(&corpus);
     assert!(files.len() > 100, "corpus looks incomplete: {files:?}");
+    every_file_is_archived_or_quarantined(&corpus, &files);
+}
+
+/// Drops `files` (from `corpus`) into one inbox, ingests them in one run and
+/// checks every file's outcome against the printed table, the ledger, the
+/// archive and the quarantine.
+fn every_file_is_archived_or_quarantined(corpus: &Path, files: &[PathBuf]) {
     let project = Project::new();
-    let dropped = drop_corpus(&project, &files, &corpus);
+    let dropped = drop_corpus(&project, files, corpus);
 
     let wall_start = SystemTime::now();
     let run = run_ingest(&project, &[], RUN_LIMIT);
@@ -549,7 +573,7 @@ fn find_culprits(project: &Project, dropped: &[Dropped], times: &[(String, Durat
 }
 
 /// Corpus files that calamine's own reader for their extension reports as
-/// "Workbook is password protected".
+/// "Workbook is password protected". The first four are also in fixtures/corpus.
 const PASSWORD_PROTECTED: &[&str] = &[
     "calamine/pass_protected.xlsx",
     "calamine/pass_protected.xlsb",
@@ -563,14 +587,31 @@ const PASSWORD_PROTECTED: &[&str] = &[
 /// not that the file is of an unknown format.
 #[test]
 fn password_protected_files_are_quarantined_as_password_protected() {
+    let vendored = PathBuf::from(VENDORED);
+    let kept: Vec<PathBuf> = PASSWORD_PROTECTED
+        .iter()
+        .map(|f| vendored.join(f))
+        .filter(|p| p.is_file())
+        .collect();
+    assert_eq!(
+        kept.len(),
+        4,
+        "fixtures/corpus lacks password-protected files"
+    );
+    password_protected_are_told_so(&vendored, &kept);
+
     let corpus = PathBuf::from(CORPUS);
     if !corpus.is_dir() {
-        eprintln!("SKIPPED: the robustness corpus {CORPUS} is absent");
+        eprintln!("SKIPPED: the robustness corpus {CORPUS} is absent; fixtures/corpus was checked");
         return;
     }
     let files: Vec<PathBuf> = PASSWORD_PROTECTED.iter().map(|f| corpus.join(f)).collect();
+    password_protected_are_told_so(&corpus, &files);
+}
+
+fn password_protected_are_told_so(corpus: &Path, files: &[PathBuf]) {
     let project = Project::new();
-    let dropped = drop_corpus(&project, &files, &corpus);
+    let dropped = drop_corpus(&project, files, corpus);
     let stdout = project.run_ok(&["ingest"]);
     let submissions = ledger::submissions(&project.data().join("state.sqlite3"));
     let mut wrong = Vec::new();

@@ -50,20 +50,62 @@ struct SheetView {
 }
 
 /// Queues feedback for every ledger entry not yet answered.
+///
+/// An entry whose report cannot be decoded is not answered (an empty report
+/// would tell the department everything was taken): it stays pending, the
+/// others are answered, and the first such entry is returned as the error.
 pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, DigestError> {
     let env = super::templates(&config.paths.digest_templates)?;
     let mut outcome = MailOutcome::default();
+    let mut unreadable = Vec::new();
     // Each row's message and its "queued" mark commit together; rows are
     // committed a few hundred at a time.
     for rows in state.pending_feedback()?.chunks(FEEDBACK_ROWS_PER_COMMIT) {
         state.in_transaction(|| {
             for row in rows {
-                queue_one_feedback(config, state, &env, row, &mut outcome)?;
+                match queue_one_feedback(config, state, &env, row, &mut outcome) {
+                    Err(error @ DigestError::Report { .. }) => {
+                        if let DigestError::Report { entry, source } = &error {
+                            tracing::error!(%entry, cause = %source, "feedback held back: the report cannot be decoded");
+                        }
+                        unreadable.push(error);
+                    }
+                    other => other?,
+                }
             }
             Ok::<_, DigestError>(())
         })?;
     }
-    Ok(outcome)
+    match unreadable.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(outcome),
+    }
+}
+
+/// The sheets of a ledger entry's report; an undecodable one is an error
+/// naming the entry, never an empty report.
+fn decode_report(row: &FeedbackRow) -> Result<Vec<SheetReport>, DigestError> {
+    serde_json::from_str(&row.report).map_err(|source| DigestError::Report {
+        entry: describe_entry(row),
+        source,
+    })
+}
+
+/// "submission 3f2a… (SYT/danh-sach_2025.xlsx, ledger row 12)".
+fn describe_entry(row: &FeedbackRow) -> String {
+    let file = if row.source_file.is_empty() {
+        "no file name".to_string()
+    } else {
+        row.source_file.clone()
+    };
+    if row.submission_id.is_empty() {
+        format!("the {} file {file} (ledger row {})", row.status, row.id)
+    } else {
+        format!(
+            "submission {} ({file}, ledger row {})",
+            row.submission_id, row.id
+        )
+    }
 }
 
 const FEEDBACK_ROWS_PER_COMMIT: usize = 256;
@@ -111,7 +153,7 @@ pub(super) fn render_feedback(
     row: &FeedbackRow,
     department: &str,
 ) -> Result<(String, String, String), DigestError> {
-    let sheets: Vec<SheetReport> = serde_json::from_str(&row.report).unwrap_or_default();
+    let sheets = decode_report(row)?;
     let title_of = |name: &str| {
         config
             .template(name)

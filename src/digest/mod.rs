@@ -74,6 +74,16 @@ pub enum DigestError {
     State(#[from] StateError),
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
+    /// A report in the ledger that cannot be decoded: never answered as an empty one.
+    #[error(
+        "the report of {entry} in the state database cannot be decoded, so its feedback is held back (the other files are answered)"
+    )]
+    Report {
+        /// Which ledger entry: submission, department and file.
+        entry: String,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 #[derive(Debug, Default, Clone)]

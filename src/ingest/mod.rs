@@ -7,6 +7,7 @@
 //! two of these steps is repaired by the next run (see [`reconcile`]).
 
 pub mod fetch;
+pub mod inbox;
 pub mod period;
 pub mod sheet;
 pub mod template;
@@ -160,15 +161,21 @@ pub fn ingest(
     files: &[PathBuf],
 ) -> Result<IngestReport, IngestError> {
     let repaired = reconcile(config, state)?;
-    let candidates = if files.is_empty() {
-        list_inbox(&config.paths.inbox)?
+    let (candidates, unsettled) = if files.is_empty() {
+        inbox::fill_from_demo(config)?;
+        let listed = inbox::list(&config.paths.inbox)?;
+        let settle = Duration::from_secs(config.ingest.settle_seconds);
+        let unsettled = inbox::unsettled(&listed, settle);
+        (listed, unsettled)
     } else {
-        files
+        // Files named on the command line are taken at once.
+        let named: Vec<PathBuf> = files
             .iter()
             .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
-            .collect()
+            .collect();
+        let unsettled = vec![None; named.len()];
+        (named, unsettled)
     };
-    let explicit = !files.is_empty();
     let known = state.known_hashes()?;
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let mut committer = Committer::new(config, state);
@@ -176,7 +183,10 @@ pub fn ingest(
         candidates.len(),
         workers,
         workers * FILES_AHEAD_PER_WORKER,
-        |index| prepare_file(config, &known, &candidates[index], explicit, index),
+        |index| {
+            let unsettled = unsettled[index].as_deref();
+            prepare_file(config, &known, &candidates[index], unsettled, index)
+        },
         |prepared| committer.take(prepared?),
     )?;
     committer.flush()?;
@@ -233,12 +243,13 @@ struct Ready {
 
 /// Reads one file and decides what it is; for a readable submission,
 /// normalises its sheets and stages its part files and archive copy.
-/// Touches neither the ledger nor the inbox.
+/// `unsettled`: why the file is left for the next run (it may still be being
+/// copied, see [`inbox::unsettled`]). Touches neither the ledger nor the inbox.
 fn prepare_file(
     config: &Config,
     known: &HashSet<String>,
     path: &Path,
-    explicit: bool,
+    unsettled: Option<&str>,
     index: usize,
 ) -> Result<Prepared, IngestError> {
     let inbox = &config.paths.inbox;
@@ -269,20 +280,10 @@ fn prepare_file(
     if is_transient_name(&file_name) {
         return Ok(waiting("lock, hidden or temporary file".into()));
     }
-    let metadata = std::fs::metadata(path).map_err(io_error(path))?;
-    if !explicit {
-        let age = metadata
-            .modified()
-            .ok()
-            .and_then(|m| SystemTime::now().duration_since(m).ok())
-            .unwrap_or(Duration::ZERO);
-        if age < Duration::from_secs(config.ingest.settle_seconds) {
-            return Ok(waiting(format!(
-                "modified {}s ago: may still be being copied",
-                age.as_secs()
-            )));
-        }
+    if let Some(reason) = unsettled {
+        return Ok(waiting(reason.to_string()));
     }
+    let metadata = std::fs::metadata(path).map_err(io_error(path))?;
 
     let department = relative
         .components()
@@ -891,42 +892,6 @@ fn log_outcome(report: &FileReport) {
             tracing::info!(file = %report.source_file, %reason, "left for the next run")
         }
     }
-}
-
-/// Every file under the inbox, oldest first, so a newer resubmission supersedes an older one.
-fn list_inbox(inbox: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    fn walk(
-        dir: &Path,
-        depth: usize,
-        out: &mut Vec<(SystemTime, PathBuf)>,
-    ) -> Result<(), IngestError> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && depth == 0 => return Ok(()),
-            Err(e) => return Err(io_error(dir)(e)),
-        };
-        for entry in entries {
-            let entry = entry.map_err(io_error(dir))?;
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let metadata = entry.metadata().map_err(io_error(&path))?;
-            if metadata.is_dir() {
-                if depth < 4 {
-                    walk(&path, depth + 1, out)?;
-                }
-            } else if metadata.is_file() {
-                out.push((metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH), path));
-            }
-        }
-        Ok(())
-    }
-    let mut found = Vec::new();
-    walk(inbox, 0, &mut found)?;
-    found.sort();
-    Ok(found.into_iter().map(|(_, p)| p).collect())
 }
 
 /// Office lock files, editor backups and partial downloads: never someone's submission.

@@ -836,13 +836,16 @@ mod tests {
         assert_eq!(text_cell(" Đạt "), Cell::Text(" Đạt ".into()));
     }
 
+    /// The xlsx and xlsm workbooks under `fixtures/` (the fixture province
+    /// and the vendored corpus files), the generated ones of
+    /// [`generated_with_merges`], and the robustness corpus beside the
+    /// repository when it is there (it is not part of a clone).
     fn workbooks() -> Vec<(std::path::PathBuf, Vec<u8>)> {
-        let mut found = Vec::new();
+        let mut found = generated_with_merges();
         let mut dirs = vec![std::path::PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/fixtures"
         ))];
-        // The robustness corpus, where it is (it lies outside the repository).
         dirs.push(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/excel").into());
         while let Some(dir) = dirs.pop() {
             for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
@@ -859,9 +862,79 @@ mod tests {
         found
     }
 
+    /// Workbooks written here with merged regions of every shape: one row or
+    /// one column wide, tall and wide, far right (column XFD) and far down
+    /// (row 1,048,576), many per sheet, sheets without any, sheet names with
+    /// spaces, accents and XML's special characters, cells written around
+    /// and inside the regions. A seeded generator, so the same every run.
+    fn generated_with_merges() -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let mut seed: u64 = 0x006e_6861_6e6c_7563;
+        let mut next = move |bound: u32| -> u32 {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((seed >> 33) % u64::from(bound.max(1))) as u32
+        };
+        let names = [
+            "Biểu 01",
+            "Sheet1",
+            "Đào tạo & bồi dưỡng",
+            "A<B>\"'",
+            "Tổng hợp (2025)",
+        ];
+        let format = Format::new();
+        let mut out = Vec::new();
+        for book in 0..8 {
+            let mut workbook = Workbook::new();
+            for sheet_index in 0..1 + next(3) {
+                let sheet = workbook.add_worksheet();
+                let name = format!(
+                    "{} {book}",
+                    names[((book + sheet_index) as usize) % names.len()]
+                );
+                sheet.set_name(name).expect("sheet name");
+                // Regions in bands of rows that never overlap.
+                let mut row = next(5);
+                let merges = if sheet_index == 1 { 0 } else { 1 + next(20) };
+                for _ in 0..merges {
+                    let height = [0, 0, 1, 3, 40][next(5) as usize];
+                    let col = [0, 1, 5, 26, 700][next(5) as usize] + next(3);
+                    let width = if height == 0 { 1 + next(8) } else { next(6) };
+                    let text = format!("r{row}c{col}");
+                    sheet
+                        .merge_range(
+                            row,
+                            col as u16,
+                            row + height,
+                            (col + width) as u16,
+                            &text,
+                            &format,
+                        )
+                        .expect("merge");
+                    sheet
+                        .write_number(row + height + 1, 0, f64::from(row))
+                        .expect("number");
+                    row += height + 2 + next(4);
+                }
+                if book % 3 == 0 {
+                    sheet
+                        .merge_range(1_048_574, 16_380, 1_048_575, 16_383, "corner", &format)
+                        .expect("merge at the sheet's end");
+                }
+            }
+            let bytes = workbook.save_to_buffer().expect("workbook");
+            out.push((
+                std::path::PathBuf::from(format!("generated-{book}.xlsx")),
+                bytes,
+            ));
+        }
+        out
+    }
+
     #[test]
     fn merges_found_by_scanning_are_calamines() {
-        let mut compared = 0;
+        let (mut compared, mut generated) = (0, 0);
         for (path, bytes) in workbooks() {
             let Ok(mut xlsx) = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(
                 Cursor::new(bytes.as_slice()),
@@ -886,11 +959,15 @@ mod tests {
                     path.display()
                 );
                 compared += usize::from(!expected.is_empty());
+                if path.to_string_lossy().starts_with("generated-") {
+                    generated += usize::from(!expected.is_empty());
+                }
             }
         }
+        // Meaningful on a clone alone: the generated workbooks hold enough.
         assert!(
-            compared >= 10,
-            "only {compared} sheets with merges compared"
+            compared >= 10 && generated >= 10,
+            "only {compared} sheets with merges compared, {generated} of them generated"
         );
     }
 

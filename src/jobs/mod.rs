@@ -282,7 +282,16 @@ async fn run_step(
             }
         }
         Step::Digest => {
-            let outcome = digest::run(config, state, None).await?;
+            let result = digest::run(config, state, None).await;
+            if matches!(result, Err(DigestError::NoIndicators)) && nothing_accepted_yet(state)? {
+                // Day one: an empty inbox is not a broken run. Indicators
+                // missing while data exists still fail (fail closed).
+                tracing::warn!(
+                    "nothing to report yet: no workbook has been accepted, so there is no digest to send"
+                );
+                return deliver(config, state, counts).await;
+            }
+            let outcome = result?;
             counts.add_digest(&outcome);
             if !outcome.incomplete.is_empty() {
                 return Err(JobError::IncompleteDigest(
@@ -307,9 +316,13 @@ async fn run_step(
             counts.sources_failed += outcome.failed.len();
         }
         Step::Feedback => {
-            let outcome = digest::feedback::queue_feedback(config, state)?;
-            counts.messages_queued += outcome.queued;
+            // What was queued is sent even if one entry could not be answered.
+            let queued = digest::feedback::queue_feedback(config, state);
+            if let Ok(outcome) = &queued {
+                counts.messages_queued += outcome.queued;
+            }
             deliver(config, state, counts).await?;
+            queued?;
         }
         Step::Reminders => {
             let today = chrono::Utc::now()
@@ -321,4 +334,12 @@ async fn run_step(
         }
     }
     Ok(())
+}
+
+/// True before any workbook has been accepted: there is nothing to report.
+fn nothing_accepted_yet(state: &State) -> Result<bool, JobError> {
+    Ok(!state
+        .submissions()?
+        .iter()
+        .any(|s| s.status == "accepted" || s.status == "superseded"))
 }
