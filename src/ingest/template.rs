@@ -37,10 +37,22 @@ const BUILT_IN: &[(&str, &str)] = &[
 pub const LINEAGE_COLUMNS: &[&str] = &["submission_id", "source_sheet", "source_row"];
 
 #[derive(Debug, thiserror::Error)]
-#[error("{file}: {message}")]
-pub struct TemplateError {
-    pub file: PathBuf,
-    pub message: String,
+pub enum TemplateError {
+    /// The templates folder or one of its files cannot be read.
+    #[error("cannot read the template {file}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    /// Not TOML, or a key the template format does not have.
+    #[error("template {file}")]
+    Parse {
+        file: PathBuf,
+        source: toml::de::Error,
+    },
+    /// Well-formed but refused: `message` names the key and what is expected.
+    #[error("template {file}: {message}")]
+    Invalid { file: PathBuf, message: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -157,18 +169,18 @@ pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
     }
     if dir.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| TemplateError {
+            .map_err(|source| TemplateError::Read {
                 file: dir.to_path_buf(),
-                message: e.to_string(),
+                source,
             })?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
             .collect();
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|e| TemplateError {
+            let text = std::fs::read_to_string(&file).map_err(|source| TemplateError::Read {
                 file: file.clone(),
-                message: e.to_string(),
+                source,
             })?;
             let template = parse_template(&file, &text)?;
             by_name.insert(template.name.clone(), template);
@@ -178,11 +190,14 @@ pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
 }
 
 pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError> {
-    let error = |message: String| TemplateError {
+    let error = |message: String| TemplateError::Invalid {
         file: file.to_path_buf(),
         message,
     };
-    let raw: RawTemplate = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+    let raw: RawTemplate = toml::from_str(text).map_err(|source| TemplateError::Parse {
+        file: file.to_path_buf(),
+        source,
+    })?;
     let name_ok = !raw.name.is_empty()
         && raw
             .name
@@ -387,11 +402,9 @@ name = "b"
 headers = ["HO TEN"]
 type = "text"
 "#;
-        let err = parse_template(Path::new("x.toml"), text).expect_err("refused");
-        assert!(
-            err.message.contains("names both a and b"),
-            "{}",
-            err.message
-        );
+        let err = parse_template(Path::new("x.toml"), text)
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("names both a and b"), "{err}");
     }
 }
