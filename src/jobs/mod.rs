@@ -267,10 +267,28 @@ async fn deliver(config: &Config, state: &State, counts: &mut RunCounts) -> Resu
     if delivery.failed > 0 {
         return Err(JobError::Delivery {
             failed: delivery.failed,
-            errors: delivery.errors.join("; "),
+            errors: by_cause(&delivery.errors),
         });
     }
     Ok(())
+}
+
+/// Delivery errors ("<recipient>: <why>") grouped by cause, so a server that is
+/// down is said once, not once per recipient: "<why> (to a, b)".
+fn by_cause(errors: &[String]) -> String {
+    let mut causes: Vec<(&str, Vec<&str>)> = Vec::new();
+    for error in errors {
+        let (to, why) = error.split_once(": ").unwrap_or(("", error));
+        match causes.iter_mut().find(|(known, _)| *known == why) {
+            Some((_, recipients)) => recipients.push(to),
+            None => causes.push((why, vec![to])),
+        }
+    }
+    causes
+        .iter()
+        .map(|(why, to)| format!("{why} (to {})", to.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 async fn run_step(
@@ -315,7 +333,7 @@ async fn run_step(
             if outcome.delivery.failed > 0 {
                 return Err(JobError::Delivery {
                     failed: outcome.delivery.failed,
-                    errors: outcome.delivery.errors.join("; "),
+                    errors: by_cause(&outcome.delivery.errors),
                 });
             }
         }
@@ -339,4 +357,22 @@ async fn run_step(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_errors_are_grouped_by_cause() {
+        let errors = [
+            "a@x.vn: Connection error: Connection refused (os error 111)".to_string(),
+            "b@x.vn: Connection error: Connection refused (os error 111)".to_string(),
+            "c@x.vn: permanent error (550): no such user".to_string(),
+        ];
+        assert_eq!(
+            by_cause(&errors),
+            "Connection error: Connection refused (os error 111) (to a@x.vn, b@x.vn); permanent error (550): no such user (to c@x.vn)"
+        );
+    }
 }
