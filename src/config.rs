@@ -19,11 +19,30 @@ pub const DEFAULT_CONFIG: &str = "config/nhanluc.toml";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{file}: cannot read: {source}")]
+    /// The config file itself is missing: said without the OS's "No such
+    /// file or directory", which would only repeat it.
+    #[error(
+        "there is no config file {file}: pass --config FILE, set {CONFIG_ENV}, or run from the folder that holds {DEFAULT_CONFIG}"
+    )]
+    NoConfigFile { file: PathBuf },
+    /// A file or folder the configuration needs cannot be read.
+    #[error("cannot read {what} {file}")]
     Read {
+        /// "the config file", "the department registry", "the jobs folder", …
+        what: &'static str,
         file: PathBuf,
         source: std::io::Error,
     },
+    /// Not TOML, or a key or value the file's format does not allow (the
+    /// parser's message names the line, the key and what is allowed).
+    #[error("{what} {file}")]
+    Parse {
+        what: &'static str,
+        file: PathBuf,
+        // Boxed: the parser's error is large, and every `Result` here carries it.
+        source: Box<toml::de::Error>,
+    },
+    /// Well-formed but refused: `message` names the key and what is expected.
     #[error("{file}: {message}")]
     Invalid { file: PathBuf, message: String },
     #[error(transparent)]
@@ -415,23 +434,40 @@ pub fn resolve_config_path(cli: Option<&Path>) -> PathBuf {
     }
 }
 
-fn read(file: &Path) -> Result<String, ConfigError> {
+fn read(what: &'static str, file: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+        what,
         file: file.to_path_buf(),
         source,
     })
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(file: &Path, text: &str) -> Result<T, ConfigError> {
-    // toml's message names the key, the line and (for unknown keys) what is allowed.
-    toml::from_str(text).map_err(|e| ConfigError::invalid(file, e.to_string().trim_end()))
+fn parse<T: for<'de> Deserialize<'de>>(
+    what: &'static str,
+    file: &Path,
+    text: &str,
+) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|source| ConfigError::Parse {
+        what,
+        file: file.to_path_buf(),
+        source: Box::new(source),
+    })
 }
 
 impl Config {
     /// Loads and validates the config file and everything it points to.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
-        let text = read(file)?;
-        let raw: RawConfig = parse(file, &text)?;
+        let text = std::fs::read_to_string(file).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ConfigError::NoConfigFile {
+                file: file.to_path_buf(),
+            },
+            _ => ConfigError::Read {
+                what: "the config file",
+                file: file.to_path_buf(),
+                source,
+            },
+        })?;
+        let raw: RawConfig = parse("the config file", file, &text)?;
         let file = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
         let base = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let paths = resolve_paths(&base, &raw.paths);
@@ -762,7 +798,8 @@ pub fn parse_scope(text: &str) -> Option<Scope> {
 }
 
 fn load_departments(file: &Path) -> Result<Vec<Department>, ConfigError> {
-    let raw: RawDepartments = parse(file, &read(file)?)?;
+    const WHAT: &str = "the department registry";
+    let raw: RawDepartments = parse(WHAT, file, &read(WHAT, file)?)?;
     let mut seen = std::collections::BTreeSet::new();
     for department in &raw.department {
         let code_ok = !department.code.is_empty()
@@ -807,18 +844,15 @@ fn load_departments(file: &Path) -> Result<Vec<Department>, ConfigError> {
 }
 
 fn load_jobs(dir: &Path) -> Result<BTreeMap<String, JobSpec>, ConfigError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::Read {
+    let unreadable = |source| ConfigError::Read {
+        what: "the jobs folder",
         file: dir.to_path_buf(),
         source,
-    })?;
+    };
+    let entries = std::fs::read_dir(dir).map_err(unreadable)?;
     let mut jobs = BTreeMap::new();
     for entry in entries {
-        let path = entry
-            .map_err(|source| ConfigError::Read {
-                file: dir.to_path_buf(),
-                source,
-            })?
-            .path();
+        let path = entry.map_err(unreadable)?.path();
         if path.extension().and_then(|e| e.to_str()) != Some("toml") {
             continue;
         }
@@ -832,7 +866,8 @@ fn load_jobs(dir: &Path) -> Result<BTreeMap<String, JobSpec>, ConfigError> {
 }
 
 fn load_job(file: &Path, name: &str) -> Result<JobSpec, ConfigError> {
-    let raw: RawJob = parse(file, &read(file)?)?;
+    const WHAT: &str = "the job file";
+    let raw: RawJob = parse(WHAT, file, &read(WHAT, file)?)?;
     validate_cron(&raw.schedule).map_err(|why| {
         ConfigError::invalid(
             file,
@@ -880,7 +915,7 @@ pub fn validate_cron(expr: &str) -> Result<(), String> {
         .build()
         .parse(expr)
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::error_chain::chain(&e))
 }
 
 // ---- `nhanluc check`: every file read, every problem collected --------------
@@ -906,8 +941,11 @@ impl ConfigError {
     /// The file the problem is in.
     pub fn file(&self) -> &Path {
         match self {
-            ConfigError::Read { file, .. } | ConfigError::Invalid { file, .. } => file,
-            ConfigError::Template(e) => &e.file,
+            ConfigError::NoConfigFile { file }
+            | ConfigError::Read { file, .. }
+            | ConfigError::Parse { file, .. }
+            | ConfigError::Invalid { file, .. } => file,
+            ConfigError::Template(e) => e.file(),
         }
     }
 }
@@ -916,7 +954,7 @@ impl ConfigError {
 /// instead of stopping at the first as [`Config::load`] does. Reads only.
 pub fn check(file: &Path) -> ConfigCheck {
     let mut check = ConfigCheck::default();
-    let text = match read(file) {
+    let text = match read("the config file", file) {
         Ok(text) => text,
         Err(e) => {
             check.problems.push(e);
@@ -926,7 +964,7 @@ pub fn check(file: &Path) -> ConfigCheck {
     let absolute = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
     let base = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
     // The same path as `Config::load` gives its parse error, so the two are recognised as one.
-    let raw = parse::<RawConfig>(file, &text);
+    let raw = parse::<RawConfig>("the config file", file, &text);
     let raw_paths = match &raw {
         Ok(raw) => Some(resolve_paths(&base, &raw.paths)),
         // Another key is wrong: `[paths]` alone may still read, and the files it names be checked.
@@ -1005,7 +1043,7 @@ pub fn check(file: &Path) -> ConfigCheck {
 /// problem of its own (with its line), then the checks of [`load_departments`].
 fn check_departments(file: &Path) -> Result<Vec<Department>, Vec<ConfigError>> {
     use serde::Deserialize as _;
-    let text = read(file).map_err(|e| vec![e])?;
+    let text = read("the department registry", file).map_err(|e| vec![e])?;
     let one_line = |mut e: toml::de::Error| {
         e.set_input(Some(&text));
         ConfigError::invalid(file, e.to_string().trim_end())
@@ -1044,6 +1082,7 @@ fn check_departments(file: &Path) -> Result<Vec<Department>, Vec<ConfigError>> {
 /// The job files of the jobs folder, with the job names they define.
 fn job_files(dir: &Path) -> Result<Vec<(PathBuf, String)>, ConfigError> {
     let read_error = |source| ConfigError::Read {
+        what: "the jobs folder",
         file: dir.to_path_buf(),
         source,
     };

@@ -3,11 +3,13 @@
 //! Workbooks dropped into the inbox flow through [`ingest`] into the Parquet
 //! [`warehouse`], [`indicators`] are computed over it with SQL, and the
 //! [`digest`] is mailed to leadership. [`jobs`] runs these steps as named jobs;
-//! [`config`] and [`state`] sit beside them.
+//! [`config`] and [`state`] sit beside them; [`error_chain`] turns any of
+//! their errors into one line that says each cause once.
 
 pub mod check;
 pub mod config;
 pub mod digest;
+pub mod error_chain;
 pub mod fixtures;
 pub mod indicators;
 pub mod ingest;

@@ -6,10 +6,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use nhanluc::config::{self, Config};
+use nhanluc::error_chain::Chain;
 use nhanluc::ingest::period::Period;
 use nhanluc::ingest::{self, Outcome};
 use nhanluc::jobs::{self, RunLock};
@@ -93,7 +93,7 @@ fn main() -> ExitCode {
     let config = match Config::load(&config_path) {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("nhanluc: bad configuration: {e}");
+            eprintln!("nhanluc: bad configuration: {}", Chain(&e));
             return ExitCode::from(2);
         }
     };
@@ -103,14 +103,14 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(e) => {
-            eprintln!("nhanluc: cannot start the async runtime: {e}");
+            eprintln!("nhanluc: cannot start the async runtime: {}", Chain(&e));
             return ExitCode::from(1);
         }
     };
     match runtime.block_on(dispatch(&config, cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("nhanluc: {e:#}");
+            eprintln!("nhanluc: {}", Chain(&*e));
             ExitCode::from(1)
         }
     }
@@ -166,7 +166,7 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             match result.error {
                 None => Ok(ExitCode::SUCCESS),
                 Some(e) => {
-                    eprintln!("nhanluc: job {job} failed: {e}");
+                    eprintln!("nhanluc: job {job} failed: {}", Chain(&e));
                     Ok(ExitCode::from(1))
                 }
             }
@@ -271,7 +271,8 @@ fn print_check(report: &nhanluc::check::Report) -> ExitCode {
 }
 
 fn open_state(config: &Config) -> anyhow::Result<State> {
-    State::open(&config.paths.state).with_context(|| "opening the state database".to_string())
+    // StateError names the file and says what failed: no context to add.
+    Ok(State::open(&config.paths.state)?)
 }
 
 fn print_ingest(report: &ingest::IngestReport) {

@@ -9,14 +9,28 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::error_chain::path_unless_named;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("state database {path}: {source}")]
+    /// A query or update failed.
+    #[error("state database{}", path_unless_named(.path, .source))]
     Sqlite {
         path: PathBuf,
         source: rusqlite::Error,
     },
-    #[error("state database {path}: cannot create its folder: {source}")]
+    /// Opening, configuring or migrating the file failed.
+    #[error(
+        "cannot open the state database{} (check [paths] state in the config)",
+        path_unless_named(.path, .source)
+    )]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "cannot create the folder of the state database {path} (check [paths] state in the config)"
+    )]
     Folder {
         path: PathBuf,
         source: std::io::Error,
@@ -331,7 +345,7 @@ impl State {
                 source,
             })?;
         }
-        let conn = Connection::open(path).map_err(|source| StateError::Sqlite {
+        let conn = Connection::open(path).map_err(|source| StateError::Open {
             path: path.to_path_buf(),
             source,
         })?;
@@ -356,7 +370,7 @@ impl State {
 
     fn configure_and_migrate(&mut self) -> Result<(), StateError> {
         let path = self.path.clone();
-        let wrap = |source| StateError::Sqlite {
+        let wrap = |source| StateError::Open {
             path: path.clone(),
             source,
         };

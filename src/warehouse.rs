@@ -30,25 +30,36 @@ pub const INDICATORS: &str = "indicators";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
-    #[error("{path}: {source}")]
+    #[error("cannot {action} {path}")]
     Io {
+        /// What was being done: "create the folder", "write", "move into place", …
+        action: &'static str,
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: cannot write Parquet: {source}")]
+    #[error("cannot write the Parquet file {path}")]
     Parquet {
         path: PathBuf,
         source: parquet::errors::ParquetError,
     },
-    #[error("cannot build the {table} batch: {source}")]
+    #[error("cannot read the Parquet file {path}")]
+    ReadParquet {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("cannot build the {table} batch")]
     Arrow {
         table: String,
         source: arrow::error::ArrowError,
     },
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> WarehouseError + '_ {
+fn io_error<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> WarehouseError + 'a {
     move |source| WarehouseError::Io {
+        action,
         path: path.to_path_buf(),
         source,
     }
@@ -353,25 +364,21 @@ pub fn read_indicators(root: &Path, period: &str) -> Result<Vec<IndicatorRow>, W
     use arrow::array::{Array, AsArray};
     use arrow::datatypes::Float64Type;
     let path = indicators_path(root, period);
-    let file = File::open(&path).map_err(io_error(&path))?;
+    let file = File::open(&path).map_err(io_error("open", &path))?;
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.build())
-        .map_err(|source| WarehouseError::Parquet {
+        .map_err(|source| WarehouseError::ReadParquet {
             path: path.clone(),
-            source,
+            source: source.into(),
         })?;
     let mut rows = Vec::new();
     for batch in reader {
-        let batch = batch.map_err(|source| WarehouseError::Arrow {
-            table: INDICATORS.into(),
-            source,
-        })?;
-        let unit = arrow::compute::cast(batch.column(5), &DataType::Utf8).map_err(|source| {
-            WarehouseError::Arrow {
-                table: INDICATORS.into(),
-                source,
-            }
-        })?;
+        let unreadable = |source: arrow::error::ArrowError| WarehouseError::ReadParquet {
+            path: path.clone(),
+            source: source.into(),
+        };
+        let batch = batch.map_err(unreadable)?;
+        let unit = arrow::compute::cast(batch.column(5), &DataType::Utf8).map_err(unreadable)?;
         let scope = batch.column(0).as_string::<i32>();
         let indicator = batch.column(1).as_string::<i32>();
         let floats = |i: usize| batch.column(i).as_primitive::<Float64Type>().clone();
@@ -459,7 +466,7 @@ impl StagedFiles {
     ) -> Result<(), WarehouseError> {
         let tmp = Self::temporary(path, tag);
         create_parent(&tmp)?;
-        std::fs::write(&tmp, bytes).map_err(io_error(&tmp))?;
+        std::fs::write(&tmp, bytes).map_err(io_error("write", &tmp))?;
         self.bytes += bytes.len() as u64;
         self.renames.push((tmp, path.to_path_buf()));
         Ok(())
@@ -486,7 +493,7 @@ impl StagedFiles {
     ) -> Result<PartWriter, WarehouseError> {
         let tmp = Self::temporary(path, tag);
         create_parent(&tmp)?;
-        let file = File::create(&tmp).map_err(io_error(&tmp))?;
+        let file = File::create(&tmp).map_err(io_error("create", &tmp))?;
         let writer = ArrowWriter::try_new(
             std::io::BufWriter::new(file),
             schema,
@@ -540,12 +547,12 @@ impl StagedFiles {
             .filter_map(|(_, path)| path.parent())
             .collect();
         for folder in &folders {
-            std::fs::create_dir_all(folder).map_err(io_error(folder))?;
+            std::fs::create_dir_all(folder).map_err(io_error("create the folder", folder))?;
         }
         let many = self.renames.len() > 4;
         if many && sync_file_systems(&folders) {
             for (tmp, path) in &self.renames {
-                std::fs::rename(tmp, path).map_err(io_error(path))?;
+                std::fs::rename(tmp, path).map_err(io_error("move into place", path))?;
             }
             sync_file_systems(&folders);
             return Ok(());
@@ -553,8 +560,8 @@ impl StagedFiles {
         for (tmp, path) in &self.renames {
             File::open(tmp)
                 .and_then(|f| f.sync_all())
-                .map_err(io_error(tmp))?;
-            std::fs::rename(tmp, path).map_err(io_error(path))?;
+                .map_err(io_error("flush", tmp))?;
+            std::fs::rename(tmp, path).map_err(io_error("move into place", path))?;
         }
         for folder in folders {
             sync_dir(folder)?;
@@ -604,7 +611,7 @@ impl PartWriter {
         let buffered = self.writer.into_inner().map_err(parquet_error)?;
         let file = buffered
             .into_inner()
-            .map_err(|e| io_error(&self.tmp)(e.into_error()))?;
+            .map_err(|e| io_error("write", &self.tmp)(e.into_error()))?;
         let size = file.metadata().map_or(0, |m| m.len());
         drop(file);
         staged.bytes += size;
@@ -615,7 +622,7 @@ impl PartWriter {
 
 fn create_parent(path: &Path) -> Result<(), WarehouseError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_error(dir))
+    std::fs::create_dir_all(dir).map_err(io_error("create the folder", dir))
 }
 
 /// One `syncfs` per file system holding these folders. Returns false where
@@ -650,7 +657,7 @@ fn sync_file_systems(_folders: &std::collections::BTreeSet<&Path>) -> bool {
 pub fn sync_dir(dir: &Path) -> Result<(), WarehouseError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(io_error(dir))
+        .map_err(io_error("flush the folder", dir))
 }
 
 /// A data file of the warehouse, located by its path.
@@ -735,7 +742,7 @@ pub fn remove_temporaries(root: &Path) -> Result<usize, WarehouseError> {
                 .to_str()
                 .is_some_and(|n| n.starts_with('.') && n.ends_with(".tmp"))
             {
-                std::fs::remove_file(&path).map_err(io_error(&path))?;
+                std::fs::remove_file(&path).map_err(io_error("remove", &path))?;
                 *removed += 1;
             }
         }
@@ -750,6 +757,6 @@ pub fn remove_file(path: &Path) -> Result<(), WarehouseError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_error(path)(e)),
+        Err(e) => Err(io_error("remove", path)(e)),
     }
 }

@@ -20,10 +20,16 @@ const LABEL_WIDTH: u32 = 330;
 const TEXT_SIZE: u32 = 24;
 
 #[derive(Debug, thiserror::Error)]
-#[error("chart {title:?} could not be drawn: {message}")]
-pub struct ChartError {
-    pub title: String,
-    pub message: String,
+pub enum ChartError {
+    /// Refused before drawing: `why` says what is wrong (no error value exists).
+    #[error("chart {title:?} could not be drawn: {why}")]
+    Refused { title: String, why: &'static str },
+    /// plotters or the PNG encoder failed.
+    #[error("chart {title:?} could not be drawn")]
+    Draw {
+        title: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// One horizontal bar chart: a title and labelled values.
@@ -36,14 +42,13 @@ pub struct BarChart {
     pub vi: bool,
 }
 
-fn register_font() -> Result<(), String> {
-    static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
-                .map_err(|_| "the bundled font cannot be read".to_string())
-        })
-        .clone()
+/// Registers the bundled font once; `Err` says why it cannot be used.
+fn register_font() -> Result<(), &'static str> {
+    static REGISTERED: OnceLock<Result<(), &'static str>> = OnceLock::new();
+    *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
+            .map_err(|_| "the bundled font cannot be read")
+    })
 }
 
 fn format_bar_value(value: f64, percent: bool, vi: bool) -> String {
@@ -57,19 +62,23 @@ fn format_bar_value(value: f64, percent: bool, vi: bool) -> String {
 
 /// Draws the chart and returns it as PNG bytes.
 pub fn render_bars(chart: &BarChart) -> Result<Vec<u8>, ChartError> {
-    let error = |message: String| ChartError {
+    let refused = |why: &'static str| ChartError::Refused {
         title: chart.title.clone(),
-        message,
+        why,
     };
-    register_font().map_err(error)?;
+    let error = |source: Box<dyn std::error::Error + Send + Sync>| ChartError::Draw {
+        title: chart.title.clone(),
+        source,
+    };
+    register_font().map_err(refused)?;
     if chart.bars.iter().any(|(_, v)| !v.is_finite()) {
-        return Err(error("a value is not a finite number".into()));
+        return Err(refused("a value is not a finite number"));
     }
     let height = TOP + BAR_HEIGHT * chart.bars.len().max(1) as u32 + 20;
     let mut pixels = vec![255u8; (WIDTH * height * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, height)).into_drawing_area();
-        let draw = |e: DrawingAreaErrorKind<_>| error(e.to_string());
+        let draw = |e: DrawingAreaErrorKind<_>| error(e.into());
         root.fill(&WHITE).map_err(draw)?;
         let title_style = (FAMILY, TEXT_SIZE + 5)
             .into_font()
@@ -116,7 +125,7 @@ pub fn render_bars(chart: &BarChart) -> Result<Vec<u8>, ChartError> {
         }
         root.present().map_err(draw)?;
     }
-    encode_png(&pixels, WIDTH, height).map_err(error)
+    encode_png(&pixels, WIDTH, height).map_err(|e| error(e.into()))
 }
 
 fn shorten(label: &str, max_chars: usize) -> String {
@@ -129,15 +138,15 @@ fn shorten(label: &str, max_chars: usize) -> String {
     }
 }
 
-fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Balanced);
-    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(rgb).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
     Ok(out)
 }
 

@@ -9,6 +9,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, SmtpConfig, SmtpSecurity};
+use crate::error_chain::{Chain, chain};
 use crate::state::State;
 
 use super::DigestError;
@@ -35,21 +36,27 @@ pub fn build_message(
     key: &str,
     parts: Parts<'_>,
 ) -> Result<Vec<u8>, DigestError> {
-    let error = |message: String| DigestError::Message {
+    let error = |source: Box<dyn std::error::Error + Send + Sync>| DigestError::Message {
         recipient: to.to_string(),
-        message,
+        source,
     };
-    let from: Mailbox = from
-        .parse()
-        .map_err(|e| error(format!("from {from:?}: {e}")))?;
-    let to_box: Mailbox = to.parse().map_err(|e| error(format!("{e}")))?;
+    let address = |role, address: &str| {
+        let address = address.to_string();
+        move |source| DigestError::Address {
+            role,
+            address,
+            source,
+        }
+    };
+    let from: Mailbox = from.parse().map_err(address("sender", from))?;
+    let to_box: Mailbox = to.parse().map_err(address("recipient", to))?;
     let id_hash = hex::encode(Sha256::digest(format!("{key}\n{to}")));
     let alternative =
         MultiPart::alternative_plain_html(parts.text.to_string(), parts.html.to_string());
     let body = if parts.images.is_empty() {
         alternative
     } else {
-        let png = ContentType::parse("image/png").map_err(|e| error(e.to_string()))?;
+        let png = ContentType::parse("image/png").map_err(|e| error(e.into()))?;
         parts.images.into_iter().fold(
             MultiPart::related().multipart(alternative),
             |related, (cid, bytes)| {
@@ -59,7 +66,7 @@ pub fn build_message(
     };
     let body = match parts.attachment {
         Some((name, bytes)) => {
-            let xlsx = ContentType::parse(XLSX_TYPE).map_err(|e| error(e.to_string()))?;
+            let xlsx = ContentType::parse(XLSX_TYPE).map_err(|e| error(e.into()))?;
             let file: SinglePart = Attachment::new(name).body(bytes, xlsx);
             MultiPart::mixed().multipart(body).singlepart(file)
         }
@@ -71,7 +78,7 @@ pub fn build_message(
         .to(to_box)
         .subject(parts.subject.to_string())
         .multipart(body)
-        .map_err(|e| error(e.to_string()))?;
+        .map_err(|e| error(e.into()))?;
     Ok(message.formatted())
 }
 
@@ -204,9 +211,9 @@ fn smtp_transport(smtp: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor
     let builder = match smtp.security {
         SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
         SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-            .map_err(|e| e.to_string())?,
+            .map_err(|e| chain(&e))?,
         SmtpSecurity::Tls => {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| e.to_string())?
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| chain(&e))?
         }
     };
     let mut builder = builder
@@ -229,15 +236,20 @@ async fn send_smtp(
     recipient: &str,
     message: &[u8],
 ) -> Result<(), String> {
-    let from: Mailbox = smtp.from.parse().map_err(|e| format!("from: {e}"))?;
-    let to: lettre::Address = recipient.parse().map_err(|e| format!("to: {e}"))?;
+    let from: Mailbox = smtp
+        .from
+        .parse()
+        .map_err(|e| format!("from: {}", Chain(&e)))?;
+    let to: lettre::Address = recipient
+        .parse()
+        .map_err(|e| format!("to: {}", Chain(&e)))?;
     let envelope =
-        lettre::address::Envelope::new(Some(from.email), vec![to]).map_err(|e| e.to_string())?;
+        lettre::address::Envelope::new(Some(from.email), vec![to]).map_err(|e| chain(&e))?;
     transport
         .send_raw(&envelope, message)
         .await
         .map(|_| ())
-        .map_err(|e| e.to_string())
+        .map_err(|e| chain(&e))
 }
 
 /// Without SMTP, messages become `.eml` files in the outbox folder, a batch
@@ -265,12 +277,13 @@ fn write_pending_eml(
             }
             Err(e) => {
                 for item in batch {
+                    let why = chain(&e);
                     state.mark_failed(
                         item.id,
-                        &e.to_string(),
+                        &why,
                         &next_attempt(config, item.attempts + 1),
                     )?;
-                    outcome.errors.push(format!("{}: {e}", item.recipient));
+                    outcome.errors.push(format!("{}: {why}", item.recipient));
                 }
                 outcome.failed += batch.len();
             }

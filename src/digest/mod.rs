@@ -57,15 +57,28 @@ pub enum DigestError {
     NoIndicators,
     #[error("no indicators for period {0}: run `nhanluc indicators --period {0}`")]
     MissingPeriod(String),
-    #[error("digest template {file}: {message}")]
-    Template { file: String, message: String },
-    #[error("cannot build the message to {recipient}: {message}")]
-    Message { recipient: String, message: String },
+    #[error("digest template {file}")]
+    Template {
+        file: String,
+        source: minijinja::Error,
+    },
+    #[error("{address:?} is not a mail address (the {role} of a message)")]
+    Address {
+        /// "sender" or "recipient".
+        role: &'static str,
+        address: String,
+        source: lettre::address::AddressError,
+    },
+    #[error("cannot build the message to {recipient}")]
+    Message {
+        recipient: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error(transparent)]
     Chart(#[from] chart::ChartError),
-    #[error("cannot write the Excel attachment: {0}")]
+    #[error("cannot write the Excel attachment")]
     Attachment(#[from] rust_xlsxwriter::XlsxError),
-    #[error("{path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -259,9 +272,9 @@ fn render_template(
 ) -> Result<String, DigestError> {
     env.get_template(name)
         .and_then(|t| t.render(context))
-        .map_err(|e| DigestError::Template {
+        .map_err(|source| DigestError::Template {
             file: name.to_string(),
-            message: format!("{e:#}"),
+            source,
         })
 }
 
@@ -278,9 +291,9 @@ fn templates(dir: &Path) -> Result<minijinja::Environment<'static>, DigestError>
             built_in.to_string()
         };
         env.add_template_owned(name.to_string(), source)
-            .map_err(|e| DigestError::Template {
+            .map_err(|source| DigestError::Template {
                 file: path.display().to_string(),
-                message: e.to_string(),
+                source,
             })?;
     }
     Ok(env)
@@ -339,12 +352,13 @@ pub fn check_templates(dir: &Path, config: Option<&Config>) -> (usize, Vec<Templ
         for (names, result) in samples::render_all(config, &env, &shown) {
             let Err(e) = result else { continue };
             let (name, message) = match e {
-                DigestError::Template { file, message } => {
+                DigestError::Template { file, source } => {
                     // The first line: the alternate form adds the template's source.
+                    let message = source.to_string();
                     let first = message.lines().next().unwrap_or_default().to_string();
                     (file, first)
                 }
-                other => (names[0].to_string(), other.to_string()),
+                other => (names[0].to_string(), crate::error_chain::chain(&other)),
             };
             if let Some(file) = shown.get(name.as_str())
                 && failed.insert(name.clone())

@@ -27,6 +27,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 mod snapshot;
 
 use crate::config::Config;
+use crate::error_chain::{Chain, chain};
 use crate::warehouse::{self, IndicatorRow, WarehouseError};
 
 /// The built-in catalogue, compiled in from `config/indicators/` (see
@@ -102,16 +103,21 @@ const UNITS: &[&str] = &["count", "percent", "vnd", "lessons"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndicatorError {
-    #[error("cannot prepare the query engine over {warehouse}: {message}")]
-    Engine { warehouse: PathBuf, message: String },
-    #[error("{path}: {source}")]
+    /// DataFusion refused a table or view (`what`, e.g. "table staff").
+    #[error("cannot prepare {what} for the queries over {warehouse}")]
+    Engine {
+        warehouse: PathBuf,
+        what: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
-    #[error("cannot prepare the tables for the queries: {0}")]
+    #[error("cannot prepare the tables for the queries")]
     Snapshot(#[from] snapshot::SnapshotError),
 }
 
@@ -191,9 +197,13 @@ fn table_schemas(config: &Config) -> Vec<(String, Arc<Schema>)> {
 /// A DataFusion session with every warehouse table, the registry and the scoped views.
 pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> {
     let root = &config.paths.warehouse;
-    let engine = |message: String| IndicatorError::Engine {
-        warehouse: root.clone(),
-        message,
+    let engine = |what: String| {
+        let warehouse = root.clone();
+        move |source: Box<dyn std::error::Error + Send + Sync>| IndicatorError::Engine {
+            warehouse,
+            what,
+            source,
+        }
     };
     let tables = table_schemas(config);
     let (refreshed, parts) = {
@@ -203,7 +213,7 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
             snapshot::refresh(&root, &tables, &parts).map(|refreshed| (refreshed, parts))
         })
         .await
-        .map_err(|e| engine(format!("snapshots: {e}")))??
+        .map_err(|e| engine("the snapshots".into())(e.into()))??
     };
     for (table, period) in &refreshed.written {
         tracing::debug!(%table, %period, "snapshot written");
@@ -227,9 +237,13 @@ async fn register(
     parts: &[warehouse::PartFile],
 ) -> Result<SessionContext, IndicatorError> {
     let root = &config.paths.warehouse;
-    let engine = |message: String| IndicatorError::Engine {
-        warehouse: root.clone(),
-        message,
+    let engine = |what: String| {
+        let warehouse = root.clone();
+        move |source: Box<dyn std::error::Error + Send + Sync>| IndicatorError::Engine {
+            warehouse,
+            what,
+            source,
+        }
     };
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
     for (name, schema) in tables {
@@ -240,29 +254,31 @@ async fn register(
                 .with_file_extension(".parquet");
             ctx.register_listing_table(name.as_str(), &url, options, Some(schema), None)
                 .await
-                .map_err(|e| engine(format!("table {name}: {e}")))?;
+                .map_err(|e| engine(format!("table {name}"))(e.into()))?;
         } else {
             // No file yet: an empty table with the same columns, so queries still plan.
             let empty = MemTable::try_new(schema, vec![vec![]])
-                .map_err(|e| engine(format!("table {name}: {e}")))?;
+                .map_err(|e| engine(format!("table {name}"))(e.into()))?;
             ctx.register_table(name.as_str(), Arc::new(empty))
-                .map_err(|e| engine(format!("table {name}: {e}")))?;
+                .map_err(|e| engine(format!("table {name}"))(e.into()))?;
         }
     }
-    let departments = departments_batch(config).map_err(|e| engine(e.to_string()))?;
+    let departments_table = || engine("table departments".into());
+    let departments = departments_batch(config).map_err(|e| departments_table()(e.into()))?;
     let table = MemTable::try_new(departments.schema(), vec![vec![departments]])
-        .map_err(|e| engine(e.to_string()))?;
+        .map_err(|e| departments_table()(e.into()))?;
     ctx.register_table("departments", Arc::new(table))
-        .map_err(|e| engine(e.to_string()))?;
-    let scopes = scopes_batch(config, parts).map_err(|e| engine(e.to_string()))?;
+        .map_err(|e| departments_table()(e.into()))?;
+    let scopes_table = || engine(format!("table {SCOPES}"));
+    let scopes = scopes_batch(config, parts).map_err(|e| scopes_table()(e.into()))?;
     let table = MemTable::try_new(scopes.schema(), vec![vec![scopes]])
-        .map_err(|e| engine(e.to_string()))?;
+        .map_err(|e| scopes_table()(e.into()))?;
     ctx.register_table(SCOPES, Arc::new(table))
-        .map_err(|e| engine(e.to_string()))?;
+        .map_err(|e| scopes_table()(e.into()))?;
     for (name, _) in tables {
         ctx.sql(&scoped_view_sql(name))
             .await
-            .map_err(|e| engine(format!("view {name}_scoped: {e}")))?;
+            .map_err(|e| engine(format!("view {name}_scoped"))(e.into()))?;
     }
     Ok(ctx)
 }
@@ -451,10 +467,10 @@ async fn run_definition(
     let batches = ctx
         .sql(sql)
         .await
-        .map_err(|e| e.to_string())?
+        .map_err(|e| chain(&e))?
         .collect()
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| chain(&e))?;
     let mut rows = Vec::new();
     for batch in batches {
         let text = |name: &str| -> Result<StringArray, String> {
@@ -462,7 +478,7 @@ async fn run_definition(
                 .column_by_name(name)
                 .ok_or_else(|| format!("the query returns no column {name:?} (expected period, scope, indicator, value, numerator, denominator, unit)"))?;
             arrow::compute::cast(column, &DataType::Utf8)
-                .map_err(|e| format!("column {name}: {e}"))
+                .map_err(|e| format!("column {name}: {}", Chain(&e)))
                 .map(|a| a.as_string::<i32>().clone())
         };
         let number =
@@ -471,7 +487,7 @@ async fn run_definition(
                     None if required => Err(format!("the query returns no column {name:?}")),
                     None => Ok(None),
                     Some(column) => arrow::compute::cast(column, &DataType::Float64)
-                        .map_err(|e| format!("column {name}: {e}"))
+                        .map_err(|e| format!("column {name}: {}", Chain(&e)))
                         .map(|a| Some(a.as_primitive::<Float64Type>().clone())),
                 }
             };

@@ -41,17 +41,17 @@ const CHUNKS_AHEAD_PER_READER: usize = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("{path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: cannot read Parquet: {source}")]
+    #[error("cannot read the Parquet file {path}")]
     Read {
         path: PathBuf,
         source: parquet::errors::ParquetError,
     },
-    #[error("{path}: column {column}: {source}")]
+    #[error("cannot read column {column} of {path}")]
     Column {
         path: PathBuf,
         column: String,
@@ -179,7 +179,7 @@ pub fn refresh(
                 ) {
                     // The previous snapshot is only a cache: if it cannot be read, read every part.
                     Err(e) if previous.is_some() => {
-                        tracing::warn!(error = %e, "previous snapshot not usable, reading every part");
+                        tracing::warn!(error = %crate::error_chain::Chain(&e), "previous snapshot not usable, reading every part");
                         write_snapshot(schema, period, group, &stamps, None, &path)?
                     }
                     other => other?,

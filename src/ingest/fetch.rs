@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, Source};
+use crate::error_chain::chain;
 use crate::state::State;
 
 #[derive(Debug, Default, Clone)]
@@ -36,7 +37,7 @@ pub async fn fetch_sources(config: &Config, state: &State) -> FetchOutcome {
     {
         Ok(client) => client,
         Err(e) => {
-            outcome.failed.push(("*".into(), e.to_string()));
+            outcome.failed.push(("*".into(), chain(&e)));
             return outcome;
         }
     };
@@ -60,7 +61,7 @@ async fn fetch_one(
     client: &reqwest::Client,
     source: &Source,
 ) -> Result<bool, String> {
-    let last = state.last_fetch(&source.url).map_err(|e| e.to_string())?;
+    let last = state.last_fetch(&source.url).map_err(|e| chain(&e))?;
     let (etag, last_modified, previous_sha) = (last.etag, last.last_modified, last.sha256);
     let mut request = client.get(&source.url);
     if let Some(etag) = &etag {
@@ -69,7 +70,7 @@ async fn fetch_one(
     if let Some(last_modified) = &last_modified {
         request = request.header(reqwest::header::IF_MODIFIED_SINCE, last_modified);
     }
-    let mut response = request.send().await.map_err(|e| e.to_string())?;
+    let mut response = request.send().await.map_err(|e| chain(&e))?;
     if response.status() == reqwest::StatusCode::NOT_MODIFIED {
         return Ok(false);
     }
@@ -93,7 +94,7 @@ async fn fetch_one(
     let new_etag = header(reqwest::header::ETAG);
     let new_last_modified = header(reqwest::header::LAST_MODIFIED);
     let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| chain(&e))? {
         if bytes.len() as u64 + chunk.len() as u64 > limit {
             return Err(format!(
                 "larger than the {} MiB limit",
@@ -111,12 +112,12 @@ async fn fetch_one(
                 new_last_modified.as_deref(),
                 &sha,
             )
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| chain(&e))?;
         return Ok(false);
     }
     let name = file_name(&source.url);
     let path = config.paths.inbox.join(&source.department).join(name);
-    super::write_atomic(&path, &bytes).map_err(|e| e.to_string())?;
+    super::write_atomic(&path, &bytes).map_err(|e| chain(&e))?;
     // The download is complete (written and renamed): not a file still being
     // copied, so the ingest of this run may take it.
     let settled = SystemTime::now() - Duration::from_secs(config.ingest.settle_seconds + 1);
@@ -130,7 +131,7 @@ async fn fetch_one(
             new_last_modified.as_deref(),
             &sha,
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| chain(&e))?;
     tracing::info!(url = %source.url, file = %path.display(), bytes = bytes.len(), "fetched");
     Ok(true)
 }

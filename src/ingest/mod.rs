@@ -40,15 +40,26 @@ pub enum IngestError {
     State(#[from] StateError),
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
-    #[error("{path}: {source}")]
+    #[error("cannot {action} {path}")]
     Io {
+        /// What was being done: "read", "write", "remove", …
+        action: &'static str,
         path: PathBuf,
         source: std::io::Error,
     },
 }
 
+/// An error reading `path` (a file, a folder listing, metadata).
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> IngestError + '_ {
+    io_failed("read", path)
+}
+
+fn io_failed<'a>(
+    action: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> IngestError + 'a {
     move |source| IngestError::Io {
+        action,
         path: path.to_path_buf(),
         source,
     }
@@ -375,11 +386,11 @@ fn prepare_file(
         loader = Loader::new(config, ctx, &tag, &submission_id);
         match workbook::read_workbook(&bytes) {
             Ok(grids) => workbook::replay(grids, &mut loader),
-            Err(e) => return refuse(seen, e.reason_vi(), e.to_string()),
+            Err(e) => return refuse(seen, e.reason_vi(), crate::error_chain::chain(&e)),
         }
     } else if let Err(e) = streamed {
         loader.staged.discard();
-        return refuse(seen, e.reason_vi(), e.to_string());
+        return refuse(seen, e.reason_vi(), crate::error_chain::chain(&e));
     }
     seen.report.sheets = loader
         .outcomes
@@ -803,7 +814,7 @@ impl<'a> Committer<'a> {
         if unchanged && !target.exists() {
             move_file(path, &target)
         } else if unchanged {
-            std::fs::remove_file(path).map_err(io_error(path))
+            std::fs::remove_file(path).map_err(io_failed("remove", path))
         } else {
             archive_bytes(&target, bytes)
         }
@@ -826,7 +837,7 @@ impl<'a> Committer<'a> {
             archive_bytes(&archived, &bytes)?;
         }
         if seen.in_inbox {
-            std::fs::remove_file(&seen.path).map_err(io_error(&seen.path))?;
+            std::fs::remove_file(&seen.path).map_err(io_failed("remove", &seen.path))?;
         }
         let mut report = seen.report;
         report.outcome = Outcome::Duplicate {
@@ -917,17 +928,17 @@ fn archive_bytes(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+    std::fs::create_dir_all(dir).map_err(io_failed("create the folder", dir))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp"));
-    let mut file = std::fs::File::create(&tmp).map_err(io_error(&tmp))?;
-    file.write_all(bytes).map_err(io_error(&tmp))?;
-    file.sync_all().map_err(io_error(&tmp))?;
+    let mut file = std::fs::File::create(&tmp).map_err(io_failed("create", &tmp))?;
+    file.write_all(bytes).map_err(io_failed("write", &tmp))?;
+    file.sync_all().map_err(io_failed("flush", &tmp))?;
     drop(file);
-    std::fs::rename(&tmp, path).map_err(io_error(path))?;
+    std::fs::rename(&tmp, path).map_err(io_failed("move into place", path))?;
     warehouse::sync_dir(dir)?;
     Ok(())
 }
@@ -1000,7 +1011,7 @@ fn quarantine_file(
 
 fn move_file(from: &Path, to: &Path) -> Result<(), IngestError> {
     if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        std::fs::create_dir_all(dir).map_err(io_failed("create the folder", dir))?;
     }
     if std::fs::rename(from, to).is_ok() {
         return Ok(());
@@ -1008,7 +1019,7 @@ fn move_file(from: &Path, to: &Path) -> Result<(), IngestError> {
     // Another file system: copy durably, then remove the original.
     let bytes = std::fs::read(from).map_err(io_error(from))?;
     write_atomic(to, &bytes)?;
-    std::fs::remove_file(from).map_err(io_error(from))
+    std::fs::remove_file(from).map_err(io_failed("remove", from))
 }
 
 /// Makes the warehouse agree with the ledger: removes part files of loads that

@@ -37,10 +37,33 @@ const BUILT_IN: &[(&str, &str)] = &[
 pub const LINEAGE_COLUMNS: &[&str] = &["submission_id", "source_sheet", "source_row"];
 
 #[derive(Debug, thiserror::Error)]
-#[error("{file}: {message}")]
-pub struct TemplateError {
-    pub file: PathBuf,
-    pub message: String,
+pub enum TemplateError {
+    /// The templates folder or one of its files cannot be read.
+    #[error("cannot read the template {file}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    /// Not TOML, or a key the template format does not have.
+    #[error("template {file}")]
+    Parse {
+        file: PathBuf,
+        source: toml::de::Error,
+    },
+    /// Well-formed but refused: `message` names the key and what is expected.
+    #[error("template {file}: {message}")]
+    Invalid { file: PathBuf, message: String },
+}
+
+impl TemplateError {
+    /// The template file (or folder) the problem is in.
+    pub fn file(&self) -> &Path {
+        match self {
+            TemplateError::Read { file, .. }
+            | TemplateError::Parse { file, .. }
+            | TemplateError::Invalid { file, .. } => file,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -157,9 +180,9 @@ pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
     }
     if dir.is_dir() {
         for file in overlay_files(dir)? {
-            let text = std::fs::read_to_string(&file).map_err(|e| TemplateError {
+            let text = std::fs::read_to_string(&file).map_err(|source| TemplateError::Read {
                 file: file.clone(),
-                message: e.to_string(),
+                source,
             })?;
             let template = parse_template(&file, &text)?;
             by_name.insert(template.name.clone(), template);
@@ -171,9 +194,9 @@ pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
 /// The `.toml` files of the templates folder, sorted.
 fn overlay_files(dir: &Path) -> Result<Vec<PathBuf>, TemplateError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| TemplateError {
+        .map_err(|source| TemplateError::Read {
             file: dir.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
@@ -196,9 +219,9 @@ pub fn check_overlay(dir: &Path) -> Vec<TemplateError> {
         .into_iter()
         .filter_map(|file| {
             let parsed = std::fs::read_to_string(&file)
-                .map_err(|e| TemplateError {
+                .map_err(|source| TemplateError::Read {
                     file: file.clone(),
-                    message: e.to_string(),
+                    source,
                 })
                 .and_then(|text| parse_template(&file, &text));
             parsed.err()
@@ -207,11 +230,14 @@ pub fn check_overlay(dir: &Path) -> Vec<TemplateError> {
 }
 
 pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError> {
-    let error = |message: String| TemplateError {
+    let error = |message: String| TemplateError::Invalid {
         file: file.to_path_buf(),
         message,
     };
-    let raw: RawTemplate = toml::from_str(text).map_err(|e| error(e.to_string()))?;
+    let raw: RawTemplate = toml::from_str(text).map_err(|source| TemplateError::Parse {
+        file: file.to_path_buf(),
+        source,
+    })?;
     let name_ok = !raw.name.is_empty()
         && raw
             .name
@@ -416,11 +442,9 @@ name = "b"
 headers = ["HO TEN"]
 type = "text"
 "#;
-        let err = parse_template(Path::new("x.toml"), text).expect_err("refused");
-        assert!(
-            err.message.contains("names both a and b"),
-            "{}",
-            err.message
-        );
+        let err = parse_template(Path::new("x.toml"), text)
+            .expect_err("refused")
+            .to_string();
+        assert!(err.contains("names both a and b"), "{err}");
     }
 }

@@ -15,6 +15,7 @@ use calamine::{Data, DataRef, Dimensions, Reader, Sheets, open_workbook_auto_fro
 
 use super::sheet::{Grid, Merge};
 use super::value::{Cell, parse_date_text};
+use crate::error_chain::{Chain, chain};
 
 /// A sheet with more cells than this is refused: real forms are far smaller.
 pub const MAX_CELLS_PER_SHEET: usize = 20_000_000;
@@ -27,18 +28,23 @@ pub const MAX_SHARED_STRINGS_BYTES: u64 = 512 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkbookError {
-    #[error("cannot open the workbook: {0}")]
-    Open(String),
+    /// No reader can open it: damaged, or not a spreadsheet at all.
+    #[error("cannot open the workbook")]
+    Open(#[source] calamine::Error),
     #[error("the workbook is password protected: send it again without a password")]
     Password,
-    #[error("sheet {sheet:?} cannot be read: {message}")]
-    Sheet { sheet: String, message: String },
+    #[error("sheet {sheet:?} cannot be read")]
+    Sheet {
+        sheet: String,
+        source: calamine::Error,
+    },
     #[error("sheet {sheet:?} is too large: {what}")]
     TooLarge { sheet: String, what: String },
     #[error(
         "the workbook declares {declared} bytes of content once unpacked, more than the {limit} bytes allowed (a damaged file or a zip bomb)"
     )]
     Bomb { declared: u64, limit: u64 },
+    /// The reader panicked; the text is the panic's message (no error value exists).
     #[error("the reader failed on this file: {0}")]
     Panicked(String),
     /// The cells of sheet are not stored row after row: it must be read whole.
@@ -50,14 +56,15 @@ impl WorkbookError {
     /// The reason in Vietnamese, for the department.
     pub fn reason_vi(&self) -> String {
         match self {
-            WorkbookError::Open(message) => format!(
-                "Không mở được tệp (hỏng, có mật khẩu hoặc không phải bảng tính Excel): {message}"
+            WorkbookError::Open(source) => format!(
+                "Không mở được tệp (hỏng, có mật khẩu hoặc không phải bảng tính Excel): {}",
+                Chain(source)
             ),
             WorkbookError::Password => {
                 "Tệp được đặt mật khẩu: đề nghị gửi lại bản không đặt mật khẩu".to_string()
             }
-            WorkbookError::Sheet { sheet, message } => {
-                format!("Không đọc được trang tính \"{sheet}\": {message}")
+            WorkbookError::Sheet { sheet, source } => {
+                format!("Không đọc được trang tính \"{sheet}\": {}", Chain(source))
             }
             WorkbookError::TooLarge { sheet, what } => {
                 format!("Trang tính \"{sheet}\" quá lớn ({what})")
@@ -200,7 +207,7 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
 
 /// Groups a streaming reader's cells into rows, checking the same bounds as
 /// a whole-sheet read: columns, cells per sheet, and row order.
-fn stream_rows<E: std::fmt::Display>(
+fn stream_rows<E: Into<calamine::Error>>(
     sheet: &str,
     sink: &mut dyn RowSink,
     mut next: impl FnMut() -> Result<Option<((u32, u32), Cell)>, E>,
@@ -299,8 +306,8 @@ fn check_zip(bytes: &[u8]) -> Result<(), WorkbookError> {
 
 fn open(bytes: &[u8]) -> Result<Sheets<Cursor<&[u8]>>, WorkbookError> {
     open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
-        let why = why_unreadable(bytes, e.to_string());
-        if why.to_lowercase().contains("password") {
+        let why = why_unreadable(bytes, e);
+        if chain(&why).to_lowercase().contains("password") {
             WorkbookError::Password
         } else {
             WorkbookError::Open(why)
@@ -374,32 +381,31 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
 /// Format detection only says "Cannot detect file format" when every reader
 /// failed; each reader's own error says more ("Workbook is password
 /// protected"). A password error is the one worth telling.
-fn why_unreadable(bytes: &[u8], detected: String) -> String {
+fn why_unreadable(bytes: &[u8], detected: calamine::Error) -> calamine::Error {
     use calamine::{Ods, Xls, Xlsb, Xlsx, open_workbook_from_rs};
     let errors = [
         open_workbook_from_rs::<Xlsx<_>, _>(Cursor::new(bytes))
             .err()
-            .map(|e| e.to_string()),
+            .map(calamine::Error::from),
         open_workbook_from_rs::<Xls<_>, _>(Cursor::new(bytes))
             .err()
-            .map(|e| e.to_string()),
+            .map(calamine::Error::from),
         open_workbook_from_rs::<Xlsb<_>, _>(Cursor::new(bytes))
             .err()
-            .map(|e| e.to_string()),
+            .map(calamine::Error::from),
         open_workbook_from_rs::<Ods<_>, _>(Cursor::new(bytes))
             .err()
-            .map(|e| e.to_string()),
+            .map(calamine::Error::from),
     ];
     errors
-        .iter()
+        .into_iter()
         .flatten()
-        .find(|e| e.to_lowercase().contains("password"))
-        .cloned()
+        .find(|e| chain(e).to_lowercase().contains("password"))
         .unwrap_or(detected)
 }
 
 /// Feeds a streaming reader's cells into the builder until the sheet ends.
-fn stream_cells<E: std::fmt::Display>(
+fn stream_cells<E: Into<calamine::Error>>(
     builder: &mut GridBuilder,
     mut next: impl FnMut() -> Result<Option<((u32, u32), Cell)>, E>,
 ) -> Result<(), WorkbookError> {
@@ -409,10 +415,10 @@ fn stream_cells<E: std::fmt::Display>(
     Ok(())
 }
 
-fn sheet_error(sheet: &str, e: impl std::fmt::Display) -> WorkbookError {
+fn sheet_error(sheet: &str, e: impl Into<calamine::Error>) -> WorkbookError {
     WorkbookError::Sheet {
         sheet: sheet.to_string(),
-        message: e.to_string(),
+        source: e.into(),
     }
 }
 
@@ -1001,8 +1007,8 @@ mod tests {
         for (path, bytes) in workbooks().into_iter().take(40) {
             let mut direct = Recorder::default();
             let mut pipelined = Recorder::default();
-            let a = stream_unguarded(&bytes, &mut direct).map_err(|e| e.to_string());
-            let b = stream_pipelined(&bytes, &mut pipelined).map_err(|e| e.to_string());
+            let a = stream_unguarded(&bytes, &mut direct).map_err(|e| chain(&e));
+            let b = stream_pipelined(&bytes, &mut pipelined).map_err(|e| chain(&e));
             assert_eq!(a, b, "{}", path.display());
             assert_eq!(direct, pipelined, "{}", path.display());
         }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::digest::mail::{Simple, queue_simple};
+use crate::error_chain::Chain;
 use crate::retry::Backoff;
 use crate::state::State;
 
@@ -26,7 +27,7 @@ fn client(config: &Config) -> Option<reqwest::Client> {
         .timeout(Duration::from_secs(config.alerts.timeout_seconds))
         .user_agent(concat!("nhanluc/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| tracing::warn!(error = %e, "cannot build the HTTP client for alerts"))
+        .map_err(|e| tracing::warn!(error = %Chain(&e), "cannot build the HTTP client for alerts"))
         .ok()
 }
 
@@ -70,10 +71,10 @@ pub async fn run_failed(config: &Config, state: &State, job: &str, run_id: i64, 
         match queued {
             Ok(_) => {
                 if let Err(e) = crate::digest::deliver_pending(config, state).await {
-                    tracing::warn!(error = %e, "the failure alert waits in the outbox");
+                    tracing::warn!(error = %Chain(&e), "the failure alert waits in the outbox");
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "cannot queue the failure alert"),
+            Err(e) => tracing::warn!(error = %Chain(&e), "cannot queue the failure alert"),
         }
     }
     if let Some(url) = &config.alerts.webhook {
@@ -97,7 +98,9 @@ async fn send_with_retries(request: impl Fn() -> reqwest::RequestBuilder, url: &
             Ok(response) => {
                 tracing::warn!(%url, status = %response.status(), attempt, "alert endpoint refused")
             }
-            Err(e) => tracing::warn!(%url, error = %e, attempt, "alert endpoint unreachable"),
+            Err(e) => {
+                tracing::warn!(%url, error = %Chain(&e), attempt, "alert endpoint unreachable")
+            }
         }
         if attempt < ATTEMPTS {
             tokio::time::sleep(Backoff::ALERT_HTTP.jittered_delay_after(attempt)).await;

@@ -26,26 +26,44 @@ pub enum JobError {
     },
     #[error("another nhanluc run holds the lock {0} (one run at a time); try again when it ends")]
     Busy(PathBuf),
-    #[error("cannot take the run lock {path}: {source}")]
+    #[error("cannot take the run lock {path}")]
     Lock {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("another `nhanluc serve` runs on this state (lock {0}); stop it first")]
     ServiceRunning(PathBuf),
-    #[error("scheduler: {0}")]
-    Scheduler(String),
-    #[error("cannot watch the inbox {0}: {1}")]
-    Watch(PathBuf, String),
+    #[error("cannot start the job scheduler")]
+    Scheduler(#[source] tokio_cron_scheduler::JobSchedulerError),
+    #[error("cannot schedule job {job} ({file}) on {schedule:?}")]
+    Schedule {
+        job: String,
+        file: PathBuf,
+        schedule: String,
+        source: tokio_cron_scheduler::JobSchedulerError,
+    },
+    #[error("cannot create the inbox {path} to watch it")]
+    Inbox {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "cannot watch the inbox {path} (set [serve] watch_inbox = false to rely on the schedule)"
+    )]
+    Watch {
+        path: PathBuf,
+        source: notify::Error,
+    },
     #[error("stopped by a shutdown request before step {before}")]
     Stopped { before: &'static str },
-    #[error("ingest: {0}")]
+    #[error("ingest")]
     Ingest(#[from] IngestError),
-    #[error("indicators: {0}")]
+    #[error("indicators")]
     Indicators(#[from] IndicatorError),
+    /// Indicator files that failed, each with its own cause (as text: there are several).
     #[error("{count} indicator file(s) failed: {files}")]
     IndicatorFiles { count: usize, files: String },
-    #[error("digest: {0}")]
+    #[error("digest")]
     Digest(#[from] DigestError),
     #[error("digest not sent to every recipient: {0}")]
     IncompleteDigest(String),
@@ -203,14 +221,14 @@ pub async fn run_steps(
         }
         tracing::info!(job = name, step = step.as_str(), "step started");
         if let Err(e) = run_step(config, &mut state, *step, &mut counts).await {
-            tracing::error!(job = name, step = step.as_str(), error = %e, "step failed");
+            tracing::error!(job = name, step = step.as_str(), error = %crate::error_chain::Chain(&e), "step failed");
             status = RunStatus::Failed;
             error = Some(e);
             break;
         }
     }
     let counts_json = serde_json::to_string(&counts).unwrap_or_default();
-    let message = error.as_ref().map(|e| e.to_string());
+    let message = error.as_ref().map(|e| crate::error_chain::chain(e));
     state.finish_run(run_id, status, &counts_json, message.as_deref())?;
     tracing::info!(
         job = name,
@@ -249,10 +267,28 @@ async fn deliver(config: &Config, state: &State, counts: &mut RunCounts) -> Resu
     if delivery.failed > 0 {
         return Err(JobError::Delivery {
             failed: delivery.failed,
-            errors: delivery.errors.join("; "),
+            errors: by_cause(&delivery.errors),
         });
     }
     Ok(())
+}
+
+/// Delivery errors ("<recipient>: <why>") grouped by cause, so a server that is
+/// down is said once, not once per recipient: "<why> (to a, b)".
+fn by_cause(errors: &[String]) -> String {
+    let mut causes: Vec<(&str, Vec<&str>)> = Vec::new();
+    for error in errors {
+        let (to, why) = error.split_once(": ").unwrap_or(("", error));
+        match causes.iter_mut().find(|(known, _)| *known == why) {
+            Some((_, recipients)) => recipients.push(to),
+            None => causes.push((why, vec![to])),
+        }
+    }
+    causes
+        .iter()
+        .map(|(why, to)| format!("{why} (to {})", to.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 async fn run_step(
@@ -306,7 +342,7 @@ async fn run_step(
             if outcome.delivery.failed > 0 {
                 return Err(JobError::Delivery {
                     failed: outcome.delivery.failed,
-                    errors: outcome.delivery.errors.join("; "),
+                    errors: by_cause(&outcome.delivery.errors),
                 });
             }
         }
@@ -342,4 +378,22 @@ fn nothing_accepted_yet(state: &State) -> Result<bool, JobError> {
         .submissions()?
         .iter()
         .any(|s| s.status == "accepted" || s.status == "superseded"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_errors_are_grouped_by_cause() {
+        let errors = [
+            "a@x.vn: Connection error: Connection refused (os error 111)".to_string(),
+            "b@x.vn: Connection error: Connection refused (os error 111)".to_string(),
+            "c@x.vn: permanent error (550): no such user".to_string(),
+        ];
+        assert_eq!(
+            by_cause(&errors),
+            "Connection error: Connection refused (os error 111) (to a@x.vn, b@x.vn); permanent error (550): no such user (to c@x.vn)"
+        );
+    }
 }

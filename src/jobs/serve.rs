@@ -119,10 +119,14 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
     }
     mark_seen(&state, &config, now);
 
-    let mut scheduler = JobScheduler::new()
-        .await
-        .map_err(|e| JobError::Scheduler(e.to_string()))?;
+    let mut scheduler = JobScheduler::new().await.map_err(JobError::Scheduler)?;
     for (name, job) in &config.jobs {
+        let schedule_error = |source| JobError::Schedule {
+            job: name.clone(),
+            file: job.file.clone(),
+            schedule: job.schedule.clone(),
+            source,
+        };
         let tx = tx.clone();
         let name = name.clone();
         let scheduled = Job::new_async_tz(
@@ -136,16 +140,10 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
                 })
             },
         )
-        .map_err(|e| JobError::Scheduler(format!("{}: {e}", job.file.display())))?;
-        scheduler
-            .add(scheduled)
-            .await
-            .map_err(|e| JobError::Scheduler(e.to_string()))?;
+        .map_err(schedule_error)?;
+        scheduler.add(scheduled).await.map_err(schedule_error)?;
     }
-    scheduler
-        .start()
-        .await
-        .map_err(|e| JobError::Scheduler(e.to_string()))?;
+    scheduler.start().await.map_err(JobError::Scheduler)?;
 
     let _watcher = if config.serve.watch_inbox {
         Some(watch_inbox(&config.paths.inbox, tx.clone())?)
@@ -262,7 +260,9 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
             Err(JobError::Busy(path)) => {
                 tracing::warn!(lock = %path.display(), request = ?request, "another nhanluc run holds the lock: this run is skipped");
             }
-            Err(e) => tracing::error!(request = ?request, error = %e, "run could not start"),
+            Err(e) => {
+                tracing::error!(request = ?request, error = %crate::error_chain::Chain(&e), "run could not start")
+            }
         }
         if stop.load(Ordering::SeqCst) {
             break;
@@ -353,7 +353,7 @@ fn mark_seen(state: &State, config: &Config, at: DateTime<Utc>) {
     let text = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for name in config.jobs.keys() {
         if let Err(e) = state.set_seen_until(name, &text) {
-            tracing::warn!(job = %name, error = %e, "cannot record the schedule mark");
+            tracing::warn!(job = %name, error = %crate::error_chain::Chain(&e), "cannot record the schedule mark");
         }
     }
 }
@@ -379,10 +379,14 @@ fn watch_inbox(
     inbox: &std::path::Path,
     tx: mpsc::UnboundedSender<Request>,
 ) -> Result<notify::RecommendedWatcher, JobError> {
-    std::fs::create_dir_all(inbox).map_err(|source| JobError::Lock {
+    std::fs::create_dir_all(inbox).map_err(|source| JobError::Inbox {
         path: inbox.to_path_buf(),
         source,
     })?;
+    let watch_error = |source| JobError::Watch {
+        path: inbox.to_path_buf(),
+        source,
+    };
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event
             && (event.kind.is_create() || event.kind.is_modify())
@@ -393,10 +397,10 @@ fn watch_inbox(
             let _ = tx.send(Request::Arrival);
         }
     })
-    .map_err(|e| JobError::Watch(inbox.to_path_buf(), e.to_string()))?;
+    .map_err(watch_error)?;
     watcher
         .watch(inbox, RecursiveMode::Recursive)
-        .map_err(|e| JobError::Watch(inbox.to_path_buf(), e.to_string()))?;
+        .map_err(watch_error)?;
     tracing::info!(inbox = %inbox.display(), "watching the inbox");
     Ok(watcher)
 }
