@@ -3,7 +3,8 @@
 //! Workbooks dropped into the inbox flow through [`ingest`] into the Parquet
 //! [`warehouse`], [`indicators`] are computed over it with SQL, and the
 //! [`digest`] is mailed to leadership. [`jobs`] runs these steps as named jobs;
-//! [`config`] and [`state`] sit beside them.
+//! [`config`] and [`state`] sit beside them. Long steps count their work on
+//! [`progress`]; [`logging`] shows the log and that progress on stderr.
 
 pub mod config;
 pub mod digest;
@@ -11,6 +12,8 @@ pub mod fixtures;
 pub mod indicators;
 pub mod ingest;
 pub mod jobs;
+pub mod logging;
 mod ordered;
+pub mod progress;
 pub mod state;
 pub mod warehouse;

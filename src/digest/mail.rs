@@ -129,6 +129,7 @@ pub async fn deliver_pending(
         return write_pending_eml(config, state, &pending);
     };
     let transport = smtp_transport(smtp);
+    let mut progress = crate::progress::start(crate::progress::Step::Delivery, pending.len());
     for item in pending {
         let result = match &transport {
             Ok(transport) => send_smtp(transport, smtp, &item.recipient, &item.message).await,
@@ -138,7 +139,7 @@ pub async fn deliver_pending(
             Ok(()) => {
                 state.mark_sent(item.id)?;
                 outcome.delivered += 1;
-                tracing::info!(to = %item.recipient, subject = %item.subject, "delivered");
+                tracing::debug!(to = %item.recipient, subject = %item.subject, "delivered");
             }
             Err(message) => {
                 let wait_minutes = 2_i64
@@ -154,8 +155,21 @@ pub async fn deliver_pending(
                     .push(format!("{}: {message}", item.recipient));
             }
         }
+        progress.advance(1, 0);
     }
+    log_delivery(&outcome, "SMTP");
     Ok(outcome)
+}
+
+/// Delivery in one line at info; each message is a line at debug (`-v`),
+/// each failure a warning.
+fn log_delivery(outcome: &DeliveryOutcome, by: &str) {
+    tracing::info!(
+        delivered = outcome.delivered,
+        failed = outcome.failed,
+        by,
+        "delivery finished"
+    );
 }
 
 fn smtp_transport(smtp: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
@@ -206,6 +220,7 @@ fn write_pending_eml(
     pending: &[crate::state::OutboxItem],
 ) -> Result<DeliveryOutcome, DigestError> {
     let mut outcome = DeliveryOutcome::default();
+    let mut progress = crate::progress::start(crate::progress::Step::Delivery, pending.len());
     for batch in pending.chunks(EML_PER_BATCH) {
         let mut staged = crate::warehouse::StagedFiles::default();
         let written = batch.iter().try_for_each(|item| {
@@ -217,19 +232,22 @@ fn write_pending_eml(
                     batch.iter().try_for_each(|item| state.mark_sent(item.id))
                 })?;
                 for item in batch {
-                    tracing::info!(to = %item.recipient, subject = %item.subject, "delivered");
+                    tracing::debug!(to = %item.recipient, subject = %item.subject, "delivered");
                 }
                 outcome.delivered += batch.len();
             }
             Err(e) => {
                 for item in batch {
+                    tracing::warn!(to = %item.recipient, error = %e, "delivery failed; kept in the outbox");
                     state.mark_failed(item.id, &e.to_string(), &chrono::Utc::now().to_rfc3339())?;
                     outcome.errors.push(format!("{}: {e}", item.recipient));
                 }
                 outcome.failed += batch.len();
             }
         }
+        progress.advance(batch.len(), 0);
     }
+    log_delivery(&outcome, ".eml files");
     Ok(outcome)
 }
 
