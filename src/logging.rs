@@ -14,9 +14,11 @@
 //! module is the one place that knows about terminals.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::progress::{self, Meter, Reporter, Step};
@@ -164,41 +166,54 @@ impl Reporter for Bars {
         if total == 0 {
             return Box::new(Silent);
         }
+        // Rows are a key of the template, read when the bar is drawn: one
+        // draw per update, not one for the count and one for a message.
+        let rows = Arc::new(AtomicU64::new(0));
+        let detail = if step.counts_rows() {
+            "{rows} rows, {rows_per_sec} rows/s"
+        } else {
+            "{msg}"
+        };
         let template = format!(
-            "{{prefix:>10.bold}} [{{bar:32.cyan/blue}}] {{pos}}/{{len}} {}  {{msg}}  ETA {{eta}}",
+            "{{prefix:>10.bold}} [{{bar:32.cyan/blue}}] {{pos}}/{{len}} {}  {detail}  ETA {{eta}}",
             step.unit()
         );
+        let (shown, rated) = (rows.clone(), rows.clone());
         let style = ProgressStyle::with_template(&template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .with_key(
+                "rows",
+                move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}", shown.load(Ordering::Relaxed));
+                },
+            )
+            .with_key(
+                "rows_per_sec",
+                move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let rate = per_second(rated.load(Ordering::Relaxed), state.elapsed());
+                    let _ = write!(w, "{rate}");
+                },
+            )
             .progress_chars("=> ");
         let bar = self.bars.add(
             ProgressBar::new(total)
                 .with_style(style)
                 .with_prefix(step.label()),
         );
-        Box::new(BarMeter {
-            bar,
-            step,
-            total,
-            started: Instant::now(),
-        })
+        Box::new(BarMeter { bar, total, rows })
     }
 }
 
 struct BarMeter {
     bar: ProgressBar,
-    step: Step,
     total: u64,
-    started: Instant,
+    rows: Arc<AtomicU64>,
 }
 
 impl Meter for BarMeter {
     fn update(&mut self, done: u64, rows: u64) {
+        self.rows.store(rows, Ordering::Relaxed);
         self.bar.set_position(done.min(self.total));
-        if self.step.counts_rows() {
-            let rate = per_second(rows, self.started.elapsed());
-            self.bar.set_message(format!("{rows} rows, {rate} rows/s"));
-        }
     }
 
     fn note(&mut self, text: &str) {
