@@ -187,7 +187,8 @@ pub fn refresh(
                     &path,
                     &mut progress,
                 ) {
-                    // The previous snapshot is only a cache: if it cannot be read, read every part.
+                    // The previous snapshot is only a cache: if it cannot be read, read every
+                    // part (counted again: the count may pass the total, a bar stops at it).
                     Err(e) if previous.is_some() => {
                         tracing::warn!(error = %e, "previous snapshot not usable, reading every part");
                         write_snapshot(schema, period, group, &stamps, None, &path, &mut progress)?
