@@ -4,7 +4,9 @@
 //! [`warehouse`], [`indicators`] are computed over it with SQL, and the
 //! [`digest`] is mailed to leadership. [`jobs`] runs these steps as named jobs;
 //! [`config`] and [`state`] sit beside them; [`error_chain`] turns any of
-//! their errors into one line that says each cause once.
+//! their errors into one line that says each cause once. Long steps count
+//! their work on [`progress`]; [`logging`] shows the log and that progress on
+//! stderr.
 
 pub mod check;
 pub mod config;
@@ -14,7 +16,9 @@ pub mod fixtures;
 pub mod indicators;
 pub mod ingest;
 pub mod jobs;
+pub mod logging;
 mod ordered;
+pub mod progress;
 pub mod retry;
 pub mod state;
 pub mod status;

@@ -2,7 +2,6 @@
 //! hands over to the library. Exit codes: 0 success, 1 the work failed, 2 bad
 //! usage or bad configuration.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,6 +12,7 @@ use nhanluc::error_chain::Chain;
 use nhanluc::ingest::period::Period;
 use nhanluc::ingest::{self, Outcome};
 use nhanluc::jobs::{self, RunLock};
+use nhanluc::logging::{self, LogFormat, LogOptions};
 use nhanluc::state::State;
 use nhanluc::{digest, indicators, status};
 
@@ -32,6 +32,15 @@ struct Cli {
     /// More detail on stderr (-v debug, -vv trace)
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Log lines as `text`, or `json` (one object a line, for journald or Kubernetes)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FORMAT",
+        default_value = "text",
+        env = "NHANLUC_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -76,7 +85,11 @@ fn parse_period(text: &str) -> Result<Period, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.quiet, cli.verbose);
+    logging::init(LogOptions {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+        format: cli.log_format,
+    });
     let config_path = config::resolve_config_path(cli.config.as_deref());
     if let Command::Check { smtp } = cli.command {
         // Before loading: `check` lists every problem where loading stops at the first.
@@ -114,23 +127,6 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-fn init_logging(quiet: bool, verbose: u8) {
-    let default = match (quiet, verbose) {
-        (true, _) => "warn",
-        (false, 0) => "info",
-        (false, 1) => "debug",
-        (false, _) => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NHANLUC_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
 }
 
 async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode> {

@@ -130,7 +130,8 @@ fn run_ingest(project: &Project, files: &[PathBuf], limit: Duration) -> Run {
         .arg("ingest")
         .args(files)
         .env_remove("NHANLUC_CONFIG")
-        .env("NHANLUC_LOG", "info")
+        // One line per file (debug), timed to find slow files.
+        .env("NHANLUC_LOG", "info,nhanluc::ingest=debug")
         .env("RUST_BACKTRACE", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

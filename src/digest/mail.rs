@@ -179,6 +179,7 @@ async fn deliver(
         return write_pending_eml(config, state, &pending);
     };
     let transport = smtp_transport(smtp);
+    let mut progress = crate::progress::start(crate::progress::Step::Delivery, pending.len());
     for item in pending {
         if stop.is_some_and(|stop| stop.load(Ordering::SeqCst)) {
             break;
@@ -191,7 +192,7 @@ async fn deliver(
             Ok(()) => {
                 state.mark_sent(item.id)?;
                 outcome.delivered += 1;
-                tracing::info!(to = %item.recipient, subject = %item.subject, "delivered");
+                tracing::debug!(to = %item.recipient, subject = %item.subject, "delivered");
             }
             Err(message) => {
                 let next = next_attempt(config, item.attempts + 1);
@@ -203,8 +204,21 @@ async fn deliver(
                     .push(format!("{}: {message}", item.recipient));
             }
         }
+        progress.advance(1, 0);
     }
+    log_delivery(&outcome, "SMTP");
     Ok(outcome)
+}
+
+/// Delivery in one line at info; each message is a line at debug (`-v`),
+/// each failure a warning.
+fn log_delivery(outcome: &DeliveryOutcome, by: &str) {
+    tracing::info!(
+        delivered = outcome.delivered,
+        failed = outcome.failed,
+        by,
+        "delivery finished"
+    );
 }
 
 fn smtp_transport(smtp: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
@@ -260,6 +274,7 @@ fn write_pending_eml(
     pending: &[crate::state::OutboxItem],
 ) -> Result<DeliveryOutcome, DigestError> {
     let mut outcome = DeliveryOutcome::default();
+    let mut progress = crate::progress::start(crate::progress::Step::Delivery, pending.len());
     for batch in pending.chunks(EML_PER_BATCH) {
         let mut staged = crate::warehouse::StagedFiles::default();
         let written = batch.iter().try_for_each(|item| {
@@ -271,13 +286,14 @@ fn write_pending_eml(
                     batch.iter().try_for_each(|item| state.mark_sent(item.id))
                 })?;
                 for item in batch {
-                    tracing::info!(to = %item.recipient, subject = %item.subject, "delivered");
+                    tracing::debug!(to = %item.recipient, subject = %item.subject, "delivered");
                 }
                 outcome.delivered += batch.len();
             }
             Err(e) => {
                 for item in batch {
                     let why = chain(&e);
+                    tracing::warn!(to = %item.recipient, error = %why, "delivery failed; kept in the outbox");
                     state.mark_failed(
                         item.id,
                         &why,
@@ -288,7 +304,9 @@ fn write_pending_eml(
                 outcome.failed += batch.len();
             }
         }
+        progress.advance(batch.len(), 0);
     }
+    log_delivery(&outcome, ".eml files");
     Ok(outcome)
 }
 

@@ -218,6 +218,14 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
     for (table, period) in &refreshed.written {
         tracing::debug!(%table, %period, "snapshot written");
     }
+    if !refreshed.written.is_empty() {
+        tracing::info!(
+            written = refreshed.written.len(),
+            reused_parts = refreshed.reused_parts,
+            removed = refreshed.removed,
+            "snapshots refreshed"
+        );
+    }
     register(config, &tables, &refreshed.folders, &parts).await
 }
 
@@ -381,9 +389,13 @@ pub async fn compute(
 ) -> Result<IndicatorOutcome, IndicatorError> {
     let ctx = session(config).await?;
     let mut outcome = IndicatorOutcome::default();
-    for definition in definitions(&config.paths.indicators)? {
+    let definitions = definitions(&config.paths.indicators)?;
+    let mut progress = crate::progress::start(crate::progress::Step::Queries, definitions.len());
+    for definition in definitions {
+        progress.note(&definition.file);
         let started = std::time::Instant::now();
         let result = run_definition(&ctx, &definition.sql).await;
+        progress.advance(1, 0);
         tracing::debug!(file = %definition.file, elapsed_ms = started.elapsed().as_millis() as u64, "indicator file run");
         match result {
             Ok(rows) => {
@@ -406,8 +418,17 @@ pub async fn compute(
         rows.sort_by(|a, b| (&a.indicator, &a.scope).cmp(&(&b.indicator, &b.scope)));
         let path = warehouse::indicators_path(&config.paths.warehouse, period);
         warehouse::write_parquet_atomic(&path, &warehouse::indicators_batch(rows)?)?;
-        tracing::info!(%period, indicators = rows.len(), "indicators written");
+        tracing::debug!(%period, indicators = rows.len(), "indicators written");
     }
+    let queries = progress.done();
+    drop(progress);
+    tracing::info!(
+        queries,
+        failed = outcome.failures.len(),
+        periods = outcome.periods.len(),
+        rows = outcome.periods.values().map(Vec::len).sum::<usize>(),
+        "indicators written"
+    );
     Ok(outcome)
 }
 

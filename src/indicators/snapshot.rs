@@ -154,6 +154,14 @@ pub fn refresh(
     }
     let base = root.join(SNAPSHOTS);
     let mut refreshed = Refreshed::default();
+    // Counted in parts, the unit of the reading work: an up-to-date snapshot
+    // counts its parts at once, a written one as its chunks are read.
+    let queried: BTreeSet<&str> = tables.iter().map(|(t, _)| t.as_str()).collect();
+    let total = parts
+        .iter()
+        .filter(|p| queried.contains(p.table.as_str()))
+        .count();
+    let mut progress = crate::progress::start(crate::progress::Step::Snapshots, total);
     for (table, schema) in tables {
         let folder = base.join(table);
         let mut current = BTreeSet::new();
@@ -161,6 +169,7 @@ pub fn refresh(
             if group.first().is_none_or(|p| &p.table != table) {
                 break;
             }
+            progress.note(&format!("{table} {period}"));
             let stamps: Vec<PartStamp> = group
                 .iter()
                 .map(|p| PartStamp::of(p))
@@ -176,16 +185,20 @@ pub fn refresh(
                     &stamps,
                     previous.as_deref(),
                     &path,
+                    &mut progress,
                 ) {
-                    // The previous snapshot is only a cache: if it cannot be read, read every part.
+                    // The previous snapshot is only a cache: if it cannot be read, read every
+                    // part (counted again: the count may pass the total, a bar stops at it).
                     Err(e) if previous.is_some() => {
                         tracing::warn!(error = %crate::error_chain::Chain(&e), "previous snapshot not usable, reading every part");
-                        write_snapshot(schema, period, group, &stamps, None, &path)?
+                        write_snapshot(schema, period, group, &stamps, None, &path, &mut progress)?
                     }
                     other => other?,
                 };
                 refreshed.reused_parts += reused;
                 refreshed.written.push((table.clone(), period.to_string()));
+            } else {
+                progress.advance(group.len(), 0);
             }
             current.insert(name);
         }
@@ -270,7 +283,7 @@ fn previous_snapshot(folder: &Path, period: &str) -> Option<PathBuf> {
 }
 
 /// Writes the snapshot of `parts`; returns how many parts' rows came from
-/// `previous` rather than from the parts.
+/// `previous` rather than from the parts. Counts the parts on `progress`.
 fn write_snapshot(
     table_schema: &SchemaRef,
     period: &str,
@@ -278,6 +291,7 @@ fn write_snapshot(
     stamps: &[PartStamp],
     previous: Option<&Path>,
     path: &Path,
+    progress: &mut crate::progress::Task,
 ) -> Result<usize, SnapshotError> {
     let schema = queried_schema(table_schema);
     // Parts unchanged since the previous snapshot: (department, submission).
@@ -296,6 +310,7 @@ fn write_snapshot(
     if let (Some(previous), false) = (previous, kept.is_empty()) {
         copy_rows_of(previous, &kept, |batch| Ok(writer.write(batch)?))?;
     }
+    progress.advance(kept.len(), 0);
     let (to_read, to_read_sizes): (Vec<&PartFile>, Vec<u64>) = parts
         .iter()
         .zip(stamps)
@@ -310,11 +325,13 @@ fn write_snapshot(
         chunks.len(),
         readers,
         readers * CHUNKS_AHEAD_PER_READER,
-        |index| read_chunk(&schema, period, chunks[index]),
-        |batches| {
-            for batch in batches? {
+        |index| read_chunk(&schema, period, chunks[index]).map(|b| (b, chunks[index].len())),
+        |read| {
+            let (batches, parts_read) = read?;
+            for batch in batches {
                 writer.write(&batch)?;
             }
+            progress.advance(parts_read, 0);
             Ok::<(), SnapshotError>(())
         },
     )?;

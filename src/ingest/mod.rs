@@ -189,6 +189,8 @@ pub fn ingest(
     };
     let known = state.known_hashes()?;
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let started = std::time::Instant::now();
+    let mut progress = crate::progress::start(crate::progress::Step::Ingest, candidates.len());
     let mut committer = Committer::new(config, state);
     crate::ordered::map_in_order(
         candidates.len(),
@@ -198,14 +200,23 @@ pub fn ingest(
             let unsettled = unsettled[index].as_deref();
             prepare_file(config, &known, &candidates[index], unsettled, index)
         },
-        |prepared| committer.take(prepared?),
+        |prepared| {
+            let prepared = prepared?;
+            // Counted when read and decided, in inbox order: the ledger
+            // commits in batches, which would make the count jump.
+            let (loaded, rejected, skipped) = prepared.report().rows();
+            progress.advance(1, loaded + rejected + skipped);
+            committer.take(prepared)
+        },
     )?;
     committer.flush()?;
+    drop(progress);
     let mut report = IngestReport {
         files: committer.reports,
         repaired,
     };
     report.repaired += reconcile(config, state)?;
+    log_summary(&report, started.elapsed());
     Ok(report)
 }
 
@@ -225,6 +236,17 @@ enum Prepared {
     Duplicate(Box<Seen>),
     Quarantine(Box<Refusal>),
     Ready(Box<Ready>),
+}
+
+impl Prepared {
+    fn report(&self) -> &FileReport {
+        match self {
+            Prepared::Waiting(report) => report,
+            Prepared::Duplicate(seen) => &seen.report,
+            Prepared::Quarantine(refusal) => &refusal.seen.report,
+            Prepared::Ready(ready) => &ready.seen.report,
+        }
+    }
 }
 
 /// Where the file came from.
@@ -882,6 +904,9 @@ impl<'a> Committer<'a> {
     }
 }
 
+/// One line per file at debug (`-v`): at country scale an inbox is 20,000
+/// files, and the log at info gets [`log_summary`] instead. A refused file is
+/// a warning, one per file: someone has to act on each.
 fn log_outcome(report: &FileReport) {
     let (loaded, rejected, skipped) = report.rows();
     match &report.outcome {
@@ -889,19 +914,61 @@ fn log_outcome(report: &FileReport) {
             submission_id,
             period,
             superseded,
-        } => tracing::info!(
+        } => tracing::debug!(
             file = %report.source_file, submission = %submission_id, %period, loaded, rejected, skipped,
             superseded = superseded.len(), "accepted"
         ),
         Outcome::Duplicate { submission_id } => {
-            tracing::info!(file = %report.source_file, submission = %submission_id, "already ingested (same bytes)")
+            tracing::debug!(file = %report.source_file, submission = %submission_id, "already ingested (same bytes)")
         }
         Outcome::Quarantined { reason_en, .. } => {
             tracing::warn!(file = %report.source_file, reason = %reason_en, "quarantined")
         }
         Outcome::Waiting { reason } => {
-            tracing::info!(file = %report.source_file, %reason, "left for the next run")
+            tracing::debug!(file = %report.source_file, %reason, "left for the next run")
         }
+    }
+}
+
+/// The ingest in one line at info: what became of the files and their rows.
+fn log_summary(report: &IngestReport, elapsed: Duration) {
+    let rows = report.files.iter().fold((0, 0, 0), |(l, r, s), file| {
+        let (loaded, rejected, skipped) = file.rows();
+        (l + loaded, r + rejected, s + skipped)
+    });
+    let seconds = elapsed.as_secs_f64();
+    let rows_per_second = if seconds > 0.0 {
+        ((rows.0 + rows.1 + rows.2) as f64 / seconds).round() as u64
+    } else {
+        0
+    };
+    let waiting = report.count(|o| matches!(o, Outcome::Waiting { .. }));
+    tracing::info!(
+        files = report.files.len(),
+        accepted = report.accepted(),
+        duplicate = report.count(|o| matches!(o, Outcome::Duplicate { .. })),
+        quarantined = report.quarantined(),
+        waiting,
+        rows_loaded = rows.0,
+        rows_rejected = rows.1,
+        rows_skipped = rows.2,
+        seconds = (seconds * 10.0).round() / 10.0,
+        rows_per_second,
+        "ingest finished"
+    );
+    if let Some(first) = report
+        .files
+        .iter()
+        .find(|f| matches!(f.outcome, Outcome::Waiting { .. }))
+        && let Outcome::Waiting { reason } = &first.outcome
+    {
+        // Why files stay is worth one line even without `-v`.
+        tracing::info!(
+            waiting,
+            first = %first.source_file,
+            %reason,
+            "files left in the inbox for the next run (each with -v)"
+        );
     }
 }
 
