@@ -232,7 +232,7 @@ fn a_login_without_its_password_variable_is_a_problem() {
     line_with(&out, "nhanluc.toml", "NHANLUC_CHECK_TEST_UNSET");
 }
 
-/// aiosmtpd on 127.0.0.1 requiring the login bao-cao / s3cret (or none).
+/// aiosmtpd on 127.0.0.1 requiring the login bao-cao / s3cret (or no login).
 struct SmtpServer(Child);
 
 impl Drop for SmtpServer {
@@ -252,7 +252,8 @@ class Handler:
         return "250 OK"
 
 def login(server, session, envelope, mechanism, auth_data):
-    return AuthResult(success=auth_data.login == b"bao-cao" and auth_data.password == b"s3cret")
+    ok = auth_data.login == b"bao-cao" and auth_data.password == b"s3cret"
+    return AuthResult(success=ok, handled=False)
 
 required = sys.argv[2] == "login"
 controller = Controller(Handler(), hostname="127.0.0.1", port=int(sys.argv[1]),
@@ -311,5 +312,8 @@ fn the_login_is_tried() {
     assert_eq!(good.status.code(), Some(0), "{}", stdout(&good));
     let bad = run("wrong");
     assert_eq!(bad.status.code(), Some(2), "{}", stdout(&bad));
-    line_with(&stdout(&bad), "nhanluc.toml", &format!("127.0.0.1:{port}"));
+    assert!(
+        line_with(&stdout(&bad), "nhanluc.toml", &format!("127.0.0.1:{port}")).contains("535"),
+        "the server's refusal is quoted"
+    );
 }
