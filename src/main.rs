@@ -234,6 +234,7 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                 },
             )
         }
+        // `main` runs it before loading (so a broken file is listed, not fatal); the same here.
         Command::Check { smtp } => Ok(print_check(
             &nhanluc::check::check(&config.file, smtp).await,
         )),
