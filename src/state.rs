@@ -597,47 +597,63 @@ impl State {
     // ---- status (aggregates for `nhanluc status`) --------------------------------
 
     /// One entry per department, period and form the ledger has loads for,
-    /// aggregated in SQL (one pass over `loads`, whatever the registry's size).
+    /// sorted by department, period and form. Two sequential scans (the
+    /// loads, then the submissions' receipt times) aggregated here: at
+    /// country scale SQLite's GROUP BY (a temporary B-tree) plus a lookup
+    /// per cell cost several times more (benches/status.rs).
     pub fn submission_cells(&self) -> Result<Vec<SubmissionCell>, StateError> {
-        // The latest active load is the one recorded last (highest rowid).
-        // submissions has no index on submission_id: SQLite builds an
-        // automatic one for the join (benches/status.rs checks the time).
+        use std::collections::HashMap;
+        let mut received: HashMap<String, String> = HashMap::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT submission_id, received_at FROM submissions WHERE submission_id IS NOT NULL")
+                .map_err(self.err())?;
+            let mut rows = stmt.query([]).map_err(self.err())?;
+            while let Some(r) = rows.next().map_err(self.err())? {
+                received.insert(r.get(0).map_err(self.err())?, r.get(1).map_err(self.err())?);
+            }
+        }
+        let mut cells: HashMap<(String, String, String), SubmissionCell> = HashMap::new();
+        // In the order recorded: the last active load seen is the latest.
         let mut stmt = self
             .conn
-            .prepare(
-                "WITH cells AS (
-                     SELECT department, period, template,
-                            COALESCE(SUM(active = 1), 0) AS active_files,
-                            COALESCE(SUM(active = 0), 0) AS superseded_files,
-                            COALESCE(SUM(CASE WHEN active = 1 THEN rows END), 0) AS rows,
-                            MAX(CASE WHEN active = 1 THEN rowid END) AS latest
-                     FROM loads GROUP BY department, period, template
-                 )
-                 SELECT c.department, c.period, c.template, c.active_files, c.superseded_files, c.rows,
-                        l.submission_id, s.received_at
-                 FROM cells c
-                 LEFT JOIN loads l ON l.rowid = c.latest
-                 LEFT JOIN submissions s ON s.submission_id = l.submission_id
-                 ORDER BY c.department, c.period, c.template",
-            )
+            .prepare("SELECT department, period, template, active, rows, submission_id FROM loads ORDER BY rowid")
             .map_err(self.err())?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(SubmissionCell {
-                    department: r.get(0)?,
-                    period: r.get(1)?,
-                    template: r.get(2)?,
-                    active_files: r.get(3)?,
-                    superseded_files: r.get(4)?,
-                    rows: r.get(5)?,
-                    latest_submission_id: r.get(6)?,
-                    latest_received_at: r.get(7)?,
-                })
-            })
-            .map_err(self.err())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.err())?;
-        Ok(rows)
+        let mut rows = stmt.query([]).map_err(self.err())?;
+        while let Some(r) = rows.next().map_err(self.err())? {
+            let department: String = r.get(0).map_err(self.err())?;
+            let period: String = r.get(1).map_err(self.err())?;
+            let template: String = r.get(2).map_err(self.err())?;
+            let active: bool = r.get(3).map_err(self.err())?;
+            let count: i64 = r.get(4).map_err(self.err())?;
+            let submission_id: String = r.get(5).map_err(self.err())?;
+            let cell = cells
+                .entry((department.clone(), period.clone(), template.clone()))
+                .or_insert_with(|| SubmissionCell {
+                    department,
+                    period,
+                    template,
+                    active_files: 0,
+                    superseded_files: 0,
+                    rows: 0,
+                    latest_submission_id: None,
+                    latest_received_at: None,
+                });
+            if active {
+                cell.active_files += 1;
+                cell.rows += count;
+                cell.latest_received_at = received.get(&submission_id).cloned();
+                cell.latest_submission_id = Some(submission_id);
+            } else {
+                cell.superseded_files += 1;
+            }
+        }
+        let mut cells: Vec<SubmissionCell> = cells.into_values().collect();
+        cells.sort_by(|a, b| {
+            (&a.department, &a.period, &a.template).cmp(&(&b.department, &b.period, &b.template))
+        });
+        Ok(cells)
     }
 
     /// How many files the ledger holds as accepted, superseded and quarantined.

@@ -313,9 +313,15 @@ pub fn gather(config: &Config, state: &State, now: DateTime<Utc>) -> Result<Snap
         name,
     }));
 
-    let mut periods: Vec<String> = cells.iter().map(|c| c.period.clone()).collect();
+    // A handful of distinct periods: parse each once, then sort by rank.
+    let distinct: HashSet<&str> = cells.iter().map(|c| c.period.as_str()).collect();
+    let mut periods: Vec<String> = distinct.into_iter().map(str::to_string).collect();
     periods.sort_by(|a, b| period_order(a).cmp(&period_order(b)));
-    periods.dedup();
+    let rank: HashMap<String, usize> = periods
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.clone(), i))
+        .collect();
     let latest_period = periods.last().cloned();
 
     let mut by_department: HashMap<String, Vec<SubmissionInfo>> = HashMap::new();
@@ -336,8 +342,8 @@ pub fn gather(config: &Config, state: &State, now: DateTime<Utc>) -> Result<Snap
     }
     for submissions in by_department.values_mut() {
         submissions.sort_by(|a, b| {
-            period_order(&a.period)
-                .cmp(&period_order(&b.period))
+            rank.get(&a.period)
+                .cmp(&rank.get(&b.period))
                 .then_with(|| a.form.cmp(&b.form))
         });
     }
@@ -428,10 +434,11 @@ pub fn gather(config: &Config, state: &State, now: DateTime<Utc>) -> Result<Snap
     })
 }
 
-/// The snapshot as one pretty-printed JSON document (with a final newline).
+/// The snapshot as one JSON document on one line (with a final newline):
+/// at country scale it is megabytes, for scripts (`jq .` to read it).
 pub fn render_json(snapshot: &Snapshot) -> String {
     // Serialising plain structs of strings and numbers cannot fail.
-    let mut text = serde_json::to_string_pretty(snapshot).unwrap_or_default();
+    let mut text = serde_json::to_string(snapshot).unwrap_or_default();
     text.push('\n');
     text
 }
@@ -540,7 +547,7 @@ fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
