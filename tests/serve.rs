@@ -406,7 +406,13 @@ fn a_failed_run_posts_to_the_webhook_mails_the_operator_and_pings() {
     let project = Project::with_config_extra(&format!(
         "[alerts]\nemail = \"ops@example.gov.vn\"\nwebhook = \"http://127.0.0.1:{port}/hook\"\nping_start = \"http://127.0.0.1:{port}/start\"\nping_success = \"http://127.0.0.1:{port}/ok\"\nping_fail = \"http://127.0.0.1:{port}/fail\"\n"
     ));
-    // A digest with no indicators computed fails.
+    // A digest with no indicators computed, while data exists, fails.
+    write_xlsx(
+        &project.inbox().join("SNV/ds_2025.xlsx"),
+        "DS",
+        &common::staff_rows("NĂM 2025", &[("Lò Văn Pọm", "1", "Thạc sĩ")]),
+    );
+    project.run_ok(&["ingest"]);
     write_job(
         &project,
         "broken",

@@ -92,7 +92,7 @@ pub enum DigestError {
         "the report of {entry} in the state database cannot be decoded, so its feedback is held back (the other files are answered)"
     )]
     Report {
-        /// Which ledger entry: submission, department and file.
+        /// Which ledger entry: its submission, file and ledger row.
         entry: String,
         #[source]
         source: serde_json::Error,
