@@ -294,11 +294,7 @@ fn write_pending_eml(
                 for item in batch {
                     let why = chain(&e);
                     tracing::warn!(to = %item.recipient, error = %why, "delivery failed; kept in the outbox");
-                    state.mark_failed(
-                        item.id,
-                        &why,
-                        &next_attempt(config, item.attempts + 1),
-                    )?;
+                    state.mark_failed(item.id, &why, &next_attempt(config, item.attempts + 1))?;
                     outcome.errors.push(format!("{}: {why}", item.recipient));
                 }
                 outcome.failed += batch.len();
