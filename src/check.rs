@@ -13,6 +13,7 @@ use std::time::Duration;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 
 use crate::config::{self, ConfigError, Paths, SmtpConfig, SmtpSecurity};
+use crate::error_chain::chain;
 
 /// What a problem is about, by the file it is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +147,7 @@ pub async fn check(config_file: &Path, smtp: bool) -> Report {
             Err(e) => report.problems.push(Problem {
                 kind: Kind::Indicator,
                 file: config.paths.indicators.clone(),
-                message: one_line(&e.to_string()),
+                message: one_line(&chain(&e)),
             }),
         }
     }
@@ -200,9 +201,20 @@ fn config_problem(e: &ConfigError, paths: Option<&Paths>) -> Problem {
         (_, Some(p)) if file.starts_with(&p.templates) => Kind::FormTemplate,
         _ => Kind::Config,
     };
-    let text = e.to_string();
-    let prefix = format!("{}: ", file.display());
-    let message = text.strip_prefix(&prefix).unwrap_or(&text);
+    // The file is shown before the message: an error that says only "the
+    // config file <file>" gives way to its cause (the parser's message);
+    // one that starts with "<file>: " loses that prefix.
+    let own = e.to_string();
+    let text = chain(e);
+    let named = file.display().to_string();
+    let message = if own.ends_with(&named) {
+        text.strip_prefix(&own)
+            .map(|rest| rest.trim_start_matches(": "))
+            .filter(|rest| !rest.is_empty())
+            .unwrap_or(&text)
+    } else {
+        text.strip_prefix(&format!("{named}: ")).unwrap_or(&text)
+    };
     Problem {
         kind,
         file,
@@ -366,9 +378,9 @@ async fn check_smtp(smtp: &SmtpConfig) -> Result<(), String> {
     let builder = match smtp.security {
         SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
         SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-            .map_err(|e| error_chain(&e))?,
+            .map_err(|e| chain(&e))?,
         SmtpSecurity::Tls => {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| error_chain(&e))?
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| chain(&e))?
         }
     };
     let timeout = Duration::from_secs(smtp.timeout_seconds);
@@ -393,25 +405,10 @@ async fn check_smtp(smtp: &SmtpConfig) -> Result<(), String> {
             whole.as_secs(),
             smtp.timeout_seconds
         )),
-        Ok(Err(e)) => Err(error_chain(&e)),
+        Ok(Err(e)) => Err(chain(&e)),
         Ok(Ok(false)) => Err("connected, but the server did not answer NOOP".into()),
         Ok(Ok(true)) => Ok(()),
     }
-}
-
-/// An error and its causes, each said once.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let said = cause.to_string();
-        if !text.contains(&said) {
-            text.push_str(": ");
-            text.push_str(&said);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

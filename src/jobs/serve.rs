@@ -145,6 +145,11 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
     }
     scheduler.start().await.map_err(JobError::Scheduler)?;
 
+    // The demo's inbox is filled before the first look at it, so its
+    // workbooks are taken at start-up, not at the first scheduled run.
+    if let Err(e) = crate::ingest::inbox::fill_from_demo(&config) {
+        tracing::warn!(error = %crate::error_chain::Chain(&e), "cannot fill the demo inbox");
+    }
     let _watcher = if config.serve.watch_inbox {
         Some(watch_inbox(&config.paths.inbox, tx.clone())?)
     } else {
