@@ -143,6 +143,11 @@ ALTER TABLE submissions ADD COLUMN published_status TEXT;
 -- messages' bodies: `serve` asks every few seconds.
 CREATE INDEX outbox_waiting ON outbox (next_attempt_at) WHERE status = 'pending';
 "#,
+    r#"
+-- `status` counts sent and waiting messages: from this index alone, instead
+-- of reading past every sent message's body.
+CREATE INDEX outbox_by_status ON outbox (status);
+"#,
 ];
 
 pub struct State {
