@@ -6,6 +6,8 @@
 //! NHANLUC_BENCH_DIR=/some/dir cargo bench ...    # generate there (kept, reused) instead of a temp dir
 //! ```
 //!
+//! `cargo test --all-targets` runs it too, on 200 departments: a smoke run.
+//!
 //! Writes a project folder: a config whose registry has 20,000 departments
 //! (100 provincial departments, 1,900 districts, 18,000 communes, with
 //! Vietnamese names), the nightly job, and a state database filled directly
@@ -43,7 +45,14 @@ const NAMES: &[&str] = &[
 
 fn main() -> BoxResult<()> {
     let quick = std::env::args().any(|a| a == "--quick");
-    let departments = if quick { 2_000 } else { 20_000 };
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this file
+    // too, in a debug build, where a smoke-sized run checks it still works.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let departments = match (benching, quick) {
+        (false, _) => 200,
+        (true, true) => 2_000,
+        (true, false) => 20_000,
+    };
     let kept = std::env::var_os("NHANLUC_BENCH_DIR").map(std::path::PathBuf::from);
     let temp = tempfile::tempdir()?;
     let root = kept.clone().unwrap_or_else(|| temp.path().to_path_buf());
