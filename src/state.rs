@@ -913,19 +913,7 @@ impl State {
             .prepare("SELECT id, kind, key, recipient, subject, message, attempts, next_attempt_at, last_error FROM outbox WHERE status = 'pending' ORDER BY id")
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([], |r| {
-                Ok(OutboxItem {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    key: r.get(2)?,
-                    recipient: r.get(3)?,
-                    subject: r.get(4)?,
-                    message: r.get(5)?,
-                    attempts: r.get(6)?,
-                    next_attempt_at: r.get(7)?,
-                    last_error: r.get(8)?,
-                })
-            })
+            .query_map([], outbox_item_from_row)
             .map_err(self.err())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.err())?;
@@ -971,19 +959,7 @@ impl State {
             )
             .map_err(self.err())?;
         let rows = stmt
-            .query_map([by], |r| {
-                Ok(OutboxItem {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    key: r.get(2)?,
-                    recipient: r.get(3)?,
-                    subject: r.get(4)?,
-                    message: r.get(5)?,
-                    attempts: r.get(6)?,
-                    next_attempt_at: r.get(7)?,
-                    last_error: r.get(8)?,
-                })
-            })
+            .query_map([by], outbox_item_from_row)
             .map_err(self.err())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.err())?;
@@ -1020,6 +996,22 @@ impl State {
             )
             .map_err(self.err())
     }
+}
+
+/// An outbox row selected as `id, kind, key, recipient, subject, message,
+/// attempts, next_attempt_at, last_error`.
+fn outbox_item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
+    Ok(OutboxItem {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        key: r.get(2)?,
+        recipient: r.get(3)?,
+        subject: r.get(4)?,
+        message: r.get(5)?,
+        attempts: r.get(6)?,
+        next_attempt_at: r.get(7)?,
+        last_error: r.get(8)?,
+    })
 }
 
 const SUBMISSION_SELECT: &str = "SELECT s.submission_id, s.sha256, s.department, s.period, s.source_file, COALESCE(s.stored_as, ''), s.status, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, COALESCE(GROUP_CONCAT(l.template, ','), ''), s.published_status
