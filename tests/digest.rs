@@ -3,72 +3,11 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use common::{Eml, Project, duckdb, read_eml};
+use common::{Eml, Project, duckdb, free_port, read_eml, received, start_smtp_on};
 use nhanluc::fixtures;
-
-struct SmtpServer {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// Python's aiosmtpd on 127.0.0.1, storing what it receives in a maildir.
-fn start_smtp_on(dir: &Path, port: u16) -> SmtpServer {
-    let maildir = dir.join("maildir");
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(&maildir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("aiosmtpd (installed by scripts/test.sh)");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "SMTP server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    SmtpServer {
-        child,
-        port,
-        maildir,
-    }
-}
-
-fn received(smtp: &SmtpServer) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(smtp.maildir.join("new"))
-        .map(|entries| entries.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default();
-    files.sort();
-    files
-}
 
 fn smtp_config(port: u16) -> String {
     format!(

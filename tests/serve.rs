@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{C, Project, write_xlsx};
+use common::{C, Project, SmtpServer, free_port, start_smtp_on, write_xlsx};
 
 struct Service {
     child: Child,
@@ -483,50 +483,6 @@ fn a_dead_webhook_never_fails_the_job() {
 }
 
 // ---- the outbox retried between runs ------------------------------------------
-
-/// Python's aiosmtpd on 127.0.0.1:`port`, storing what it receives in a
-/// maildir (as in tests/digest.rs).
-struct SmtpServer {
-    child: Child,
-    maildir: std::path::PathBuf,
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn start_smtp_on(dir: &Path, port: u16) -> SmtpServer {
-    let maildir = dir.join("maildir");
-    let child = Command::new("python3")
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-l",
-            &format!("127.0.0.1:{port}"),
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-        ])
-        .arg(&maildir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("aiosmtpd (installed by scripts/test.sh)");
-    wait_until(Duration::from_secs(20), "the SMTP server to listen", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    SmtpServer { child, maildir }
-}
 
 /// The `To:` of each message the server received, sorted.
 fn received_to(smtp: &SmtpServer) -> Vec<String> {

@@ -325,3 +325,69 @@ print(json.dumps(out))
     );
     serde_json::from_slice(&out.stdout).expect("eml json")
 }
+
+/// Python's aiosmtpd on 127.0.0.1:`port`, storing what it receives in a
+/// maildir; killed when dropped.
+pub struct SmtpServer {
+    child: std::process::Child,
+    pub port: u16,
+    pub maildir: PathBuf,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Starts aiosmtpd (installed by scripts/test.sh) on `port`, its maildir
+/// under `dir`, and waits until it listens.
+pub fn start_smtp_on(dir: &Path, port: u16) -> SmtpServer {
+    let maildir = dir.join("maildir");
+    let child = Command::new("python3")
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(&maildir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("aiosmtpd (installed by scripts/test.sh)");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the SMTP server did not start listening"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    SmtpServer {
+        child,
+        port,
+        maildir,
+    }
+}
+
+/// The messages the server has received, one file each, sorted.
+pub fn received(smtp: &SmtpServer) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(smtp.maildir.join("new"))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
