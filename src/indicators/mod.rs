@@ -179,6 +179,20 @@ fn strip_sql_comments(sql: &str) -> String {
         .join("\n")
 }
 
+/// The error of an engine call about `what` ("table staff", "the snapshots")
+/// in the warehouse at `root`, once its cause is known.
+fn engine_error(
+    root: &Path,
+    what: String,
+) -> impl FnOnce(Box<dyn std::error::Error + Send + Sync>) -> IndicatorError {
+    let warehouse = root.to_path_buf();
+    move |source| IndicatorError::Engine {
+        warehouse,
+        what,
+        source,
+    }
+}
+
 /// Every table the queries read, with its columns: one per template, and the ledger's.
 fn table_schemas(config: &Config) -> Vec<(String, Arc<Schema>)> {
     let mut tables: Vec<(String, Arc<Schema>)> = config
@@ -197,14 +211,7 @@ fn table_schemas(config: &Config) -> Vec<(String, Arc<Schema>)> {
 /// A DataFusion session with every warehouse table, the registry and the scoped views.
 pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> {
     let root = &config.paths.warehouse;
-    let engine = |what: String| {
-        let warehouse = root.clone();
-        move |source: Box<dyn std::error::Error + Send + Sync>| IndicatorError::Engine {
-            warehouse,
-            what,
-            source,
-        }
-    };
+    let engine = |what: String| engine_error(root, what);
     let tables = table_schemas(config);
     let (refreshed, parts) = {
         let (root, tables) = (root.clone(), tables.clone());
@@ -245,14 +252,7 @@ async fn register(
     parts: &[warehouse::PartFile],
 ) -> Result<SessionContext, IndicatorError> {
     let root = &config.paths.warehouse;
-    let engine = |what: String| {
-        let warehouse = root.clone();
-        move |source: Box<dyn std::error::Error + Send + Sync>| IndicatorError::Engine {
-            warehouse,
-            what,
-            source,
-        }
-    };
+    let engine = |what: String| engine_error(root, what);
     let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(2));
     for (name, schema) in tables {
         let schema = snapshot::queried_schema(schema);
