@@ -103,24 +103,49 @@ pub struct Reject {
     pub reason_en: String,
 }
 
-/// Rows that are part of the form but not data: counted, never silently dropped.
+/// Rows that are part of the form but not data: counted by kind, never
+/// silently dropped. A row is one of these only when it is provably not data
+/// (it holds no value in a required field but the label that gives it its kind).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Skips {
-    /// The "(1) (2) (3)…" row under a header.
+    /// The "(1) (2) (3)…" or "A B 1 2 3" row under a header.
     pub column_numbers: usize,
+    /// The header repeated on each printed page, and its column-number row.
+    pub repeated_header: usize,
     /// "I. Khối cơ quan Đảng", "A", "II".
     pub sections: usize,
-    /// "Tổng cộng", "Cộng".
+    /// "Cộng" under a section: checked against the section's rows.
+    pub subtotals: usize,
+    /// "Tổng cộng": checked against all rows.
     pub totals: usize,
-    /// The signature block and anything under it.
+    /// The signature block after the last data row.
     pub signature: usize,
+    /// Footnotes and remarks ("Ghi chú: …", "(*) …") with no value in any field.
+    pub notes: usize,
+    /// A row number (STT) and nothing else.
+    pub empty_numbered: usize,
     /// Rows of a sheet that matched no template.
     pub unmatched: usize,
+    /// Rows of a hidden or very-hidden sheet: not read, reported.
+    pub hidden_sheet: usize,
+    /// Rows of a sheet whose own title names another period than the file's.
+    pub other_period: usize,
 }
 
 impl Skips {
     pub fn total(&self) -> usize {
-        self.column_numbers + self.sections + self.totals + self.signature + self.unmatched
+        self.column_numbers
+            + self.repeated_header
+            + self.sections
+            + self.subtotals
+            + self.totals
+            + self.signature
+            + self.notes
+            + self.empty_numbered
+            + self.unmatched
+            + self.hidden_sheet
+            + self.other_period
     }
 }
 
