@@ -515,6 +515,8 @@ mod samples {
             rejected_rows: 1,
             skips: Default::default(),
             unknown_columns: vec!["Ghi chú".into()],
+            fields_not_found: Vec::new(),
+            skipped_rows: Vec::new(),
             rejects: vec![Reject {
                 sheet: "Biểu 01".into(),
                 source_row: 8,

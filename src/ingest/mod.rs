@@ -95,6 +95,12 @@ pub struct SheetReport {
     pub rejected_rows: usize,
     pub skips: Skips,
     pub unknown_columns: Vec<String>,
+    /// Fields no column was found for: null in every row.
+    #[serde(default)]
+    pub fields_not_found: Vec<String>,
+    /// The skipped rows by kind, as runs of row numbers.
+    #[serde(default)]
+    pub skipped_rows: Vec<sheet::SkippedRows>,
     pub rejects: Vec<Reject>,
     pub warnings: Vec<sheet::SheetWarning>,
 }
@@ -110,6 +116,8 @@ impl SheetReport {
             rejected_rows: outcome.rejected_rows,
             skips: outcome.skips,
             unknown_columns: outcome.unknown_columns.clone(),
+            fields_not_found: outcome.fields_not_found.clone(),
+            skipped_rows: outcome.skipped_rows(),
             rejects: outcome.rejects.clone(),
             warnings: outcome.warnings.clone(),
         }

@@ -97,6 +97,9 @@ pub struct Field {
     /// Canonical value names in the order written, for messages and schemas.
     pub values: Vec<String>,
     pub blank: BlankValue,
+    /// For a value written across several columns ("Họ và tên đệm" + "Tên"):
+    /// the folded headers of each part, in the order the parts are joined.
+    pub parts: Vec<Vec<String>>,
     folded_values: HashMap<String, usize>,
 }
 
@@ -106,6 +109,11 @@ impl Field {
         self.folded_values
             .get(&fold(text))
             .map(|&i| self.values[i].as_str())
+    }
+
+    /// Every text that names one of the values, folded.
+    pub fn folded_value_texts(&self) -> impl Iterator<Item = String> + '_ {
+        self.folded_values.keys().cloned()
     }
 
     /// The synonyms written in the template, for "accepted: …" messages.
@@ -123,6 +131,9 @@ pub struct Template {
     folded_headers: HashMap<String, usize>,
     /// Enumeration synonyms as written, for messages: field index → synonyms.
     pub synonyms: BTreeMap<usize, Vec<String>>,
+    /// Fields whose value may appear once per sheet (a person once per
+    /// roster): a later row with the same value is rejected naming the first.
+    pub unique: Vec<usize>,
 }
 
 impl Template {
@@ -152,6 +163,9 @@ struct RawTemplate {
     name: String,
     #[serde(default)]
     title: String,
+    /// Field names whose value identifies a row: a repeat is rejected.
+    #[serde(default)]
+    unique: Vec<String>,
     fields: Vec<RawField>,
 }
 
@@ -169,6 +183,9 @@ struct RawField {
     #[serde(default)]
     values: toml::Table,
     blank: Option<String>,
+    /// Headers of the columns a value is split across, one list per part.
+    #[serde(default)]
+    parts: Vec<Vec<String>>,
 }
 
 /// The built-in templates, overlaid by the `.toml` files of `dir` if it exists.
@@ -358,6 +375,20 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
         if raw_field.min.is_some() && raw_field.kind != FieldType::Integer {
             return Err(error(format!("fields.min: field {name} is not an integer")));
         }
+        if !raw_field.parts.is_empty()
+            && (raw_field.kind != FieldType::Text
+                || raw_field.parts.len() < 2
+                || raw_field.parts.iter().flatten().any(|h| fold(h).is_empty()))
+        {
+            return Err(error(format!(
+                "fields.parts: field {name}: parts are for text fields, at least two lists of headers with letters"
+            )));
+        }
+        let parts = raw_field
+            .parts
+            .iter()
+            .map(|headers| headers.iter().map(|h| fold(h)).collect())
+            .collect();
         fields.push(Field {
             name: name.clone(),
             headers: raw_field.headers.clone(),
@@ -367,6 +398,7 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
             not_before: None,
             values,
             blank,
+            parts,
             folded_values,
         });
     }
@@ -390,12 +422,21 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
             "fields: at least one field must be required (it tells data rows from notes)".into(),
         ));
     }
+    let mut unique = Vec::with_capacity(raw.unique.len());
+    for name in &raw.unique {
+        let index = fields
+            .iter()
+            .position(|f| &f.name == name)
+            .ok_or_else(|| error(format!("unique: {name:?} is not a field of this template")))?;
+        unique.push(index);
+    }
     Ok(Template {
         name: raw.name,
         title: raw.title,
         fields,
         folded_headers,
         synonyms,
+        unique,
     })
 }
 

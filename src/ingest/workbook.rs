@@ -95,7 +95,8 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
 /// Receives a workbook's sheets row by row.
 pub trait RowSink {
     /// A sheet begins. `merges` are given when the format stores them before
-    /// the cells; `origin_col` is the column rows start at.
+    /// the cells (0-based sheet rows, columns counted from `origin_col`);
+    /// `origin_col` is the column rows start at.
     fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>);
     /// The next non-blank row (0-based sheet row, increasing), cells from `origin_col`.
     fn row(&mut self, row: u32, cells: Vec<Cell>);
@@ -123,7 +124,18 @@ pub fn stream_workbook(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workb
 /// Feeds whole grids to a sink, as [`stream_workbook`] would.
 pub fn replay(grids: Vec<Grid>, sink: &mut dyn RowSink) {
     for grid in grids {
-        sink.begin_sheet(&grid.name, grid.origin_col, Some(grid.merges));
+        // Sinks take merges in sheet rows (columns from the origin column),
+        // as the streaming readers give them.
+        let merges = grid
+            .merges
+            .iter()
+            .map(|m| Merge {
+                first_row: m.first_row + grid.origin_row,
+                last_row: m.last_row + grid.origin_row,
+                ..*m
+            })
+            .collect();
+        sink.begin_sheet(&grid.name, grid.origin_col, Some(merges));
         for (r, cells) in grid.rows.into_iter().enumerate() {
             if cells.iter().any(|c| !c.is_blank()) {
                 sink.row(grid.origin_row + r as u32, cells);
