@@ -1,0 +1,191 @@
+//! A small workbook model (cells, merges, hidden sheets) written with
+//! rust_xlsxwriter, byte for byte the same on every run.
+
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read, Write};
+
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook};
+
+/// A cell as an office writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    T(String),
+    N(f64),
+    /// A date cell (a serial with a date format), year, month, day.
+    D(i32, u32, u32),
+    /// A formula with its cached value, or without one (as scripts such as
+    /// openpyxl save it: `<v></v>`).
+    F(String, Option<f64>),
+}
+
+pub fn t(text: impl Into<String>) -> Cell {
+    Cell::T(text.into())
+}
+
+pub fn n(value: f64) -> Cell {
+    Cell::N(value)
+}
+
+/// A sheet: cells by (Excel row, 1-based; column, 0-based).
+#[derive(Debug, Clone, Default)]
+pub struct Sheet {
+    pub name: String,
+    pub hidden: bool,
+    pub cells: BTreeMap<(u32, u16), Cell>,
+    /// (first row, first col, last row, last col), rows 1-based.
+    pub merges: Vec<(u32, u16, u32, u16)>,
+}
+
+impl Sheet {
+    pub fn new(name: &str) -> Sheet {
+        Sheet {
+            name: name.to_string(),
+            ..Sheet::default()
+        }
+    }
+
+    pub fn set(&mut self, row: u32, col: u16, cell: Cell) {
+        self.cells.insert((row, col), cell);
+    }
+
+    pub fn text(&mut self, row: u32, col: u16, text: &str) {
+        self.set(row, col, t(text));
+    }
+
+    /// Texts from `col` on, one per column; empty strings leave the cell blank.
+    pub fn texts(&mut self, row: u32, col: u16, texts: &[&str]) {
+        for (i, text) in texts.iter().enumerate() {
+            if !text.is_empty() {
+                self.text(row, col + i as u16, text);
+            }
+        }
+    }
+
+    /// Merges a range; the value is the one set at its top-left cell, and
+    /// any other cell set inside it is dropped (as Excel does).
+    pub fn merge(&mut self, r1: u32, c1: u16, r2: u32, c2: u16) {
+        if r1 == r2 && c1 == c2 {
+            return;
+        }
+        self.merges.push((r1, c1, r2, c2));
+    }
+
+    pub fn last_row(&self) -> u32 {
+        self.cells.keys().map(|(r, _)| *r).max().unwrap_or(0)
+    }
+}
+
+/// "A", "B", … "AA" for a 0-based column.
+pub fn col_name(col: u16) -> String {
+    let mut n = col as u32 + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        out.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+pub fn address(row: u32, col: u16) -> String {
+    format!("{}{row}", col_name(col))
+}
+
+/// The xlsx bytes of these sheets (first sheet active).
+pub fn xlsx(sheets: &[Sheet]) -> Vec<u8> {
+    let mut workbook = Workbook::new();
+    // A fixed creation time: the same style is the same bytes on every run.
+    let created = ExcelDateTime::from_ymd(2026, 1, 12).expect("fixed date");
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let wrap = Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    let mut uncached = false;
+    for sheet in sheets {
+        let ws = workbook.add_worksheet();
+        ws.set_name(&sheet.name).expect("sheet name");
+        if sheet.hidden {
+            ws.set_hidden(true);
+        }
+        let inside_merge = |row: u32, col: u16| {
+            sheet.merges.iter().any(|&(r1, c1, r2, c2)| {
+                (r1..=r2).contains(&row) && (c1..=c2).contains(&col) && (row, col) != (r1, c1)
+            })
+        };
+        for &(r1, c1, r2, c2) in &sheet.merges {
+            ws.merge_range(r1 - 1, c1, r2 - 1, c2, "", &wrap)
+                .expect("merge");
+        }
+        for (&(row, col), cell) in &sheet.cells {
+            if inside_merge(row, col) {
+                continue;
+            }
+            let r = row - 1;
+            let merged = sheet
+                .merges
+                .iter()
+                .any(|&(r1, c1, _, _)| (r1, c1) == (row, col));
+            match cell {
+                Cell::T(text) if merged || text.contains('\n') => {
+                    ws.write_string_with_format(r, col, text, &wrap)
+                        .expect("write");
+                }
+                Cell::T(text) => {
+                    ws.write_string(r, col, text).expect("write");
+                }
+                Cell::N(value) => {
+                    ws.write_number(r, col, *value).expect("write");
+                }
+                Cell::D(y, m, d) => {
+                    let value =
+                        ExcelDateTime::from_ymd(*y as u16, *m as u8, *d as u8).expect("valid date");
+                    ws.write_datetime_with_format(r, col, &value, &date)
+                        .expect("write");
+                }
+                Cell::F(formula, cached) => {
+                    ws.write_formula(r, col, formula.as_str()).expect("write");
+                    match cached {
+                        Some(value) => {
+                            ws.set_formula_result(r, col, value.to_string());
+                        }
+                        None => uncached = true,
+                    }
+                }
+            }
+        }
+    }
+    let bytes = workbook.save_to_buffer().expect("xlsx");
+    if uncached {
+        drop_formula_results(&bytes)
+    } else {
+        bytes
+    }
+}
+
+/// rust_xlsxwriter always writes a cached result (0 by default); a script
+/// writes none. Rewrites `<f>…</f><v>0</v>` of the cells marked uncached to
+/// `<f>…</f><v></v>`, the way openpyxl saves a formula. Only formulas are
+/// written with a result of exactly "0" here, so the rewrite is exact.
+fn drop_formula_results(bytes: &[u8]) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).expect("entry");
+        let name = file.name().expect("entry name").to_string();
+        let mut content = Vec::new();
+        file.read_to_end(&mut content).expect("read entry");
+        if name.starts_with("xl/worksheets/sheet") {
+            let text = String::from_utf8(content).expect("utf-8 xml");
+            content = text.replace("</f><v>0</v>", "</f><v></v>").into_bytes();
+        }
+        out.start_file(name, options).expect("start");
+        out.write_all(&content).expect("write entry");
+    }
+    out.finish().expect("zip finish").into_inner()
+}
