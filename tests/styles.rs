@@ -480,6 +480,23 @@ fn compare_sheet(
     let Some(table) = truth.table else {
         return;
     };
+    // Nothing dropped silently: every data row is stored, rejected or a counted skip.
+    let count = |k: &str| report[k].as_u64().unwrap_or(0);
+    let skipped_total: u64 = Kind::ALL.iter().map(|k| got_skip(*k) as u64).sum();
+    if count("data_rows") != count("loaded") + count("rejected_rows") + skipped_total {
+        push(
+            sheet,
+            None,
+            "row accounting",
+            "data_rows = loaded + rejected_rows + skipped".into(),
+            format!(
+                "{} != {} + {} + {skipped_total}",
+                count("data_rows"),
+                count("loaded"),
+                count("rejected_rows")
+            ),
+        );
+    }
     let template = text_of(&report["template"]);
     if template != table {
         push(
@@ -1000,6 +1017,44 @@ fn every_office_style_is_read_as_a_careful_officer_reads_it() {
             mismatches.len(),
             passing.join(", ")
         );
+        // The most common failure on its own line: a field whose column the
+        // sheet does not have got the template's blank value instead of null.
+        let absent_default = |m: &Mismatch| {
+            m.expected == "NULL" && ["\"none\"", "\"domestic\"", "false"].contains(&m.got.as_str())
+        };
+        let only_absent: Vec<&str> = failing
+            .iter()
+            .copied()
+            .filter(|s| {
+                mismatches
+                    .iter()
+                    .filter(|m| m.style == *s)
+                    .all(absent_default)
+            })
+            .collect();
+        text.push_str(&format!(
+            "failing only because fields of absent columns get the blank value (none/domestic/false) instead of null: {}\n",
+            only_absent.join(", ")
+        ));
+        text.push_str("by style (fields that differ; absent-column defaults left out):\n");
+        let mut seen_order: Vec<&str> = Vec::new();
+        let mut fields: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for m in &mismatches {
+            if !seen_order.contains(&m.style) {
+                seen_order.push(m.style);
+            }
+            let entry = fields.entry(m.style).or_default();
+            if !absent_default(m) {
+                entry.insert(m.field.as_str());
+            }
+        }
+        for style in seen_order {
+            let list: Vec<&str> = fields[style].iter().copied().collect();
+            if !list.is_empty() {
+                text.push_str(&format!("  {style}: {}\n", list.join(", ")));
+            }
+        }
+        text.push_str("mismatches:\n");
         for line in collapse(&mismatches) {
             text.push_str(&line);
             text.push('\n');

@@ -189,3 +189,125 @@ fn drop_formula_results(bytes: &[u8]) -> Vec<u8> {
     }
     out.finish().expect("zip finish").into_inner()
 }
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The OpenDocument spreadsheet (.ods, as LibreOffice saves it) of these
+/// sheets: merges as spanned and covered cells, dates as `date` cells,
+/// hidden sheets through a table style with `table:display="false"`.
+/// Formulas are not written here (no style needs one in .ods).
+pub fn ods(sheets: &[Sheet]) -> Vec<u8> {
+    let mut content = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:fo="urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0" office:version="1.3">
+<office:automatic-styles>
+<style:style style:name="ta1" style:family="table"><style:table-properties table:display="true"/></style:style>
+<style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style>
+</office:automatic-styles>
+<office:body><office:spreadsheet>
+"#,
+    );
+    for sheet in sheets {
+        let style = if sheet.hidden { "ta2" } else { "ta1" };
+        content.push_str(&format!(
+            "<table:table table:name=\"{}\" table:style-name=\"{style}\">\n",
+            xml_escape(&sheet.name)
+        ));
+        let width = sheet.cells.keys().map(|(_, c)| *c).max().unwrap_or(0);
+        content.push_str(&format!(
+            "<table:table-column table:number-columns-repeated=\"{}\"/>\n",
+            width + 1
+        ));
+        let covered = |row: u32, col: u16| {
+            sheet.merges.iter().any(|&(r1, c1, r2, c2)| {
+                (r1..=r2).contains(&row) && (c1..=c2).contains(&col) && (row, col) != (r1, c1)
+            })
+        };
+        for row in 1..=sheet.last_row() {
+            content.push_str("<table:table-row>");
+            let last = sheet
+                .cells
+                .keys()
+                .filter(|(r, _)| *r == row)
+                .map(|(_, c)| *c)
+                .chain(
+                    sheet
+                        .merges
+                        .iter()
+                        .filter(|m| (m.0..=m.2).contains(&row))
+                        .map(|m| m.3),
+                )
+                .max();
+            let Some(last) = last else {
+                content.push_str("<table:table-cell/></table:table-row>\n");
+                continue;
+            };
+            for col in 0..=last {
+                if covered(row, col) {
+                    content.push_str("<table:covered-table-cell/>");
+                    continue;
+                }
+                let span = sheet
+                    .merges
+                    .iter()
+                    .find(|m| (m.0, m.1) == (row, col))
+                    .map(|m| {
+                        format!(
+                            " table:number-columns-spanned=\"{}\" table:number-rows-spanned=\"{}\"",
+                            m.3 - m.1 + 1,
+                            m.2 - m.0 + 1
+                        )
+                    })
+                    .unwrap_or_default();
+                match sheet.cells.get(&(row, col)) {
+                    None => content.push_str(&format!("<table:table-cell{span}/>")),
+                    Some(Cell::T(text)) => {
+                        let paragraphs: String = text
+                            .split('\n')
+                            .map(|p| format!("<text:p>{}</text:p>", xml_escape(p)))
+                            .collect();
+                        content.push_str(&format!(
+                            "<table:table-cell{span} office:value-type=\"string\">{paragraphs}</table:table-cell>"
+                        ));
+                    }
+                    Some(Cell::N(value)) => content.push_str(&format!(
+                        "<table:table-cell{span} office:value-type=\"float\" office:value=\"{value}\"><text:p>{value}</text:p></table:table-cell>"
+                    )),
+                    Some(Cell::D(y, m, d)) => content.push_str(&format!(
+                        "<table:table-cell{span} office:value-type=\"date\" office:date-value=\"{y:04}-{m:02}-{d:02}\"><text:p>{d:02}/{m:02}/{y:04}</text:p></table:table-cell>"
+                    )),
+                    Some(Cell::F(..)) => content.push_str(&format!("<table:table-cell{span}/>")),
+                }
+            }
+            content.push_str("</table:table-row>\n");
+        }
+        content.push_str("</table:table>\n");
+    }
+    content.push_str("</office:spreadsheet></office:body></office:document-content>\n");
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">
+ <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>
+"#;
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default());
+    let deflated = stored.compression_method(zip::CompressionMethod::Deflated);
+    // The mimetype comes first and uncompressed (ODF 1.3 part 2, 3.3).
+    out.start_file("mimetype", stored).expect("mimetype");
+    out.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .expect("mimetype");
+    out.start_file("content.xml", deflated).expect("content");
+    out.write_all(content.as_bytes()).expect("content");
+    out.start_file("META-INF/manifest.xml", deflated)
+        .expect("manifest");
+    out.write_all(manifest.as_bytes()).expect("manifest");
+    out.finish().expect("ods").into_inner()
+}

@@ -46,6 +46,11 @@ pub fn styles() -> Vec<Style> {
         dispatch_date_in_title(),
         repeated_header_no_numbers(),
         position_column(),
+        ods_roster_gender_marks(),
+        ods_hidden_last_year(),
+        ods_training_course_block(),
+        plan_without_breakdown(),
+        recruitment_aliases(),
     ]
 }
 
@@ -1371,6 +1376,186 @@ fn position_column() -> Style {
         "leaders' roster: 'Vị trí việc làm', 'Quản lý nhà nước' (Chuyên viên cao cấp/chính/…), 'Lý luận chính trị'",
         file,
         "DS",
+        &tb,
+        "2025",
+    )
+}
+
+/// LibreOffice .ods: merged title, "Giới tính" › Nam | Nữ x-marks, date cells.
+fn ods_roster_gender_marks() -> Style {
+    let file = "HTG/danh_sach_cbcc_libreoffice_2025.ods";
+    let mut cols = vec![
+        stt("STT"),
+        text(&["Họ và tên"], "full_name"),
+        text(&["Mã định danh"], "person_id"),
+    ];
+    cols.push(date(&["Ngày sinh"], "birth_date", DateAs::Cell));
+    cols.extend(marks(
+        &["Giới tính"],
+        "gender",
+        &[("Nam", "male"), ("Nữ", "female")],
+        x,
+    ));
+    cols.push(spelled(&["Trình độ chuyên môn"], "qualification", QUAL_VI));
+    let mut tb = table("staff", level_of(file), cols);
+    tb.title = staff_title("UBND HUYỆN TUẦN GIÁO", "NĂM 2025");
+    tb.merge_title = true;
+    tb.items = items(without(eight(), &["unit"]));
+    tb.signature = signature_block(7);
+    let (sheet, truth) = sheet_of("Trang tính1", &tb);
+    ods_style(
+        "ods_roster_gender_marks",
+        "LibreOffice .ods roster: title merged across the table, 'Giới tính' over 'Nam'/'Nữ' x-marks, date cells",
+        file,
+        vec![sheet],
+        vec![truth],
+        "2025",
+    )
+}
+
+/// LibreOffice .ods with last year's sheet hidden.
+fn ods_hidden_last_year() -> Style {
+    let file = "XTM/ds_can_bo_xa_2025.ods";
+    let mut this = table("staff", level_of(file), staff_cols());
+    this.title = staff_title("UBND XÃ THANH MINH", "NĂM 2025");
+    this.items = items(eight());
+    this.signature = signature_block(7);
+    let (visible, truth) = sheet_of("2025", &this);
+    let mut last = table("staff", level_of(file), staff_cols());
+    last.title = staff_title("UBND XÃ THANH MINH", "NĂM 2024");
+    last.items = items(people(24, 6, "0124"));
+    let (mut hidden, _) = sheet_of("2024", &last);
+    hidden.hidden = true;
+    ods_style(
+        "ods_hidden_last_year",
+        "LibreOffice .ods with this year's roster and last year's sheet (titled NĂM 2024) hidden",
+        file,
+        vec![visible, hidden],
+        vec![truth, SheetTruth::whole("2024", Kind::HiddenSheet)],
+        "2025",
+    )
+}
+
+/// LibreOffice .ods training list with a course block merged over its participants.
+fn ods_training_course_block() -> Style {
+    let file = "XNT/dao_tao_boi_duong_2025.ods";
+    let mut tb = table("training", level_of(file), training_cols());
+    tb.title = training_title("UBND XÃ NÀ TẤU", "NĂM 2025");
+    let mut recs = course_lines(
+        &["Lò Văn Xôm", "Lò Thị Ính", "Quàng Văn Doan"],
+        "Bồi dưỡng tiếng Mông cho cán bộ, công chức xã",
+        "ethnic_language",
+        "in_person",
+        (2025, 9, 15),
+        (2025, 10, 24),
+        160,
+        2_000_000,
+    );
+    recs.extend(course_lines(
+        &["Vừ A Sình", "Mùa Thị Dợ"],
+        "Bồi dưỡng kỹ năng số",
+        "digital",
+        "online",
+        (2025, 11, 3),
+        (2025, 11, 7),
+        20,
+        0,
+    ));
+    tb.items = items(recs);
+    tb.vmerge = [
+        "course",
+        "category",
+        "mode",
+        "start_date",
+        "end_date",
+        "lessons",
+    ]
+    .iter()
+    .flat_map(|&f| [(f, 0, 2), (f, 3, 4)])
+    .collect();
+    tb.signature = signature_block(11);
+    let (sheet, truth) = sheet_of("DS", &tb);
+    ods_style(
+        "ods_training_course_block",
+        "LibreOffice .ods training list whose course, category, mode, dates and lessons are merged over each course's participants",
+        file,
+        vec![sheet],
+        vec![truth],
+        "2025",
+    )
+}
+
+/// A plan with one "Chung" line (no breakdown by category).
+fn plan_without_breakdown() -> Style {
+    let file = "SNV/ke_hoach_chung_2026.xlsx";
+    let cols = vec![
+        stt("STT"),
+        spelled(&["Nội dung"], "category", &[("all", "Chung")]),
+        int(&["Chỉ tiêu"], "target_participants"),
+        int_as(&["Kinh phí dự kiến (đồng)"], "budget_vnd", |v| {
+            t(vn_thousands(v))
+        }),
+    ];
+    let mut tb = table("plan", level_of(file), cols);
+    tb.title = vec![
+        "SỞ NỘI VỤ".into(),
+        "KẾ HOẠCH ĐÀO TẠO, BỒI DƯỠNG NĂM 2026".into(),
+    ];
+    tb.items = items(vec![
+        rec()
+            .s("category", "all")
+            .i("target_participants", 450)
+            .i("budget_vnd", 1_250_000_000),
+    ]);
+    tb.signature = signature_block(4);
+    single(
+        "plan_without_breakdown",
+        "plan of one 'Chung' line (no breakdown), budget typed as text '1.250.000.000'",
+        file,
+        "KH",
+        &tb,
+        "2026",
+    )
+}
+
+/// Recruitment with header aliases "Chuyên ngành", "Số tuyển được", "Nghỉ việc".
+fn recruitment_aliases() -> Style {
+    let file = "TPDBP/bao_cao_tuyen_dung_2025.xlsx";
+    let cols = vec![
+        stt("TT"),
+        spelled(
+            &["Chuyên ngành"],
+            "field",
+            &[("it", "CNTT"), ("other", "Khác")],
+        ),
+        int(&["Chỉ tiêu tuyển dụng"], "target"),
+        int(&["Số tuyển được"], "recruited"),
+        int(&["Nghỉ việc"], "resigned"),
+    ];
+    let mut tb = table("recruitment", level_of(file), cols);
+    tb.title = vec![
+        "UBND THÀNH PHỐ ĐIỆN BIÊN PHỦ".into(),
+        "KẾT QUẢ TUYỂN DỤNG NĂM 2025".into(),
+    ];
+    tb.items = items(vec![
+        rec().s("field", "it").i("target", 3).i("recruited", 1),
+        rec()
+            .s("field", "it")
+            .i("target", 1)
+            .i("recruited", 1)
+            .raw("field", t("Chuyển đổi số")),
+        rec()
+            .s("field", "other")
+            .i("target", 6)
+            .i("recruited", 6)
+            .i("resigned", 1),
+    ]);
+    tb.signature = signature_block(5);
+    single(
+        "recruitment_aliases",
+        "recruitment with 'Chuyên ngành' (CNTT, Chuyển đổi số, Khác), 'Chỉ tiêu tuyển dụng', 'Số tuyển được', 'Nghỉ việc' (one blank)",
+        file,
+        "TD",
         &tb,
         "2025",
     )

@@ -1,7 +1,7 @@
 //! Pieces shared by the styles: the usual columns, spellings, title blocks,
 //! and the assembly of a style from its sheets.
 
-use super::book::{Sheet, xlsx};
+use super::book::{Sheet, ods, xlsx};
 use super::roster::{Col, DateAs, Rec, Table, date, int, person, rec, spelled, stt, text};
 use super::{Outcome, SheetTruth, Style, department_level};
 
@@ -220,6 +220,25 @@ pub fn single(
         vec![truth],
         accepted(period),
     )
+}
+
+/// A style saved by LibreOffice as .ods.
+pub fn ods_style(
+    name: &'static str,
+    description: &'static str,
+    file_name: &str,
+    sheets: Vec<Sheet>,
+    truths: Vec<SheetTruth>,
+    period: &str,
+) -> Style {
+    Style {
+        name,
+        description,
+        file_name: file_name.to_string(),
+        bytes: ods(&sheets),
+        outcome: accepted(period),
+        sheets: truths,
+    }
 }
 
 pub fn accepted(period: &str) -> Outcome {
