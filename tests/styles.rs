@@ -272,7 +272,22 @@ fn compare(style: &Style, seen: &Observed, out: &mut Vec<Mismatch>) {
     let stored: Vec<&(String, Value)> = seen
         .rows
         .iter()
-        .filter(|(_, r)| text_of(&r["department"]) == department)
+        .filter(|(_, r)| {
+            // This file's rows: by its submission where the ledger names one.
+            // A refused file has none: then any row of the department that no
+            // other ledger entry accounts for.
+            let submission = text_of(&entry["submission_id"]);
+            let id = text_of(&r["submission_id"]);
+            text_of(&r["department"]) == department
+                && if submission.is_empty() {
+                    !seen
+                        .submissions
+                        .iter()
+                        .any(|s| text_of(&s["submission_id"]) == id)
+                } else {
+                    id == submission
+                }
+        })
         .collect();
     let reason_vi = text_of(&entry["reason_vi"]);
     let reason_en = text_of(&entry["reason"]);
@@ -1061,4 +1076,164 @@ fn every_office_style_is_read_as_a_careful_officer_reads_it() {
         }
         panic!("{text}");
     }
+}
+
+/// What a reader that reads exactly like the truth would leave behind.
+fn perfect_observation(styles: &[&Style]) -> Observed {
+    let mut submissions = Vec::new();
+    let mut rows = Vec::new();
+    let mut quarantined = Vec::new();
+    for style in styles {
+        let department = style.department();
+        let (status, period, reason) = match &style.outcome {
+            Outcome::Refused { says } => ("quarantined", String::new(), says.join(" / ")),
+            Outcome::Accepted { period } | Outcome::ReadOrRefusedInVietnamese { period } => {
+                ("accepted", period.clone(), String::new())
+            }
+        };
+        if status == "quarantined" {
+            quarantined.push(format!("{department}/20260112T000000Z-abcd-file"));
+        }
+        let mut reports = Vec::new();
+        for truth in &style.sheets {
+            let sheet = if truth.sheet == "*" {
+                "Sheet1"
+            } else {
+                truth.sheet.as_str()
+            };
+            let mut skips = serde_json::Map::new();
+            for kind in Kind::ALL {
+                let mut n = truth.skipped.iter().filter(|(k, _)| *k == kind).count();
+                if truth.whole == Some(kind) {
+                    n += 1;
+                }
+                skips.insert(kind.key().into(), n.into());
+            }
+            // Rows of any kind: counted as notes.
+            let notes = skips["notes"].as_u64().unwrap_or(0) + truth.skipped_any.len() as u64;
+            skips.insert("notes".into(), notes.into());
+            let rejects: Vec<Value> = truth
+                .rejected
+                .iter()
+                .map(|r| {
+                    let (column, reason) = match &r.why {
+                        Why::Column(c) => (c.clone(), "Giá trị không hợp lệ".to_string()),
+                        Why::Says(s) => (String::new(), s.clone()),
+                        Why::MentionsRow(n) => (String::new(), format!("Trùng với dòng {n}")),
+                    };
+                    serde_json::json!({
+                        "source_row": r.row,
+                        "cell": r.cell.clone().unwrap_or_else(|| format!("A{}", r.row)),
+                        "column": column,
+                        "value": "",
+                        "reason_vi": reason,
+                        "reason_en": reason,
+                    })
+                })
+                .collect();
+            let loaded = truth.stored.len() + truth.either.len();
+            let rejected_rows: BTreeSet<u32> = truth.rejected.iter().map(|r| r.row).collect();
+            let skipped: u64 = skips.values().filter_map(|v| v.as_u64()).sum();
+            reports.push(serde_json::json!({
+                "sheet": sheet,
+                "template": truth.table,
+                "data_rows": loaded as u64 + rejected_rows.len() as u64 + skipped,
+                "loaded": loaded,
+                "rejected_rows": rejected_rows.len(),
+                "skips": skips,
+                "rejects": rejects,
+                "warnings": [],
+            }));
+            for stored in truth
+                .stored
+                .iter()
+                .chain(truth.either.iter().map(|(s, _)| s))
+            {
+                let mut row = serde_json::Map::new();
+                for (field, value) in &stored.values {
+                    let json = match value {
+                        V::Null => Value::Null,
+                        V::S(s) => Value::String(s.clone()),
+                        V::I(n) => (*n).into(),
+                        V::B(b) => (*b).into(),
+                        V::D(..) => Value::String(value.show()),
+                    };
+                    row.insert((*field).into(), json);
+                }
+                row.insert("department".into(), department.into());
+                row.insert("period".into(), period.clone().into());
+                row.insert("source_sheet".into(), sheet.into());
+                row.insert("source_row".into(), stored.row.into());
+                rows.push((truth.table.unwrap_or("").to_string(), Value::Object(row)));
+            }
+        }
+        let report = if status == "quarantined" {
+            Vec::new()
+        } else {
+            reports
+        };
+        let submission_id = format!("s{}", submissions.len());
+        for (_, row) in rows.iter_mut() {
+            if row["submission_id"].is_null() {
+                row["submission_id"] = Value::String(submission_id.clone());
+            }
+        }
+        submissions.push(serde_json::json!({
+            "submission_id": if status == "quarantined" { Value::Null } else { Value::String(submission_id) },
+            "source_file": style.file_name,
+            "status": status,
+            "period": period,
+            "reason_vi": reason,
+            "reason": reason,
+            "report": Value::Array(report).to_string(),
+        }));
+    }
+    Observed {
+        submissions,
+        rows,
+        quarantined,
+    }
+}
+
+#[test]
+fn the_comparison_passes_a_reader_that_reads_like_the_truth_and_fails_one_that_does_not() {
+    let styles = office_styles::all();
+    let refs: Vec<&Style> = styles.iter().collect();
+    let mut perfect = perfect_observation(&refs);
+    let mut mismatches = Vec::new();
+    for style in &refs {
+        compare(style, &perfect, &mut mismatches);
+    }
+    let lines: Vec<String> = mismatches.iter().map(|m| m.to_string()).collect();
+    assert!(lines.is_empty(), "{}", lines.join("\n"));
+
+    // One lost row, one value changed and one period wrong: each is seen.
+    let lost = perfect.rows.remove(0);
+    if let Some((_, row)) = perfect.rows.get_mut(0) {
+        row["full_name"] = Value::String("Someone Else".into());
+    }
+    perfect.submissions[1]["period"] = Value::String("1999".into());
+    let mut mismatches = Vec::new();
+    for style in &refs {
+        compare(style, &perfect, &mut mismatches);
+    }
+    let lost_row = lost.1["source_row"].as_u64().map(|n| n as u32);
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| m.field == "row" && m.row == lost_row),
+        "a lost row is reported"
+    );
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| m.field == "full_name" && m.got.contains("Someone Else")),
+        "a changed value is reported"
+    );
+    assert!(
+        mismatches
+            .iter()
+            .any(|m| m.field == "period" && m.got == "1999"),
+        "a wrong period is reported"
+    );
 }
