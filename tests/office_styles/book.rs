@@ -94,6 +94,23 @@ pub fn address(row: u32, col: u16) -> String {
 
 /// The xlsx bytes of these sheets (first sheet active).
 pub fn xlsx(sheets: &[Sheet]) -> Vec<u8> {
+    write_xlsx(sheets, false)
+}
+
+/// The xlsx bytes as Excel for Mac saves them with the 1904 date system:
+/// `date1904="1"` in the workbook and every date a 1904 serial.
+pub fn xlsx_1904(sheets: &[Sheet]) -> Vec<u8> {
+    write_xlsx(sheets, true)
+}
+
+/// Days from 1904-01-01 (the 1904 system's day 0).
+fn serial_1904(y: i32, m: u32, d: u32) -> f64 {
+    let day = chrono::NaiveDate::from_ymd_opt(y, m, d).expect("valid date");
+    let epoch = chrono::NaiveDate::from_ymd_opt(1904, 1, 1).expect("epoch");
+    (day - epoch).num_days() as f64
+}
+
+fn write_xlsx(sheets: &[Sheet], date1904: bool) -> Vec<u8> {
     let mut workbook = Workbook::new();
     // A fixed creation time: the same style is the same bytes on every run.
     let created = ExcelDateTime::from_ymd(2026, 1, 12).expect("fixed date");
@@ -139,6 +156,10 @@ pub fn xlsx(sheets: &[Sheet]) -> Vec<u8> {
                 Cell::N(value) => {
                     ws.write_number(r, col, *value).expect("write");
                 }
+                Cell::D(y, m, d) if date1904 => {
+                    ws.write_number_with_format(r, col, serial_1904(*y, *m, *d), &date)
+                        .expect("write");
+                }
                 Cell::D(y, m, d) => {
                     let value =
                         ExcelDateTime::from_ymd(*y as u16, *m as u8, *d as u8).expect("valid date");
@@ -158,18 +179,26 @@ pub fn xlsx(sheets: &[Sheet]) -> Vec<u8> {
         }
     }
     let bytes = workbook.save_to_buffer().expect("xlsx");
-    if uncached {
-        drop_formula_results(&bytes)
-    } else {
-        bytes
+    if !uncached && !date1904 {
+        return bytes;
     }
+    rewrite_parts(&bytes, |name, text| {
+        if uncached && name.starts_with("xl/worksheets/sheet") {
+            // rust_xlsxwriter always writes a cached result (0 by default);
+            // a script writes none: `<f>…</f><v></v>`, as openpyxl saves a
+            // formula. Only formulas are written with a result of exactly
+            // "0" here, so the rewrite is exact.
+            text.replace("</f><v>0</v>", "</f><v></v>")
+        } else if date1904 && name == "xl/workbook.xml" {
+            text.replacen("<workbookPr ", "<workbookPr date1904=\"1\" ", 1)
+        } else {
+            text
+        }
+    })
 }
 
-/// rust_xlsxwriter always writes a cached result (0 by default); a script
-/// writes none. Rewrites `<f>…</f><v>0</v>` of the cells marked uncached to
-/// `<f>…</f><v></v>`, the way openpyxl saves a formula. Only formulas are
-/// written with a result of exactly "0" here, so the rewrite is exact.
-fn drop_formula_results(bytes: &[u8]) -> Vec<u8> {
+/// The package with some XML parts rewritten.
+fn rewrite_parts(bytes: &[u8], edit: impl Fn(&str, String) -> String) -> Vec<u8> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()
@@ -180,9 +209,9 @@ fn drop_formula_results(bytes: &[u8]) -> Vec<u8> {
         let name = file.name().expect("entry name").to_string();
         let mut content = Vec::new();
         file.read_to_end(&mut content).expect("read entry");
-        if name.starts_with("xl/worksheets/sheet") {
+        if name.ends_with(".xml") {
             let text = String::from_utf8(content).expect("utf-8 xml");
-            content = text.replace("</f><v>0</v>", "</f><v></v>").into_bytes();
+            content = edit(&name, text).into_bytes();
         }
         out.start_file(name, options).expect("start");
         out.write_all(&content).expect("write entry");

@@ -51,6 +51,8 @@ pub fn styles() -> Vec<Style> {
         ods_training_course_block(),
         plan_without_breakdown(),
         recruitment_aliases(),
+        mac_1904_dates(),
+        unmerged_group_header(),
     ]
 }
 
@@ -1558,5 +1560,70 @@ fn recruitment_aliases() -> Style {
         "TD",
         &tb,
         "2025",
+    )
+}
+
+/// Excel for Mac with the 1904 date system: every date a 1904 serial.
+fn mac_1904_dates() -> Style {
+    let file = "HTG/dao_tao_mac_2025.xlsx";
+    let mut tb = table("training", level_of(file), training_cols());
+    tb.title = training_title("UBND HUYỆN TUẦN GIÁO", "NĂM 2025");
+    tb.items = items(
+        course_lines(
+            &["Quàng Văn Hướng", "Lò Thị Ngân", "Cầm Văn Đông"],
+            "Bồi dưỡng nghiệp vụ công tác tổ chức",
+            "professional",
+            "in_person",
+            (2025, 6, 16),
+            (2025, 6, 20),
+            40,
+            1_100_000,
+        )
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.born(1980 + i as i32 * 4, 2 + i as u32, 10 + i as u32))
+        .collect(),
+    );
+    tb.signature = signature_block(11);
+    let (sheet, truth) = sheet_of("DS", &tb);
+    style(
+        "mac_1904_dates",
+        "saved by Excel for Mac with the 1904 date system (date1904=1): birth and course dates are 1904 serials",
+        file,
+        vec![sheet.clone()],
+        vec![truth],
+        accepted("2025"),
+    )
+    .with_bytes(super::book::xlsx_1904(&[sheet]))
+}
+
+/// A group label typed once above its sub-headers without merging the cells.
+fn unmerged_group_header() -> Style {
+    let file = "XNT/ket_qua_dao_tao_2025.xlsx";
+    let mut tb = table("training", level_of(file), training_cols());
+    tb.title = training_title("UBND XÃ NÀ TẤU", "NĂM 2025");
+    tb.items = items(course_lines(
+        &["Lò Văn Thiêm", "Vừ Thị Chá"],
+        "Bồi dưỡng nghiệp vụ văn phòng - thống kê",
+        "professional",
+        "blended",
+        (2025, 4, 21),
+        (2025, 4, 25),
+        40,
+        850_000,
+    ));
+    tb.signature = signature_block(11);
+    let (mut sheet, truth) = sheet_of("DS", &tb);
+    // Copied from another file: every merge of the header lost, labels stay
+    // in their first cell ("Thời gian" over G only; "STT" in row 6 only).
+    let header = 6;
+    sheet.merges.retain(|m| m.0 != header);
+    style(
+        "unmerged_group_header",
+        "two-row header whose merges were lost in copying: 'Thời gian' typed once above 'Từ ngày'/'Đến ngày', single labels in the top row only",
+        file,
+        vec![sheet],
+        vec![truth],
+        accepted("2025"),
     )
 }

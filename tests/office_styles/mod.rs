@@ -193,6 +193,12 @@ pub struct Style {
 }
 
 impl Style {
+    /// The same style written otherwise (another format of the same sheets).
+    pub fn with_bytes(mut self, bytes: Vec<u8>) -> Style {
+        self.bytes = bytes;
+        self
+    }
+
     pub fn department(&self) -> &str {
         self.file_name.split('/').next().unwrap_or("")
     }
