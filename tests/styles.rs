@@ -14,6 +14,9 @@ use common::Project;
 use office_styles::{Kind, Outcome, SheetTruth, Style, V, Why};
 use serde_json::Value;
 
+/// Records a mismatch: sheet, row, field, expected, got.
+type Push<'a> = dyn FnMut(&str, Option<u32>, &str, String, String) + 'a;
+
 /// One difference between the truth and what the reader did.
 struct Mismatch {
     style: &'static str,
@@ -339,7 +342,7 @@ fn compare(style: &Style, seen: &Observed, out: &mut Vec<Mismatch>) {
         }
         Outcome::ReadOrRefusedInVietnamese { period } => {
             if quarantined {
-                let vietnamese = reason_vi.chars().any(|c| !c.is_ascii());
+                let vietnamese = !reason_vi.is_ascii();
                 let english_inside = ["cannot detect", "file format", "invalid", "error:"]
                     .iter()
                     .any(|e| reason_vi.to_lowercase().contains(e));
@@ -531,27 +534,24 @@ fn compare_sheet(
         .filter_map(|r| r["source_row"].as_u64().map(|n| (n as u32, *r)))
         .collect();
     let either_rows: BTreeSet<u32> = truth.either.iter().map(|(s, _)| s.row).collect();
-    let check_values =
-        |expected: &office_styles::Stored,
-         got: &Value,
-         push: &mut dyn FnMut(&str, Option<u32>, &str, String, String)| {
-            for (field, value) in &expected.values {
-                let g = &got[*field];
-                if !same(value, g) {
-                    push(sheet, Some(expected.row), field, value.show(), show_json(g));
-                }
+    let check_values = |expected: &office_styles::Stored, got: &Value, push: &mut Push| {
+        for (field, value) in &expected.values {
+            let g = &got[*field];
+            if !same(value, g) {
+                push(sheet, Some(expected.row), field, value.show(), show_json(g));
             }
-            let p = text_of(&got["period"]);
-            if p != period {
-                push(
-                    sheet,
-                    Some(expected.row),
-                    "period (partition)",
-                    period.into(),
-                    p,
-                );
-            }
-        };
+        }
+        let p = text_of(&got["period"]);
+        if p != period {
+            push(
+                sheet,
+                Some(expected.row),
+                "period (partition)",
+                period.into(),
+                p,
+            );
+        }
+    };
     for expected in &truth.stored {
         match by_row.get(&expected.row) {
             Some(got) => check_values(expected, got, push),

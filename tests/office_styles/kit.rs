@@ -151,7 +151,9 @@ pub fn course_line(name: &str, course: &str, category: &str) -> Rec {
         .s("category", category)
 }
 
-/// Training lines of one course for these people.
+/// Training lines of one course for these people (a course is these eight
+/// facts; a struct would only rename them at every call).
+#[allow(clippy::too_many_arguments)]
 pub fn course_lines(
     names: &[&str],
     course: &str,

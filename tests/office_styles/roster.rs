@@ -751,7 +751,7 @@ impl Lcg {
         self.0 >> 33
     }
     pub fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
-        &items[(self.next() as usize) % items.len()]
+        items[(self.next() as usize) % items.len()]
     }
     pub fn range(&mut self, lo: u32, hi: u32) -> u32 {
         lo + (self.next() as u32) % (hi - lo + 1)
@@ -778,7 +778,7 @@ pub fn people(seed: u64, count: usize, id_prefix: &str) -> Vec<Rec> {
     let mut g = Lcg(seed);
     (0..count)
         .map(|i| {
-            let female = g.next() % 2 == 0;
+            let female = g.next().is_multiple_of(2);
             let name = if female {
                 format!(
                     "{} {} {}",
