@@ -156,6 +156,7 @@ fn text_of(v: &Value) -> String {
 /// The expected value against the JSON one, as the comparison shows them.
 fn same(expected: &V, got: &Value) -> bool {
     match (expected, got) {
+        (V::Any(options), _) => options.iter().any(|o| same(o, got)),
         (V::Null, Value::Null) => true,
         (V::S(s), Value::String(g)) => s == g,
         (V::I(n), Value::Number(g)) => g.as_i64() == Some(*n),
@@ -1157,6 +1158,11 @@ fn perfect_observation(styles: &[&Style]) -> Observed {
                         V::I(n) => (*n).into(),
                         V::B(b) => (*b).into(),
                         V::D(..) => Value::String(value.show()),
+                        V::Any(options) => match options.first() {
+                            Some(V::I(n)) => (*n).into(),
+                            Some(V::S(s)) => Value::String(s.clone()),
+                            _ => Value::Null,
+                        },
                     };
                     row.insert((*field).into(), json);
                 }

@@ -6,7 +6,7 @@ use unicode_normalization::UnicodeNormalization;
 use super::book::{Cell, Sheet, n, t};
 use super::kit::*;
 use super::roster::*;
-use super::{Kind, SheetTruth, Style};
+use super::{Kind, SheetTruth, Style, V};
 
 pub fn styles() -> Vec<Style> {
     vec![
@@ -53,6 +53,11 @@ pub fn styles() -> Vec<Style> {
         recruitment_aliases(),
         mac_1904_dates(),
         unmerged_group_header(),
+        split_name_grouped(),
+        lettered_subsections(),
+        staff_total_people(),
+        cost_in_thousands(),
+        qualification_with_major(),
     ]
 }
 
@@ -1625,5 +1630,166 @@ fn unmerged_group_header() -> Style {
         vec![sheet],
         vec![truth],
         accepted("2025"),
+    )
+}
+
+/// "Họ và tên" over "Họ và tên đệm" | "Tên".
+fn split_name_grouped() -> Style {
+    let file = "XTM/ds_cbcc_ho_ten_2025.xlsx";
+    let mut cols = vec![stt("STT")];
+    cols.extend(split_name(
+        &["Họ và tên", "Họ và tên đệm"],
+        &["Họ và tên", "Tên"],
+    ));
+    cols.push(text(&["Mã định danh"], "person_id"));
+    cols.push(spelled(&["Giới tính"], "gender", GENDER_VI));
+    let mut tb = table("staff", level_of(file), cols);
+    tb.title = staff_title("UBND XÃ THANH MINH", "NĂM 2025");
+    tb.items = items(without(eight(), &["birth_date", "unit", "qualification"]));
+    tb.signature = signature_block(5);
+    single(
+        "split_name_grouped",
+        "'Họ và tên' over 'Họ và tên đệm' | 'Tên' (full name = both joined by a space)",
+        file,
+        "DS",
+        &tb,
+        "2025",
+    )
+}
+
+/// Sub-sections "a)" / "b)" under a roman section.
+fn lettered_subsections() -> Style {
+    let file = "SNV/ds_cong_chuc_vien_chuc_2025.xlsx";
+    let mut tb = table("staff", level_of(file), staff_cols());
+    tb.title = staff_title("SỞ NỘI VỤ", "NĂM 2025");
+    tb.numbers = Numbers::Paren;
+    let recs = eight();
+    let mut all = vec![
+        Item::Section(Some("I".into()), "Cơ quan Sở".into()),
+        Item::Section(Some("a)".into()), "Công chức".into()),
+    ];
+    all.extend(items(recs[..3].to_vec()));
+    all.push(Item::Section(Some("b)".into()), "Viên chức".into()));
+    all.extend(items(recs[3..5].to_vec()));
+    all.push(Item::Section(
+        Some("II".into()),
+        "Đơn vị sự nghiệp trực thuộc".into(),
+    ));
+    all.extend(items(recs[5..].to_vec()));
+    tb.items = all;
+    tb.signature = signature_block(7);
+    single(
+        "lettered_subsections",
+        "sections 'I'/'II' with sub-sections 'a) Công chức' / 'b) Viên chức' in the STT and name columns",
+        file,
+        "DS",
+        &tb,
+        "2025",
+    )
+}
+
+/// A roster closed by "Tổng cộng: 8 người".
+fn staff_total_people() -> Style {
+    let file = "SYT/ds_tong_so_nguoi_2025.xlsx";
+    let mut tb = table("staff", level_of(file), staff_cols());
+    tb.title = staff_title("SỞ Y TẾ", "NĂM 2025");
+    let mut all = items(eight());
+    all.push(Item::Raw(vec![(1, t("Tổng cộng: 08 người"))], Kind::Totals));
+    tb.items = all;
+    tb.signature = signature_block(7);
+    single(
+        "staff_total_people",
+        "roster closed by a 'Tổng cộng: 08 người' row in the name column",
+        file,
+        "DS",
+        &tb,
+        "2025",
+    )
+}
+
+/// Costs in thousands of đồng, as the header says.
+fn cost_in_thousands() -> Style {
+    let file = "SGDDT/kinh_phi_nghin_dong_2025.xlsx";
+    let mut cols = training_cols();
+    cols[10] = int_as(&["Kinh phí (nghìn đồng)"], "cost_vnd", |v| {
+        Cell::N((v / 1000) as f64)
+    });
+    let mut tb = table("training", level_of(file), cols);
+    tb.title = training_title("SỞ GIÁO DỤC VÀ ĐÀO TẠO", "NĂM 2025");
+    tb.items = items(course_lines(
+        &["Nguyễn Thị Quế", "Hoàng Văn Lâm", "Lò Thị Sương"],
+        "Bồi dưỡng giáo viên dạy tiếng dân tộc",
+        "ethnic_language",
+        "in_person",
+        (2025, 7, 7),
+        (2025, 8, 1),
+        120,
+        3_500_000,
+    ));
+    // The column is written in thousands: read with its unit, or not taken.
+    let truth_cost = V::Any(vec![V::I(3_500_000), V::Null]);
+    tb.signature = signature_block(11);
+    let (sheet, mut truth) = sheet_of("DS", &tb);
+    for stored in &mut truth.stored {
+        stored.values.insert("cost_vnd", truth_cost.clone());
+    }
+    style(
+        "cost_in_thousands",
+        "'Kinh phí (nghìn đồng)': 3.500 means 3,500,000 đồng (or the column is not taken — never 3,500 đồng)",
+        file,
+        vec![sheet],
+        vec![truth],
+        accepted("2025"),
+    )
+}
+
+/// Qualifications written with the major: "Đại học Luật", "Thạc sĩ Quản lý công".
+fn qualification_with_major() -> Style {
+    let file = "TPDBP/ds_trinh_do_chuyen_nganh_2025.xlsx";
+    let cols = vec![
+        stt("STT"),
+        text(&["Họ và tên"], "full_name"),
+        text(&["Mã định danh"], "person_id"),
+        spelled(&["Trình độ chuyên môn"], "qualification", QUAL_VI),
+    ];
+    let mut tb = table("staff", level_of(file), cols);
+    tb.title = staff_title("UBND THÀNH PHỐ ĐIỆN BIÊN PHỦ", "NĂM 2025");
+    let written = [
+        ("Đại học Luật", "university"),
+        ("Thạc sĩ Quản lý công", "master"),
+        ("Cử nhân Kinh tế", "university"),
+        ("Kỹ sư Xây dựng", "university"),
+        ("Cao đẳng Sư phạm", "college"),
+        ("Trung cấp Kế toán", "intermediate"),
+        ("Tiến sĩ Kinh tế", "doctorate"),
+    ];
+    let names = [
+        "Đặng Văn Khải",
+        "Lê Thị Hiền",
+        "Phạm Văn Tú",
+        "Nguyễn Văn Đạt",
+        "Lò Thị Bích",
+        "Cà Văn Lả",
+        "Trần Minh Triết",
+    ];
+    tb.items = items(
+        written
+            .iter()
+            .enumerate()
+            .map(|(i, &(w, q))| {
+                person(&format!("0110870012{i:02}"), names[i])
+                    .s("qualification", q)
+                    .raw("qualification", t(w))
+            })
+            .collect(),
+    );
+    tb.signature = signature_block(4);
+    single(
+        "qualification_with_major",
+        "qualification written with the major ('Đại học Luật', 'Thạc sĩ Quản lý công', 'Cử nhân Kinh tế', 'Kỹ sư Xây dựng')",
+        file,
+        "DS",
+        &tb,
+        "2025",
     )
 }

@@ -30,6 +30,9 @@ pub enum V {
     B(bool),
     /// A date (year, month, day).
     D(i32, u32, u32),
+    /// Any of these is an honest reading (a column the reader may take with
+    /// its unit, or leave untaken and listed: never a third value).
+    Any(Vec<V>),
 }
 
 impl V {
@@ -45,6 +48,7 @@ impl V {
             V::I(n) => n.to_string(),
             V::B(b) => b.to_string(),
             V::D(y, m, d) => format!("{y:04}-{m:02}-{d:02}"),
+            V::Any(options) => options.iter().map(V::show).collect::<Vec<_>>().join(" or "),
         }
     }
 }
