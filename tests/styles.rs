@@ -3,6 +3,10 @@
 //! what is stored, rejected, skipped and the period it is filed under are
 //! compared with the style's ground truth. All mismatches of all styles are
 //! collected and reported once, as a list an integrator can work through.
+//!
+//! `STYLES_ONLY=notes_with_dates,three_row_header cargo test --test styles`
+//! runs only those styles; `STYLES_DUMP=/tmp/styles` (with the determinism
+//! test) writes every style's file there, to open and look at.
 
 mod common;
 mod office_styles;
@@ -971,7 +975,13 @@ fn styles_are_deterministic_documented_and_filed_under_known_departments() {
 
 #[test]
 fn every_office_style_is_read_as_a_careful_officer_reads_it() {
-    let styles = office_styles::all();
+    let only: Option<Vec<String>> = std::env::var("STYLES_ONLY")
+        .ok()
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
+    let styles: Vec<Style> = office_styles::all()
+        .into_iter()
+        .filter(|s| only.as_ref().is_none_or(|o| o.iter().any(|n| n == s.name)))
+        .collect();
     let groups = groups(&styles);
     let results: Vec<Result<Vec<Mismatch>, String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = groups
