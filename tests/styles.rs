@@ -1253,3 +1253,23 @@ fn the_comparison_passes_a_reader_that_reads_like_the_truth_and_fails_one_that_d
         "a wrong period is reported"
     );
 }
+
+/// `cargo test --test styles list_the_styles -- --ignored --nocapture`:
+/// every style in one line (name, file, outcome, description).
+#[test]
+#[ignore = "prints the catalogue; run by hand"]
+fn list_the_styles() {
+    for style in office_styles::all() {
+        let outcome = match &style.outcome {
+            Outcome::Accepted { period } => period.clone(),
+            Outcome::Refused { .. } => "refused".into(),
+            Outcome::ReadOrRefusedInVietnamese { period } => {
+                format!("{period} or refused in Vietnamese")
+            }
+        };
+        println!(
+            "{} | {} | {} | {}",
+            style.name, style.file_name, outcome, style.description
+        );
+    }
+}

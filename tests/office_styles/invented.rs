@@ -1296,7 +1296,7 @@ fn second_half_year() -> Style {
     let tb = short_training(file, "SỞ NỘI VỤ", "6 THÁNG CUỐI NĂM 2025");
     single(
         "second_half_year",
-        "training report titled '6 THÁNG CUỐI NĂM 2025': the half-year 2025-H2",
+        "training list whose title block says '6 THÁNG CUỐI NĂM 2025' (name '…6_thang_cuoi_nam'): the half-year 2025-H2",
         file,
         "DS",
         &tb,

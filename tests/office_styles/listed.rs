@@ -698,7 +698,7 @@ fn period_half_year() -> Style {
     let tb = simple_training(file, "UBND HUYỆN TUẦN GIÁO", "6 THÁNG ĐẦU NĂM 2025", 92);
     single(
         "period_half_year",
-        "training report titled 'BÁO CÁO … 6 THÁNG ĐẦU NĂM 2025': the half-year 2025-H1",
+        "training list whose title block says '6 THÁNG ĐẦU NĂM 2025' (no period in the name): the half-year 2025-H1",
         file,
         "DS",
         &tb,
