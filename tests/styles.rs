@@ -1273,3 +1273,81 @@ fn list_the_styles() {
         );
     }
 }
+
+/// The truth is in the workbooks, as another reader (openpyxl) sees them:
+/// every stored or rejected row holds its person's name (and ID) in that
+/// very Excel row, and no row the truth calls a skip holds one of them. A
+/// generator bug (an off-by-one row, a name lost in rendering) fails here,
+/// whatever nhanluc does.
+#[test]
+fn the_truth_is_where_another_reader_sees_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut checks = Vec::new();
+    for style in office_styles::all() {
+        if !style.file_name.ends_with(".xlsx") {
+            continue;
+        }
+        let path = dir.path().join(style.name).with_extension("xlsx");
+        std::fs::write(&path, &style.bytes).expect("write style");
+        for truth in &style.sheets {
+            let mut rows: Vec<(u32, Vec<String>)> = Vec::new();
+            for stored in truth
+                .stored
+                .iter()
+                .chain(truth.either.iter().map(|(s, _)| s))
+            {
+                let texts = ["person_id", "full_name"]
+                    .iter()
+                    .filter_map(|f| match stored.values.get(f) {
+                        Some(V::S(s)) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                rows.push((stored.row, texts));
+            }
+            let skipped: Vec<u32> = truth.skipped.iter().map(|(_, r)| *r).collect();
+            let names: Vec<String> = rows
+                .iter()
+                .flat_map(|(_, t)| t.iter().skip(1).cloned())
+                .collect();
+            checks.push(serde_json::json!({
+                "style": style.name,
+                "file": path.to_string_lossy(),
+                "sheet": truth.sheet,
+                "rows": rows,
+                "skipped": skipped,
+                "names": names,
+            }));
+        }
+    }
+    let spec = dir.path().join("checks.json");
+    std::fs::write(&spec, serde_json::to_vec(&checks).expect("json")).expect("write checks");
+    let out = python(
+        r#"
+import json, sys, unicodedata, openpyxl
+problems = []
+books = {}
+for c in json.load(open(sys.argv[1])):
+    wb = books.get(c["file"]) or openpyxl.load_workbook(c["file"])
+    books[c["file"]] = wb
+    ws = wb[c["sheet"]]
+    def row_text(r):
+        cells = [ws.cell(row=r, column=k).value for k in range(1, ws.max_column + 1)]
+        return " ".join(unicodedata.normalize("NFC", str(v)).strip() for v in cells if v is not None)
+    for r, texts in c["rows"]:
+        line = row_text(r)
+        for t in texts:
+            if t not in line:
+                problems.append(f"{c['style']} {c['sheet']} row {r}: {t!r} not in {line!r}")
+    for r in c["skipped"]:
+        line = row_text(r)
+        for name in c["names"]:
+            if name and name in line:
+                problems.append(f"{c['style']} {c['sheet']} row {r} (a skip) holds the name {name!r}")
+print("\n".join(problems))
+"#,
+        &[&spec.to_string_lossy()],
+    )
+    .expect("python3 with openpyxl");
+    assert!(out.trim().is_empty(), "{out}");
+}
