@@ -36,8 +36,6 @@ pub const NO: &str = "Không";
 /// Rows under the header that carry the drop-downs and validations. A
 /// validation is one range, so many rows cost nothing in the file.
 pub const PREPARED_ROWS: u32 = 2000;
-/// The MIME type of the form as a mail attachment.
-pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Rows of the data sheet's title block, 0-based: the header comes after.
 const HEADER_ROW: u32 = 6;
@@ -63,7 +61,9 @@ pub enum FormError {
         wanted: String,
     },
     /// An enumeration value no spelling of which the reader maps back to it.
-    #[error("template {template}: field {field}: value {value} has no spelling the reader maps back to it")]
+    #[error(
+        "template {template}: field {field}: value {value} has no spelling the reader maps back to it"
+    )]
     NoLabel {
         template: String,
         field: String,
@@ -167,11 +167,11 @@ pub fn value_labels(template: &Template, field_index: usize) -> Result<Vec<Strin
             let folded_value = fold(value);
             synonyms
                 .iter()
-                .find(|s| {
-                    fold(s) != folded_value && field.enum_value(s) == Some(value.as_str())
-                })
+                .find(|s| fold(s) != folded_value && field.enum_value(s) == Some(value.as_str()))
                 .cloned()
-                .or_else(|| (field.enum_value(value) == Some(value.as_str())).then(|| value.clone()))
+                .or_else(|| {
+                    (field.enum_value(value) == Some(value.as_str())).then(|| value.clone())
+                })
                 .ok_or_else(|| FormError::NoLabel {
                     template: template.name.clone(),
                     field: field.name.clone(),
@@ -184,7 +184,11 @@ pub fn value_labels(template: &Template, field_index: usize) -> Result<Vec<Strin
 /// The header the form writes for a field: its canonical (first) header,
 /// "(*)" after a required one (punctuation, so it still matches).
 pub fn header_text(field: &Field) -> String {
-    let canonical = field.headers.first().map(String::as_str).unwrap_or(&field.name);
+    let canonical = field
+        .headers
+        .first()
+        .map(String::as_str)
+        .unwrap_or(&field.name);
     if field.required {
         format!("{canonical} (*)")
     } else {
@@ -231,7 +235,13 @@ pub fn build(template: &Template, options: &FormOptions<'_>) -> Result<Vec<u8>, 
     let columns = column_specs(template)?;
     let layout = InstructionsLayout::new(&columns);
     let mut workbook = Workbook::new();
-    write_data_sheet(workbook.add_worksheet(), template, options, &columns, &layout)?;
+    write_data_sheet(
+        workbook.add_worksheet(),
+        template,
+        options,
+        &columns,
+        &layout,
+    )?;
     write_instructions(
         workbook.add_worksheet(),
         template,
@@ -251,7 +261,11 @@ pub fn attachment(
     period: Option<Period>,
 ) -> Result<(String, Vec<u8>), FormError> {
     let template = find_template(config, name)?;
-    let file_name = default_file_name(name, department.map(|d| d.code.as_str()), period)?;
+    // A code with a four-digit run would name a period: leave it out of the name.
+    let file_name = match default_file_name(name, department.map(|d| d.code.as_str()), period) {
+        Err(FormError::MisleadingFileName { .. }) => default_file_name(name, None, period)?,
+        other => other?,
+    };
     let bytes = build(
         template,
         &FormOptions {
@@ -399,7 +413,9 @@ fn write_data_sheet(
         .set_align(FormatAlign::Center)
         .set_align(FormatAlign::VerticalCenter)
         .set_text_wrap();
-    let motto = bold_center.clone().set_underline(rust_xlsxwriter::FormatUnderline::Single);
+    let motto = bold_center
+        .clone()
+        .set_underline(rust_xlsxwriter::FormatUnderline::Single);
     let title = bold_center.clone().set_font_size(14);
     let note = Format::new()
         .set_italic()
@@ -494,7 +510,9 @@ fn validation(
             let range = format!("='{INSTRUCTIONS_SHEET}'!$B${}:$B${}", first + 1, last + 1);
             (
                 DataValidation::new().allow_list_formula(Formula::new(range)),
-                format!("\"{header}\": chọn một giá trị trong danh sách (xem trang tính \"{INSTRUCTIONS_SHEET}\")."),
+                format!(
+                    "\"{header}\": chọn một giá trị trong danh sách (xem trang tính \"{INSTRUCTIONS_SHEET}\")."
+                ),
             )
         }
         FieldType::Bool => (
@@ -511,12 +529,10 @@ fn validation(
         FieldType::Integer => {
             let min = column.field.min.unwrap_or(-999_999_999_999_999);
             (
-                DataValidation::new().allow_whole_number_formula(
-                    DataValidationRule::Between(
-                        Formula::new(min.to_string()),
-                        Formula::new("999999999999999"),
-                    ),
-                ),
+                DataValidation::new().allow_whole_number_formula(DataValidationRule::Between(
+                    Formula::new(min.to_string()),
+                    Formula::new("999999999999999"),
+                )),
                 match column.field.min {
                     Some(min) => format!("\"{header}\": ghi số nguyên, không nhỏ hơn {min}."),
                     None => format!("\"{header}\": ghi số nguyên."),
@@ -551,7 +567,12 @@ fn describe(field: &Field, columns: &[ColumnSpec<'_>]) -> String {
     if let Some(other) = field.not_before.and_then(|i| columns.get(i)) {
         text.push_str(&format!(
             "; không được trước \"{}\"",
-            other.field.headers.first().map(String::as_str).unwrap_or("")
+            other
+                .field
+                .headers
+                .first()
+                .map(String::as_str)
+                .unwrap_or("")
         ));
     }
     text
@@ -604,8 +625,14 @@ const FIELD_NOTES: &[(&str, &str)] = &[
     ("lessons", "Thời lượng khóa học, tính bằng tiết"),
     ("result", "Kết quả học tập của người học"),
     ("certified", "Người học được cấp chứng chỉ"),
-    ("cost_vnd", "Kinh phí của khóa học cho người học, tính bằng đồng"),
-    ("target_participants", "Chỉ tiêu số lượt người được đào tạo, bồi dưỡng"),
+    (
+        "cost_vnd",
+        "Kinh phí của khóa học cho người học, tính bằng đồng",
+    ),
+    (
+        "target_participants",
+        "Chỉ tiêu số lượt người được đào tạo, bồi dưỡng",
+    ),
     ("budget_vnd", "Kinh phí dự kiến, tính bằng đồng"),
     ("field", "Lĩnh vực, chuyên ngành tuyển dụng"),
     ("target", "Chỉ tiêu tuyển dụng, tính bằng người"),
@@ -668,9 +695,7 @@ fn write_instructions(
     }
     let heading = Format::new().set_bold().set_font_size(14);
     let bold = Format::new().set_bold();
-    let wrap = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top);
+    let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let cell = wrap.clone().set_border(FormatBorder::Thin);
     let table_head = Format::new()
         .set_bold()
@@ -741,7 +766,12 @@ fn write_instructions(
         let label = format!(
             "Cột {}: {}",
             column_letter(index),
-            column.field.headers.first().map(String::as_str).unwrap_or("")
+            column
+                .field
+                .headers
+                .first()
+                .map(String::as_str)
+                .unwrap_or("")
         );
         sheet.write_string_with_format(first - 1, 0, label, &bold)?;
         for (i, value) in column.labels.iter().enumerate() {
@@ -785,7 +815,10 @@ mod tests {
                 }
             }
         }
-        let staff = templates().into_iter().find(|t| t.name == "staff").expect("staff");
+        let staff = templates()
+            .into_iter()
+            .find(|t| t.name == "staff")
+            .expect("staff");
         let theory = staff.field_index("political_theory").expect("field");
         let labels = value_labels(&staff, theory).expect("labels");
         let none = staff.fields[theory]
@@ -793,7 +826,10 @@ mod tests {
             .iter()
             .position(|v| v == "none")
             .expect("none");
-        assert_eq!(labels[none], "Chưa có", "not the English \"None\" written first");
+        assert_eq!(
+            labels[none], "Chưa có",
+            "not the English \"None\" written first"
+        );
     }
 
     #[test]
@@ -805,7 +841,10 @@ mod tests {
 
     #[test]
     fn the_title_and_file_name_name_the_period_the_reader_reads() {
-        let staff = templates().into_iter().find(|t| t.name == "staff").expect("staff");
+        let staff = templates()
+            .into_iter()
+            .find(|t| t.name == "staff")
+            .expect("staff");
         let dept = department();
         for text in ["2025", "2025-Q4", "2024-Q1"] {
             let p: Period = text.parse().expect("period");
@@ -833,8 +872,8 @@ mod tests {
         };
         assert_eq!(period::from_title(&title_lines(&staff, &options)), None);
         // A code with a year in it would file the form under that year.
-        let err = default_file_name("staff", Some("X2024"), "2025".parse().ok())
-            .expect_err("refused");
+        let err =
+            default_file_name("staff", Some("X2024"), "2025".parse().ok()).expect_err("refused");
         assert!(matches!(err, FormError::MisleadingFileName { .. }), "{err}");
     }
 
@@ -846,7 +885,11 @@ mod tests {
         let all = templates();
         let known: std::collections::HashSet<String> = all
             .iter()
-            .flat_map(|t| t.folded_header_texts().map(str::to_string).collect::<Vec<_>>())
+            .flat_map(|t| {
+                t.folded_header_texts()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
             .collect();
         let dept = department();
         for template in &all {
@@ -857,7 +900,12 @@ mod tests {
                     organisation: "Sở Nội vụ",
                 };
                 let bytes = build(template, &options).expect("build");
-                assert!(bytes.len() < 40_000, "{}: {} bytes", template.name, bytes.len());
+                assert!(
+                    bytes.len() < 40_000,
+                    "{}: {} bytes",
+                    template.name,
+                    bytes.len()
+                );
                 let mut book: Xlsx<_> =
                     calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("open");
                 assert_eq!(book.sheet_names(), [DATA_SHEET, INSTRUCTIONS_SHEET]);
@@ -871,7 +919,9 @@ mod tests {
                     .collect();
                 for (text, field) in header.iter().zip(&template.fields) {
                     assert_eq!(
-                        template.field_for_header(text).map(|i| &template.fields[i].name),
+                        template
+                            .field_for_header(text)
+                            .map(|i| &template.fields[i].name),
                         Some(&field.name)
                     );
                 }
