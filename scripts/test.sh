@@ -3,7 +3,8 @@
 # run an SMTP server and fill in forms with openpyxl (Python packages), so
 # those are installed first if missing: with pip, or, where the system
 # Python refuses that (an "externally managed" Debian or Ubuntu Python), into
-# .venv/ (git-ignored), which the tests then find first on PATH. Nothing else outside target/ is written.
+# .venv/ (git-ignored), which the tests then find first on PATH. Nothing
+# else outside target/ is written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 needed='import duckdb, pyarrow, aiosmtpd, openpyxl'
