@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. The tests read the warehouse back with DuckDB and
-# run an SMTP server (Python packages), so those are installed first if
-# missing: with pip, or, where the system Python refuses that (an "externally
-# managed" Debian or Ubuntu Python), into .venv/ (git-ignored), which the
-# tests then find first on PATH. Nothing else outside target/ is written.
+# Runs the whole test suite. The tests read the warehouse back with DuckDB,
+# run an SMTP server and fill in forms with openpyxl (Python packages), so
+# those are installed first if missing: with pip, or, where the system
+# Python refuses that (an "externally managed" Debian or Ubuntu Python), into
+# .venv/ (git-ignored), which the tests then find first on PATH. Nothing
+# else outside target/ is written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-needed='import duckdb, pyarrow, aiosmtpd'
+needed='import duckdb, pyarrow, aiosmtpd, openpyxl'
 install() {
     "$1" -m pip install --quiet --disable-pip-version-check -r .ci/requirements.txt
 }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod digest;
 pub mod error_chain;
 pub mod fixtures;
+pub mod form;
 pub mod indicators;
 pub mod ingest;
 pub mod jobs;

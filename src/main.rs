@@ -76,6 +76,21 @@ enum Command {
         #[arg(long)]
         smtp: bool,
     },
+    /// Write the blank official workbook of a template (drop-downs for
+    /// enumerations), the form departments should fill in
+    Form {
+        /// Template name (staff, training, plan, recruitment, or one of the templates folder)
+        template: String,
+        /// Department code: its name goes in the title block and the file name
+        #[arg(long, value_name = "D")]
+        department: Option<String>,
+        /// Reporting period (2025, 2025-Q4): in the title block and the file name
+        #[arg(long, value_name = "P", value_parser = parse_period)]
+        period: Option<Period>,
+        /// Output file [default: mau_<template>[_<department>][_<period>].xlsx here]
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 fn parse_period(text: &str) -> Result<Period, String> {
@@ -234,6 +249,18 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                 },
             )
         }
+        Command::Form {
+            template,
+            department,
+            period,
+            output,
+        } => Ok(write_form(
+            config,
+            &template,
+            department.as_deref(),
+            period,
+            output,
+        )),
         // `main` runs it before loading (so a broken file is listed, not fatal); the same here.
         Command::Check { smtp } => Ok(print_check(
             &nhanluc::check::check(&config.file, smtp).await,
@@ -250,6 +277,59 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                 }
             );
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `form`: an unknown template or department is bad usage (exit 2, with
+/// what exists); a failed write is exit 1.
+fn write_form(
+    config: &Config,
+    template: &str,
+    department: Option<&str>,
+    period: Option<Period>,
+    output: Option<PathBuf>,
+) -> ExitCode {
+    use nhanluc::form::{self, FormError, FormOptions};
+    let built = (|| {
+        let found = form::find_template(config, template)?;
+        let department = department
+            .map(|code| form::find_department(config, code))
+            .transpose()?;
+        let path = match output {
+            Some(path) => path,
+            None => PathBuf::from(form::default_file_name(
+                template,
+                department.map(|d| d.code.as_str()),
+                period,
+            )?),
+        };
+        let options = FormOptions {
+            department,
+            period,
+            organisation: &config.digest.organisation,
+        };
+        let bytes = form::build(found, &options)?;
+        form::write_atomic(&path, &bytes)?;
+        Ok::<_, FormError>(path)
+    })();
+    match built {
+        Ok(path) => {
+            println!("form {template} written to {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(
+            e @ (FormError::UnknownTemplate { .. }
+            | FormError::UnknownDepartment { .. }
+            | FormError::MisleadingFileName { .. }
+            | FormError::NoLabel { .. }),
+        ) => {
+            eprintln!("nhanluc form: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("nhanluc form: {}", Chain(&e));
+            ExitCode::from(1)
         }
     }
 }

@@ -41,6 +41,9 @@ pub struct MailOutcome {
 struct SheetView {
     sheet: String,
     template: Option<String>,
+    /// The instructions sheet of a form from `nhanluc form`: matches no
+    /// template by design, and the message says so instead of "not read".
+    form_instructions: bool,
     loaded: usize,
     rejected_rows: usize,
     unknown_columns: Vec<String>,
@@ -128,7 +131,11 @@ fn queue_one_feedback(
         state.mark_feedback_queued(row.id)?;
         return Ok(());
     }
-    let (subject, text, html) = render_feedback(config, env, row, &department.name)?;
+    let sheets = decode_report(row)?;
+    let forms = feedback_forms(config, department, row, &sheets);
+    let names: Vec<String> = forms.iter().map(|(name, _)| name.clone()).collect();
+    let (subject, text, html) =
+        render_feedback_sheets(config, env, row, &sheets, &department.name, &names)?;
     let key = format!("feedback/{}", row.id);
     outcome.queued += queue_to_contacts(
         config,
@@ -141,19 +148,82 @@ fn queue_one_feedback(
             subject: &subject,
             text: &text,
             html: &html,
+            attachments: &forms,
         },
     )?;
     state.mark_feedback_queued(row.id)?;
     Ok(())
 }
 
+/// The blank forms a feedback attaches: one per template of a sheet with
+/// rejected rows, for the department and the file's period, so the rows can
+/// be corrected on the form the reader expects. A form that cannot be built
+/// is left out with a warning: the feedback itself matters more.
+fn feedback_forms(
+    config: &Config,
+    department: &crate::config::Department,
+    row: &FeedbackRow,
+    sheets: &[SheetReport],
+) -> Vec<(String, Vec<u8>)> {
+    let mut names: Vec<&str> = Vec::new();
+    for sheet in sheets {
+        if let Some(name) = sheet.template.as_deref()
+            && sheet.rejected_rows > 0
+            && !names.contains(&name)
+        {
+            names.push(name);
+        }
+    }
+    let period = row.period.parse::<Period>().ok();
+    forms(config, department, period, &names)
+}
+
+/// The forms of `names` for a department and period, each as (file name, bytes).
+fn forms(
+    config: &Config,
+    department: &crate::config::Department,
+    period: Option<Period>,
+    names: &[&str],
+) -> Vec<(String, Vec<u8>)> {
+    names
+        .iter()
+        .filter_map(
+            |name| match crate::form::attachment(config, name, Some(department), period) {
+                Ok(form) => Some(form),
+                Err(e) => {
+                    tracing::warn!(template = %name, department = %department.code, error = %crate::error_chain::Chain(&e), "blank form not attached");
+                    None
+                }
+            },
+        )
+        .collect()
+}
+
+/// The templates a reminder attaches the forms of: what its text asks for
+/// (the staff roster and the training results), where they exist.
+pub const REMINDER_FORMS: &[&str] = &["staff", "training"];
+
 pub(super) fn render_feedback(
     config: &Config,
     env: &minijinja::Environment<'_>,
     row: &FeedbackRow,
     department: &str,
+    forms: &[String],
 ) -> Result<(String, String, String), DigestError> {
     let sheets = decode_report(row)?;
+    render_feedback_sheets(config, env, row, &sheets, department, forms)
+}
+
+/// [`render_feedback`] of a report already decoded; `forms` names the
+/// attached blank forms.
+fn render_feedback_sheets(
+    config: &Config,
+    env: &minijinja::Environment<'_>,
+    row: &FeedbackRow,
+    sheets: &[SheetReport],
+    department: &str,
+    forms: &[String],
+) -> Result<(String, String, String), DigestError> {
     let title_of = |name: &str| {
         config
             .template(name)
@@ -165,6 +235,7 @@ pub(super) fn render_feedback(
         .map(|s| SheetView {
             sheet: s.sheet.clone(),
             template: s.template.as_deref().map(title_of),
+            form_instructions: s.template.is_none() && s.sheet == crate::form::INSTRUCTIONS_SHEET,
             loaded: s.loaded,
             rejected_rows: s.rejected_rows,
             unknown_columns: s.unknown_columns.clone(),
@@ -175,7 +246,15 @@ pub(super) fn render_feedback(
         .collect();
     let loaded: usize = sheets.iter().map(|s| s.loaded).sum();
     let rejected: usize = sheets.iter().map(|s| s.rejected_rows).sum();
-    let skipped: usize = sheets.iter().map(|s| s.skips.total()).sum();
+    // The rows of a form's instructions sheet are not rows of the report: its
+    // own line says what it is, so they are not counted as skipped rows here
+    // (the ledger keeps them, as `unmatched`).
+    let skipped: usize = sheets
+        .iter()
+        .zip(&views)
+        .filter(|(_, view)| !view.form_instructions)
+        .map(|(s, _)| s.skips.total())
+        .sum();
     let file_name = row
         .source_file
         .rsplit('/')
@@ -204,6 +283,7 @@ pub(super) fn render_feedback(
         rejected => rejected,
         skipped => skipped,
         sheets => minijinja::value::Serde(&views),
+        forms => forms.to_vec(),
     };
     let text = super::render_template(env, "feedback.txt.j2", &context)?;
     let html = super::render_template(env, "feedback.html.j2", &context)?;
@@ -288,8 +368,22 @@ pub fn queue_reminders(
             outcome.without_contact.push(department.code.clone());
             continue;
         }
-        let (subject, text, html) =
-            render_reminder(config, &env, department, period, deadline, today)?;
+        let names: Vec<&str> = REMINDER_FORMS
+            .iter()
+            .copied()
+            .filter(|name| config.template(name).is_some())
+            .collect();
+        let forms = forms(config, department, Some(period), &names);
+        let form_names: Vec<String> = forms.iter().map(|(name, _)| name.clone()).collect();
+        let (subject, text, html) = render_reminder(
+            config,
+            &env,
+            department,
+            period,
+            deadline,
+            today,
+            &form_names,
+        )?;
         let key = format!("reminder/{period_text}/{}", department.code);
         outcome.queued += queue_to_contacts(
             config,
@@ -302,6 +396,7 @@ pub fn queue_reminders(
                 subject: &subject,
                 text: &text,
                 html: &html,
+                attachments: &forms,
             },
         )?;
     }
@@ -316,6 +411,7 @@ pub(super) fn render_reminder(
     period: Period,
     deadline: NaiveDate,
     today: NaiveDate,
+    forms: &[String],
 ) -> Result<(String, String, String), DigestError> {
     let subject = format!(
         "[{}] Nhắc nộp báo cáo đào tạo, bồi dưỡng {}",
@@ -331,6 +427,7 @@ pub(super) fn render_reminder(
         deadline => deadline.format("%d/%m/%Y").to_string(),
         today => today.format("%d/%m/%Y").to_string(),
         folder => format!("inbox/{}/", department.code),
+        forms => forms.to_vec(),
     };
     let text = super::render_template(env, "reminder.txt.j2", &context)?;
     let html = super::render_template(env, "reminder.html.j2", &context)?;

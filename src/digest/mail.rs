@@ -23,8 +23,8 @@ pub struct Parts<'a> {
     pub html: &'a str,
     /// (content id, PNG bytes) shown inline by `cid:` links in the HTML.
     pub images: Vec<(String, Vec<u8>)>,
-    /// (file name, bytes) of an Excel attachment.
-    pub attachment: Option<(String, Vec<u8>)>,
+    /// (file name, bytes) of each Excel attachment.
+    pub attachments: Vec<(String, Vec<u8>)>,
 }
 
 /// Builds the MIME message. Its Message-ID is derived from the outbox key and
@@ -64,13 +64,17 @@ pub fn build_message(
             },
         )
     };
-    let body = match parts.attachment {
-        Some((name, bytes)) => {
-            let xlsx = ContentType::parse(XLSX_TYPE).map_err(|e| error(e.into()))?;
-            let file: SinglePart = Attachment::new(name).body(bytes, xlsx);
-            MultiPart::mixed().multipart(body).singlepart(file)
-        }
-        None => body,
+    let body = if parts.attachments.is_empty() {
+        body
+    } else {
+        let xlsx = ContentType::parse(XLSX_TYPE).map_err(|e| error(e.into()))?;
+        parts.attachments.into_iter().fold(
+            MultiPart::mixed().multipart(body),
+            |mixed, (name, bytes)| {
+                let file: SinglePart = Attachment::new(name).body(bytes, xlsx.clone());
+                mixed.singlepart(file)
+            },
+        )
     };
     let message = Message::builder()
         .message_id(Some(format!("<{}@nhanluc>", &id_hash[..32])))
@@ -82,8 +86,8 @@ pub fn build_message(
     Ok(message.formatted())
 }
 
-/// A message without images or attachment for one recipient, queued in the
-/// outbox under `key`. Returns whether it was new.
+/// A message without images for one recipient, with Excel attachments (the
+/// blank forms), queued in the outbox under `key`. Returns whether it was new.
 #[derive(Clone, Copy)]
 pub struct Simple<'a> {
     pub kind: &'a str,
@@ -92,6 +96,8 @@ pub struct Simple<'a> {
     pub subject: &'a str,
     pub text: &'a str,
     pub html: &'a str,
+    /// (file name, bytes) of each Excel attachment.
+    pub attachments: &'a [(String, Vec<u8>)],
 }
 
 pub fn queue_simple(config: &Config, state: &State, m: Simple<'_>) -> Result<bool, DigestError> {
@@ -104,7 +110,7 @@ pub fn queue_simple(config: &Config, state: &State, m: Simple<'_>) -> Result<boo
             text: m.text,
             html: m.html,
             images: Vec::new(),
-            attachment: None,
+            attachments: m.attachments.to_vec(),
         },
     )?;
     Ok(state.enqueue(m.kind, m.key, m.to, m.subject, &message)?)

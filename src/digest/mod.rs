@@ -151,7 +151,7 @@ pub async fn run(
                 text: &rendered.text,
                 html: &rendered.html,
                 images: rendered.images.clone(),
-                attachment: Some((attachment_name(model), rendered.attachment.clone())),
+                attachments: vec![(attachment_name(model), rendered.attachment.clone())],
             },
         )?;
         if state.enqueue("digest", &key, &model.recipient, &model.subject, &message)? {
@@ -420,9 +420,19 @@ mod samples {
             }
         }
         if all_parsed(FEEDBACK) {
-            for row in feedback_rows(&sample_department) {
-                let rendered =
-                    super::feedback::render_feedback(config, env, &row, &sample_department.name);
+            // With and without attached forms: both branches of the template render.
+            let forms = ["mau_staff_SAMPLE_2025.xlsx".to_string()];
+            for (row, forms) in feedback_rows(&sample_department)
+                .into_iter()
+                .flat_map(|row| [(row.clone(), &forms[..]), (row, &[][..])])
+            {
+                let rendered = super::feedback::render_feedback(
+                    config,
+                    env,
+                    &row,
+                    &sample_department.name,
+                    forms,
+                );
                 out.push((FEEDBACK, rendered.map(drop)));
             }
         }
@@ -435,6 +445,7 @@ mod samples {
                 period,
                 deadline,
                 date(2026, 2, 2),
+                &["mau_staff_SAMPLE_2025.xlsx".to_string()],
             );
             out.push((REMINDER, rendered.map(drop)));
         }

@@ -181,11 +181,52 @@ struct RawField {
     min: Option<i64>,
     not_before: Option<String>,
     #[serde(default)]
-    values: toml::Table,
+    values: WrittenValues,
     blank: Option<String>,
     /// Headers of the columns a value is split across, one list per part.
     #[serde(default)]
     parts: Vec<Vec<String>>,
+}
+
+/// An enumeration's `values` table in the order written: the TOML parser
+/// keeps a table's keys sorted, so the entries are put back in the order of
+/// their position in the file (the form's drop-downs and the "accepted: …"
+/// messages list them as the analyst wrote them).
+#[derive(Default)]
+struct WrittenValues(Vec<(String, toml::Value)>);
+
+impl WrittenValues {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de> Deserialize<'de> for WrittenValues {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = WrittenValues;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table of value = [synonyms]")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<WrittenValues, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) =
+                    map.next_entry::<toml::Spanned<String>, toml::Value>()?
+                {
+                    entries.push((key.span().start, key.into_inner(), value));
+                }
+                entries.sort_by_key(|(at, _, _)| *at);
+                Ok(WrittenValues(
+                    entries.into_iter().map(|(_, k, v)| (k, v)).collect(),
+                ))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
 }
 
 /// The built-in templates, overlaid by the `.toml` files of `dir` if it exists.
@@ -323,7 +364,7 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
                     "fields.values: enumeration {name} lists no values"
                 )));
             }
-            for (value, list) in &raw_field.values {
+            for (value, list) in &raw_field.values.0 {
                 let value_index = values.len();
                 values.push(value.clone());
                 folded_values.insert(fold(value), value_index);

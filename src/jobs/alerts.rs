@@ -66,6 +66,7 @@ pub async fn run_failed(config: &Config, state: &State, job: &str, run_id: i64, 
                 subject: &subject,
                 text: &text,
                 html: &html,
+                attachments: &[],
             },
         );
         match queued {
