@@ -306,6 +306,12 @@ fn print_ingest(report: &ingest::IngestReport) {
             skipped
         );
         for sheet in &file.sheets {
+            if let Some(refused) = &sheet.refused {
+                println!(
+                    "    sheet {:?}: refused ({} rows not taken): {}",
+                    sheet.sheet, sheet.skips.other_period, refused.reason_en
+                );
+            }
             if sheet.template.is_none() && sheet.data_rows > 0 {
                 println!(
                     "    sheet {:?}: matches no template ({} rows counted as skipped)",

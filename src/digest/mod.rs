@@ -530,6 +530,7 @@ mod samples {
                 message_vi: "tổng không khớp".into(),
                 message_en: "the total does not match".into(),
             }],
+            refused: None,
         };
         let report = serde_json::to_string(&vec![sheet]).unwrap_or_default();
         let row = |status: &str, reason: &str, report: String| FeedbackRow {
