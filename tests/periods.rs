@@ -134,7 +134,12 @@ fn a_year_in_the_name_and_a_quarter_in_the_title_file_the_quarter() {
         &roster("QUÝ IV NĂM 2025", &people(1, 1)),
     );
     let out = project.run_ok(&["ingest"]);
-    assert!(out.contains("period 2025-Q4"), "{out}");
+    assert!(
+        out.contains(
+            "period 2025-Q4 (the file name \"ds_2025.xlsx\" says year 2025; the title of sheet \"DS\" (\"QUÝ IV NĂM 2025\") says Q4 2025)"
+        ),
+        "{out}"
+    );
     assert_eq!(staff_periods(&project), "2025-Q4|SNV|1");
 }
 

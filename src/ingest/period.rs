@@ -95,6 +95,16 @@ impl Period {
         }
     }
 
+    /// The month the period ends in (12 for a year) and how many months it
+    /// spans: what "the latest period" is ordered by.
+    fn end_and_span(self) -> (i32, u8, u8) {
+        match self.kind {
+            Kind::Year => (self.year, 12, 12),
+            Kind::Half(h) => (self.year, h * 6, 6),
+            Kind::Quarter(q) => (self.year, q * 3, 3),
+        }
+    }
+
     /// Whether `other` lies within this period: a year holds its halves and
     /// quarters; every period holds itself.
     pub fn contains(self, other: Period) -> bool {
@@ -129,6 +139,22 @@ impl Period {
             Kind::Quarter(q) => format!("Q{q} {}", self.year),
         }
     }
+}
+
+/// The latest of `periods` (text that is no period ignored): the one that
+/// ends last, and of those ending together the longest, so a year's annual
+/// report comes before its Q4 and H2 when the digest picks "the latest"
+/// (string order would put "2025-Q4" after "2025", and "2025-Q1" too).
+pub fn latest<'a>(periods: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    periods
+        .into_iter()
+        .filter_map(|text| {
+            text.parse::<Period>()
+                .ok()
+                .map(|p| (p.end_and_span(), text))
+        })
+        .max()
+        .map(|(_, text)| text)
 }
 
 impl fmt::Display for Period {
@@ -240,7 +266,7 @@ impl Evidence {
     }
 
     /// "tên tệp "ds_2026.xlsx" ghi năm 2026".
-    fn says_vi(&self) -> String {
+    pub fn says_vi(&self) -> String {
         match self.period {
             Some(p) => format!("{} ghi {}", self.where_vi(), p.label_vi()),
             None => format!(
@@ -250,7 +276,8 @@ impl Evidence {
         }
     }
 
-    fn says_en(&self) -> String {
+    /// "the file name "ds_2026.xlsx" says year 2026".
+    pub fn says_en(&self) -> String {
         match self.period {
             Some(p) => format!("{} says {}", self.where_en(), p.label_en()),
             None => format!(
@@ -821,6 +848,16 @@ mod tests {
         sorted.sort();
         assert_eq!(strings, sorted);
         assert_eq!(strings[0], "2024-Q4");
+    }
+
+    #[test]
+    fn the_latest_period_ends_last_and_spans_most() {
+        assert_eq!(latest(["2025-Q4", "2025", "2025-H1", "2024"]), Some("2025"));
+        assert_eq!(latest(["2025-Q4", "2025-H2"]), Some("2025-H2"));
+        assert_eq!(latest(["2025-Q1", "2024"]), Some("2025-Q1"));
+        assert_eq!(latest(["2025-Q2", "2025-H1", "2025-Q1"]), Some("2025-H1"));
+        assert_eq!(latest(["2024", "bogus"]), Some("2024"));
+        assert_eq!(latest(["bogus"]), None);
     }
 
     #[test]
