@@ -273,6 +273,66 @@ fn a_sheet_of_another_period_is_refused_and_the_rest_stored() {
     );
 }
 
+fn training_rows(title: &'static str, people: &[(String, String, String)]) -> Vec<Vec<C>> {
+    let mut rows = vec![
+        vec![C::T("DANH SÁCH KẾT QUẢ ĐÀO TẠO, BỒI DƯỠNG")],
+        vec![C::T(title)],
+        vec![],
+        vec![
+            C::T("STT"),
+            C::T("Họ và tên"),
+            C::T("Mã định danh"),
+            C::T("Tên khóa học"),
+            C::T("Nội dung bồi dưỡng"),
+        ],
+    ];
+    for (i, (name, id, _)) in people.iter().enumerate() {
+        rows.push(vec![
+            C::N((i + 1) as f64),
+            C::S(name.clone()),
+            C::S(id.clone()),
+            C::T("Bồi dưỡng kỹ năng số"),
+            C::T("Chuyển đổi số"),
+        ]);
+    }
+    rows
+}
+
+/// A refused sheet is no submission of its form: last year's roster copied
+/// into this year's training file does not replace this year's roster.
+#[test]
+fn a_refused_sheet_supersedes_nothing() {
+    let project = Project::new();
+    write_xlsx(
+        &project.inbox().join("SNV/ds_2025.xlsx"),
+        "DS",
+        &roster("NĂM 2025", &people(1, 2)),
+    );
+    project.run_ok(&["ingest"]);
+    write_sheets(
+        &project.inbox().join("SNV/dao-tao_2025.xlsx"),
+        &[
+            ("Đào tạo", training_rows("NĂM 2025", &people(1, 2))),
+            ("DS cũ", roster("NĂM 2024", &people(50, 4))),
+        ],
+    );
+    let out = project.run_ok(&["ingest"]);
+    assert!(out.contains("refused (4 rows not taken)"), "{out}");
+    assert!(!out.contains("supersedes"), "{out}");
+    assert_eq!(staff_periods(&project), "2025|SNV|2");
+    let loads = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); print(sorted(db.execute('SELECT template, rows, active FROM loads')))")
+        .arg(project.data().join("state.sqlite3"))
+        .output()
+        .expect("python3");
+    assert_eq!(
+        String::from_utf8_lossy(&loads.stdout).trim(),
+        "[('staff', 2, 1), ('training', 2, 1)]"
+    );
+    common::assert_rows_accounted(&project);
+}
+
 #[test]
 fn a_half_year_report_is_filed_as_its_half() {
     let project = Project::new();

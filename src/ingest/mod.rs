@@ -624,6 +624,10 @@ impl<'a> Loader<'a> {
             part.pending.retain(|(s, _)| *s != index);
             part.rows -= queued - part.pending.len();
         }
+        // A form only the refused sheet held is no load of this file: a load
+        // of 0 rows would supersede the department's earlier submission of it.
+        self.parts
+            .retain(|_, part| part.rows > 0 || part.writer.is_some());
         if let Some(slot) = self.refused.get_mut(index) {
             *slot = Some(refusal);
         }

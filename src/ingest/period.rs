@@ -362,17 +362,21 @@ fn combine(evidence: &[&Evidence]) -> Verdict {
     }
 }
 
-fn conflict_reason(evidence: &[Evidence]) -> (String, String) {
+/// What each piece says, in Vietnamese and in English, joined.
+fn evidence_said(evidence: &[Evidence]) -> (String, String) {
     let vi: Vec<String> = evidence.iter().map(Evidence::says_vi).collect();
     let en: Vec<String> = evidence.iter().map(Evidence::says_en).collect();
+    (vi.join("; "), en.join("; "))
+}
+
+fn conflict_reason(evidence: &[Evidence]) -> (String, String) {
+    let (vi, en) = evidence_said(evidence);
     (
         format!(
-            "Không xác định được kỳ báo cáo: {}. Sửa tên tệp hoặc tiêu đề biểu cho đúng một kỳ báo cáo (năm, 6 tháng đầu/cuối năm hoặc quý) rồi gửi lại",
-            vi.join("; ")
+            "Không xác định được kỳ báo cáo: {vi}. Sửa tên tệp hoặc tiêu đề biểu cho đúng một kỳ báo cáo (năm, 6 tháng đầu/cuối năm hoặc quý) rồi gửi lại"
         ),
         format!(
-            "Cannot determine the reporting period: {}. Correct the file name or the title so that they name one reporting period (a year, a half-year or a quarter) and send the file again",
-            en.join("; ")
+            "Cannot determine the reporting period: {en}. Correct the file name or the title so that they name one reporting period (a year, a half-year or a quarter) and send the file again"
         ),
     )
 }
@@ -409,18 +413,16 @@ pub fn sheet_refusal(path: &[Evidence], title: &SheetTitle) -> Option<SheetRefus
     let Verdict::Conflict(pieces) = combine(&all) else {
         return None;
     };
-    let (vi, en) = conflict_reason(&pieces);
+    let (vi, en) = evidence_said(&pieces);
+    let (sheet, vi_period, en_period) =
+        (&title.sheet, file_period.label_vi(), file_period.label_en());
     Some(SheetRefusal {
-        sheet: title.sheet.clone(),
+        sheet: sheet.clone(),
         reason_vi: format!(
-            "Trang \"{}\" không được tiếp nhận vì tiêu đề không khớp kỳ báo cáo của tệp ({}): {vi}. Gửi số liệu của kỳ khác trong một tệp riêng",
-            title.sheet,
-            file_period.label_vi()
+            "Trang \"{sheet}\" không được tiếp nhận vì tiêu đề không khớp kỳ báo cáo của tệp ({vi_period}): {vi}. Số liệu của kỳ khác gửi trong một tệp riêng; nếu trang này đúng là số liệu {vi_period}, sửa tiêu đề rồi gửi lại tệp"
         ),
         reason_en: format!(
-            "Sheet \"{}\" is not taken because its title does not match the file's reporting period ({}): {en}. Send another period's figures in a file of their own",
-            title.sheet,
-            file_period.label_en()
+            "Sheet \"{sheet}\" is not taken because its title does not match the file's reporting period ({en_period}): {en}. Send another period's figures in a file of their own; if the sheet does hold the figures of {en_period}, correct its title and send the file again"
         ),
     })
 }
