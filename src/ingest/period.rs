@@ -642,8 +642,9 @@ fn name_periods(name: &str) -> Vec<Option<Period>> {
                 re(r"\b\d{4} (?:0?[1-9]|1[0-2]) (?:0?[1-9]|[12]\d|3[01])\b"),
                 None,
             ),
+            // "6T_dau_2025": six months abbreviated, as file names have it.
             (
-                re(r"\b(?:6|sau) thang (?:(?P<h>dau|cuoi) )?(?:nam )?(?P<y>\d{4})\b"),
+                re(r"\b(?:6|sau) (?:thang|t) (?:(?P<h>dau|cuoi) )?(?:nam )?(?P<y>\d{4})\b"),
                 Some(read_half),
             ),
             (
@@ -885,6 +886,17 @@ mod tests {
         assert_eq!(named("ds_H1_2025.xlsx"), [p("2025-H1")]);
         assert_eq!(named("ds-2025-H2.xlsx"), [p("2025-H2")]);
         assert_eq!(named("Bao cao dao tao nam 2024.xlsx"), [p("2024")]);
+        assert_eq!(named("BC_6T_dau_nam_2025.xlsx"), [p("2025-H1")]);
+        assert_eq!(named("BC 6T cuoi 2025.xlsx"), [p("2025-H2")]);
+        assert_eq!(named("ds_nam2025.xlsx"), [p("2025")]);
+        assert_eq!(named("QUY4_2025_bo_sung_dot2.xlsx"), [p("2025-Q4")]);
+        assert_eq!(named("ds 2025 (1).xlsx"), [p("2025")]);
+        assert!(
+            named("bc_2025_01_12.xlsx").is_empty(),
+            "an ISO date with underscores"
+        );
+        // Two years in one name disagree: the file is refused, not guessed.
+        assert_eq!(named("ds_2024_2025.xlsx"), [p("2024"), p("2025")]);
     }
 
     #[test]
@@ -939,6 +951,19 @@ mod tests {
         );
         assert_eq!(title(&["Năm kế hoạch: 2025"]), [p("2025")]);
         assert_eq!(title(&["danh sách năm 2025"]), [p("2025")]);
+        assert_eq!(title(&["BÁO CÁO QUÝ IV/2025"]), [p("2025-Q4")]);
+        assert_eq!(title(&["Báo cáo quý III - 2025"]), [p("2025-Q3")]);
+        assert_eq!(title(&["Năm báo cáo: 2025"]), [p("2025")]);
+        assert!(title(&["DANH SÁCH", "NĂM HỌC 2024-2025"]).is_empty());
+        assert_eq!(
+            title(&["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "NĂM 2025"]),
+            [p("2025")]
+        );
+        // Consistent mentions are all kept as evidence.
+        assert_eq!(
+            title(&["BÁO CÁO NĂM 2025", "(Số liệu tính đến 31/12/2025)"]),
+            [p("2025"), p("2025")]
+        );
     }
 
     #[test]
