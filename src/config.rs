@@ -187,6 +187,8 @@ pub struct DeliverySettings {
 #[serde(rename_all = "lowercase")]
 pub enum ReportingCycle {
     Year,
+    /// Half-years, `YYYY-H1` / `YYYY-H2`.
+    Half,
     Quarter,
 }
 

@@ -137,7 +137,9 @@ pub fn default_file_name(
         stem.push_str(&p.to_string());
     }
     let name = crate::ingest::safe_file_name(&format!("{stem}.xlsx"));
-    let read = period::from_path(Path::new(&name));
+    let read = period::decide(&period::path_evidence(Path::new(&name)), &[])
+        .ok()
+        .map(|d| d.period);
     if read != period {
         let show = |p: Option<Period>| p.map_or_else(|| "none".to_string(), |p| p.to_string());
         return Err(FormError::MisleadingFileName {

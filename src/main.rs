@@ -362,14 +362,24 @@ fn print_ingest(report: &ingest::IngestReport) {
         let (outcome, note) = match &file.outcome {
             Outcome::Accepted {
                 period, superseded, ..
-            } => (
-                "accepted",
-                if superseded.is_empty() {
-                    format!("period {period}")
-                } else {
-                    format!("period {period}; supersedes {}", superseded.join(", "))
-                },
-            ),
+            } => {
+                let mut note = format!("period {period}");
+                // A period more specific than some of its evidence (a year in
+                // the name, a quarter in the title) is said, not taken silently.
+                if file
+                    .period_evidence
+                    .iter()
+                    .any(|e| e.period.is_some_and(|p| p.to_string() != *period))
+                {
+                    let from: Vec<String> =
+                        file.period_evidence.iter().map(|e| e.says_en()).collect();
+                    note.push_str(&format!(" ({})", from.join("; ")));
+                }
+                if !superseded.is_empty() {
+                    note.push_str(&format!("; supersedes {}", superseded.join(", ")));
+                }
+                ("accepted", note)
+            }
             Outcome::Duplicate { submission_id } => {
                 ("duplicate", format!("same bytes as {submission_id}"))
             }
@@ -386,6 +396,12 @@ fn print_ingest(report: &ingest::IngestReport) {
             skipped
         );
         for sheet in &file.sheets {
+            if let Some(refused) = &sheet.refused {
+                println!(
+                    "    sheet {:?}: refused ({} rows not taken): {}",
+                    sheet.sheet, sheet.skips.other_period, refused.reason_en
+                );
+            }
             if sheet.template.is_none() && sheet.data_rows > 0 {
                 println!(
                     "    sheet {:?}: matches no template ({} rows counted as skipped)",

@@ -322,7 +322,9 @@ pub fn gather(config: &Config, state: &State, now: DateTime<Utc>) -> Result<Snap
         .enumerate()
         .map(|(i, p)| (p.clone(), i))
         .collect();
-    let latest_period = periods.last().cloned();
+    // The latest in time (an annual report before its own Q4), not the last column.
+    let latest_period =
+        crate::ingest::period::latest(periods.iter().map(String::as_str)).map(str::to_string);
 
     let mut by_department: HashMap<String, Vec<SubmissionInfo>> = HashMap::new();
     for cell in cells {
@@ -1117,9 +1119,12 @@ mod tests {
 
     #[test]
     fn periods_sort_in_time_order() {
-        let mut periods = vec!["2025-Q1", "2024", "bogus", "2025", "2024-Q4"];
+        let mut periods = vec!["2025-Q1", "2024", "bogus", "2025", "2025-H1", "2024-Q4"];
         periods.sort_by(|a, b| period_order(a).cmp(&period_order(b)));
-        assert_eq!(periods, ["2024", "2024-Q4", "2025", "2025-Q1", "bogus"]);
+        assert_eq!(
+            periods,
+            ["2024", "2024-Q4", "2025", "2025-H1", "2025-Q1", "bogus"]
+        );
     }
 
     #[test]

@@ -50,7 +50,57 @@ struct SheetView {
     warnings: Vec<crate::ingest::sheet::SheetWarning>,
     rejects: Vec<crate::ingest::sheet::Reject>,
     more: usize,
+    /// Why the sheet was refused whole (its title names another period), in Vietnamese.
+    refused: Option<String>,
+    /// Skipped rows by kind ("12–19": "khối chữ ký"), so a wrong skip is
+    /// seen by the person who can fix it.
+    skipped: Vec<SkippedView>,
+    /// Headers of the template's fields that no column of the sheet gave.
+    fields_not_found: Vec<String>,
 }
+
+#[derive(Serialize)]
+struct SkippedView {
+    rows: String,
+    label: &'static str,
+}
+
+/// Runs of skipped rows, grouped by kind in the order first met: "12–19, 25".
+fn skipped_views(skipped: &[crate::ingest::sheet::SkippedRows]) -> Vec<SkippedView> {
+    let mut kinds: Vec<(crate::ingest::sheet::SkipKind, Vec<String>)> = Vec::new();
+    for run in skipped {
+        let shown = if run.first_row == run.last_row {
+            run.first_row.to_string()
+        } else {
+            format!("{}–{}", run.first_row, run.last_row)
+        };
+        match kinds.iter_mut().find(|(k, _)| *k == run.kind) {
+            Some((_, runs)) => runs.push(shown),
+            None => kinds.push((run.kind, vec![shown])),
+        }
+    }
+    kinds
+        .into_iter()
+        .map(|(kind, runs)| {
+            // A long list is cut: the department needs the pattern, not every run.
+            let more = runs.len().saturating_sub(MAX_SKIPPED_RUNS_SHOWN);
+            let mut rows = runs
+                .into_iter()
+                .take(MAX_SKIPPED_RUNS_SHOWN)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if more > 0 {
+                rows.push_str(&format!(" … (+{more})"));
+            }
+            SkippedView {
+                rows,
+                label: kind.label_vi(),
+            }
+        })
+        .collect()
+}
+
+const MAX_SKIPPED_RUNS_SHOWN: usize = 12;
 
 /// Queues feedback for every ledger entry not yet answered.
 ///
@@ -242,6 +292,20 @@ fn render_feedback_sheets(
             warnings: s.warnings.clone(),
             rejects: s.rejects.iter().take(MAX_REJECTS_QUOTED).cloned().collect(),
             more: s.rejects.len().saturating_sub(MAX_REJECTS_QUOTED),
+            refused: s.refused.as_ref().map(|r| r.reason_vi.clone()),
+            skipped: skipped_views(&s.skipped_rows),
+            fields_not_found: s
+                .template
+                .as_deref()
+                .and_then(|t| config.template(t))
+                .map(|t| {
+                    s.fields_not_found
+                        .iter()
+                        .filter_map(|f| t.fields.iter().find(|field| &field.name == f))
+                        .filter_map(|field| field.headers.first().cloned())
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
         .collect();
     let loaded: usize = sheets.iter().map(|s| s.loaded).sum();
@@ -306,31 +370,29 @@ pub fn due_period(
     cycle: ReportingCycle,
     days_after_end: u32,
 ) -> (Period, NaiveDate) {
-    let (period, end) = match cycle {
-        ReportingCycle::Year => (
-            Period::year(today.year() - 1),
-            NaiveDate::from_ymd_opt(today.year() - 1, 12, 31),
-        ),
-        ReportingCycle::Quarter => {
-            let quarter = (today.month0() / 3) as u8; // 0 = the first quarter is running
-            let (year, q) = if quarter == 0 {
-                (today.year() - 1, 4)
-            } else {
-                (today.year(), quarter)
-            };
-            let end_month = u32::from(q) * 3;
-            let end = NaiveDate::from_ymd_opt(year, end_month, 1)
-                .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
-                .and_then(|d| d.pred_opt());
-            (
-                Period {
-                    year,
-                    quarter: Some(q),
-                },
-                end,
-            )
-        }
+    // The last full span of `months` months (12, 6 or 3) that ended before today.
+    let months: u32 = match cycle {
+        ReportingCycle::Year => 12,
+        ReportingCycle::Half => 6,
+        ReportingCycle::Quarter => 3,
     };
+    let running = today.month0() / months; // 0 = the first span of the year is running
+    let (year, number) = if running == 0 {
+        (today.year() - 1, 12 / months)
+    } else {
+        (today.year(), running)
+    };
+    // Spans are 1..=4 at most: the casts cannot truncate.
+    let number = number as u8;
+    let period = match cycle {
+        ReportingCycle::Year => Some(Period::year(year)),
+        ReportingCycle::Half => Period::half(year, number),
+        ReportingCycle::Quarter => Period::quarter(year, number),
+    }
+    .unwrap_or_else(|| Period::year(year));
+    let end = NaiveDate::from_ymd_opt(year, u32::from(number) * months, 1)
+        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+        .and_then(|d| d.pred_opt());
     let end = end.unwrap_or(today);
     let deadline = end + chrono::Days::new(u64::from(days_after_end));
     (period, deadline)
@@ -458,6 +520,16 @@ mod tests {
         assert_eq!(
             (p.to_string(), deadline),
             ("2026-Q3".to_string(), date(2026, 10, 15))
+        );
+        let (p, deadline) = due_period(date(2026, 3, 1), ReportingCycle::Half, 20);
+        assert_eq!(
+            (p.to_string(), deadline),
+            ("2025-H2".to_string(), date(2026, 1, 20))
+        );
+        let (p, deadline) = due_period(date(2026, 7, 20), ReportingCycle::Half, 15);
+        assert_eq!(
+            (p.to_string(), deadline),
+            ("2026-H1".to_string(), date(2026, 7, 15))
         );
     }
 }

@@ -129,7 +129,10 @@ pub async fn run(
     let period = match period {
         Some(p) if periods.iter().any(|x| x == p) => p.to_string(),
         Some(p) => return Err(DigestError::MissingPeriod(p.to_string())),
-        None => periods.last().cloned().ok_or(DigestError::NoIndicators)?,
+        // The latest in time (an annual report before its own Q4), not in string order.
+        None => crate::ingest::period::latest(periods.iter().map(String::as_str))
+            .map(str::to_string)
+            .ok_or(DigestError::NoIndicators)?,
     };
     let mut outcome = DigestOutcome {
         period: period.clone(),
@@ -543,6 +546,7 @@ mod samples {
                 message_vi: "tổng không khớp".into(),
                 message_en: "the total does not match".into(),
             }],
+            refused: None,
         };
         let report = serde_json::to_string(&vec![sheet]).unwrap_or_default();
         let row = |status: &str, reason: &str, report: String| FeedbackRow {

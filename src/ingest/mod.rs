@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::state::{NewSubmission, State, StateError};
 use crate::warehouse::{self, StagedFiles, WarehouseError};
-use period::Period;
+use period::{Evidence, Period, SheetRefusal};
 use sheet::{Merge, ParsedRow, Reject, SheetContext, SheetNormaliser, SheetOutcome, Skips};
 use template::Template;
 use value::Cell;
@@ -103,10 +103,14 @@ pub struct SheetReport {
     pub skipped_rows: Vec<sheet::SkippedRows>,
     pub rejects: Vec<Reject>,
     pub warnings: Vec<sheet::SheetWarning>,
+    /// Why the sheet was refused whole (its title names another period than
+    /// the file's): its rows are counted in `skips.other_period`, none stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<SheetRefusal>,
 }
 
 impl SheetReport {
-    fn from_outcome(outcome: &SheetOutcome) -> Self {
+    fn from_outcome(outcome: &SheetOutcome, refused: Option<SheetRefusal>) -> Self {
         SheetReport {
             sheet: outcome.sheet.clone(),
             template: outcome.template.clone(),
@@ -120,6 +124,7 @@ impl SheetReport {
             skipped_rows: outcome.skipped_rows(),
             rejects: outcome.rejects.clone(),
             warnings: outcome.warnings.clone(),
+            refused,
         }
     }
 }
@@ -132,6 +137,10 @@ pub struct FileReport {
     #[serde(flatten)]
     pub outcome: Outcome,
     pub sheets: Vec<SheetReport>,
+    /// What the period was decided from (see [`period::decide`]); empty when
+    /// the file was not read that far.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub period_evidence: Vec<Evidence>,
 }
 
 impl FileReport {
@@ -316,6 +325,7 @@ fn prepare_file(
             department: None,
             outcome: Outcome::Waiting { reason },
             sheets: Vec::new(),
+            period_evidence: Vec::new(),
         })
     };
     if is_transient_name(&file_name) {
@@ -340,6 +350,7 @@ fn prepare_file(
                 reason: String::new(),
             },
             sheets: Vec::new(),
+            period_evidence: Vec::new(),
         },
         path: path.to_path_buf(),
         in_inbox,
@@ -407,13 +418,17 @@ fn prepare_file(
     };
     let submission_id = seen.sha[..16].to_string();
     let tag = format!("w{index}");
-    let mut loader = Loader::new(config, ctx, &tag, &submission_id);
+    // Known before any row is read, so a sheet whose title names another
+    // period is refused as soon as its header is found (see `Loader`).
+    let path_evidence =
+        period::path_evidence(relative.strip_prefix(&department_code).unwrap_or(&relative));
+    let mut loader = Loader::new(config, ctx, &tag, &submission_id, &path_evidence);
     let streamed = workbook::stream_workbook(&bytes, &mut loader);
     if matches!(streamed, Err(WorkbookError::Unordered(_))) || loader.header_moved {
         // Rows out of order, or merged regions (stored after the rows) that
         // change the header: read the sheets whole, merges first.
         loader.staged.discard();
-        loader = Loader::new(config, ctx, &tag, &submission_id);
+        loader = Loader::new(config, ctx, &tag, &submission_id, &path_evidence);
         match workbook::read_workbook(&bytes) {
             Ok(grids) => workbook::replay(grids, &mut loader),
             Err(e) => return refuse(seen, e.reason_vi(), crate::error_chain::chain(&e)),
@@ -425,7 +440,8 @@ fn prepare_file(
     seen.report.sheets = loader
         .outcomes
         .iter()
-        .map(SheetReport::from_outcome)
+        .zip(&loader.refused)
+        .map(|(outcome, refused)| SheetReport::from_outcome(outcome, refused.clone()))
         .collect();
     for outcome in &loader.outcomes {
         debug_assert!(
@@ -450,21 +466,30 @@ fn prepare_file(
         );
     }
 
-    let period = period::from_path(relative.strip_prefix(&department_code).unwrap_or(&relative))
-        .or_else(|| {
-            outcomes
-                .iter()
-                .filter(|o| o.template.is_some())
-                .find_map(|o| period::from_title(&o.title_lines))
-        });
-    let Some(period) = period else {
-        loader.staged.discard();
-        return refuse(
-            seen,
-            "Không xác định được kỳ báo cáo: ghi năm vào tên tệp (…_2025.xlsx) hoặc tiêu đề biểu (\"NĂM 2025\", \"QUÝ IV NĂM 2025\")".into(),
-            "Cannot determine the reporting period: put the year in the file name (…_2025.xlsx) or the title (\"NĂM 2025\", \"QUÝ IV NĂM 2025\")".into(),
-        );
+    // Only sheets whose rows would be taken speak for the period.
+    let titles: Vec<period::SheetTitle> = outcomes
+        .iter()
+        .filter(|o| o.template.is_some())
+        .map(|o| period::SheetTitle {
+            sheet: o.sheet.clone(),
+            evidence: period::title_evidence(&o.sheet, &o.title_lines),
+        })
+        .collect();
+    let decision = match period::decide(&path_evidence, &titles) {
+        Ok(decision) => decision,
+        Err(refusal) => {
+            loader.staged.discard();
+            seen.report.period_evidence = refusal.evidence;
+            return refuse(seen, refusal.reason_vi, refusal.reason_en);
+        }
     };
+    // The loader refused sheets by the same rule as they were read.
+    debug_assert_eq!(
+        decision.refused_sheets,
+        loader.refused.iter().flatten().cloned().collect::<Vec<_>>(),
+    );
+    let period = decision.period;
+    seen.report.period_evidence = decision.evidence;
 
     let stored_as = archive_name(&seen.sha, &extension);
     let (mut staged, loads) = loader.finish(&department_code, &period.to_string(), &source_file)?;
@@ -539,6 +564,15 @@ struct Loader<'a> {
     /// header: the workbook must be read again with them known first.
     header_moved: bool,
     error: Option<IngestError>,
+    /// The folders' and file name's period evidence, known before reading.
+    path_evidence: &'a [Evidence],
+    /// Per sheet (as `outcomes`): refused because its title names another
+    /// period than the file's.
+    refused: Vec<Option<SheetRefusal>>,
+    /// Whether the current sheet's title has been checked against the period.
+    period_checked: bool,
+    /// The current sheet's name.
+    sheet_name: String,
 }
 
 /// Rows of one template on their way to its part file.
@@ -559,6 +593,7 @@ impl<'a> Loader<'a> {
         ctx: SheetContext<'a>,
         tag: &'a str,
         submission_id: &'a str,
+        path_evidence: &'a [Evidence],
     ) -> Self {
         Loader {
             config,
@@ -571,6 +606,38 @@ impl<'a> Loader<'a> {
             parts: BTreeMap::new(),
             header_moved: false,
             error: None,
+            path_evidence,
+            refused: Vec::new(),
+            period_checked: false,
+            sheet_name: String::new(),
+        }
+    }
+
+    /// Checks the current sheet's title against the file's period once its
+    /// header is found. A refused sheet's rows queued so far are dropped:
+    /// none of them has been written yet, because the header is decided
+    /// within one `push` (or in `finish`) and rows are written only after it
+    /// returns; later rows of the sheet are not queued at all.
+    fn check_period(&mut self, index: usize, sheet: &str, title_lines: &[String]) {
+        self.period_checked = true;
+        let title = period::SheetTitle {
+            sheet: sheet.to_string(),
+            evidence: period::title_evidence(sheet, title_lines),
+        };
+        let Some(refusal) = period::sheet_refusal(self.path_evidence, &title) else {
+            return;
+        };
+        for part in self.parts.values_mut() {
+            let queued = part.pending.len();
+            part.pending.retain(|(s, _)| *s != index);
+            part.rows -= queued - part.pending.len();
+        }
+        // A form only the refused sheet held is no load of this file: a load
+        // of 0 rows would supersede the department's earlier submission of it.
+        self.parts
+            .retain(|_, part| part.rows > 0 || part.writer.is_some());
+        if let Some(slot) = self.refused.get_mut(index) {
+            *slot = Some(refusal);
         }
     }
 
@@ -668,6 +735,9 @@ impl<'a> workbook::RowSink for Loader<'a> {
         }
         self.sheet = Some(sheet);
         self.outcomes.push(SheetOutcome::default());
+        self.refused.push(None);
+        self.period_checked = false;
+        self.sheet_name = name.to_string();
     }
 
     fn row(&mut self, row: u32, cells: Vec<Cell>) {
@@ -677,11 +747,24 @@ impl<'a> workbook::RowSink for Loader<'a> {
         let index = self.outcomes.len() - 1;
         let mut full = None;
         let parts = &mut self.parts;
+        let refused = self.refused.get(index).is_some_and(Option::is_some);
         sheet.push(row, cells, &mut |template, parsed| {
-            if add_row(parts, index, template, parsed) {
+            if !refused && add_row(parts, index, template, parsed) {
                 full = Some(template.name.as_str());
             }
         });
+        if !self.period_checked
+            && sheet.template().is_some()
+            && let Some(lines) = sheet.title_lines()
+        {
+            let lines = lines.to_vec();
+            let name = std::mem::take(&mut self.sheet_name);
+            self.check_period(index, &name, &lines);
+            self.sheet_name = name;
+            if self.refused.get(index).is_some_and(Option::is_some) {
+                full = None;
+            }
+        }
         if let Some(name) = full {
             self.write_pending(name);
         }
@@ -698,9 +781,27 @@ impl<'a> workbook::RowSink for Loader<'a> {
         }
         let index = self.outcomes.len() - 1;
         let parts = &mut self.parts;
-        let outcome = sheet.finish(&mut |template, parsed| {
-            add_row(parts, index, template, parsed);
+        let refused = self.refused.get(index).is_some_and(Option::is_some);
+        let mut outcome = sheet.finish(&mut |template, parsed| {
+            if !refused {
+                add_row(parts, index, template, parsed);
+            }
         });
+        if !self.period_checked && outcome.template.is_some() {
+            self.check_period(index, &outcome.sheet, &outcome.title_lines);
+        }
+        if self.refused.get(index).is_some_and(Option::is_some) {
+            // Refused whole: every row of it is counted as of another period,
+            // and nothing of it (rows, rejects, warnings) reaches the warehouse.
+            outcome.skips = Skips {
+                other_period: outcome.data_rows,
+                ..Skips::default()
+            };
+            outcome.loaded = 0;
+            outcome.rejected_rows = 0;
+            outcome.rejects.clear();
+            outcome.warnings.clear();
+        }
         self.outcomes[index] = outcome;
     }
 }

@@ -573,6 +573,14 @@ impl<'t> SheetNormaliser<'t> {
             .and_then(|d| d.as_ref().map(|r| r.header.template))
     }
 
+    /// The texts above the header once the header is decided (`None`
+    /// before). The period is read from them before any row is stored.
+    pub fn title_lines(&self) -> Option<&[String]> {
+        self.decided
+            .as_ref()
+            .map(|_| self.outcome.title_lines.as_slice())
+    }
+
     /// Takes the next row (0-based sheet row, rows in increasing order);
     /// converted data rows go to `out` with their template.
     pub fn push(
@@ -714,7 +722,7 @@ impl<'t> SheetNormaliser<'t> {
                     .fields
                     .iter()
                     .zip(&header.columns)
-                    .filter(|(_, m)| m.is_none())
+                    .filter(|(f, m)| m.is_none() && f.blank != BlankValue::DepartmentLevel)
                     .map(|(f, _)| f.name.clone())
                     .collect();
                 let totals = RunningTotals::new(header.template);
@@ -2484,7 +2492,10 @@ mod tests {
         let id = staff.field_index("person_id").expect("id");
         assert_eq!(out.rows[1].values[id], Value::Text("1085000002".into()));
         assert_eq!(
-            super::super::period::from_title(&out.title_lines).map(|p| p.to_string()),
+            super::super::period::title_evidence(&out.sheet, &out.title_lines)
+                .first()
+                .and_then(|e| e.period)
+                .map(|p| p.to_string()),
             Some("2025".into())
         );
     }
