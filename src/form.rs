@@ -855,9 +855,17 @@ mod tests {
                 period: Some(p),
                 organisation: "Sở Nội vụ",
             };
-            assert_eq!(period::from_title(&title_lines(&staff, &options)), Some(p));
+            assert_eq!(title_period(&title_lines(&staff, &options)), Some(p));
             let name = default_file_name("staff", Some("SNV"), Some(p)).expect("name");
-            assert_eq!(period::from_path(Path::new(&name)), Some(p), "{name}");
+            let from_name = period::decide(&period::path_evidence(Path::new(&name)), &[]);
+            assert_eq!(from_name.ok().map(|d| d.period), Some(p), "{name}");
+            // Name and title together: the same period, nothing refused.
+            let sheets = [period::SheetTitle {
+                sheet: DATA_SHEET.to_string(),
+                evidence: period::title_evidence(DATA_SHEET, &title_lines(&staff, &options)),
+            }];
+            let both = period::decide(&period::path_evidence(Path::new(&name)), &sheets);
+            assert_eq!(both.ok().map(|d| d.period), Some(p), "{name}");
         }
         assert_eq!(
             default_file_name("staff", Some("SNV"), "2025".parse().ok()).expect("name"),
@@ -872,7 +880,7 @@ mod tests {
             period: None,
             organisation: "Sở Nội vụ",
         };
-        assert_eq!(period::from_title(&title_lines(&staff, &options)), None);
+        assert_eq!(title_period(&title_lines(&staff, &options)), None);
         // A code with a year in it would file the form under that year.
         let err =
             default_file_name("staff", Some("X2024"), "2025".parse().ok()).expect_err("refused");
@@ -945,5 +953,15 @@ mod tests {
         assert_eq!(column_letter(25), "Z");
         assert_eq!(column_letter(26), "AA");
         assert_eq!(column_letter(27), "AB");
+    }
+
+    /// The period the form's title block names, as the reader reads it.
+    fn title_period(lines: &[String]) -> Option<Period> {
+        let evidence = period::title_evidence(DATA_SHEET, lines);
+        let periods: Vec<Period> = evidence.iter().filter_map(|e| e.period).collect();
+        match periods.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
     }
 }

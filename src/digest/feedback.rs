@@ -293,7 +293,12 @@ fn render_feedback_sheets(
             rejects: s.rejects.iter().take(MAX_REJECTS_QUOTED).cloned().collect(),
             more: s.rejects.len().saturating_sub(MAX_REJECTS_QUOTED),
             refused: s.refused.as_ref().map(|r| r.reason_vi.clone()),
-            skipped: skipped_views(&s.skipped_rows),
+            // The form's own instructions are not rows the department wrote.
+            skipped: if s.template.is_none() && s.sheet == crate::form::INSTRUCTIONS_SHEET {
+                Vec::new()
+            } else {
+                skipped_views(&s.skipped_rows)
+            },
             fields_not_found: s
                 .template
                 .as_deref()

@@ -1046,7 +1046,11 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
         })
         .collect();
     for r in 0..searched {
-        if texts[r].iter().flatten().count() < 2 {
+        // A header's first row has two texts at least; a title merged
+        // across the table repeats one.
+        let mut distinct: Vec<&String> = texts[r].iter().flatten().collect();
+        distinct.dedup();
+        if distinct.len() < 2 {
             continue;
         }
         for height in 1..=MAX_HEADER_ROWS {
@@ -1073,12 +1077,13 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
                 if !complete || candidate.score < 2 {
                     continue;
                 }
-                // Strictly better only: on a tie the lower header, then the
-                // earlier row wins, so neither a title above nor a first data
-                // row below is taken for part of the header.
+                // Strictly better only: on a tie the header that ends first
+                // wins, so a first data row is never taken for a sub-header;
+                // then the one that starts first, so group headers over
+                // vertically merged ones are read.
                 let better = best.as_ref().is_none_or(|b| {
                     candidate.score > b.score
-                        || (candidate.score == b.score && candidate.height < b.height)
+                        || (candidate.score == b.score && candidate.row + candidate.height < b.row + b.height)
                 });
                 if better {
                     // Described (columns listed) only when it leads.
