@@ -11,11 +11,15 @@
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use calamine::{Data, DataRef, Dimensions, Reader, Sheets, open_workbook_auto_from_rs};
+use calamine::{
+    Data, DataRef, Dimensions, Reader, SheetVisible, Sheets, XlsxCellFormulaMetadataRecord,
+    XlsxFormulaMetadata, open_workbook_auto_from_rs,
+};
 
+use super::html;
 use super::sheet::{Grid, Merge};
 use super::value::{Cell, parse_date_text};
-use crate::error_chain::{Chain, chain};
+use crate::error_chain::chain;
 
 /// A sheet with more cells than this is refused: real forms are far smaller.
 pub const MAX_CELLS_PER_SHEET: usize = 20_000_000;
@@ -38,8 +42,8 @@ pub enum WorkbookError {
         sheet: String,
         source: calamine::Error,
     },
-    #[error("sheet {sheet:?} is too large: {what}")]
-    TooLarge { sheet: String, what: String },
+    #[error("sheet {sheet:?} is too large: {limit}")]
+    TooLarge { sheet: String, limit: SizeLimit },
     #[error(
         "the workbook declares {declared} bytes of content once unpacked, more than the {limit} bytes allowed (a damaged file or a zip bomb)"
     )]
@@ -50,24 +54,115 @@ pub enum WorkbookError {
     /// The cells of sheet are not stored row after row: it must be read whole.
     #[error("sheet {0:?} stores its rows out of order")]
     Unordered(String),
+    /// Named like a workbook but something else inside (an HTML page, CSV
+    /// text, a PDF): told apart so the department learns how to fix it.
+    #[error("{0}")]
+    NotAWorkbook(NotAWorkbook),
+}
+
+/// Which bound of [`MAX_COLUMNS`] and [`MAX_CELLS_PER_SHEET`] a sheet passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeLimit {
+    /// A cell in this 1-based column.
+    Column(u32),
+    Cells,
+}
+
+impl std::fmt::Display for SizeLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SizeLimit::Column(col) => {
+                write!(f, "a cell in column {col} (the limit is {MAX_COLUMNS})")
+            }
+            SizeLimit::Cells => write!(f, "more than {MAX_CELLS_PER_SHEET} cells"),
+        }
+    }
+}
+
+impl SizeLimit {
+    fn vi(&self) -> String {
+        match self {
+            SizeLimit::Column(col) => {
+                format!("có ô ở cột thứ {col}, vượt giới hạn {MAX_COLUMNS} cột")
+            }
+            SizeLimit::Cells => format!("hơn {MAX_CELLS_PER_SHEET} ô"),
+        }
+    }
+}
+
+/// What a file named `.xls`/`.xlsx` really holds when it is no workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAWorkbook {
+    /// An HTML page ("Xuất Excel" of web software) that is not UTF-8 or
+    /// holds no table.
+    Html,
+    /// Excel 2003 XML ("XML Spreadsheet"), which the reader does not take.
+    SpreadsheetXml,
+    /// Plain text with separators (CSV, tab-separated).
+    Csv,
+    Pdf,
+    /// A Word document or another non-spreadsheet format.
+    Other,
+}
+
+impl std::fmt::Display for NotAWorkbook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotAWorkbook::Html => {
+                "the file is a web page (HTML) named as a workbook, with no table that can be read: open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
+            }
+            NotAWorkbook::SpreadsheetXml => {
+                "the file is an Excel 2003 XML spreadsheet, not a workbook: open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
+            }
+            NotAWorkbook::Csv => {
+                "the file is plain text (CSV) named as a workbook: open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
+            }
+            NotAWorkbook::Pdf => {
+                "the file is a PDF document, not a workbook: send the Excel file the report was printed from"
+            }
+            NotAWorkbook::Other => {
+                "the file is not a spreadsheet (Word, an image or another format): send the report as an Excel workbook (.xlsx)"
+            }
+        })
+    }
+}
+
+impl NotAWorkbook {
+    fn vi(&self) -> &'static str {
+        match self {
+            NotAWorkbook::Html => {
+                "Tệp là trang web (HTML) được đặt tên như tệp Excel (thường do chức năng \"Xuất Excel\" của phần mềm tạo ra) và không có bảng đọc được: mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
+            }
+            NotAWorkbook::SpreadsheetXml => {
+                "Tệp là bảng tính dạng XML của Excel 2003, không phải tệp Excel thông thường: mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
+            }
+            NotAWorkbook::Csv => {
+                "Tệp là văn bản thuần (CSV) được đặt tên như tệp Excel: mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
+            }
+            NotAWorkbook::Pdf => {
+                "Tệp là tài liệu PDF, không phải bảng tính: đề nghị gửi tệp Excel dùng để in báo cáo"
+            }
+            NotAWorkbook::Other => {
+                "Tệp không phải bảng tính (tài liệu Word, ảnh hoặc định dạng khác): đề nghị gửi báo cáo dạng tệp Excel (.xlsx)"
+            }
+        }
+    }
 }
 
 impl WorkbookError {
     /// The reason in Vietnamese, for the department.
     pub fn reason_vi(&self) -> String {
         match self {
-            WorkbookError::Open(source) => format!(
-                "Không mở được tệp (hỏng, có mật khẩu hoặc không phải bảng tính Excel): {}",
-                Chain(source)
-            ),
+            // The library's own (English) words stay in the English reason.
+            WorkbookError::Open(_) => "Không mở được tệp: tệp bị hỏng hoặc không phải bảng tính Excel (.xlsx, .xls, .ods); mở tệp bằng Excel, lưu lại dạng Excel Workbook (.xlsx) rồi gửi lại".to_string(),
             WorkbookError::Password => {
                 "Tệp được đặt mật khẩu: đề nghị gửi lại bản không đặt mật khẩu".to_string()
             }
-            WorkbookError::Sheet { sheet, source } => {
-                format!("Không đọc được trang tính \"{sheet}\": {}", Chain(source))
-            }
-            WorkbookError::TooLarge { sheet, what } => {
-                format!("Trang tính \"{sheet}\" quá lớn ({what})")
+            WorkbookError::Sheet { sheet, .. } => format!(
+                "Không đọc được trang tính \"{sheet}\": nội dung bị hỏng; mở tệp bằng Excel, lưu lại rồi gửi lại"
+            ),
+            WorkbookError::TooLarge { sheet, limit } => {
+                format!("Trang tính \"{sheet}\" quá lớn ({})", limit.vi())
             }
             WorkbookError::Bomb { declared, limit } => format!(
                 "Tệp khai báo {declared} byte nội dung khi giải nén, vượt giới hạn {limit} byte (tệp hỏng hoặc tệp nén độc hại)"
@@ -78,15 +173,28 @@ impl WorkbookError {
             WorkbookError::Unordered(sheet) => {
                 format!("Trang tính \"{sheet}\" lưu các dòng không theo thứ tự")
             }
+            WorkbookError::NotAWorkbook(kind) => kind.vi().to_string(),
         }
     }
 }
 
+/// A worksheet read whole, and whether the workbook hides it.
+#[derive(Debug, Clone, Default)]
+pub struct WorkbookSheet {
+    pub grid: Grid,
+    /// Hidden or very hidden: last year's copy, a lookup list. Its rows are
+    /// counted and reported, never taken.
+    pub hidden: bool,
+}
+
 /// Reads every worksheet of a workbook held in memory. Chart sheets and the
 /// like come back empty.
-pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
+pub fn read_workbook(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
     if bytes.starts_with(b"PK") {
         check_zip(bytes)?;
+    }
+    if let Some(found) = html::sniff(bytes) {
+        return found;
     }
     catch_unwind(AssertUnwindSafe(|| read_unguarded(bytes)))
         .unwrap_or_else(|panic| Err(WorkbookError::Panicked(panic_message(panic.as_ref()))))
@@ -95,8 +203,15 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
 /// Receives a workbook's sheets row by row.
 pub trait RowSink {
     /// A sheet begins. `merges` are given when the format stores them before
-    /// the cells; `origin_col` is the column rows start at.
-    fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>);
+    /// the cells; `origin_col` is the column rows start at; `hidden` says the
+    /// workbook hides the sheet (hidden or very hidden).
+    fn begin_sheet(
+        &mut self,
+        name: &str,
+        origin_col: u32,
+        merges: Option<Vec<Merge>>,
+        hidden: bool,
+    );
     /// The next non-blank row (0-based sheet row, increasing), cells from `origin_col`.
     fn row(&mut self, row: u32, cells: Vec<Cell>);
     /// The sheet ended; `late_merges` are the merged regions of a format that
@@ -113,6 +228,10 @@ pub fn stream_workbook(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workb
     if bytes.starts_with(b"PK") {
         check_zip(bytes)?;
     }
+    if let Some(found) = html::sniff(bytes) {
+        replay(found?, sink);
+        return Ok(());
+    }
     if bytes.len() >= PIPELINE_MIN_BYTES {
         return stream_pipelined(bytes, sink);
     }
@@ -121,9 +240,9 @@ pub fn stream_workbook(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workb
 }
 
 /// Feeds whole grids to a sink, as [`stream_workbook`] would.
-pub fn replay(grids: Vec<Grid>, sink: &mut dyn RowSink) {
-    for grid in grids {
-        sink.begin_sheet(&grid.name, grid.origin_col, Some(grid.merges));
+pub fn replay(sheets: Vec<WorkbookSheet>, sink: &mut dyn RowSink) {
+    for WorkbookSheet { grid, hidden } in sheets {
+        sink.begin_sheet(&grid.name, grid.origin_col, Some(grid.merges), hidden);
         for (r, cells) in grid.rows.into_iter().enumerate() {
             if cells.iter().any(|c| !c.is_blank()) {
                 sink.row(grid.origin_row + r as u32, cells);
@@ -141,9 +260,23 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_string())
 }
 
+/// The names of the sheets a workbook hides (hidden or very hidden).
+fn hidden_sheets<R>(workbook: &Sheets<R>) -> std::collections::HashSet<String>
+where
+    R: std::io::Read + std::io::Seek,
+{
+    workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|sheet| sheet.visible != SheetVisible::Visible)
+        .map(|sheet| sheet.name.clone())
+        .collect()
+}
+
 fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), WorkbookError> {
     let mut workbook = open(bytes)?;
     let names = workbook.sheet_names();
+    let hidden = hidden_sheets(&workbook);
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
             let entries = xlsx_sheet_entries(bytes).unwrap_or_default();
@@ -156,15 +289,19 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
                 let entry = entries.get(&name);
                 let scan = || entry.and_then(|e| scan_merges(bytes, &e.path));
                 let first = entry.is_some_and(|e| e.size <= MERGES_FIRST_MAX_BYTES);
+                let is_hidden = hidden.contains(&name);
                 let late = std::thread::scope(|scope| {
                     let background = (!first).then(|| scope.spawn(scan));
-                    sink.begin_sheet(&name, 0, if first { scan() } else { None });
+                    sink.begin_sheet(&name, 0, if first { scan() } else { None }, is_hidden);
                     match xlsx.worksheet_cells_reader(&name) {
-                        Ok(mut reader) => stream_rows(&name, sink, || {
-                            reader.next_cell().map(|c| {
-                                c.map(|c| (c.get_position(), cell_from_ref(c.get_value())))
-                            })
-                        })?,
+                        Ok(mut reader) => {
+                            let mut formulas = XlsxFormulas::default();
+                            stream_rows(&name, sink, || {
+                                reader
+                                    .next_cell_with_formula_metadata()
+                                    .map(|c| c.map(|record| formulas.cell(record)))
+                            })?
+                        }
                         Err(calamine::XlsxError::NotAWorksheet(_)) => {}
                         Err(e) => return Err(sheet_error(&name, e)),
                     }
@@ -184,8 +321,10 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
             }
         }
         Sheets::Xlsb(xlsb) => {
+            // xlsb stores a formula's result with the formula, always: no
+            // uncomputed cells to look for.
             for name in names {
-                sink.begin_sheet(&name, 0, Some(Vec::new()));
+                sink.begin_sheet(&name, 0, Some(Vec::new()), hidden.contains(&name));
                 match xlsb.worksheet_cells_reader(&name) {
                     Ok(mut reader) => stream_rows(&name, sink, || {
                         reader
@@ -251,13 +390,13 @@ fn check_cell(sheet: &str, col: u32, cells_so_far: usize) -> Result<(), Workbook
     if col >= MAX_COLUMNS {
         return Err(WorkbookError::TooLarge {
             sheet: sheet.to_string(),
-            what: format!("a cell in column {} (the limit is {MAX_COLUMNS})", col + 1),
+            limit: SizeLimit::Column(col + 1),
         });
     }
     if cells_so_far >= MAX_CELLS_PER_SHEET {
         return Err(WorkbookError::TooLarge {
             sheet: sheet.to_string(),
-            what: format!("more than {MAX_CELLS_PER_SHEET} cells"),
+            limit: SizeLimit::Cells,
         });
     }
     Ok(())
@@ -315,20 +454,24 @@ fn open(bytes: &[u8]) -> Result<Sheets<Cursor<&[u8]>>, WorkbookError> {
     })
 }
 
-fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
+fn read_unguarded(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
     let mut workbook = open(bytes)?;
     let names = workbook.sheet_names();
+    let hidden = hidden_sheets(&workbook);
     let mut grids = Vec::with_capacity(names.len());
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
             for name in names {
                 let mut builder = GridBuilder::new(&name);
                 match xlsx.worksheet_cells_reader(&name) {
-                    Ok(mut reader) => stream_cells(&mut builder, || {
-                        reader
-                            .next_cell()
-                            .map(|c| c.map(|c| (c.get_position(), cell_from_ref(c.get_value()))))
-                    })?,
+                    Ok(mut reader) => {
+                        let mut formulas = XlsxFormulas::default();
+                        stream_cells(&mut builder, || {
+                            reader
+                                .next_cell_with_formula_metadata()
+                                .map(|c| c.map(|record| formulas.cell(record)))
+                        })?
+                    }
                     Err(calamine::XlsxError::NotAWorksheet(_)) => {}
                     Err(e) => return Err(sheet_error(&name, e)),
                 }
@@ -371,11 +514,92 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
                 let range = ods
                     .worksheet_range(&name)
                     .map_err(|e| sheet_error(&name, e))?;
-                grids.push(GridBuilder::from_range(&name, &range)?.finish());
+                let mut builder = GridBuilder::from_range(&name, &range)?;
+                // A formula cell without an office:value (written by a
+                // script, never recalculated) is empty in the value range.
+                if let Ok(formulas) = ods.worksheet_formula(&name) {
+                    let (row0, col0) = formulas.start().unwrap_or((0, 0));
+                    for (r, c, formula) in formulas.used_cells() {
+                        let at = (row0 + r as u32, col0 + c as u32);
+                        let computed = range
+                            .get_value(at)
+                            .is_some_and(|v| !matches!(v, Data::Empty));
+                        if !formula.is_empty() && !computed {
+                            builder.push(at.0, at.1, uncomputed_ods(formula))?;
+                        }
+                    }
+                }
+                grids.push(builder.finish());
             }
         }
     }
-    Ok(grids)
+    Ok(grids
+        .into_iter()
+        .map(|grid| WorkbookSheet {
+            hidden: hidden.contains(&grid.name),
+            grid,
+        })
+        .collect())
+}
+
+/// An ODS formula ("of:=SUM([.D5:.D9])") as the department would type it.
+fn uncomputed_ods(formula: &str) -> Cell {
+    let text = formula.strip_prefix("of:").unwrap_or(formula);
+    Cell::Uncomputed {
+        formula: text.strip_prefix('=').unwrap_or(text).to_string(),
+    }
+}
+
+/// Turns the xlsx reader's cells into ours, telling a formula saved without
+/// its computed value from a blank. Only the anchors of shared formulas are
+/// remembered (one per filled-down block), to name the formula of a
+/// derived cell that has no value.
+#[derive(Default)]
+struct XlsxFormulas {
+    /// Shared formula index → (anchor formula, anchor position).
+    anchors: Vec<Option<(String, (u32, u32))>>,
+}
+
+impl XlsxFormulas {
+    fn cell(&mut self, record: XlsxCellFormulaMetadataRecord<'_>) -> ((u32, u32), Cell) {
+        let pos = record.pos;
+        let empty = matches!(record.value, DataRef::Empty);
+        let formula = match record.formula {
+            None => None,
+            Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
+            Some(XlsxFormulaMetadata::Shared {
+                shared_index,
+                range,
+                formula,
+            }) => {
+                if self.anchors.len() <= shared_index {
+                    // Indices are small and dense in practice; a hostile
+                    // one is bounded by the cells limit's order of size.
+                    if shared_index > MAX_CELLS_PER_SHEET {
+                        return (pos, cell_from_ref(&record.value));
+                    }
+                    self.anchors.resize(shared_index + 1, None);
+                }
+                let start = range.map_or(pos, |r| r.start);
+                self.anchors[shared_index] = Some((formula.clone(), start));
+                Some(formula)
+            }
+            Some(XlsxFormulaMetadata::SharedDerived { shared_index }) if empty => Some(
+                self.anchors
+                    .get(shared_index)
+                    .and_then(Option::as_ref)
+                    .and_then(|(formula, start)| {
+                        calamine::expand_shared_formula(formula, *start, pos).ok()
+                    })
+                    .unwrap_or_default(),
+            ),
+            Some(_) => None,
+        };
+        match formula {
+            Some(formula) if empty => (pos, Cell::Uncomputed { formula }),
+            _ => (pos, cell_from_ref(&record.value)),
+        }
+    }
 }
 
 /// Format detection only says "Cannot detect file format" when every reader
@@ -424,7 +648,7 @@ fn sheet_error(sheet: &str, e: impl Into<calamine::Error>) -> WorkbookError {
 
 /// Collects cells in any order into rows, never allocating beyond the cells
 /// that exist (plus the blanks between them within a row).
-struct GridBuilder {
+pub(super) struct GridBuilder {
     name: String,
     /// (row, col, cell), absolute 0-based positions.
     cells: Vec<(u32, u32, Cell)>,
@@ -432,7 +656,7 @@ struct GridBuilder {
 }
 
 impl GridBuilder {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         GridBuilder {
             name: name.to_string(),
             cells: Vec::new(),
@@ -449,7 +673,7 @@ impl GridBuilder {
         Ok(builder)
     }
 
-    fn push(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), WorkbookError> {
+    pub(super) fn push(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), WorkbookError> {
         if cell.is_blank() {
             return Ok(());
         }
@@ -462,7 +686,12 @@ impl GridBuilder {
         self.merges.extend(merges_of(regions));
     }
 
-    fn finish(mut self) -> Grid {
+    /// A merged region in absolute sheet coordinates.
+    pub(super) fn merge(&mut self, merge: Merge) {
+        self.merges.push(merge);
+    }
+
+    pub(super) fn finish(mut self) -> Grid {
         if self.cells.is_empty() {
             return Grid {
                 name: self.name,
@@ -548,7 +777,7 @@ const ERROR_SPELLINGS: &[&str] = &[
     "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
 ];
 
-fn text_cell(text: &str) -> Cell {
+pub(super) fn text_cell(text: &str) -> Cell {
     if ERROR_SPELLINGS.contains(&text.trim()) {
         Cell::Error(text.trim().to_string())
     } else {
@@ -576,6 +805,7 @@ enum SheetEvent {
         name: String,
         origin_col: u32,
         merges: Option<Vec<Merge>>,
+        hidden: bool,
     },
     Rows(Vec<(u32, Vec<Cell>)>),
     End(Option<Vec<Merge>>),
@@ -603,11 +833,18 @@ impl Forward {
 }
 
 impl RowSink for Forward {
-    fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>) {
+    fn begin_sheet(
+        &mut self,
+        name: &str,
+        origin_col: u32,
+        merges: Option<Vec<Merge>>,
+        hidden: bool,
+    ) {
         self.send(SheetEvent::Begin {
             name: name.to_string(),
             origin_col,
             merges,
+            hidden,
         });
     }
 
@@ -641,7 +878,8 @@ fn stream_pipelined(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
                     name,
                     origin_col,
                     merges,
-                } => sink.begin_sheet(&name, origin_col, merges),
+                    hidden,
+                } => sink.begin_sheet(&name, origin_col, merges, hidden),
                 SheetEvent::Rows(rows) => {
                     for (row, cells) in rows {
                         sink.row(row, cells);
@@ -991,8 +1229,16 @@ mod tests {
     struct Recorder(Vec<String>);
 
     impl RowSink for Recorder {
-        fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>) {
-            self.0.push(format!("begin {name} {origin_col} {merges:?}"));
+        fn begin_sheet(
+            &mut self,
+            name: &str,
+            origin_col: u32,
+            merges: Option<Vec<Merge>>,
+            hidden: bool,
+        ) {
+            self.0.push(format!(
+                "begin {name} {origin_col} {merges:?} hidden={hidden}"
+            ));
         }
         fn row(&mut self, row: u32, cells: Vec<Cell>) {
             self.0.push(format!("{row} {cells:?}"));
