@@ -280,6 +280,7 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
             let entries = xlsx_sheet_entries(bytes).unwrap_or_default();
+            let recalculated = calc_on_load(bytes);
             for name in names {
                 // Merged regions only matter for headers; a sheet whose merge
                 // list is damaged is still read, just without them. They are
@@ -295,7 +296,7 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
                     sink.begin_sheet(&name, 0, if first { scan() } else { None }, is_hidden);
                     match xlsx.worksheet_cells_reader(&name) {
                         Ok(mut reader) => {
-                            let mut formulas = XlsxFormulas::default();
+                            let mut formulas = XlsxFormulas::new(recalculated);
                             stream_rows(&name, sink, || {
                                 reader
                                     .next_cell_with_formula_metadata()
@@ -461,11 +462,12 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
     let mut grids = Vec::with_capacity(names.len());
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
+            let recalculated = calc_on_load(bytes);
             for name in names {
                 let mut builder = GridBuilder::new(&name);
                 match xlsx.worksheet_cells_reader(&name) {
                     Ok(mut reader) => {
-                        let mut formulas = XlsxFormulas::default();
+                        let mut formulas = XlsxFormulas::new(recalculated);
                         stream_cells(&mut builder, || {
                             reader
                                 .next_cell_with_formula_metadata()
@@ -542,6 +544,31 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
         .collect())
 }
 
+/// Whether an xlsx's `xl/workbook.xml` asks for a full recalculation on
+/// opening. A missing or unreadable part says no.
+fn calc_on_load(bytes: &[u8]) -> bool {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return false;
+    };
+    let Ok(entry) = archive.by_name("xl/workbook.xml") else {
+        return false;
+    };
+    // The part is small (sheet names, defined names); bounded all the same.
+    let mut xml = Vec::new();
+    if std::io::Read::read_to_end(&mut std::io::Read::take(entry, 16 * 1024 * 1024), &mut xml)
+        .is_err()
+    {
+        return false;
+    }
+    [
+        &b"fullCalcOnLoad=\"1\""[..],
+        b"fullCalcOnLoad=\"true\"",
+        b"fullCalcOnLoad='1'",
+    ]
+    .iter()
+    .any(|flag| memchr::memmem::find(&xml, flag).is_some())
+}
+
 /// An ODS formula ("of:=SUM([.D5:.D9])") as the department would type it.
 fn uncomputed_ods(formula: &str) -> Cell {
     let text = formula.strip_prefix("of:").unwrap_or(formula);
@@ -558,12 +585,37 @@ fn uncomputed_ods(formula: &str) -> Cell {
 struct XlsxFormulas {
     /// Shared formula index → (anchor formula, anchor position).
     anchors: Vec<Option<(String, (u32, u32))>>,
+    /// The workbook asks to be recalculated when opened
+    /// (`<calcPr fullCalcOnLoad="1"/>`): written by a library (openpyxl,
+    /// XlsxWriter, EPPlus) that stores 0 or nothing as every formula's
+    /// result. Excel drops the flag when it saves the file.
+    calc_on_load: bool,
 }
 
 impl XlsxFormulas {
+    fn new(calc_on_load: bool) -> Self {
+        XlsxFormulas {
+            anchors: Vec::new(),
+            calc_on_load,
+        }
+    }
+
+    /// No computed value: none stored, or the placeholder a library stores
+    /// (0, "") in a workbook that asks to be recalculated on opening.
+    fn uncomputed(&self, value: &DataRef<'_>) -> bool {
+        match value {
+            DataRef::Empty => true,
+            DataRef::Float(f) => self.calc_on_load && *f == 0.0,
+            DataRef::Int(i) => self.calc_on_load && *i == 0,
+            DataRef::String(s) => self.calc_on_load && s.is_empty(),
+            DataRef::DateTime(dt) => self.calc_on_load && dt.as_f64() == 0.0,
+            _ => false,
+        }
+    }
+
     fn cell(&mut self, record: XlsxCellFormulaMetadataRecord<'_>) -> ((u32, u32), Cell) {
         let pos = record.pos;
-        let empty = matches!(record.value, DataRef::Empty);
+        let empty = record.formula.is_some() && self.uncomputed(&record.value);
         let formula = match record.formula {
             None => None,
             Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
