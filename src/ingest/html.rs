@@ -66,11 +66,14 @@ pub fn sniff(bytes: &[u8]) -> Option<Result<Vec<WorkbookSheet>, WorkbookError>> 
         }
         return refuse(NotAWorkbook::Other);
     }
-    // Text without NUL bytes (binary formats are full of them): CSV, TSV,
-    // in any encoding.
+    // Text without NUL bytes (binary formats are full of them) in lines
+    // with separators: CSV, TSV, in any encoding. Other text is left to the
+    // workbook reader's "cannot open".
     let sample = &bytes[..bytes.len().min(SNIFF_BYTES)];
     let utf16 = bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF");
-    if (utf16 && text.is_some()) || (!sample.is_empty() && !sample.contains(&0)) {
+    let separated = head.lines().any(|line| line.contains([',', ';', '\t']));
+    let plain = (utf16 && text.is_some()) || (!sample.is_empty() && !sample.contains(&0));
+    if plain && separated {
         return refuse(NotAWorkbook::Csv);
     }
     None

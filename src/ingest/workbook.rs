@@ -1311,4 +1311,197 @@ mod tests {
             assert_eq!(direct, pipelined, "{}", path.display());
         }
     }
+
+    /// A one-sheet xlsx whose `sheetData` is `rows_xml` (written by hand, as
+    /// a script would), with or without the request to recalculate on opening.
+    fn xlsx_with_sheet_data(rows_xml: &str, calc_on_load: bool) -> Vec<u8> {
+        use std::io::{Read, Write};
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook.add_worksheet().set_name("DS").expect("name");
+        let bytes = workbook.save_to_buffer().expect("workbook");
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).expect("zip");
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for index in 0..archive.len() {
+            let mut entry = archive.by_index(index).expect("entry");
+            let name = entry.name().expect("name").to_string();
+            let mut content = String::new();
+            entry.read_to_string(&mut content).expect("xml");
+            if name == "xl/worksheets/sheet1.xml" {
+                content = format!(
+                    r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows_xml}</sheetData></worksheet>"#
+                );
+            }
+            if name == "xl/workbook.xml" && !calc_on_load {
+                content = content.replace(" fullCalcOnLoad=\"1\"", "");
+            }
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            out.write_all(content.as_bytes()).expect("write");
+        }
+        out.finish().expect("finish").into_inner()
+    }
+
+    /// The rows a sink is told, streamed and read whole (they must agree).
+    fn rows_told(bytes: &[u8]) -> Vec<String> {
+        let mut streamed = Recorder::default();
+        stream_workbook(bytes, &mut streamed).expect("streamed");
+        let mut whole = Recorder::default();
+        replay(read_workbook(bytes).expect("read whole"), &mut whole);
+        // Merges are told at the end when streamed, at the start when whole.
+        let rows = |r: Recorder| -> Vec<String> {
+            r.0.into_iter()
+                .filter(|line| !line.starts_with("begin") && !line.starts_with("end"))
+                .collect()
+        };
+        let (streamed, whole) = (rows(streamed), rows(whole));
+        assert_eq!(streamed, whole);
+        streamed
+    }
+
+    #[test]
+    fn formulas_without_a_value_are_uncomputed_cells_not_blanks() {
+        let rows = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>An</t></is></c><c r="B1"><f>SUM(D5:D9)</f></c><c r="C1"><f>D8+5</f><v></v></c><c r="D1" t="str"><f>IF(A1="","",A1)</f><v></v></c><c r="E1"><f>1+1</f><v>2</v></c></row>
+<row r="2"><c r="B2"><f t="shared" ref="B2:B4" si="0">A2*2</f></c><c r="C2"><v>3</v></c></row>
+<row r="3"><c r="B3"><f t="shared" si="0"/></c><c r="C3"><v>4</v></c></row>
+<row r="4"><c r="B4"><f t="shared" si="0"/><v>8</v></c></row>"#;
+        let told = rows_told(&xlsx_with_sheet_data(rows, false));
+        let uncomputed = |f: &str| format!("Uncomputed {{ formula: {f:?} }}");
+        assert_eq!(
+            told[0],
+            format!(
+                "0 [Text(\"An\"), {}, {}, Empty, Number(2.0)]",
+                uncomputed("SUM(D5:D9)"),
+                uncomputed("D8+5")
+            ),
+            "a computed empty text is blank, a missing value is not"
+        );
+        assert_eq!(
+            told[1],
+            format!("1 [Empty, {}, Number(3.0)]", uncomputed("A2*2"))
+        );
+        assert_eq!(
+            told[2],
+            format!("2 [Empty, {}, Number(4.0)]", uncomputed("A3*2")),
+            "a derived shared formula is named by its own references"
+        );
+        assert_eq!(told[3], "3 [Empty, Number(8.0)]");
+    }
+
+    #[test]
+    fn a_placeholder_zero_is_uncomputed_only_in_a_workbook_never_recalculated() {
+        let rows = r#"<row r="1"><c r="A1"><f>B1*2</f><v>0</v></c><c r="B1"><v>0</v></c><c r="C1"><f>B1+1</f><v>1</v></c></row>"#;
+        let placeholder = rows_told(&xlsx_with_sheet_data(rows, true));
+        assert_eq!(
+            placeholder,
+            ["0 [Uncomputed { formula: \"B1*2\" }, Number(0.0), Number(1.0)]"],
+            "a literal 0 stays a number"
+        );
+        let computed = rows_told(&xlsx_with_sheet_data(rows, false));
+        assert_eq!(computed, ["0 [Number(0.0), Number(0.0), Number(1.0)]"]);
+    }
+
+    /// An ODS written by hand: a visible sheet with a formula that has no
+    /// office:value, and a hidden one.
+    fn ods() -> Vec<u8> {
+        use std::io::Write;
+        let content = r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.2">
+<office:automatic-styles><style:style style:name="ta1" style:family="table"><style:table-properties table:display="true"/></style:style><style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style></office:automatic-styles>
+<office:body><office:spreadsheet>
+<table:table table:name="DS" table:style-name="ta1"><table:table-row><table:table-cell office:value-type="float" office:value="5"><text:p>5</text:p></table:table-cell><table:table-cell table:formula="of:=[.A1]+5"/><table:table-cell table:formula="of:=[.A1]*2" office:value-type="float" office:value="10"><text:p>10</text:p></table:table-cell></table:table-row></table:table>
+<table:table table:name="Cũ" table:style-name="ta2"><table:table-row><table:table-cell office:value-type="string"><text:p>Năm 2024</text:p></table:table-cell></table:table-row></table:table>
+</office:spreadsheet></office:body></office:document-content>"#;
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        out.start_file("mimetype", stored).expect("mimetype");
+        out.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .expect("write");
+        out.start_file(
+            "META-INF/manifest.xml",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .expect("manifest");
+        out.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#)
+            .expect("write");
+        out.start_file("content.xml", zip::write::SimpleFileOptions::default())
+            .expect("content");
+        out.write_all(content.as_bytes()).expect("write");
+        out.finish().expect("finish").into_inner()
+    }
+
+    #[test]
+    fn ods_formulas_without_a_value_and_hidden_sheets() {
+        let bytes = ods();
+        let mut told = Recorder::default();
+        stream_workbook(&bytes, &mut told).expect("read");
+        assert_eq!(
+            told.0,
+            [
+                "begin DS 0 Some([]) hidden=false",
+                "0 [Number(5.0), Uncomputed { formula: \"[.A1]+5\" }, Number(10.0)]",
+                "end None",
+                "begin Cũ 0 Some([]) hidden=true",
+                "0 [Text(\"Năm 2024\")]",
+                "end None",
+            ]
+        );
+    }
+
+    #[test]
+    fn hidden_and_very_hidden_xlsx_sheets_are_told_as_hidden() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        for (name, hide) in [("A", 0), ("B", 1), ("C", 2)] {
+            let sheet = workbook.add_worksheet();
+            sheet.set_name(name).expect("name");
+            sheet.write_string(0, 0, name).expect("cell");
+            match hide {
+                1 => {
+                    sheet.set_hidden(true);
+                }
+                2 => {
+                    sheet.set_very_hidden(true);
+                }
+                _ => {}
+            }
+        }
+        let bytes = workbook.save_to_buffer().expect("workbook");
+        let mut told = Recorder::default();
+        stream_workbook(&bytes, &mut told).expect("read");
+        let begins: Vec<&String> = told.0.iter().filter(|l| l.starts_with("begin")).collect();
+        assert_eq!(begins.len(), 3);
+        assert!(begins[0].ends_with("hidden=false"), "{begins:?}");
+        assert!(begins[1].ends_with("hidden=true"), "{begins:?}");
+        assert!(begins[2].ends_with("hidden=true"), "{begins:?}");
+        let whole = read_workbook(&bytes).expect("read whole");
+        let hidden: Vec<bool> = whole.iter().map(|s| s.hidden).collect();
+        assert_eq!(hidden, [false, true, true]);
+    }
+
+    #[test]
+    fn vietnamese_reasons_hold_no_library_english() {
+        let damaged = read_workbook(b"PK\x03\x04 not really a zip").expect_err("damaged");
+        let reasons = [
+            damaged.reason_vi(),
+            WorkbookError::TooLarge {
+                sheet: "DS".into(),
+                limit: SizeLimit::Column(20_000),
+            }
+            .reason_vi(),
+            WorkbookError::TooLarge {
+                sheet: "DS".into(),
+                limit: SizeLimit::Cells,
+            }
+            .reason_vi(),
+            WorkbookError::NotAWorkbook(NotAWorkbook::Html).reason_vi(),
+        ];
+        for reason in reasons {
+            for english in [
+                "Cannot", "cannot", "error", "Zip", "column", "cells", "limit",
+            ] {
+                assert!(!reason.contains(english), "{english:?} in {reason}");
+            }
+        }
+    }
 }
