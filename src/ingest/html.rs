@@ -12,7 +12,8 @@
 use super::sheet::Merge;
 use super::value::Cell;
 use super::workbook::{
-    GridBuilder, MAX_COLUMNS, NotAWorkbook, WorkbookError, WorkbookSheet, text_cell,
+    GridBuilder, MAX_CELLS_PER_SHEET, MAX_COLUMNS, NotAWorkbook, SizeLimit, WorkbookError,
+    WorkbookSheet, text_cell,
 };
 
 /// The HTML limits of `colspan` and `rowspan`: larger values are clamped.
@@ -331,7 +332,7 @@ impl TableReader {
         if last_col >= MAX_COLUMNS {
             return Err(WorkbookError::TooLarge {
                 sheet: "HTML".into(),
-                limit: super::workbook::SizeLimit::Column(last_col + 1),
+                limit: SizeLimit::Column(last_col + 1),
             });
         }
         let last_row = row.saturating_add(rowspan - 1);
@@ -361,6 +362,12 @@ impl TableReader {
     }
 
     fn close_cell(&mut self) -> Result<(), WorkbookError> {
+        if self.cells.len() >= MAX_CELLS_PER_SHEET {
+            return Err(WorkbookError::TooLarge {
+                sheet: "HTML".into(),
+                limit: SizeLimit::Cells,
+            });
+        }
         if let Some(cell) = self.cell.take() {
             let text = cell.text.trim_matches([' ', '\n']);
             if !text.is_empty() {
@@ -473,9 +480,16 @@ impl<'a> Tag<'a> {
     }
 }
 
+/// Where `needle` (ASCII, starting with '<') is in `haystack`, ignoring
+/// ASCII case; linear, with no copy of the page.
 fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
-    let lower = haystack.to_ascii_lowercase();
-    lower.find(&needle.to_ascii_lowercase())
+    let needle = needle.as_bytes();
+    let bytes = haystack.as_bytes();
+    memchr::memchr_iter(b'<', bytes).find(|&at| {
+        bytes
+            .get(at..at + needle.len())
+            .is_some_and(|candidate| candidate.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// The named entities of Latin-1 letters, U+00C0 to U+00FF in order (the
@@ -682,5 +696,64 @@ mod tests {
         let merge = read.grid.merges[0];
         assert_eq!(merge.last_col, MAX_COLSPAN - 1);
         assert_eq!(merge.last_row, MAX_ROWSPAN - 1);
+    }
+
+    /// Damaged and hostile pages: every cut of a real one, and seeded
+    /// random soup of tags, quotes, entities and multi-byte letters, is read
+    /// or refused, never a panic.
+    #[test]
+    fn any_page_is_read_or_refused_without_a_panic() {
+        let page = "<html><head><title>Đào tạo</title></head><body><p>NĂM 2025</p>\
+            <table><tr><th colspan=\"2\" rowspan='3'>Họ &amp; tên</th><th>Ngày</th></tr>\
+            <tr><td>Nguyễn&nbsp;Văn An<br/>x</td><td a=\">\" b='<' c=d>12/03/2025</td></tr>\
+            <!-- a comment --><script>if (a < b) {}</script></table></body></html>";
+        for cut in 0..=page.len() {
+            if page.is_char_boundary(cut) {
+                let _ = sniff(page[..cut].as_bytes());
+            }
+        }
+        let pieces = [
+            "<",
+            ">",
+            "</",
+            "<td",
+            "<tr>",
+            "</td>",
+            "<table>",
+            "</table>",
+            "<th colspan=",
+            "\"",
+            "'",
+            "=",
+            "&",
+            "&#",
+            "&#x",
+            ";",
+            "1",
+            "99999",
+            "Đ",
+            "ễ",
+            " ",
+            "\n",
+            "<br>",
+            "<!--",
+            "-->",
+            "<script>",
+            "</script",
+            "rowspan=0",
+            "<p>",
+            "x",
+        ];
+        let mut seed: u64 = 0x6874_6d6c;
+        for _ in 0..400 {
+            let mut soup = String::from("<html>");
+            for _ in 0..60 {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                soup.push_str(pieces[((seed >> 33) % pieces.len() as u64) as usize]);
+            }
+            let _ = sniff(soup.as_bytes());
+        }
     }
 }

@@ -193,7 +193,7 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> 
     if bytes.starts_with(b"PK") {
         check_zip(bytes)?;
     }
-    if let Some(found) = html::sniff(bytes) {
+    if let Some(found) = sniff_guarded(bytes) {
         return found;
     }
     catch_unwind(AssertUnwindSafe(|| read_unguarded(bytes)))
@@ -228,7 +228,7 @@ pub fn stream_workbook(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workb
     if bytes.starts_with(b"PK") {
         check_zip(bytes)?;
     }
-    if let Some(found) = html::sniff(bytes) {
+    if let Some(found) = sniff_guarded(bytes) {
         replay(found?, sink);
         return Ok(());
     }
@@ -250,6 +250,12 @@ pub fn replay(sheets: Vec<WorkbookSheet>, sink: &mut dyn RowSink) {
         }
         sink.end_sheet(None);
     }
+}
+
+/// [`html::sniff`], a panic in it becoming an error like any reader's.
+fn sniff_guarded(bytes: &[u8]) -> Option<Result<Vec<WorkbookSheet>, WorkbookError>> {
+    catch_unwind(AssertUnwindSafe(|| html::sniff(bytes)))
+        .unwrap_or_else(|panic| Some(Err(WorkbookError::Panicked(panic_message(panic.as_ref())))))
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
