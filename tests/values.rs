@@ -594,6 +594,48 @@ fn an_html_table_saved_as_xls_is_read() {
     common::assert_rows_accounted(&project);
 }
 
+/// The other "Xuất Excel": Excel 2003 XML named `.xls`, with a hidden
+/// sheet and a formula exported without its value.
+#[test]
+fn an_excel_2003_xml_spreadsheet_saved_as_xls_is_read() {
+    let project = Project::new();
+    let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">
+ <Worksheet ss:Name="DS">
+  <Table>
+   <Row><Cell ss:MergeAcross="3"><Data ss:Type="String">DANH SÁCH CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC NĂM 2025</Data></Cell></Row>
+   <Row ss:Index="3"><Cell><Data ss:Type="String">STT</Data></Cell><Cell><Data ss:Type="String">Họ và tên</Data></Cell><Cell><Data ss:Type="String">Mã định danh</Data></Cell><Cell><Data ss:Type="String">Ngày sinh</Data></Cell></Row>
+   <Row><Cell><Data ss:Type="Number">1</Data></Cell><Cell><Data ss:Type="String">Nguyễn Văn An</Data></Cell><Cell><Data ss:Type="String">001085000001</Data></Cell><Cell><Data ss:Type="DateTime">1985-06-07T00:00:00.000</Data></Cell></Row>
+   <Row><Cell><Data ss:Type="Number">2</Data></Cell><Cell><Data ss:Type="String">Lò Thị Bình</Data></Cell><Cell><Data ss:Type="String">001190000002</Data></Cell><Cell ss:Formula="=DATE(1990,3,5)"/></Row>
+  </Table>
+ </Worksheet>
+ <Worksheet ss:Name="2024"><Table><Row><Cell><Data ss:Type="String">Năm 2024</Data></Cell></Row></Table>
+  <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Visible>SheetHidden</Visible></WorksheetOptions></Worksheet>
+</Workbook>"#;
+    drop_bytes(&project, "SNV/ds.xls", xml.as_bytes());
+    project.run_ok(&["ingest"]);
+    assert_eq!(
+        stored(
+            &project,
+            "staff",
+            "period, source_row, person_id, birth_date"
+        ),
+        "2025|4|001085000001|1985-06-07"
+    );
+    let rejects = rejects(&project);
+    assert_eq!(rejects.len(), 1, "{rejects:#?}");
+    assert_eq!(
+        (rejects[0].0.as_str(), rejects[0].1.as_str()),
+        ("D5", "=DATE(1990,3,5)")
+    );
+    assert!(rejects[0].2.starts_with("Formula without a computed value"));
+    let sheets = report_sheets(&project);
+    assert_eq!(sheets[1]["hidden"], true);
+    assert_eq!(sheets[1]["skips"]["hidden_sheet"], 1);
+    common::assert_rows_accounted(&project);
+}
+
 #[test]
 fn other_files_renamed_xls_are_refused_saying_what_they_are() {
     for (bytes, vi, en) in [

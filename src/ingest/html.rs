@@ -5,9 +5,10 @@
 //! warning, so departments send it as it is. It is a table: it is read
 //! here, tolerantly (unclosed tags, `rowspan`/`colspan` as merged regions,
 //! entities decoded), text outside the tables (the title block) as rows of
-//! its own, as Excel shows it. Other impostors (CSV text, a PDF, Excel 2003
-//! XML, an image) are told apart so the department is told what the file is
-//! and how to send a real workbook, instead of a reader's English error.
+//! its own, as Excel shows it. Excel 2003 XML ("XML Spreadsheet", the
+//! other common export) is read too. Other impostors (CSV text, a PDF, an
+//! image) are told apart so the department is told what the file is and how
+//! to send a real workbook, instead of a reader's English error.
 
 use super::sheet::Merge;
 use super::value::Cell;
@@ -46,6 +47,16 @@ pub fn sniff(bytes: &[u8]) -> Option<Result<Vec<WorkbookSheet>, WorkbookError>> 
         return refuse(NotAWorkbook::Other);
     }
     if lower.starts_with('<') {
+        // Excel 2003 XML first: its <Table> is no HTML table.
+        let spreadsheet_xml = (lower.contains("office:spreadsheet") || lower.contains("<workbook"))
+            && !lower.contains("<html");
+        if spreadsheet_xml {
+            return Some(match text.as_deref().map(read_spreadsheet_xml) {
+                Some(Ok(sheets)) if !sheets.is_empty() => Ok(sheets),
+                Some(Err(e @ WorkbookError::TooLarge { .. })) => Err(e),
+                _ => Err(WorkbookError::NotAWorkbook(NotAWorkbook::SpreadsheetXml)),
+            });
+        }
         let html = [
             "<html",
             "<table",
@@ -61,9 +72,6 @@ pub fn sniff(bytes: &[u8]) -> Option<Result<Vec<WorkbookSheet>, WorkbookError>> 
                 Some(sheet) => sheet,
                 None => Err(WorkbookError::NotAWorkbook(NotAWorkbook::Html)),
             });
-        }
-        if lower.contains("office:spreadsheet") || lower.contains("<workbook") {
-            return refuse(NotAWorkbook::SpreadsheetXml);
         }
         return refuse(NotAWorkbook::Other);
     }
@@ -135,6 +143,165 @@ fn read_html(html: &str) -> Option<Result<Vec<WorkbookSheet>, WorkbookError>> {
         grid: builder.finish(),
         hidden: false,
     }]))
+}
+
+/// The worksheets of an Excel 2003 XML spreadsheet ("XML Spreadsheet
+/// 2003", which web software also exports as `.xls`): `Worksheet` >
+/// `Table` > `Row` > `Cell` > `Data`, with `ss:Index` skips, `MergeAcross`
+/// / `MergeDown` regions, `ss:Formula` (a formula without `Data` is
+/// uncomputed) and `WorksheetOptions/Visible` for hidden sheets. Damaged
+/// XML is an error: the caller refuses the file with the Excel 2003 reason.
+fn read_spreadsheet_xml(xml: &str) -> Result<Vec<WorkbookSheet>, WorkbookError> {
+    use quick_xml::events::Event;
+    let damaged = || WorkbookError::NotAWorkbook(NotAWorkbook::SpreadsheetXml);
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let config = reader.config_mut();
+    config.trim_text(false);
+    config.expand_empty_elements = true;
+    config.check_end_names = false;
+
+    let attribute = |e: &quick_xml::events::BytesStart<'_>, key: &str| -> Option<String> {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.local_name().as_ref() == key)
+            .map(|a| decode_entities(&a.value))
+    };
+    let number = |text: Option<String>| text.and_then(|t| t.trim().parse::<u32>().ok());
+
+    let mut sheets = Vec::new();
+    let mut sheet: Option<(GridBuilder, bool)> = None;
+    let (mut row, mut col) = (0u32, 0u32);
+    // The cell being read: (row, col, type, formula, text, has data).
+    let mut cell: Option<(u32, u32, String, Option<String>, String, bool)> = None;
+    let mut in_data = false;
+    let mut in_visible = false;
+    let mut visible_text = String::new();
+    let mut cells = 0usize;
+    loop {
+        match reader.read_event().map_err(|_| damaged())? {
+            Event::Start(e) => match e.local_name().as_ref() {
+                "Worksheet" => {
+                    let name = attribute(&e, "Name").unwrap_or_else(|| "Sheet1".into());
+                    sheet = Some((GridBuilder::new(&name), false));
+                    (row, col) = (0, 0);
+                }
+                "Row" => {
+                    if let Some(index) = number(attribute(&e, "Index")).filter(|i| *i >= 1) {
+                        row = index - 1;
+                    }
+                    col = 0;
+                }
+                "Cell" => {
+                    if let Some(index) = number(attribute(&e, "Index")).filter(|i| *i >= 1) {
+                        col = index - 1;
+                    }
+                    let across = number(attribute(&e, "MergeAcross"))
+                        .unwrap_or(0)
+                        .min(MAX_COLSPAN);
+                    let down = number(attribute(&e, "MergeDown"))
+                        .unwrap_or(0)
+                        .min(MAX_ROWSPAN);
+                    let last_col = col.saturating_add(across);
+                    if last_col >= MAX_COLUMNS {
+                        return Err(WorkbookError::TooLarge {
+                            sheet: "XML".into(),
+                            limit: SizeLimit::Column(last_col + 1),
+                        });
+                    }
+                    if (across > 0 || down > 0)
+                        && let Some((builder, _)) = &mut sheet
+                    {
+                        builder.merge(Merge {
+                            first_row: row,
+                            first_col: col,
+                            last_row: row.saturating_add(down),
+                            last_col,
+                        });
+                    }
+                    let formula = attribute(&e, "Formula");
+                    cell = Some((row, col, String::new(), formula, String::new(), false));
+                    col = last_col + 1;
+                }
+                "Data" => {
+                    if let Some(open) = &mut cell {
+                        open.2 = attribute(&e, "Type").unwrap_or_default();
+                        open.5 = true;
+                        in_data = true;
+                    }
+                }
+                "Visible" => {
+                    in_visible = true;
+                    visible_text.clear();
+                }
+                _ => {}
+            },
+            Event::Text(t) => {
+                let text = t.xml10_content();
+                if in_data && let Some(open) = &mut cell {
+                    open.4.push_str(&text);
+                } else if in_visible {
+                    visible_text.push_str(&text);
+                }
+            }
+            Event::GeneralRef(r) => {
+                let entity = decode_entities(&format!("&{};", &*r));
+                if in_data && let Some(open) = &mut cell {
+                    open.4.push_str(&entity);
+                }
+            }
+            Event::End(e) => match e.local_name().as_ref() {
+                "Data" => in_data = false,
+                "Visible" => {
+                    in_visible = false;
+                    if let Some((_, hidden)) = &mut sheet {
+                        *hidden = visible_text.trim().starts_with("SheetHidden")
+                            || visible_text.trim().starts_with("SheetVeryHidden");
+                    }
+                }
+                "Row" => row = row.saturating_add(1),
+                "Cell" => {
+                    if let (Some((r, c, kind, formula, text, has_data)), Some((builder, _))) =
+                        (cell.take(), &mut sheet)
+                    {
+                        let value = match (kind.as_str(), formula) {
+                            (_, Some(formula)) if !has_data => Cell::Uncomputed {
+                                formula: formula.strip_prefix('=').unwrap_or(&formula).to_string(),
+                            },
+                            ("Number", _) => text
+                                .trim()
+                                .parse::<f64>()
+                                .map_or_else(|_| Cell::Text(text.clone()), Cell::Number),
+                            ("DateTime", _) => super::value::parse_date_text(&text)
+                                .map_or_else(|| Cell::Text(text.clone()), Cell::Date),
+                            ("Boolean", _) => Cell::Bool(text.trim() == "1"),
+                            ("Error", _) => Cell::Error(text.trim().to_string()),
+                            _ => text_cell(&text),
+                        };
+                        cells += 1;
+                        if cells > MAX_CELLS_PER_SHEET {
+                            return Err(WorkbookError::TooLarge {
+                                sheet: "XML".into(),
+                                limit: SizeLimit::Cells,
+                            });
+                        }
+                        builder.push(r, c, value)?;
+                    }
+                }
+                "Worksheet" => {
+                    if let Some((builder, hidden)) = sheet.take() {
+                        sheets.push(WorkbookSheet {
+                            grid: builder.finish(),
+                            hidden,
+                        });
+                    }
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(sheets)
 }
 
 /// The cell being filled.
@@ -755,5 +922,74 @@ mod tests {
             }
             let _ = sniff(soup.as_bytes());
         }
+    }
+
+    #[test]
+    fn an_excel_2003_xml_spreadsheet_is_read_with_merges_formulas_and_hidden_sheets() {
+        let xml = r#"<?xml version="1.0"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">
+ <Worksheet ss:Name="Danh sách">
+  <Table>
+   <Row><Cell ss:MergeAcross="2"><Data ss:Type="String">DANH S&#193;CH N&#258;M 2025</Data></Cell></Row>
+   <Row ss:Index="3"><Cell><Data ss:Type="String">STT</Data></Cell><Cell><Data ss:Type="String">Họ và tên</Data></Cell><Cell><Data ss:Type="String">Ngày sinh</Data></Cell><Cell><Data ss:Type="String">Số tiết</Data></Cell></Row>
+   <Row><Cell><Data ss:Type="Number">1</Data></Cell><Cell><Data ss:Type="String">A &amp; B</Data></Cell><Cell><Data ss:Type="DateTime">1985-06-07T00:00:00.000</Data></Cell><Cell ss:Formula="=R[0]C[-3]*40"/></Row>
+   <Row><Cell ss:Index="2" ss:MergeDown="1"><Data ss:Type="String">Lò Thị Bình</Data></Cell><Cell ss:Formula="=1+1"><Data ss:Type="Number">2</Data></Cell></Row>
+  </Table>
+ </Worksheet>
+ <Worksheet ss:Name="Cũ"><Table><Row><Cell><Data ss:Type="String">2024</Data></Cell></Row></Table>
+  <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Visible>SheetHidden</Visible></WorksheetOptions></Worksheet>
+</Workbook>"#;
+        let sheets = sniff(xml.as_bytes()).expect("XML").expect("read");
+        assert_eq!(sheets.len(), 2);
+        assert_eq!(sheets[0].grid.name, "Danh sách");
+        assert!(!sheets[0].hidden);
+        assert!(sheets[1].hidden);
+        let grid = &sheets[0].grid;
+        assert_eq!(grid.origin_row, 0);
+        assert_eq!(grid.rows[0][0], Cell::Text("DANH SÁCH NĂM 2025".into()));
+        assert!(
+            grid.rows[1].is_empty(),
+            "row 2 is blank: {:?}",
+            grid.rows[1]
+        );
+        assert_eq!(grid.rows[3][0], Cell::Number(1.0));
+        assert_eq!(grid.rows[3][1], Cell::Text("A & B".into()));
+        assert_eq!(
+            grid.rows[3][2],
+            Cell::Date(chrono::NaiveDate::from_ymd_opt(1985, 6, 7).expect("date"))
+        );
+        assert_eq!(
+            grid.rows[3][3],
+            Cell::Uncomputed {
+                formula: "R[0]C[-3]*40".into()
+            }
+        );
+        assert_eq!(grid.rows[4][1], Cell::Text("Lò Thị Bình".into()));
+        assert_eq!(grid.rows[4][2], Cell::Number(2.0));
+        assert!(grid.merges.contains(&Merge {
+            first_row: 0,
+            first_col: 0,
+            last_row: 0,
+            last_col: 2
+        }));
+        assert!(grid.merges.contains(&Merge {
+            first_row: 4,
+            first_col: 1,
+            last_row: 5,
+            last_col: 1
+        }));
+        // Damaged XML is refused with the Excel 2003 reason.
+        let damaged = sniff(b"<?xml version=\"1.0\"?><Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\"><Worksheet ss:Name=\"A\"><Table><Row><Cell></Row>");
+        assert!(
+            matches!(
+                damaged,
+                Some(Ok(_))
+                    | Some(Err(WorkbookError::NotAWorkbook(
+                        NotAWorkbook::SpreadsheetXml
+                    )))
+            ),
+            "{damaged:?}"
+        );
     }
 }

@@ -96,7 +96,8 @@ pub enum NotAWorkbook {
     /// An HTML page ("Xuất Excel" of web software) that is not UTF-8 or
     /// holds no table.
     Html,
-    /// Excel 2003 XML ("XML Spreadsheet"), which the reader does not take.
+    /// Excel 2003 XML ("XML Spreadsheet") that cannot be read: damaged, or
+    /// without a worksheet (a readable one is read).
     SpreadsheetXml,
     /// Plain text with separators (CSV, tab-separated).
     Csv,
@@ -112,7 +113,7 @@ impl std::fmt::Display for NotAWorkbook {
                 "the file is a web page (HTML) named as a workbook, with no table that can be read: open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
             }
             NotAWorkbook::SpreadsheetXml => {
-                "the file is an Excel 2003 XML spreadsheet, not a workbook: open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
+                "the file is an Excel 2003 XML spreadsheet that cannot be read (damaged or without a sheet): open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
             }
             NotAWorkbook::Csv => {
                 "the file is plain text (CSV) named as a workbook: open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
@@ -134,7 +135,7 @@ impl NotAWorkbook {
                 "Tệp là trang web (HTML) được đặt tên như tệp Excel (thường do chức năng \"Xuất Excel\" của phần mềm tạo ra) và không có bảng đọc được: mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
             }
             NotAWorkbook::SpreadsheetXml => {
-                "Tệp là bảng tính dạng XML của Excel 2003, không phải tệp Excel thông thường: mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
+                "Tệp là bảng tính dạng XML của Excel 2003 nhưng không đọc được (bị hỏng hoặc không có trang tính): mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
             }
             NotAWorkbook::Csv => {
                 "Tệp là văn bản thuần (CSV) được đặt tên như tệp Excel: mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
