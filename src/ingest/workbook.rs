@@ -7,6 +7,14 @@
 //! checked against their declared uncompressed sizes before they are opened.
 //! A panic inside the reader becomes an error: a hostile file is quarantined,
 //! it never takes the run down.
+//!
+//! Nothing is read as blank that is not: a formula saved without its
+//! computed value (xlsx, ods) is a [`Cell::Uncomputed`] every conversion
+//! rejects. Sheets the workbook hides are told to the sink as hidden (all
+//! formats: calamine's sheet metadata). Files named like workbooks that are
+//! HTML pages or Excel 2003 XML are read by [`super::html`]; CSV text, PDFs
+//! and images are refused saying what they are. xls and xlsb store a
+//! formula's result with the formula, so they have no uncomputed cells.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
