@@ -173,7 +173,7 @@ fn bad_cells_reject_the_row_with_file_sheet_cell_and_reasons() {
         "NĂM 2024",
         &[
             ("Nguyễn Văn An", "1", "Đại học"),
-            ("Trần Thị Bình", "2", "Kỹ sư"),
+            ("Trần Thị Bình", "2", "Kỹ thuật viên"),
         ],
     );
     rows.push(vec![C::N(3.0), C::Blank, C::T("3"), C::T("Đại học")]);
@@ -188,7 +188,8 @@ fn bad_cells_reject_the_row_with_file_sheet_cell_and_reasons() {
     let lines: Vec<&str> = rejects.lines().collect();
     assert_eq!(lines.len(), 2, "{rejects}");
     assert!(
-        lines[0].starts_with("2024|HTG|HTG/ds.xlsx|Danh sách|7|Trình độ chuyên môn|D7|Kỹ sư|"),
+        lines[0]
+            .starts_with("2024|HTG|HTG/ds.xlsx|Danh sách|7|Trình độ chuyên môn|D7|Kỹ thuật viên|"),
         "{}",
         lines[0]
     );

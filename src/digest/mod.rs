@@ -522,6 +522,7 @@ mod samples {
     fn feedback_rows(department: &Department) -> Vec<FeedbackRow> {
         let sheet = SheetReport {
             sheet: "Biểu 01".into(),
+            hidden: false,
             template: Some("staff".into()),
             header_row: Some(5),
             data_rows: 3,

@@ -7,6 +7,7 @@
 //! two of these steps is repaired by the next run (see [`reconcile`]).
 
 pub mod fetch;
+pub mod html;
 pub mod inbox;
 pub mod period;
 pub mod sheet;
@@ -88,6 +89,10 @@ pub enum Outcome {
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SheetReport {
     pub sheet: String,
+    /// The workbook hides the sheet: its rows are counted in
+    /// `skips.hidden_sheet`, none is taken.
+    #[serde(default)]
+    pub hidden: bool,
     pub template: Option<String>,
     pub header_row: Option<u32>,
     pub data_rows: usize,
@@ -110,9 +115,10 @@ pub struct SheetReport {
 }
 
 impl SheetReport {
-    fn from_outcome(outcome: &SheetOutcome, refused: Option<SheetRefusal>) -> Self {
+    fn from_outcome(outcome: &SheetOutcome, refused: Option<SheetRefusal>, hidden: bool) -> Self {
         SheetReport {
             sheet: outcome.sheet.clone(),
+            hidden,
             template: outcome.template.clone(),
             header_row: outcome.header_row,
             data_rows: outcome.data_rows,
@@ -415,6 +421,10 @@ fn prepare_file(
 
     let ctx = SheetContext {
         department_level: department_entry.level.as_str(),
+        // The day in Vietnam, where the forms are filled.
+        today: chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+            .date_naive(),
     };
     let submission_id = seen.sha[..16].to_string();
     let tag = format!("w{index}");
@@ -441,7 +451,10 @@ fn prepare_file(
         .outcomes
         .iter()
         .zip(&loader.refused)
-        .map(|(outcome, refused)| SheetReport::from_outcome(outcome, refused.clone()))
+        .zip(&loader.hidden)
+        .map(|((outcome, refused), hidden)| {
+            SheetReport::from_outcome(outcome, refused.clone(), *hidden)
+        })
         .collect();
     for outcome in &loader.outcomes {
         debug_assert!(
@@ -454,15 +467,37 @@ fn prepare_file(
 
     if outcomes.iter().all(|o| o.template.is_none()) {
         let known: Vec<&str> = config.templates.iter().map(|t| t.title.as_str()).collect();
+        // Hidden sheets are not read: say so, in case the form is in one.
+        let hidden: Vec<&str> = outcomes
+            .iter()
+            .zip(&loader.hidden)
+            .filter(|(o, hidden)| **hidden && o.data_rows > 0)
+            .map(|(o, _)| o.sheet.as_str())
+            .collect();
+        let (hidden_vi, hidden_en) = if hidden.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                format!(
+                    "; trang tính ẩn không được đọc: {} (nếu biểu mẫu ở đó, hãy bỏ ẩn rồi gửi lại)",
+                    hidden.join(", ")
+                ),
+                format!(
+                    "; hidden sheets are not read: {} (if the form is there, unhide it and send again)",
+                    hidden.join(", ")
+                ),
+            )
+        };
         loader.staged.discard();
         return refuse(
             seen,
             format!(
-                "Không trang tính nào có dòng tiêu đề cột của biểu mẫu đã biết ({})",
+                "Không trang tính nào có dòng tiêu đề cột của biểu mẫu đã biết ({}){hidden_vi}",
                 known.join("; ")
             ),
-            "No sheet has the column headers of a known form (staff, training, plan, recruitment)"
-                .into(),
+            format!(
+                "No sheet has the column headers of a known form (staff, training, plan, recruitment){hidden_en}"
+            ),
         );
     }
 
@@ -559,6 +594,10 @@ struct Loader<'a> {
     staged: StagedFiles,
     sheet: Option<SheetNormaliser<'a>>,
     outcomes: Vec<SheetOutcome>,
+    /// Per sheet of `outcomes`: hidden by the workbook.
+    hidden: Vec<bool>,
+    /// Non-blank rows of the hidden sheet being read (not normalised).
+    hidden_rows: Option<usize>,
     parts: BTreeMap<&'a str, PartRows<'a>>,
     /// Merged regions learnt after a sheet's rows would have found another
     /// header: the workbook must be read again with them known first.
@@ -603,6 +642,8 @@ impl<'a> Loader<'a> {
             staged: StagedFiles::default(),
             sheet: None,
             outcomes: Vec::new(),
+            hidden: Vec::new(),
+            hidden_rows: None,
             parts: BTreeMap::new(),
             header_moved: false,
             error: None,
@@ -728,7 +769,26 @@ impl<'a> Loader<'a> {
 }
 
 impl<'a> workbook::RowSink for Loader<'a> {
-    fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>) {
+    fn begin_sheet(
+        &mut self,
+        name: &str,
+        origin_col: u32,
+        merges: Option<Vec<Merge>>,
+        hidden: bool,
+    ) {
+        self.hidden.push(hidden);
+        if hidden {
+            // Last year's copy, a lookup list: never this file's data.
+            // Its rows are only counted, so the department sees them.
+            self.sheet = None;
+            self.hidden_rows = Some(0);
+            self.outcomes.push(SheetOutcome {
+                sheet: name.to_string(),
+                ..SheetOutcome::default()
+            });
+            return;
+        }
+        self.hidden_rows = None;
         let mut sheet = SheetNormaliser::new(name, &self.config.templates, self.ctx, origin_col);
         if let Some(merges) = merges {
             sheet.merges = merges;
@@ -741,6 +801,11 @@ impl<'a> workbook::RowSink for Loader<'a> {
     }
 
     fn row(&mut self, row: u32, cells: Vec<Cell>) {
+        if let Some(rows) = &mut self.hidden_rows {
+            // The workbook reader hands on non-blank rows only.
+            *rows += 1;
+            return;
+        }
         let Some(sheet) = &mut self.sheet else {
             return;
         };
@@ -771,6 +836,13 @@ impl<'a> workbook::RowSink for Loader<'a> {
     }
 
     fn end_sheet(&mut self, late_merges: Option<Vec<Merge>>) {
+        if let Some(rows) = self.hidden_rows.take() {
+            if let Some(outcome) = self.outcomes.last_mut() {
+                outcome.data_rows = rows;
+                outcome.skips.hidden_sheet = rows;
+            }
+            return;
+        }
         let Some(sheet) = self.sheet.take() else {
             return;
         };

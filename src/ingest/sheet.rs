@@ -82,6 +82,8 @@ impl Grid {
 pub struct SheetContext<'a> {
     /// The department's level, the default of a blank `level` cell.
     pub department_level: &'a str,
+    /// The day the file is read: plausible dates (ages) are judged from it.
+    pub today: chrono::NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1083,7 +1085,8 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
                 // vertically merged ones are read.
                 let better = best.as_ref().is_none_or(|b| {
                     candidate.score > b.score
-                        || (candidate.score == b.score && candidate.row + candidate.height < b.row + b.height)
+                        || (candidate.score == b.score
+                            && candidate.row + candidate.height < b.row + b.height)
                 });
                 if better {
                     // Described (columns listed) only when it leads.
@@ -1880,7 +1883,13 @@ fn parse_row<'t>(
                         Some(value) => Value::Enum(value.clone()),
                         None => blank_value(field.kind, &field.blank, ctx),
                     }),
-                    [(_, value)] => values.push(Value::Enum(value.clone())),
+                    [(c, value)] => match value::unreadable(at.cell(*c)) {
+                        Some(problem) => {
+                            reject(index, *c, at.cell(*c), problem);
+                            values.push(Value::Null);
+                        }
+                        None => values.push(Value::Enum(value.clone())),
+                    },
                     [_, (c, _), ..] => {
                         reject(
                             index,
@@ -1957,10 +1966,12 @@ fn parse_row<'t>(
                 )),
                 (n, _) => Ok(n.map_or(Value::Null, Value::Int)),
             }),
-            FieldType::Date => value::as_date(cell).map(|d| d.map_or(Value::Null, Value::Date)),
+            FieldType::Date => value::as_plausible_date(cell, &field.dates, ctx.today)
+                .map(|d| d.map_or(Value::Null, Value::Date)),
             FieldType::Bool => value::as_bool(cell).map(Value::Bool),
             FieldType::Enum => match cell {
                 Cell::Error(code) => Err(Problem::error_cell(code)),
+                Cell::Uncomputed { formula } => Err(Problem::uncomputed(formula)),
                 blank if blank.is_blank() => Ok(blank_value(field.kind, &field.blank, ctx)),
                 other => enums
                     .value(index, field, other)
@@ -2067,7 +2078,7 @@ fn is_mark(cell: &Cell) -> bool {
         Cell::Number(n) => *n != 0.0,
         Cell::Bool(b) => *b,
         Cell::Text(t) => !matches!(fold(t).as_str(), "" | "0" | "khong" | "no"),
-        Cell::Date(_) | Cell::Error(_) => true,
+        Cell::Date(_) | Cell::Error(_) | Cell::Uncomputed { .. } => true,
         Cell::Empty => false,
     }
 }
@@ -2422,6 +2433,12 @@ mod tests {
 
     const CTX: SheetContext<'static> = SheetContext {
         department_level: "district",
+        today: TODAY,
+    };
+
+    const TODAY: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2026, 1, 15) {
+        Some(date) => date,
+        None => chrono::NaiveDate::MIN,
     };
 
     #[test]
@@ -2453,7 +2470,8 @@ mod tests {
                 Cell::Number(2.0),
                 t("Trần Thị Bình"),
                 Cell::Number(1085000002.0),
-                Cell::Number(31000.0),
+                // A date cell: a plain number in a date column is refused.
+                Cell::Date(chrono::NaiveDate::from_ymd_opt(1984, 11, 15).expect("date")),
                 t(""),
             ],
             vec![
@@ -2461,7 +2479,8 @@ mod tests {
                 t("Lê Văn Cường"),
                 t("001085000003"),
                 t("31/02/1985"),
-                t("Kỹ sư"),
+                // Not a qualification ("Kỹ sư" is: university).
+                t("Kỹ thuật viên"),
             ],
             vec![Cell::Empty, t("Tổng cộng"), Cell::Number(3.0)],
             vec![],
@@ -2642,6 +2661,7 @@ mod tests {
         let templates = load_templates(Path::new("/nonexistent")).expect("templates");
         let ctx = SheetContext {
             department_level: "province",
+            today: TODAY,
         };
         let rows = vec![
             vec![t("KẾT QUẢ ĐÀO TẠO NĂM 2025"), Cell::Empty, Cell::Empty],

@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::Deserialize;
 
 use super::text::fold;
+use super::value::{DateBound, DateBounds};
 
 const BUILT_IN: &[(&str, &str)] = &[
     (
@@ -94,6 +95,9 @@ pub struct Field {
     pub min: Option<i64>,
     /// For dates: the field this one must not precede (end ≥ start).
     pub not_before: Option<usize>,
+    /// For dates: the plausible ones (`earliest`, `latest`, `age` in the
+    /// template); a date outside is rejected with the reason.
+    pub dates: DateBounds,
     /// Canonical value names in the order written, for messages and schemas.
     pub values: Vec<String>,
     pub blank: BlankValue,
@@ -180,6 +184,11 @@ struct RawField {
     required: bool,
     min: Option<i64>,
     not_before: Option<String>,
+    /// Dates: "YYYY-MM-DD", "today", "today+2y", "today-100y".
+    earliest: Option<String>,
+    latest: Option<String>,
+    /// Birth dates: [youngest, oldest] age in years on the day the file is read.
+    age: Option<[u32; 2]>,
     #[serde(default)]
     values: WrittenValues,
     blank: Option<String>,
@@ -430,6 +439,7 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
             .iter()
             .map(|headers| headers.iter().map(|h| fold(h)).collect())
             .collect();
+        let dates = date_bounds(raw_field).map_err(error)?;
         fields.push(Field {
             name: name.clone(),
             headers: raw_field.headers.clone(),
@@ -437,6 +447,7 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
             required: raw_field.required,
             min: raw_field.min,
             not_before: None,
+            dates,
             values,
             blank,
             parts,
@@ -481,6 +492,42 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
     })
 }
 
+/// The plausible dates of a field, from its `earliest`, `latest` and `age` keys.
+fn date_bounds(raw: &RawField) -> Result<DateBounds, String> {
+    let name = &raw.name;
+    let given = raw.earliest.is_some() || raw.latest.is_some() || raw.age.is_some();
+    if given && raw.kind != FieldType::Date {
+        return Err(format!(
+            "fields.earliest/latest/age: field {name} is not a date"
+        ));
+    }
+    let bound = |key: &str, text: &Option<String>| -> Result<Option<DateBound>, String> {
+        text.as_deref()
+            .map(|t| {
+                DateBound::parse(t).ok_or_else(|| {
+                    format!(
+                        "fields.{key}: field {name}: {t:?} is not a date (YYYY-MM-DD) nor \"today\", \"today+Ny\", \"today-Ny\""
+                    )
+                })
+            })
+            .transpose()
+    };
+    let age = match raw.age {
+        Some([youngest, oldest]) if youngest > oldest => {
+            return Err(format!(
+                "fields.age: field {name}: the youngest age {youngest} is above the oldest {oldest}"
+            ));
+        }
+        Some([youngest, oldest]) => Some((youngest, oldest)),
+        None => None,
+    };
+    Ok(DateBounds {
+        earliest: bound("earliest", &raw.earliest)?,
+        latest: bound("latest", &raw.latest)?,
+        age,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,7 +543,7 @@ mod tests {
             .expect("header");
         assert_eq!(staff.fields[qualification].name, "qualification");
         assert_eq!(
-            staff.fields[qualification].enum_value("thạc sỹ"),
+            staff.fields[qualification].enum_value("cao học"),
             None,
             "a spelling the template does not list is not guessed"
         );
@@ -528,5 +575,116 @@ type = "text"
             .expect_err("refused")
             .to_string();
         assert!(err.contains("names both a and b"), "{err}");
+    }
+
+    fn field<'t>(templates: &'t [Template], template: &str, name: &str) -> &'t Field {
+        let template = templates
+            .iter()
+            .find(|t| t.name == template)
+            .expect("template");
+        &template.fields[template.field_index(name).expect("field")]
+    }
+
+    #[test]
+    fn spellings_offices_use_are_known_per_field() {
+        let templates = load_templates(Path::new("/nonexistent")).expect("built-ins parse");
+        let qualification = field(&templates, "staff", "qualification");
+        for (written, value) in [
+            ("Thạc sỹ", "master"),
+            ("Tiến sỹ", "doctorate"),
+            ("Th.S", "master"),
+            ("ThS", "master"),
+            ("Th.s", "master"),
+            ("TS", "doctorate"),
+            ("TSKH", "doctorate"),
+            ("CN", "university"),
+            ("Cử nhân", "university"),
+            ("Kỹ sư", "university"),
+            ("Kĩ sư", "university"),
+            ("Bác sĩ", "university"),
+            ("ĐH", "university"),
+            ("Đ.H", "university"),
+            ("CĐ", "college"),
+            ("TC", "intermediate"),
+            ("Trung học chuyên nghiệp", "intermediate"),
+        ] {
+            assert_eq!(qualification.enum_value(written), Some(value), "{written}");
+        }
+        // The same abbreviation, another field, another meaning.
+        let theory = field(&templates, "staff", "political_theory");
+        for (written, value) in [
+            ("TC", "intermediate"),
+            ("CC", "advanced"),
+            ("SC", "elementary"),
+            ("Cao cấp", "advanced"),
+            ("Cử nhân", "advanced"),
+            ("Cao cấp lý luận chính trị", "advanced"),
+            ("Trung cấp LLCT", "intermediate"),
+        ] {
+            assert_eq!(theory.enum_value(written), Some(value), "{written}");
+        }
+        assert_eq!(
+            theory.enum_value("CN"),
+            None,
+            "CN is a degree, not a theory level"
+        );
+        assert_eq!(
+            qualification.enum_value("CC"),
+            None,
+            "CC is a theory level, not a degree"
+        );
+        let training = templates
+            .iter()
+            .find(|t| t.name == "training")
+            .expect("training");
+        for (header, name) in [
+            ("Kinh phí (VNĐ)", "cost_vnd"),
+            ("Kinh phí (đồng)", "cost_vnd"),
+            ("KINH PHÍ\n(VND)", "cost_vnd"),
+            ("Thời lượng (số tiết)", "lessons"),
+            ("Kết quả học tập", "result"),
+            ("Được cấp chứng chỉ", "certified"),
+        ] {
+            let index = training.field_for_header(header).expect(header);
+            assert_eq!(training.fields[index].name, name, "{header}");
+        }
+        assert_eq!(
+            training.field_for_header("Kinh phí (nghìn đồng)"),
+            None,
+            "thousands of đồng are not đồng"
+        );
+        let result = field(&templates, "training", "result");
+        assert_eq!(result.enum_value("Đạt yêu cầu"), Some("passed"));
+        assert_eq!(result.enum_value("Chưa đạt"), Some("failed"));
+        let category = field(&templates, "training", "category");
+        assert_eq!(category.enum_value("CNTT"), Some("digital"));
+        assert_eq!(category.enum_value("QP-AN"), Some("defense_security"));
+    }
+
+    #[test]
+    fn date_bounds_are_template_data() {
+        use chrono::NaiveDate;
+        let templates = load_templates(Path::new("/nonexistent")).expect("built-ins parse");
+        let birth = field(&templates, "staff", "birth_date");
+        assert_eq!(birth.dates.age, Some((15, 100)));
+        let start = field(&templates, "training", "start_date");
+        assert_eq!(
+            start.dates.earliest,
+            NaiveDate::from_ymd_opt(1990, 1, 1).map(DateBound::On)
+        );
+        assert_eq!(start.dates.latest, Some(DateBound::YearsFromToday(2)));
+        let with = |extra: &str, kind: &str| {
+            let text = format!(
+                "name = \"x\"\n[[fields]]\nname = \"a\"\nheaders = [\"A\"]\ntype = \"{kind}\"\nrequired = true\n{extra}\n"
+            );
+            parse_template(Path::new("x.toml"), &text).map_err(|e| e.to_string())
+        };
+        assert!(with("earliest = \"today-3y\"\nlatest = \"2030-12-31\"", "date").is_ok());
+        let err = with("earliest = \"last year\"", "date").expect_err("refused");
+        assert!(err.contains("fields.earliest"), "{err}");
+        let err = with("age = [100, 15]", "date").expect_err("refused");
+        assert!(err.contains("youngest"), "{err}");
+        let err = with("age = [15, 100]", "text").expect_err("refused");
+        assert!(err.contains("not a date"), "{err}");
     }
 }

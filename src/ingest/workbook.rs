@@ -7,15 +7,27 @@
 //! checked against their declared uncompressed sizes before they are opened.
 //! A panic inside the reader becomes an error: a hostile file is quarantined,
 //! it never takes the run down.
+//!
+//! Nothing is read as blank that is not: a formula saved without its
+//! computed value (xlsx, ods) is a [`Cell::Uncomputed`] every conversion
+//! rejects. Sheets the workbook hides are told to the sink as hidden (all
+//! formats: calamine's sheet metadata). Files named like workbooks that are
+//! HTML pages or Excel 2003 XML are read by [`super::html`]; CSV text, PDFs
+//! and images are refused saying what they are. xls and xlsb store a
+//! formula's result with the formula, so they have no uncomputed cells.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use calamine::{Data, DataRef, Dimensions, Reader, Sheets, open_workbook_auto_from_rs};
+use calamine::{
+    Data, DataRef, Dimensions, Reader, SheetVisible, Sheets, XlsxCellFormulaMetadataRecord,
+    XlsxFormulaMetadata, open_workbook_auto_from_rs,
+};
 
+use super::html;
 use super::sheet::{Grid, Merge};
 use super::value::{Cell, parse_date_text};
-use crate::error_chain::{Chain, chain};
+use crate::error_chain::chain;
 
 /// A sheet with more cells than this is refused: real forms are far smaller.
 pub const MAX_CELLS_PER_SHEET: usize = 20_000_000;
@@ -38,8 +50,8 @@ pub enum WorkbookError {
         sheet: String,
         source: calamine::Error,
     },
-    #[error("sheet {sheet:?} is too large: {what}")]
-    TooLarge { sheet: String, what: String },
+    #[error("sheet {sheet:?} is too large: {limit}")]
+    TooLarge { sheet: String, limit: SizeLimit },
     #[error(
         "the workbook declares {declared} bytes of content once unpacked, more than the {limit} bytes allowed (a damaged file or a zip bomb)"
     )]
@@ -50,24 +62,116 @@ pub enum WorkbookError {
     /// The cells of sheet are not stored row after row: it must be read whole.
     #[error("sheet {0:?} stores its rows out of order")]
     Unordered(String),
+    /// Named like a workbook but something else inside (an HTML page, CSV
+    /// text, a PDF): told apart so the department learns how to fix it.
+    #[error("{0}")]
+    NotAWorkbook(NotAWorkbook),
+}
+
+/// Which bound of [`MAX_COLUMNS`] and [`MAX_CELLS_PER_SHEET`] a sheet passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeLimit {
+    /// A cell in this 1-based column.
+    Column(u32),
+    Cells,
+}
+
+impl std::fmt::Display for SizeLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SizeLimit::Column(col) => {
+                write!(f, "a cell in column {col} (the limit is {MAX_COLUMNS})")
+            }
+            SizeLimit::Cells => write!(f, "more than {MAX_CELLS_PER_SHEET} cells"),
+        }
+    }
+}
+
+impl SizeLimit {
+    fn vi(&self) -> String {
+        match self {
+            SizeLimit::Column(col) => {
+                format!("có ô ở cột thứ {col}, vượt giới hạn {MAX_COLUMNS} cột")
+            }
+            SizeLimit::Cells => format!("hơn {MAX_CELLS_PER_SHEET} ô"),
+        }
+    }
+}
+
+/// What a file named `.xls`/`.xlsx` really holds when it is no workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAWorkbook {
+    /// An HTML page ("Xuất Excel" of web software) that is not UTF-8 or
+    /// holds no table.
+    Html,
+    /// Excel 2003 XML ("XML Spreadsheet") that cannot be read: damaged, or
+    /// without a worksheet (a readable one is read).
+    SpreadsheetXml,
+    /// Plain text with separators (CSV, tab-separated).
+    Csv,
+    Pdf,
+    /// A Word document or another non-spreadsheet format.
+    Other,
+}
+
+impl std::fmt::Display for NotAWorkbook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotAWorkbook::Html => {
+                "the file is a web page (HTML) named as a workbook, with no table that can be read: open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
+            }
+            NotAWorkbook::SpreadsheetXml => {
+                "the file is an Excel 2003 XML spreadsheet that cannot be read (damaged or without a sheet): open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
+            }
+            NotAWorkbook::Csv => {
+                "the file is plain text (CSV) named as a workbook: open it in Excel, File > Save As > Excel Workbook (.xlsx), and send that"
+            }
+            NotAWorkbook::Pdf => {
+                "the file is a PDF document, not a workbook: send the Excel file the report was printed from"
+            }
+            NotAWorkbook::Other => {
+                "the file is not a spreadsheet (Word, an image or another format): send the report as an Excel workbook (.xlsx)"
+            }
+        })
+    }
+}
+
+impl NotAWorkbook {
+    fn vi(&self) -> &'static str {
+        match self {
+            NotAWorkbook::Html => {
+                "Tệp là trang web (HTML) được đặt tên như tệp Excel (thường do chức năng \"Xuất Excel\" của phần mềm tạo ra) và không có bảng đọc được: mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
+            }
+            NotAWorkbook::SpreadsheetXml => {
+                "Tệp là bảng tính dạng XML của Excel 2003 nhưng không đọc được (bị hỏng hoặc không có trang tính): mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
+            }
+            NotAWorkbook::Csv => {
+                "Tệp là văn bản thuần (CSV) được đặt tên như tệp Excel: mở tệp bằng Excel, chọn File > Save As (Lưu thành) > Excel Workbook (.xlsx) rồi gửi tệp .xlsx đó"
+            }
+            NotAWorkbook::Pdf => {
+                "Tệp là tài liệu PDF, không phải bảng tính: đề nghị gửi tệp Excel dùng để in báo cáo"
+            }
+            NotAWorkbook::Other => {
+                "Tệp không phải bảng tính (tài liệu Word, ảnh hoặc định dạng khác): đề nghị gửi báo cáo dạng tệp Excel (.xlsx)"
+            }
+        }
+    }
 }
 
 impl WorkbookError {
     /// The reason in Vietnamese, for the department.
     pub fn reason_vi(&self) -> String {
         match self {
-            WorkbookError::Open(source) => format!(
-                "Không mở được tệp (hỏng, có mật khẩu hoặc không phải bảng tính Excel): {}",
-                Chain(source)
-            ),
+            // The library's own (English) words stay in the English reason.
+            WorkbookError::Open(_) => "Không mở được tệp: tệp bị hỏng hoặc không phải bảng tính Excel (.xlsx, .xls, .ods); mở tệp bằng Excel, lưu lại dạng Excel Workbook (.xlsx) rồi gửi lại".to_string(),
             WorkbookError::Password => {
                 "Tệp được đặt mật khẩu: đề nghị gửi lại bản không đặt mật khẩu".to_string()
             }
-            WorkbookError::Sheet { sheet, source } => {
-                format!("Không đọc được trang tính \"{sheet}\": {}", Chain(source))
-            }
-            WorkbookError::TooLarge { sheet, what } => {
-                format!("Trang tính \"{sheet}\" quá lớn ({what})")
+            WorkbookError::Sheet { sheet, .. } => format!(
+                "Không đọc được trang tính \"{sheet}\": nội dung bị hỏng; mở tệp bằng Excel, lưu lại rồi gửi lại"
+            ),
+            WorkbookError::TooLarge { sheet, limit } => {
+                format!("Trang tính \"{sheet}\" quá lớn ({})", limit.vi())
             }
             WorkbookError::Bomb { declared, limit } => format!(
                 "Tệp khai báo {declared} byte nội dung khi giải nén, vượt giới hạn {limit} byte (tệp hỏng hoặc tệp nén độc hại)"
@@ -78,15 +182,28 @@ impl WorkbookError {
             WorkbookError::Unordered(sheet) => {
                 format!("Trang tính \"{sheet}\" lưu các dòng không theo thứ tự")
             }
+            WorkbookError::NotAWorkbook(kind) => kind.vi().to_string(),
         }
     }
 }
 
+/// A worksheet read whole, and whether the workbook hides it.
+#[derive(Debug, Clone, Default)]
+pub struct WorkbookSheet {
+    pub grid: Grid,
+    /// Hidden or very hidden: last year's copy, a lookup list. Its rows are
+    /// counted and reported, never taken.
+    pub hidden: bool,
+}
+
 /// Reads every worksheet of a workbook held in memory. Chart sheets and the
 /// like come back empty.
-pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
+pub fn read_workbook(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
     if bytes.starts_with(b"PK") {
         check_zip(bytes)?;
+    }
+    if let Some(found) = sniff_guarded(bytes) {
+        return found;
     }
     catch_unwind(AssertUnwindSafe(|| read_unguarded(bytes)))
         .unwrap_or_else(|panic| Err(WorkbookError::Panicked(panic_message(panic.as_ref()))))
@@ -96,8 +213,15 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
 pub trait RowSink {
     /// A sheet begins. `merges` are given when the format stores them before
     /// the cells (0-based sheet rows, columns counted from `origin_col`);
-    /// `origin_col` is the column rows start at.
-    fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>);
+    /// `origin_col` is the column rows start at; `hidden` says the workbook
+    /// hides the sheet (hidden or very hidden).
+    fn begin_sheet(
+        &mut self,
+        name: &str,
+        origin_col: u32,
+        merges: Option<Vec<Merge>>,
+        hidden: bool,
+    );
     /// The next non-blank row (0-based sheet row, increasing), cells from `origin_col`.
     fn row(&mut self, row: u32, cells: Vec<Cell>);
     /// The sheet ended; `late_merges` are the merged regions of a format that
@@ -114,6 +238,10 @@ pub fn stream_workbook(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workb
     if bytes.starts_with(b"PK") {
         check_zip(bytes)?;
     }
+    if let Some(found) = sniff_guarded(bytes) {
+        replay(found?, sink);
+        return Ok(());
+    }
     if bytes.len() >= PIPELINE_MIN_BYTES {
         return stream_pipelined(bytes, sink);
     }
@@ -122,8 +250,8 @@ pub fn stream_workbook(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workb
 }
 
 /// Feeds whole grids to a sink, as [`stream_workbook`] would.
-pub fn replay(grids: Vec<Grid>, sink: &mut dyn RowSink) {
-    for grid in grids {
+pub fn replay(sheets: Vec<WorkbookSheet>, sink: &mut dyn RowSink) {
+    for WorkbookSheet { grid, hidden } in sheets {
         // Sinks take merges in sheet rows (columns from the origin column),
         // as the streaming readers give them.
         let merges = grid
@@ -135,7 +263,7 @@ pub fn replay(grids: Vec<Grid>, sink: &mut dyn RowSink) {
                 ..*m
             })
             .collect();
-        sink.begin_sheet(&grid.name, grid.origin_col, Some(merges));
+        sink.begin_sheet(&grid.name, grid.origin_col, Some(merges), hidden);
         for (r, cells) in grid.rows.into_iter().enumerate() {
             if cells.iter().any(|c| !c.is_blank()) {
                 sink.row(grid.origin_row + r as u32, cells);
@@ -143,6 +271,12 @@ pub fn replay(grids: Vec<Grid>, sink: &mut dyn RowSink) {
         }
         sink.end_sheet(None);
     }
+}
+
+/// [`html::sniff`], a panic in it becoming an error like any reader's.
+fn sniff_guarded(bytes: &[u8]) -> Option<Result<Vec<WorkbookSheet>, WorkbookError>> {
+    catch_unwind(AssertUnwindSafe(|| html::sniff(bytes)))
+        .unwrap_or_else(|panic| Some(Err(WorkbookError::Panicked(panic_message(panic.as_ref())))))
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -153,12 +287,27 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".to_string())
 }
 
+/// The names of the sheets a workbook hides (hidden or very hidden).
+fn hidden_sheets<R>(workbook: &Sheets<R>) -> std::collections::HashSet<String>
+where
+    R: std::io::Read + std::io::Seek,
+{
+    workbook
+        .sheets_metadata()
+        .iter()
+        .filter(|sheet| sheet.visible != SheetVisible::Visible)
+        .map(|sheet| sheet.name.clone())
+        .collect()
+}
+
 fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), WorkbookError> {
     let mut workbook = open(bytes)?;
     let names = workbook.sheet_names();
+    let hidden = hidden_sheets(&workbook);
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
             let entries = xlsx_sheet_entries(bytes).unwrap_or_default();
+            let recalculated = calc_on_load(bytes);
             for name in names {
                 // Merged regions only matter for headers; a sheet whose merge
                 // list is damaged is still read, just without them. They are
@@ -168,15 +317,19 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
                 let entry = entries.get(&name);
                 let scan = || entry.and_then(|e| scan_merges(bytes, &e.path));
                 let first = entry.is_some_and(|e| e.size <= MERGES_FIRST_MAX_BYTES);
+                let is_hidden = hidden.contains(&name);
                 let late = std::thread::scope(|scope| {
                     let background = (!first).then(|| scope.spawn(scan));
-                    sink.begin_sheet(&name, 0, if first { scan() } else { None });
+                    sink.begin_sheet(&name, 0, if first { scan() } else { None }, is_hidden);
                     match xlsx.worksheet_cells_reader(&name) {
-                        Ok(mut reader) => stream_rows(&name, sink, || {
-                            reader.next_cell().map(|c| {
-                                c.map(|c| (c.get_position(), cell_from_ref(c.get_value())))
-                            })
-                        })?,
+                        Ok(mut reader) => {
+                            let mut formulas = XlsxFormulas::new(recalculated);
+                            stream_rows(&name, sink, || {
+                                reader
+                                    .next_cell_with_formula_metadata()
+                                    .map(|c| c.map(|record| formulas.cell(record)))
+                            })?
+                        }
                         Err(calamine::XlsxError::NotAWorksheet(_)) => {}
                         Err(e) => return Err(sheet_error(&name, e)),
                     }
@@ -196,8 +349,10 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
             }
         }
         Sheets::Xlsb(xlsb) => {
+            // xlsb stores a formula's result with the formula, always: no
+            // uncomputed cells to look for.
             for name in names {
-                sink.begin_sheet(&name, 0, Some(Vec::new()));
+                sink.begin_sheet(&name, 0, Some(Vec::new()), hidden.contains(&name));
                 match xlsb.worksheet_cells_reader(&name) {
                     Ok(mut reader) => stream_rows(&name, sink, || {
                         reader
@@ -263,13 +418,13 @@ fn check_cell(sheet: &str, col: u32, cells_so_far: usize) -> Result<(), Workbook
     if col >= MAX_COLUMNS {
         return Err(WorkbookError::TooLarge {
             sheet: sheet.to_string(),
-            what: format!("a cell in column {} (the limit is {MAX_COLUMNS})", col + 1),
+            limit: SizeLimit::Column(col + 1),
         });
     }
     if cells_so_far >= MAX_CELLS_PER_SHEET {
         return Err(WorkbookError::TooLarge {
             sheet: sheet.to_string(),
-            what: format!("more than {MAX_CELLS_PER_SHEET} cells"),
+            limit: SizeLimit::Cells,
         });
     }
     Ok(())
@@ -327,20 +482,25 @@ fn open(bytes: &[u8]) -> Result<Sheets<Cursor<&[u8]>>, WorkbookError> {
     })
 }
 
-fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
+fn read_unguarded(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
     let mut workbook = open(bytes)?;
     let names = workbook.sheet_names();
+    let hidden = hidden_sheets(&workbook);
     let mut grids = Vec::with_capacity(names.len());
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
+            let recalculated = calc_on_load(bytes);
             for name in names {
                 let mut builder = GridBuilder::new(&name);
                 match xlsx.worksheet_cells_reader(&name) {
-                    Ok(mut reader) => stream_cells(&mut builder, || {
-                        reader
-                            .next_cell()
-                            .map(|c| c.map(|c| (c.get_position(), cell_from_ref(c.get_value()))))
-                    })?,
+                    Ok(mut reader) => {
+                        let mut formulas = XlsxFormulas::new(recalculated);
+                        stream_cells(&mut builder, || {
+                            reader
+                                .next_cell_with_formula_metadata()
+                                .map(|c| c.map(|record| formulas.cell(record)))
+                        })?
+                    }
                     Err(calamine::XlsxError::NotAWorksheet(_)) => {}
                     Err(e) => return Err(sheet_error(&name, e)),
                 }
@@ -383,11 +543,142 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<Grid>, WorkbookError> {
                 let range = ods
                     .worksheet_range(&name)
                     .map_err(|e| sheet_error(&name, e))?;
-                grids.push(GridBuilder::from_range(&name, &range)?.finish());
+                let mut builder = GridBuilder::from_range(&name, &range)?;
+                // A formula cell without an office:value (written by a
+                // script, never recalculated) is empty in the value range.
+                if let Ok(formulas) = ods.worksheet_formula(&name) {
+                    let (row0, col0) = formulas.start().unwrap_or((0, 0));
+                    for (r, c, formula) in formulas.used_cells() {
+                        let at = (row0 + r as u32, col0 + c as u32);
+                        let computed = range
+                            .get_value(at)
+                            .is_some_and(|v| !matches!(v, Data::Empty));
+                        if !formula.is_empty() && !computed {
+                            builder.push(at.0, at.1, uncomputed_ods(formula))?;
+                        }
+                    }
+                }
+                grids.push(builder.finish());
             }
         }
     }
-    Ok(grids)
+    Ok(grids
+        .into_iter()
+        .map(|grid| WorkbookSheet {
+            hidden: hidden.contains(&grid.name),
+            grid,
+        })
+        .collect())
+}
+
+/// Whether an xlsx's `xl/workbook.xml` asks for a full recalculation on
+/// opening. A missing or unreadable part says no.
+fn calc_on_load(bytes: &[u8]) -> bool {
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return false;
+    };
+    let Ok(entry) = archive.by_name("xl/workbook.xml") else {
+        return false;
+    };
+    // The part is small (sheet names, defined names); bounded all the same.
+    let mut xml = Vec::new();
+    if std::io::Read::read_to_end(&mut std::io::Read::take(entry, 16 * 1024 * 1024), &mut xml)
+        .is_err()
+    {
+        return false;
+    }
+    [
+        &b"fullCalcOnLoad=\"1\""[..],
+        b"fullCalcOnLoad=\"true\"",
+        b"fullCalcOnLoad='1'",
+    ]
+    .iter()
+    .any(|flag| memchr::memmem::find(&xml, flag).is_some())
+}
+
+/// An ODS formula ("of:=SUM([.D5:.D9])") as the department would type it.
+fn uncomputed_ods(formula: &str) -> Cell {
+    let text = formula.strip_prefix("of:").unwrap_or(formula);
+    Cell::Uncomputed {
+        formula: text.strip_prefix('=').unwrap_or(text).to_string(),
+    }
+}
+
+/// Turns the xlsx reader's cells into ours, telling a formula saved without
+/// its computed value from a blank. Only the anchors of shared formulas are
+/// remembered (one per filled-down block), to name the formula of a
+/// derived cell that has no value.
+#[derive(Default)]
+struct XlsxFormulas {
+    /// Shared formula index → (anchor formula, anchor position).
+    anchors: Vec<Option<(String, (u32, u32))>>,
+    /// The workbook asks to be recalculated when opened
+    /// (`<calcPr fullCalcOnLoad="1"/>`): written by a library (openpyxl,
+    /// XlsxWriter, EPPlus) that stores 0 or nothing as every formula's
+    /// result. Excel drops the flag when it saves the file.
+    calc_on_load: bool,
+}
+
+impl XlsxFormulas {
+    fn new(calc_on_load: bool) -> Self {
+        XlsxFormulas {
+            anchors: Vec::new(),
+            calc_on_load,
+        }
+    }
+
+    /// No computed value: none stored, or the placeholder a library stores
+    /// (0, "") in a workbook that asks to be recalculated on opening.
+    fn uncomputed(&self, value: &DataRef<'_>) -> bool {
+        match value {
+            DataRef::Empty => true,
+            DataRef::Float(f) => self.calc_on_load && *f == 0.0,
+            DataRef::Int(i) => self.calc_on_load && *i == 0,
+            DataRef::String(s) => self.calc_on_load && s.is_empty(),
+            DataRef::DateTime(dt) => self.calc_on_load && dt.as_f64() == 0.0,
+            _ => false,
+        }
+    }
+
+    fn cell(&mut self, record: XlsxCellFormulaMetadataRecord<'_>) -> ((u32, u32), Cell) {
+        let pos = record.pos;
+        let empty = record.formula.is_some() && self.uncomputed(&record.value);
+        let formula = match record.formula {
+            None => None,
+            Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
+            Some(XlsxFormulaMetadata::Shared {
+                shared_index,
+                range,
+                formula,
+            }) => {
+                if self.anchors.len() <= shared_index {
+                    // Indices are small and dense in practice; a hostile
+                    // one is bounded by the cells limit's order of size.
+                    if shared_index > MAX_CELLS_PER_SHEET {
+                        return (pos, cell_from_ref(&record.value));
+                    }
+                    self.anchors.resize(shared_index + 1, None);
+                }
+                let start = range.map_or(pos, |r| r.start);
+                self.anchors[shared_index] = Some((formula.clone(), start));
+                Some(formula)
+            }
+            Some(XlsxFormulaMetadata::SharedDerived { shared_index }) if empty => Some(
+                self.anchors
+                    .get(shared_index)
+                    .and_then(Option::as_ref)
+                    .and_then(|(formula, start)| {
+                        calamine::expand_shared_formula(formula, *start, pos).ok()
+                    })
+                    .unwrap_or_default(),
+            ),
+            Some(_) => None,
+        };
+        match formula {
+            Some(formula) if empty => (pos, Cell::Uncomputed { formula }),
+            _ => (pos, cell_from_ref(&record.value)),
+        }
+    }
 }
 
 /// Format detection only says "Cannot detect file format" when every reader
@@ -436,7 +727,7 @@ fn sheet_error(sheet: &str, e: impl Into<calamine::Error>) -> WorkbookError {
 
 /// Collects cells in any order into rows, never allocating beyond the cells
 /// that exist (plus the blanks between them within a row).
-struct GridBuilder {
+pub(super) struct GridBuilder {
     name: String,
     /// (row, col, cell), absolute 0-based positions.
     cells: Vec<(u32, u32, Cell)>,
@@ -444,7 +735,7 @@ struct GridBuilder {
 }
 
 impl GridBuilder {
-    fn new(name: &str) -> Self {
+    pub(super) fn new(name: &str) -> Self {
         GridBuilder {
             name: name.to_string(),
             cells: Vec::new(),
@@ -461,7 +752,7 @@ impl GridBuilder {
         Ok(builder)
     }
 
-    fn push(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), WorkbookError> {
+    pub(super) fn push(&mut self, row: u32, col: u32, cell: Cell) -> Result<(), WorkbookError> {
         if cell.is_blank() {
             return Ok(());
         }
@@ -474,7 +765,12 @@ impl GridBuilder {
         self.merges.extend(merges_of(regions));
     }
 
-    fn finish(mut self) -> Grid {
+    /// A merged region in absolute sheet coordinates.
+    pub(super) fn merge(&mut self, merge: Merge) {
+        self.merges.push(merge);
+    }
+
+    pub(super) fn finish(mut self) -> Grid {
         if self.cells.is_empty() {
             return Grid {
                 name: self.name,
@@ -560,7 +856,7 @@ const ERROR_SPELLINGS: &[&str] = &[
     "#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!",
 ];
 
-fn text_cell(text: &str) -> Cell {
+pub(super) fn text_cell(text: &str) -> Cell {
     if ERROR_SPELLINGS.contains(&text.trim()) {
         Cell::Error(text.trim().to_string())
     } else {
@@ -588,6 +884,7 @@ enum SheetEvent {
         name: String,
         origin_col: u32,
         merges: Option<Vec<Merge>>,
+        hidden: bool,
     },
     Rows(Vec<(u32, Vec<Cell>)>),
     End(Option<Vec<Merge>>),
@@ -615,11 +912,18 @@ impl Forward {
 }
 
 impl RowSink for Forward {
-    fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>) {
+    fn begin_sheet(
+        &mut self,
+        name: &str,
+        origin_col: u32,
+        merges: Option<Vec<Merge>>,
+        hidden: bool,
+    ) {
         self.send(SheetEvent::Begin {
             name: name.to_string(),
             origin_col,
             merges,
+            hidden,
         });
     }
 
@@ -653,7 +957,8 @@ fn stream_pipelined(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
                     name,
                     origin_col,
                     merges,
-                } => sink.begin_sheet(&name, origin_col, merges),
+                    hidden,
+                } => sink.begin_sheet(&name, origin_col, merges, hidden),
                 SheetEvent::Rows(rows) => {
                     for (row, cells) in rows {
                         sink.row(row, cells);
@@ -1003,8 +1308,16 @@ mod tests {
     struct Recorder(Vec<String>);
 
     impl RowSink for Recorder {
-        fn begin_sheet(&mut self, name: &str, origin_col: u32, merges: Option<Vec<Merge>>) {
-            self.0.push(format!("begin {name} {origin_col} {merges:?}"));
+        fn begin_sheet(
+            &mut self,
+            name: &str,
+            origin_col: u32,
+            merges: Option<Vec<Merge>>,
+            hidden: bool,
+        ) {
+            self.0.push(format!(
+                "begin {name} {origin_col} {merges:?} hidden={hidden}"
+            ));
         }
         fn row(&mut self, row: u32, cells: Vec<Cell>) {
             self.0.push(format!("{row} {cells:?}"));
@@ -1023,6 +1336,199 @@ mod tests {
             let b = stream_pipelined(&bytes, &mut pipelined).map_err(|e| chain(&e));
             assert_eq!(a, b, "{}", path.display());
             assert_eq!(direct, pipelined, "{}", path.display());
+        }
+    }
+
+    /// A one-sheet xlsx whose `sheetData` is `rows_xml` (written by hand, as
+    /// a script would), with or without the request to recalculate on opening.
+    fn xlsx_with_sheet_data(rows_xml: &str, calc_on_load: bool) -> Vec<u8> {
+        use std::io::{Read, Write};
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook.add_worksheet().set_name("DS").expect("name");
+        let bytes = workbook.save_to_buffer().expect("workbook");
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).expect("zip");
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for index in 0..archive.len() {
+            let mut entry = archive.by_index(index).expect("entry");
+            let name = entry.name().expect("name").to_string();
+            let mut content = String::new();
+            entry.read_to_string(&mut content).expect("xml");
+            if name == "xl/worksheets/sheet1.xml" {
+                content = format!(
+                    r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows_xml}</sheetData></worksheet>"#
+                );
+            }
+            if name == "xl/workbook.xml" && !calc_on_load {
+                content = content.replace(" fullCalcOnLoad=\"1\"", "");
+            }
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            out.write_all(content.as_bytes()).expect("write");
+        }
+        out.finish().expect("finish").into_inner()
+    }
+
+    /// The rows a sink is told, streamed and read whole (they must agree).
+    fn rows_told(bytes: &[u8]) -> Vec<String> {
+        let mut streamed = Recorder::default();
+        stream_workbook(bytes, &mut streamed).expect("streamed");
+        let mut whole = Recorder::default();
+        replay(read_workbook(bytes).expect("read whole"), &mut whole);
+        // Merges are told at the end when streamed, at the start when whole.
+        let rows = |r: Recorder| -> Vec<String> {
+            r.0.into_iter()
+                .filter(|line| !line.starts_with("begin") && !line.starts_with("end"))
+                .collect()
+        };
+        let (streamed, whole) = (rows(streamed), rows(whole));
+        assert_eq!(streamed, whole);
+        streamed
+    }
+
+    #[test]
+    fn formulas_without_a_value_are_uncomputed_cells_not_blanks() {
+        let rows = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>An</t></is></c><c r="B1"><f>SUM(D5:D9)</f></c><c r="C1"><f>D8+5</f><v></v></c><c r="D1" t="str"><f>IF(A1="","",A1)</f><v></v></c><c r="E1"><f>1+1</f><v>2</v></c></row>
+<row r="2"><c r="B2"><f t="shared" ref="B2:B4" si="0">A2*2</f></c><c r="C2"><v>3</v></c></row>
+<row r="3"><c r="B3"><f t="shared" si="0"/></c><c r="C3"><v>4</v></c></row>
+<row r="4"><c r="B4"><f t="shared" si="0"/><v>8</v></c></row>"#;
+        let told = rows_told(&xlsx_with_sheet_data(rows, false));
+        let uncomputed = |f: &str| format!("Uncomputed {{ formula: {f:?} }}");
+        assert_eq!(
+            told[0],
+            format!(
+                "0 [Text(\"An\"), {}, {}, Empty, Number(2.0)]",
+                uncomputed("SUM(D5:D9)"),
+                uncomputed("D8+5")
+            ),
+            "a computed empty text is blank, a missing value is not"
+        );
+        assert_eq!(
+            told[1],
+            format!("1 [Empty, {}, Number(3.0)]", uncomputed("A2*2"))
+        );
+        assert_eq!(
+            told[2],
+            format!("2 [Empty, {}, Number(4.0)]", uncomputed("A3*2")),
+            "a derived shared formula is named by its own references"
+        );
+        assert_eq!(told[3], "3 [Empty, Number(8.0)]");
+    }
+
+    #[test]
+    fn a_placeholder_zero_is_uncomputed_only_in_a_workbook_never_recalculated() {
+        let rows = r#"<row r="1"><c r="A1"><f>B1*2</f><v>0</v></c><c r="B1"><v>0</v></c><c r="C1"><f>B1+1</f><v>1</v></c></row>"#;
+        let placeholder = rows_told(&xlsx_with_sheet_data(rows, true));
+        assert_eq!(
+            placeholder,
+            ["0 [Uncomputed { formula: \"B1*2\" }, Number(0.0), Number(1.0)]"],
+            "a literal 0 stays a number"
+        );
+        let computed = rows_told(&xlsx_with_sheet_data(rows, false));
+        assert_eq!(computed, ["0 [Number(0.0), Number(0.0), Number(1.0)]"]);
+    }
+
+    /// An ODS written by hand: a visible sheet with a formula that has no
+    /// office:value, and a hidden one.
+    fn ods() -> Vec<u8> {
+        use std::io::Write;
+        let content = r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.2">
+<office:automatic-styles><style:style style:name="ta1" style:family="table"><style:table-properties table:display="true"/></style:style><style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style></office:automatic-styles>
+<office:body><office:spreadsheet>
+<table:table table:name="DS" table:style-name="ta1"><table:table-row><table:table-cell office:value-type="float" office:value="5"><text:p>5</text:p></table:table-cell><table:table-cell table:formula="of:=[.A1]+5"/><table:table-cell table:formula="of:=[.A1]*2" office:value-type="float" office:value="10"><text:p>10</text:p></table:table-cell></table:table-row></table:table>
+<table:table table:name="Cũ" table:style-name="ta2"><table:table-row><table:table-cell office:value-type="string"><text:p>Năm 2024</text:p></table:table-cell></table:table-row></table:table>
+</office:spreadsheet></office:body></office:document-content>"#;
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        out.start_file("mimetype", stored).expect("mimetype");
+        out.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .expect("write");
+        out.start_file(
+            "META-INF/manifest.xml",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .expect("manifest");
+        out.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#)
+            .expect("write");
+        out.start_file("content.xml", zip::write::SimpleFileOptions::default())
+            .expect("content");
+        out.write_all(content.as_bytes()).expect("write");
+        out.finish().expect("finish").into_inner()
+    }
+
+    #[test]
+    fn ods_formulas_without_a_value_and_hidden_sheets() {
+        let bytes = ods();
+        let mut told = Recorder::default();
+        stream_workbook(&bytes, &mut told).expect("read");
+        assert_eq!(
+            told.0,
+            [
+                "begin DS 0 Some([]) hidden=false",
+                "0 [Number(5.0), Uncomputed { formula: \"[.A1]+5\" }, Number(10.0)]",
+                "end None",
+                "begin Cũ 0 Some([]) hidden=true",
+                "0 [Text(\"Năm 2024\")]",
+                "end None",
+            ]
+        );
+    }
+
+    #[test]
+    fn hidden_and_very_hidden_xlsx_sheets_are_told_as_hidden() {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        for (name, hide) in [("A", 0), ("B", 1), ("C", 2)] {
+            let sheet = workbook.add_worksheet();
+            sheet.set_name(name).expect("name");
+            sheet.write_string(0, 0, name).expect("cell");
+            match hide {
+                1 => {
+                    sheet.set_hidden(true);
+                }
+                2 => {
+                    sheet.set_very_hidden(true);
+                }
+                _ => {}
+            }
+        }
+        let bytes = workbook.save_to_buffer().expect("workbook");
+        let mut told = Recorder::default();
+        stream_workbook(&bytes, &mut told).expect("read");
+        let begins: Vec<&String> = told.0.iter().filter(|l| l.starts_with("begin")).collect();
+        assert_eq!(begins.len(), 3);
+        assert!(begins[0].ends_with("hidden=false"), "{begins:?}");
+        assert!(begins[1].ends_with("hidden=true"), "{begins:?}");
+        assert!(begins[2].ends_with("hidden=true"), "{begins:?}");
+        let whole = read_workbook(&bytes).expect("read whole");
+        let hidden: Vec<bool> = whole.iter().map(|s| s.hidden).collect();
+        assert_eq!(hidden, [false, true, true]);
+    }
+
+    #[test]
+    fn vietnamese_reasons_hold_no_library_english() {
+        let damaged = read_workbook(b"PK\x03\x04 not really a zip").expect_err("damaged");
+        let reasons = [
+            damaged.reason_vi(),
+            WorkbookError::TooLarge {
+                sheet: "DS".into(),
+                limit: SizeLimit::Column(20_000),
+            }
+            .reason_vi(),
+            WorkbookError::TooLarge {
+                sheet: "DS".into(),
+                limit: SizeLimit::Cells,
+            }
+            .reason_vi(),
+            WorkbookError::NotAWorkbook(NotAWorkbook::Html).reason_vi(),
+        ];
+        for reason in reasons {
+            for english in [
+                "Cannot", "cannot", "error", "Zip", "column", "cells", "limit",
+            ] {
+                assert!(!reason.contains(english), "{english:?} in {reason}");
+            }
         }
     }
 }
