@@ -214,10 +214,17 @@ fn add_overlay(project: &Project) {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(repo.join("config/templates/training.toml"))
         .expect("training template");
-    let text = text.replace(
-        "values.blended = [\"Kết hợp\", \"Blended\"]",
-        "values.blended = [\"Kết hợp\", \"Blended\"]\nvalues.self_study = [\"Tự học có hướng dẫn\", \"Self-study\"]",
-    );
+    // After the line of the last built-in mode value, whatever its synonyms.
+    let text: String = text
+        .lines()
+        .map(|line| {
+            if line.starts_with("values.blended = ") {
+                format!("{line}\nvalues.self_study = [\"Tự học có hướng dẫn\", \"Self-study\"]\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
     assert!(text.contains("self_study"), "the overlay edit applies");
     let dir = project.root().join("config/templates");
     std::fs::create_dir_all(&dir).expect("templates folder");

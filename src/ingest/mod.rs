@@ -777,6 +777,7 @@ impl<'a> workbook::RowSink for Loader<'a> {
         hidden: bool,
     ) {
         self.hidden.push(hidden);
+        self.refused.push(None);
         if hidden {
             // Last year's copy, a lookup list: never this file's data.
             // Its rows are only counted, so the department sees them.
@@ -795,7 +796,6 @@ impl<'a> workbook::RowSink for Loader<'a> {
         }
         self.sheet = Some(sheet);
         self.outcomes.push(SheetOutcome::default());
-        self.refused.push(None);
         self.period_checked = false;
         self.sheet_name = name.to_string();
     }

@@ -1597,7 +1597,10 @@ fn label_kind(cells: &[Cell], header: &HeaderMatch<'_>) -> Option<SkipKind> {
             field.required && field.kind == FieldType::Text
         })
     };
-    let is_figure = |cell: &Cell| matches!(value::as_integer(cell), Ok(Some(_)));
+    // A figure, or a formula saved without its value (a totals row's =SUM()).
+    let is_figure = |cell: &Cell| {
+        matches!(cell, Cell::Uncomputed { .. }) || matches!(value::as_integer(cell), Ok(Some(_)))
+    };
     // Besides the label, only figures of integer fields (a totals row, a
     // section's counts) and row numbers.
     let rest_is_figures = |allowed_text_cols: &[usize]| {
@@ -1741,24 +1744,48 @@ fn is_note_label(text: &str) -> bool {
     .any(|p| folded == *p || folded.starts_with(&format!("{p} ")))
 }
 
-/// "(1) (2) (3) …", "1 2 3 …" or "A B 1 2 3" under the header.
+/// "(1) (2) (3) …", "1 2 3 …" or "A B 1 2 3" under the header: the numbers
+/// count up by one and the letters follow the alphabet, so a person "A"
+/// with ID "1" is not one.
 fn is_column_number_row(row: &[Cell]) -> bool {
-    let cells: Vec<&Cell> = row.iter().filter(|c| !c.is_blank()).collect();
-    cells.len() >= 2
-        && cells.iter().all(|c| match c {
-            Cell::Number(n) => n.fract() == 0.0 && *n >= 0.0 && *n < 1000.0,
-            Cell::Text(t) => {
-                let raw = t.trim().trim_start_matches('(').trim_end_matches(')');
-                let f = fold(raw);
-                !f.is_empty()
-                    && f.len() <= 3
-                    && (f.chars().all(|ch| ch.is_ascii_digit())
-                        || (f.len() == 1 && f.chars().all(|ch| ch.is_ascii_alphabetic()))
-                        || f.chars().all(|ch| ch.is_ascii_digit() || ch == ' ')
-                        || is_formula_label(raw))
+    let mut numbers: Vec<i64> = Vec::new();
+    let mut letters: Vec<char> = Vec::new();
+    let mut tokens = 0;
+    for cell in row.iter().filter(|c| !c.is_blank()) {
+        tokens += 1;
+        match cell {
+            Cell::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n < 1000.0 => {
+                numbers.push(*n as i64)
             }
-            _ => false,
-        })
+            Cell::Text(t) => {
+                let raw = t
+                    .trim()
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .trim();
+                if let Ok(n) = raw.parse::<i64>()
+                    && (0..1000).contains(&n)
+                {
+                    numbers.push(n);
+                } else if raw.chars().count() == 1
+                    && let Some(ch) = raw.chars().next().filter(char::is_ascii_alphabetic)
+                {
+                    letters.push(ch.to_ascii_uppercase());
+                } else if is_formula_label(raw) {
+                    // "4=2+3": column 4, computed from 2 and 3.
+                    if let Some(Ok(n)) = raw.split('=').next().map(|n| n.trim().parse::<i64>()) {
+                        numbers.push(n);
+                    }
+                } else {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+    }
+    let counts_up = numbers.windows(2).all(|w| w[1] == w[0] + 1);
+    let alphabetical = letters.windows(2).all(|w| w[1] as u32 == w[0] as u32 + 1);
+    tokens >= 2 && counts_up && alphabetical
 }
 
 /// "4=2+3" under a computed column.
