@@ -347,6 +347,26 @@ impl SheetOutcome {
             .collect()
     }
 
+    /// Turns the row just recorded as rejected into a skip of `kind`: the
+    /// title of a second table, known only once its header follows.
+    fn reclassify_rejected(&mut self, excel_row: u32, kind: SkipKind) {
+        let Some(last) = self.row_spans.last_mut() else {
+            return;
+        };
+        if last.class != RowClass::Rejected || last.last_row != excel_row {
+            return;
+        }
+        if last.first_row == excel_row {
+            self.row_spans.pop();
+        } else {
+            last.last_row -= 1;
+        }
+        self.rejected_rows -= 1;
+        self.data_rows -= 1;
+        self.rejects.retain(|r| r.source_row != excel_row);
+        self.record(excel_row, RowClass::Skipped { kind });
+    }
+
     /// Records one row's class (rows arrive in increasing order).
     fn record(&mut self, excel_row: u32, class: RowClass) {
         self.data_rows += 1;
@@ -511,6 +531,9 @@ struct Reading<'t> {
     /// A second table began below the first: the rows from here on are not
     /// this template's.
     other_table_from: Option<u32>,
+    /// The last row read as data that held a single text (0-based): the
+    /// title of a second table when that table's header follows.
+    last_single_text: Option<u32>,
     totals: RunningTotals,
     enums: EnumValues<'t>,
     merges: DataMerges,
@@ -736,6 +759,7 @@ impl<'t> SheetNormaliser<'t> {
                     held: Vec::new(),
                     signature_cols: Vec::new(),
                     other_table_from: None,
+                    last_single_text: None,
                     totals,
                     enums: EnumValues::default(),
                     merges,
@@ -777,12 +801,24 @@ impl<'t> SheetNormaliser<'t> {
             return;
         }
         if reading.other_table_from.is_some() {
-            self.outcome.record(
-                row + 1,
-                RowClass::Skipped {
-                    kind: SkipKind::Unmatched,
-                },
-            );
+            // The second table's lines, then perhaps the signature block.
+            let signature = is_signature_row(&cells)
+                || is_name_under(&cells, &reading.signature_cols);
+            if signature {
+                reading.signature_cols.extend(
+                    cells
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| !c.is_blank())
+                        .map(|(c, _)| c),
+                );
+            }
+            let kind = if signature {
+                SkipKind::Signature
+            } else {
+                SkipKind::Unmatched
+            };
+            self.outcome.record(row + 1, RowClass::Skipped { kind });
             return;
         }
         let signature_line = is_signature_row(&cells);
@@ -924,20 +960,15 @@ fn read_row<'t>(
         return;
     }
     if is_other_table_header(cells, &reading.header) {
+        // Its title, the row just above, was read as a row without an ID.
+        if let Some(title_row) = reading.last_single_text {
+            outcome.reclassify_rejected(title_row + 1, SkipKind::Unmatched);
+        }
         reading.other_table_from = Some(row);
-        outcome.warnings.push(SheetWarning {
-            source_row: excel_row,
-            cell: at.address(first_non_blank(cells).unwrap_or(0)),
-            message_vi: format!(
-                "Từ dòng {excel_row} là một bảng khác (tiêu đề cột mới): không được đọc. Nếu đó là dữ liệu, hãy gửi trong một trang tính riêng"
-            ),
-            message_en: format!(
-                "From row {excel_row} on is another table (a new header): not read. If it is data, send it on a sheet of its own"
-            ),
-        });
         skip(outcome, SkipKind::Unmatched);
         return;
     }
+    reading.last_single_text = None;
     match label_kind(cells, &reading.header) {
         Some(kind @ (SkipKind::Totals | SkipKind::Subtotals)) => {
             reading
@@ -958,6 +989,10 @@ fn read_row<'t>(
         None => {}
     }
     reading.totals.add(&at, &reading.header);
+    let mut non_blank = cells.iter().filter(|c| !c.is_blank());
+    if let (Some(Cell::Text(_)), None) = (non_blank.next(), non_blank.next()) {
+        reading.last_single_text = Some(row);
+    }
     let parsed = parse_row(&at, &reading.header, ctx, &mut reading.enums)
         .and_then(|values| reading.seen.check(&at, &reading.header, values));
     match parsed {
@@ -976,10 +1011,6 @@ fn read_row<'t>(
             outcome.rejects.extend(rejects);
         }
     }
-}
-
-fn first_non_blank(cells: &[Cell]) -> Option<usize> {
-    cells.iter().position(|c| !c.is_blank())
 }
 
 fn texts_of_rows(grid: &Grid, rows: std::ops::Range<usize>) -> Vec<String> {
@@ -1624,8 +1655,15 @@ fn label_kind(cells: &[Cell], header: &HeaderMatch<'_>) -> Option<SkipKind> {
     }
     // A section: the marker in the STT column and its title in one more
     // cell, or a title that starts with a marker ("I. Khối", "A- Cấp xã").
+    let next_text = non_blank
+        .iter()
+        .skip(1)
+        .find_map(|(_, cell)| cell.text())
+        .unwrap_or("");
     let marker_in_row_number_col = header.row_number_cols.contains(&label_col)
-        && (is_section_marker(&label_text) || NUMBERED_MARKER.is_match(label_text.trim()));
+        && (is_section_marker(&label_text)
+            || NUMBERED_MARKER.is_match(label_text.trim())
+            || (UNIT_NUMBER.is_match(label_text.trim()) && names_a_unit(next_text)));
     let next_text_col = non_blank
         .iter()
         .skip(1)
@@ -1678,6 +1716,25 @@ static SECTION_MARKER: LazyLock<Regex> =
 
 static NUMBERED_MARKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\d{1,2}(?:\.\d{1,2})+\.?$").expect("static regex"));
+
+static UNIT_NUMBER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d{1,2}[.)]$").expect("static regex"));
+
+/// A unit's name ("Phòng Nội vụ", "Văn phòng HĐND và UBND huyện"): a
+/// numbered row "1." in the STT column titled so is a section, where a
+/// person's name would be a person missing an ID.
+fn names_a_unit(text: &str) -> bool {
+    const UNITS: &[&str] = &[
+        "van phong", "phong", "ban", "so", "trung tam", "ubnd", "uy ban", "hdnd", "khoi",
+        "cap", "truong", "benh vien", "chi cuc", "cuc", "doi", "co quan", "don vi",
+        "thanh tra", "hoi", "mat tran", "huyen uy", "dang uy", "tram", "xa", "phuong",
+        "thi tran", "thi xa",
+    ];
+    let folded = fold(text);
+    UNITS
+        .iter()
+        .any(|u| folded == *u || folded.starts_with(&format!("{u} ")))
+}
 
 /// "I", "II.", "A", "b)": a section number alone. A plain number is a row
 /// number or an ID, never a section; "1.2" is one only in the STT column.
@@ -2091,7 +2148,10 @@ impl<'t> EnumValues<'t> {
         if let Some(value) = known.get(text.as_str()) {
             return *value;
         }
-        let value = field.enum_value(text);
+        // "Đại học Luật", "Thạc sĩ Quản lý công": a value followed by more words.
+        let value = field
+            .enum_value(text)
+            .or_else(|| field.enum_value_leading(text));
         if known.len() < Self::LIMIT {
             known.insert(text.clone(), value);
         }
@@ -2104,7 +2164,13 @@ fn is_mark(cell: &Cell) -> bool {
     match cell {
         Cell::Number(n) => *n != 0.0,
         Cell::Bool(b) => *b,
-        Cell::Text(t) => !matches!(fold(t).as_str(), "" | "0" | "khong" | "no"),
+        // "✓" folds to nothing but is a mark; a dash or "0" says no.
+        Cell::Text(t) => {
+            let raw = t.trim();
+            !raw.is_empty()
+                && !matches!(raw, "-" | "–" | "—")
+                && !matches!(fold(raw).as_str(), "0" | "khong" | "no")
+        }
         Cell::Date(_) | Cell::Error(_) | Cell::Uncomputed { .. } => true,
         Cell::Empty => false,
     }
@@ -3140,15 +3206,34 @@ mod tests {
             vec![Cell::Number(1.0), t("Lò Văn A"), t("001")],
             vec![Cell::Number(2.0), t("Lò Văn B"), t("002")],
             vec![],
+            vec![Cell::Empty, t("TỔNG HỢP THEO TRÌNH ĐỘ")],
             vec![t("Trình độ"), t("Số lượng")],
             vec![t("Tiến sĩ"), Cell::Number(1.0)],
             vec![t("Thạc sĩ"), Cell::Number(1.0)],
+            vec![],
+            vec![Cell::Empty, t("Người lập biểu")],
+            vec![Cell::Empty, t("Lò Thị Hoa")],
         ];
         let out = normalise_sheet(&grid(rows), &templates, CTX);
         assert_eq!(out.loaded, 2, "{:#?}", out.row_spans);
         assert_eq!(out.rejected_rows, 0, "{:#?}", out.rejects);
-        assert_eq!(out.skips.unmatched, 3);
-        assert_eq!(out.warnings.len(), 1);
+        assert!(out.rejects.is_empty());
+        assert_eq!((out.skips.unmatched, out.skips.signature), (4, 2));
+        assert_eq!(
+            out.skipped_rows(),
+            [
+                SkippedRows {
+                    kind: SkipKind::Unmatched,
+                    first_row: 5,
+                    last_row: 8
+                },
+                SkippedRows {
+                    kind: SkipKind::Signature,
+                    first_row: 10,
+                    last_row: 11
+                }
+            ]
+        );
         assert!(out.is_balanced());
     }
 

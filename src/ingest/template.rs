@@ -115,6 +115,35 @@ impl Field {
             .map(|&i| self.values[i].as_str())
     }
 
+    /// The value named by the first words of `text` ("Đại học Luật" →
+    /// university): the longest synonym that is a whole-word prefix; none
+    /// when two values' synonyms are equally long prefixes.
+    pub fn enum_value_leading(&self, text: &str) -> Option<&str> {
+        let folded = fold(text);
+        let mut best: Option<(usize, usize)> = None;
+        let mut tie = false;
+        for (synonym, &value) in &self.folded_values {
+            let is_prefix = folded.len() > synonym.len()
+                && folded.starts_with(synonym.as_str())
+                && folded.as_bytes()[synonym.len()] == b' ';
+            if !is_prefix {
+                continue;
+            }
+            match best {
+                Some((len, v)) if synonym.len() == len && v != value => tie = true,
+                Some((len, _)) if synonym.len() <= len => {}
+                _ => {
+                    best = Some((synonym.len(), value));
+                    tie = false;
+                }
+            }
+        }
+        match (best, tie) {
+            (Some((_, value)), false) => Some(self.values[value].as_str()),
+            _ => None,
+        }
+    }
+
     /// Every text that names one of the values, folded.
     pub fn folded_value_texts(&self) -> impl Iterator<Item = String> + '_ {
         self.folded_values.keys().cloned()
