@@ -539,11 +539,22 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
             }
         }
         Sheets::Ods(ods) => {
+            let ods_merges = scan_ods_merges(bytes);
             for name in names {
                 let range = ods
                     .worksheet_range(&name)
                     .map_err(|e| sheet_error(&name, e))?;
                 let mut builder = GridBuilder::from_range(&name, &range)?;
+                // calamine does not give ODS merged regions: without them a
+                // unit or course merged down over its rows reads as blanks.
+                if let Some(merges) = ods_merges
+                    .as_ref()
+                    .and_then(|all| all.iter().find(|(sheet, _)| *sheet == name))
+                {
+                    for &merge in &merges.1 {
+                        builder.merge(merge);
+                    }
+                }
                 // A formula cell without an office:value (written by a
                 // script, never recalculated) is empty in the value range.
                 if let Ok(formulas) = ods.worksheet_formula(&name) {
@@ -569,6 +580,133 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
             grid,
         })
         .collect())
+}
+
+/// More merged regions than this in one ODS file: the scan gives up (no
+/// merges at all rather than some), a real form has a few hundred.
+const MAX_ODS_MERGES: usize = 1_000_000;
+
+/// The merged regions of every sheet of an ODS file, in the order of its
+/// `table:table` elements: name → regions in absolute 0-based sheet rows and
+/// columns. ODS stores a merge as `table:number-columns-spanned` /
+/// `table:number-rows-spanned` on the anchor cell; the cells it covers are
+/// `table:covered-table-cell` and count as positions like any cell.
+/// Positions follow `number-rows-repeated` / `number-columns-repeated` as
+/// calamine counts them (capped at the sheet's limits), so they agree with
+/// the cells read. `content.xml` is streamed (memory follows one element,
+/// not the file). A damaged or missing part gives `None`: the sheets are
+/// still read, without merges, as for an xlsx whose merge list is damaged.
+fn scan_ods_merges(bytes: &[u8]) -> Option<Vec<(String, Vec<Merge>)>> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let entry = archive.by_name("content.xml").ok()?;
+    scan_ods_content(std::io::BufReader::new(entry))
+}
+
+/// [`scan_ods_merges`] on the text of a `content.xml`.
+fn scan_ods_content(xml: impl std::io::BufRead) -> Option<Vec<(String, Vec<Merge>)>> {
+    use quick_xml::events::Event;
+    // The largest row and column counted, as calamine caps them.
+    const ROWS: u64 = 1_048_576;
+    const COLUMNS: u64 = MAX_COLUMNS as u64;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    {
+        let config = reader.config_mut();
+        // As calamine reads the part: `<a/>` is a start and an end, and a
+        // misnamed end tag is no reason to lose a sheet.
+        config.expand_empty_elements = true;
+        config.check_end_names = false;
+    }
+    let number = |e: &quick_xml::events::BytesStart<'_>, key: &str| -> Option<u64> {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.local_name().as_ref() == key)
+            .map(|a| a.value.trim().parse::<u64>().ok())
+            .unwrap_or(Some(1))
+    };
+    let mut sheets: Vec<(String, Vec<Merge>)> = Vec::new();
+    let mut total = 0usize;
+    // Inside a top-level table: the next row's index and the next cell's column.
+    let mut table = false;
+    let (mut row, mut col) = (0u64, 0u64);
+    let mut row_repeats = 1u64;
+    let (mut buf, mut skip) = (Vec::new(), Vec::new());
+    loop {
+        let event = reader.read_event_into(&mut buf).ok()?;
+        match event {
+            Event::Start(e) if e.local_name().as_ref() == "table" && !table => {
+                let name = e
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.local_name().as_ref() == "name")
+                    .map(|a| {
+                        let raw = a.value.to_string();
+                        quick_xml::escape::unescape(&raw)
+                            .map(|v| v.into_owned())
+                            .unwrap_or(raw)
+                    })
+                    .unwrap_or_default();
+                sheets.push((name, Vec::new()));
+                table = true;
+                row = 0;
+            }
+            Event::End(e) if e.local_name().as_ref() == "table" && table => table = false,
+            Event::Start(e) if table && e.local_name().as_ref() == "table-row" => {
+                row_repeats = number(&e, "number-rows-repeated")?;
+                col = 0;
+            }
+            Event::End(e) if table && e.local_name().as_ref() == "table-row" => {
+                row = row.saturating_add(row_repeats).min(ROWS);
+                row_repeats = 1;
+            }
+            Event::Start(e)
+                if table
+                    && matches!(e.local_name().as_ref(), "table-cell" | "covered-table-cell") =>
+            {
+                let repeats = number(&e, "number-columns-repeated")?;
+                let covered = e.local_name().as_ref() == "covered-table-cell";
+                let across = number(&e, "number-columns-spanned")?;
+                let down = number(&e, "number-rows-spanned")?;
+                if !covered && (across > 1 || down > 1) && row < ROWS && col < COLUMNS {
+                    // Repeated anchors: each copy is a region when they
+                    // cannot overlap, else only the first is.
+                    let copies_across = if across > 1 { 1 } else { repeats };
+                    let copies_down = if down > 1 { 1 } else { row_repeats };
+                    for r in (row..row.saturating_add(copies_down)).take_while(|&r| r < ROWS) {
+                        for c in
+                            (col..col.saturating_add(copies_across)).take_while(|&c| c < COLUMNS)
+                        {
+                            total += 1;
+                            if total > MAX_ODS_MERGES {
+                                return None;
+                            }
+                            let merge = Merge {
+                                first_row: r as u32,
+                                first_col: c as u32,
+                                last_row: (r + down - 1).min(ROWS - 1) as u32,
+                                last_col: (c + across - 1).min(COLUMNS - 1) as u32,
+                            };
+                            if let Some((_, merges)) = sheets.last_mut() {
+                                merges.push(merge);
+                            }
+                        }
+                    }
+                }
+                col = col.saturating_add(repeats).min(COLUMNS);
+                // The cell's paragraphs (and any table inside them) are no
+                // positions of this sheet.
+                let end = e.name().0.to_owned();
+                skip.clear();
+                reader
+                    .read_to_end_into(quick_xml::name::QName(&end), &mut skip)
+                    .ok()?;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    // A file cut short ends inside a table: damaged.
+    (!table).then_some(sheets)
 }
 
 /// Whether an xlsx's `xl/workbook.xml` asks for a full recalculation on
@@ -1431,14 +1569,20 @@ mod tests {
     /// An ODS written by hand: a visible sheet with a formula that has no
     /// office:value, and a hidden one.
     fn ods() -> Vec<u8> {
-        use std::io::Write;
-        let content = r#"<?xml version="1.0" encoding="UTF-8"?>
+        ods_of(ODS_CONTENT)
+    }
+
+    const ODS_CONTENT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.2">
 <office:automatic-styles><style:style style:name="ta1" style:family="table"><style:table-properties table:display="true"/></style:style><style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style></office:automatic-styles>
 <office:body><office:spreadsheet>
 <table:table table:name="DS" table:style-name="ta1"><table:table-row><table:table-cell office:value-type="float" office:value="5"><text:p>5</text:p></table:table-cell><table:table-cell table:formula="of:=[.A1]+5"/><table:table-cell table:formula="of:=[.A1]*2" office:value-type="float" office:value="10"><text:p>10</text:p></table:table-cell></table:table-row></table:table>
 <table:table table:name="Cũ" table:style-name="ta2"><table:table-row><table:table-cell office:value-type="string"><text:p>Năm 2024</text:p></table:table-cell></table:table-row></table:table>
 </office:spreadsheet></office:body></office:document-content>"#;
+
+    /// An ODS package whose `content.xml` is `content`.
+    fn ods_of(content: &str) -> Vec<u8> {
+        use std::io::Write;
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let stored = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored);
@@ -1456,6 +1600,147 @@ mod tests {
             .expect("content");
         out.write_all(content.as_bytes()).expect("write");
         out.finish().expect("finish").into_inner()
+    }
+
+    /// A `content.xml` holding `tables` (the `table:table` elements).
+    fn ods_content(tables: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"#
+        )
+    }
+
+    fn merge(first_row: u32, first_col: u32, last_row: u32, last_col: u32) -> Merge {
+        Merge {
+            first_row,
+            first_col,
+            last_row,
+            last_col,
+        }
+    }
+
+    /// Three sheets as LibreOffice writes them: repeated blank rows and
+    /// cells, a header row inside `table:table-header-rows` with a group
+    /// merged across, a unit merged down over four rows, repeated anchors,
+    /// paragraphs with inner elements, a sheet without merges and a name
+    /// with an escaped character.
+    const THREE_SHEETS: &str = r#"<table:table table:name="DS &amp; tổng hợp"><table:table-column table:number-columns-repeated="1024"/>
+<table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>
+<table:table-header-rows><table:table-row><table:table-cell table:number-columns-repeated="2"/><table:table-cell table:number-columns-spanned="3" table:number-rows-spanned="1" office:value-type="string"><text:p>Trình<text:s/>độ <text:span>chuyên môn</text:span></text:p></table:table-cell><table:covered-table-cell table:number-columns-repeated="2"/></table:table-row></table:table-header-rows>
+<table:table-row><table:covered-table-cell/><table:table-cell table:number-rows-spanned="4" office:value-type="string"><text:p>Phòng Nội vụ</text:p></table:table-cell><table:table-cell table:number-columns-repeated="2" table:number-rows-spanned="2" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>
+<table:table-row table:number-rows-repeated="3"><table:table-cell/><table:covered-table-cell table:number-columns-repeated="3"/><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>
+<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>
+</table:table>
+<table:table table:name="B"><table:table-row><table:table-cell table:number-columns-spanned="2" table:number-rows-spanned="2" office:value-type="string"><text:p>Tiêu đề</text:p></table:table-cell><table:covered-table-cell/></table:table-row><table:table-row><table:covered-table-cell table:number-columns-repeated="2"/></table:table-row></table:table>
+<table:table table:name="C"><table:table-row><table:table-cell office:value-type="string"><text:p>Không gộp</text:p></table:table-cell></table:table-row></table:table>"#;
+
+    #[test]
+    fn ods_merges_count_repeats_covered_cells_and_every_sheet() {
+        let content = ods_content(THREE_SHEETS);
+        let scanned = scan_ods_content(content.as_bytes()).expect("a sound content.xml");
+        assert_eq!(
+            scanned,
+            [
+                (
+                    "DS & tổng hợp".to_string(),
+                    vec![
+                        merge(3, 2, 3, 4),
+                        merge(4, 1, 7, 1),
+                        // An anchor repeated across: one region per copy.
+                        merge(4, 2, 5, 2),
+                        merge(4, 3, 5, 3),
+                    ]
+                ),
+                ("B".to_string(), vec![merge(0, 0, 1, 1)]),
+                ("C".to_string(), vec![]),
+            ]
+        );
+        // The same through the package, as the reader finds it.
+        assert_eq!(scan_ods_merges(&ods_of(&content)), Some(scanned));
+    }
+
+    #[test]
+    fn ods_merges_reach_the_grid_and_the_sink() {
+        let bytes = ods_of(&ods_content(THREE_SHEETS));
+        let sheets = read_workbook(&bytes).expect("read");
+        assert_eq!(sheets.len(), 3);
+        let ds = &sheets[0].grid;
+        // The first filled cell is D4 (row 3, column 2): merges are relative to it.
+        assert_eq!((ds.origin_row, ds.origin_col), (3, 1));
+        assert_eq!(
+            ds.merges,
+            [
+                merge(0, 1, 0, 3),
+                merge(1, 0, 4, 0),
+                merge(1, 1, 2, 1),
+                merge(1, 2, 2, 2)
+            ]
+        );
+        // Calamine puts the unit's text where the scan puts its region.
+        assert_eq!(ds.rows[1][0], Cell::Text("Phòng Nội vụ".into()));
+        assert_eq!(ds.rows[2][3], Cell::Text("x".into()));
+        assert_eq!(sheets[1].grid.merges, [merge(0, 0, 1, 1)]);
+        let mut told = Recorder::default();
+        stream_workbook(&bytes, &mut told).expect("streamed");
+        let begins: Vec<&String> = told.0.iter().filter(|l| l.starts_with("begin")).collect();
+        assert_eq!(
+            begins[0],
+            &format!(
+                "begin DS & tổng hợp 1 Some({:?}) hidden=false",
+                [
+                    merge(3, 1, 3, 3),
+                    merge(4, 0, 7, 0),
+                    merge(4, 1, 5, 1),
+                    merge(4, 2, 5, 2)
+                ]
+            )
+        );
+    }
+
+    #[test]
+    fn ods_merges_stop_at_the_sheet_limits() {
+        let content = ods_content(
+            r#"<table:table table:name="A"><table:table-row table:number-rows-repeated="1048575"><table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="16383"/><table:table-cell table:number-columns-spanned="99999999" table:number-rows-spanned="99999999"/></table:table-row><table:table-row><table:table-cell table:number-rows-spanned="2"/></table:table-row></table:table>"#,
+        );
+        assert_eq!(
+            scan_ods_content(content.as_bytes()),
+            Some(vec![(
+                "A".to_string(),
+                vec![merge(1_048_575, 16_383, 1_048_575, 16_383)]
+            )]),
+            "clipped to the last row and column; nothing past the last row"
+        );
+    }
+
+    #[test]
+    fn a_damaged_ods_content_gives_no_merges_and_never_panics() {
+        let content = ods_content(THREE_SHEETS);
+        for bad in [
+            content.replace("number-rows-spanned=\"4\"", "number-rows-spanned=\"four\""),
+            content.replace(
+                "table:number-rows-repeated=\"3\"",
+                "table:number-rows-repeated=\"-3\"",
+            ),
+            content[..content.find("<table:table table:name=\"B\"").expect("B") + 40].to_string(),
+        ] {
+            assert_eq!(scan_ods_content(bad.as_bytes()), None, "{bad:.80}");
+        }
+        // Cut at every byte: a result or none, never a panic.
+        for cut in 0..content.len() {
+            if content.is_char_boundary(cut) {
+                let _ = scan_ods_content(content[..cut].as_bytes());
+            }
+        }
+        let no_merges = |found: Option<Vec<(String, Vec<Merge>)>>| {
+            found.is_none_or(|sheets| sheets.iter().all(|(_, merges)| merges.is_empty()))
+        };
+        assert!(no_merges(scan_ods_content(&b"not xml at all <<< &"[..])));
+        assert!(no_merges(scan_ods_content(&b"\xff\xfe<table:table"[..])));
+        assert_eq!(scan_ods_merges(b"PK not a zip"), None);
+        assert!(no_merges(scan_ods_merges(&ods_of(""))));
+        // The sheets of a package whose content.xml is damaged are what
+        // calamine makes of them; merges never make it fail or panic.
+        let _ = read_workbook(&ods_of(&content[..content.len() / 2]));
     }
 
     #[test]
