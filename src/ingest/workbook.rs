@@ -15,6 +15,12 @@
 //! HTML pages or Excel 2003 XML are read by [`super::html`]; CSV text, PDFs
 //! and images are refused saying what they are. xls and xlsb store a
 //! formula's result with the formula, so they have no uncomputed cells.
+//!
+//! A formula's computed value is read like a value: a date when its cell
+//! is date-formatted, and also when it is a date plus days (`=G8+11`) whose
+//! stored result is what its inputs give, as office software shows it.
+//! ODS merged regions (spanned cells), which calamine does not give, are
+//! found by a streaming scan of `content.xml`.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -755,6 +761,21 @@ struct XlsxFormulas {
     /// XlsxWriter, EPPlus) that stores 0 or nothing as every formula's
     /// result. Excel drops the flag when it saves the file.
     calc_on_load: bool,
+    /// The numbers and dates of the last [`FORMULA_INPUT_ROWS`] rows read,
+    /// by position: the inputs of a date formula (see [`date_arithmetic`]).
+    recent: std::collections::BTreeMap<(u32, u32), Input>,
+}
+
+/// Rows back a formula's inputs are remembered for: an end date refers to
+/// its own row's start date, a chained schedule to the row above.
+const FORMULA_INPUT_ROWS: u32 = 16;
+
+/// A numeric cell a formula may refer to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Input {
+    serial: f64,
+    /// Set when the cell is a date (date-formatted): its day.
+    date: Option<chrono::NaiveDate>,
 }
 
 impl XlsxFormulas {
@@ -762,7 +783,62 @@ impl XlsxFormulas {
         XlsxFormulas {
             anchors: Vec::new(),
             calc_on_load,
+            recent: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Remembers a numeric cell as a possible formula input, forgetting the
+    /// rows too far above to matter (memory follows a few rows).
+    fn remember(&mut self, pos: (u32, u32), cell: &Cell, value: &DataRef<'_>) {
+        let input = match (cell, value) {
+            (Cell::Date(date), DataRef::DateTime(dt)) => Input {
+                serial: dt.as_f64(),
+                date: Some(*date),
+            },
+            // A date a formula computed (`=H7+1` after `=G7+11`).
+            (Cell::Date(date), DataRef::Float(f)) => Input {
+                serial: *f,
+                date: Some(*date),
+            },
+            (Cell::Date(date), DataRef::Int(i)) => Input {
+                serial: *i as f64,
+                date: Some(*date),
+            },
+            (Cell::Number(n), _) => Input {
+                serial: *n,
+                date: None,
+            },
+            _ => return,
+        };
+        let keep_from = pos.0.saturating_sub(FORMULA_INPUT_ROWS);
+        if self
+            .recent
+            .first_key_value()
+            .is_some_and(|(k, _)| k.0 < keep_from)
+        {
+            self.recent = self.recent.split_off(&(keep_from, 0));
+        }
+        self.recent.insert(pos, input);
+    }
+
+    /// The cell of a formula that has its computed value. A date plus or
+    /// minus days (`=G8+11`, `=H7+1`) is a date even in a cell that carries
+    /// no date format (a script writes the formula without the format Excel
+    /// would give it when typed; LibreOffice shows it as a date): the
+    /// result is the input's date moved by the days, and only when the
+    /// stored result is exactly what the inputs give.
+    fn computed(&self, pos: (u32, u32), formula: Option<&str>, value: &DataRef<'_>) -> Cell {
+        let cell = cell_from_ref(value);
+        if let (Cell::Number(result), Some(formula)) = (&cell, formula)
+            && let Some(date) = date_arithmetic(formula, *result, |at| {
+                (at.0 < pos.0 || (at.0 == pos.0 && at.1 < pos.1))
+                    .then(|| self.recent.get(&at).copied())
+                    .flatten()
+            })
+        {
+            return Cell::Date(date);
+        }
+        cell
     }
 
     /// No computed value: none stored, or the placeholder a library stores
@@ -779,9 +855,19 @@ impl XlsxFormulas {
     }
 
     fn cell(&mut self, record: XlsxCellFormulaMetadataRecord<'_>) -> ((u32, u32), Cell) {
-        let pos = record.pos;
-        let empty = record.formula.is_some() && self.uncomputed(&record.value);
-        let formula = match record.formula {
+        let (pos, cell) = self.read(record.pos, record.formula, &record.value);
+        self.remember(pos, &cell, &record.value);
+        (pos, cell)
+    }
+
+    fn read(
+        &mut self,
+        pos: (u32, u32),
+        formula: Option<XlsxFormulaMetadata>,
+        value: &DataRef<'_>,
+    ) -> ((u32, u32), Cell) {
+        let empty = formula.is_some() && self.uncomputed(value);
+        let formula = match formula {
             None => None,
             Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
             Some(XlsxFormulaMetadata::Shared {
@@ -793,7 +879,7 @@ impl XlsxFormulas {
                     // Indices are small and dense in practice; a hostile
                     // one is bounded by the cells limit's order of size.
                     if shared_index > MAX_CELLS_PER_SHEET {
-                        return (pos, cell_from_ref(&record.value));
+                        return (pos, cell_from_ref(value));
                     }
                     self.anchors.resize(shared_index + 1, None);
                 }
@@ -801,21 +887,96 @@ impl XlsxFormulas {
                 self.anchors[shared_index] = Some((formula.clone(), start));
                 Some(formula)
             }
-            Some(XlsxFormulaMetadata::SharedDerived { shared_index }) if empty => Some(
-                self.anchors
+            // A derived cell's own formula: to name it when it has no
+            // value, to read a date from its inputs when it has one.
+            Some(XlsxFormulaMetadata::SharedDerived { shared_index }) => {
+                let own = self
+                    .anchors
                     .get(shared_index)
                     .and_then(Option::as_ref)
                     .and_then(|(formula, start)| {
                         calamine::expand_shared_formula(formula, *start, pos).ok()
-                    })
-                    .unwrap_or_default(),
-            ),
+                    });
+                if empty {
+                    Some(own.unwrap_or_default())
+                } else {
+                    own
+                }
+            }
             Some(_) => None,
         };
         match formula {
             Some(formula) if empty => (pos, Cell::Uncomputed { formula }),
-            _ => (pos, cell_from_ref(&record.value)),
+            formula => (pos, self.computed(pos, formula.as_deref(), value)),
         }
+    }
+}
+
+/// The date a formula of the shape `REF ± number ± …` computes: exactly
+/// one term is a date cell, added (never subtracted: a date minus a date is
+/// a number of days), every other term a number literal or a number cell,
+/// and `result` (the value the file stores) equals what those inputs give.
+/// Anything else (functions, parentheses, other sheets, a cell not seen,
+/// a stale result) is no date: the number is then read as a number and a
+/// date column rejects it with its reason, never silently.
+fn date_arithmetic(
+    formula: &str,
+    result: f64,
+    input: impl Fn((u32, u32)) -> Option<Input>,
+) -> Option<chrono::NaiveDate> {
+    let text: String = formula.chars().filter(|c| !c.is_whitespace()).collect();
+    let text = text.strip_prefix('=').unwrap_or(&text);
+    if text.is_empty() || text.len() > 256 {
+        return None;
+    }
+    let mut date: Option<(chrono::NaiveDate, f64)> = None;
+    let mut total = 0.0f64;
+    let mut rest = text;
+    let mut sign = 1.0;
+    if let Some(after) = rest.strip_prefix('-') {
+        (sign, rest) = (-1.0, after);
+    } else if let Some(after) = rest.strip_prefix('+') {
+        rest = after;
+    }
+    loop {
+        let end = rest.find(['+', '-']).unwrap_or(rest.len());
+        let term = &rest[..end];
+        let value = if term.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            term.parse::<f64>().ok().filter(|v| v.is_finite())?
+        } else {
+            let found = input(cell_position(term)?)?;
+            if let Some(day) = found.date {
+                if sign < 0.0 || date.is_some() {
+                    return None;
+                }
+                date = Some((day, found.serial));
+            }
+            found.serial
+        };
+        total += sign * value;
+        if end == rest.len() {
+            break;
+        }
+        sign = if rest[end..].starts_with('-') {
+            -1.0
+        } else {
+            1.0
+        };
+        rest = &rest[end + 1..];
+    }
+    let (day, serial) = date?;
+    if (total - result).abs() > 1e-9 * result.abs().max(1.0) {
+        return None;
+    }
+    let shift = result.floor() - serial.floor();
+    if shift.abs() > 1_000_000.0 {
+        return None;
+    }
+    let shift = shift as i64;
+    if shift >= 0 {
+        day.checked_add_days(chrono::Days::new(shift as u64))
+    } else {
+        day.checked_sub_days(chrono::Days::new(shift.unsigned_abs()))
     }
 }
 
@@ -1482,7 +1643,19 @@ mod tests {
     fn xlsx_with_sheet_data(rows_xml: &str, calc_on_load: bool) -> Vec<u8> {
         use std::io::{Read, Write};
         let mut workbook = rust_xlsxwriter::Workbook::new();
-        workbook.add_worksheet().set_name("DS").expect("name");
+        // A date-formatted cell, replaced with the rows: the styles then
+        // hold style 1 = dd/mm/yyyy for the rows to use (`s="1"`).
+        workbook
+            .add_worksheet()
+            .set_name("DS")
+            .expect("name")
+            .write_number_with_format(
+                0,
+                0,
+                45852.0,
+                &rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy"),
+            )
+            .expect("date");
         let bytes = workbook.save_to_buffer().expect("workbook");
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).expect("zip");
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -1564,6 +1737,71 @@ mod tests {
         );
         let computed = rows_told(&xlsx_with_sheet_data(rows, false));
         assert_eq!(computed, ["0 [Number(0.0), Number(0.0), Number(1.0)]"]);
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> Cell {
+        Cell::Date(chrono::NaiveDate::from_ymd_opt(y, m, d).expect("valid date"))
+    }
+
+    #[test]
+    fn a_date_formatted_formula_result_is_a_date_like_a_value() {
+        use rust_xlsxwriter::{Format, Workbook};
+        let date = Format::new().set_num_format("dd/mm/yyyy");
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet
+            .write_number_with_format(0, 0, 45852.0, &date)
+            .expect("start");
+        sheet
+            .write_formula_with_format(0, 1, "=A1+11", &date)
+            .expect("formatted end");
+        sheet.set_formula_result(0, 1, "45863");
+        // A formula whose inputs are no date stays a number, formatted or not.
+        sheet.write_number(0, 2, 80.0).expect("lessons");
+        sheet.write_formula(0, 3, "=C1*30000").expect("cost");
+        sheet.set_formula_result(0, 3, "2400000");
+        // A plain number without a date format is a number.
+        sheet.write_number(0, 4, 45863.0).expect("plain");
+        // The format alone makes a date: no input here is one.
+        sheet
+            .write_formula_with_format(0, 5, "=45852+11", &date)
+            .expect("formatted literal");
+        sheet.set_formula_result(0, 5, "45863");
+        let bytes = workbook.save_to_buffer().expect("workbook");
+        assert_eq!(
+            rows_told(&bytes),
+            [format!(
+                "0 [{:?}, {:?}, Number(80.0), Number(2400000.0), Number(45863.0), {:?}]",
+                day(2025, 7, 14),
+                day(2025, 7, 25),
+                day(2025, 7, 25)
+            )]
+        );
+    }
+
+    #[test]
+    fn a_date_plus_days_is_a_date_without_a_format_and_nothing_else_is() {
+        // s="1" is dd/mm/yyyy (see xlsx_with_sheet_data). A1 a date, B1 a number.
+        let rows = r#"<row r="1"><c r="A1" s="1"><v>45852</v></c><c r="B1"><v>3</v></c><c r="C1"><f>A1+11</f><v>45863</v></c><c r="D1"><f>$A$1 + B1 - 1</f><v>45854</v></c><c r="E1"><f>A1-A1</f><v>0</v></c><c r="F1"><f>A1+11</f><v>45000</v></c><c r="G1"><f>B1-A1</f><v>-45849</v></c><c r="H1"><f>EDATE(A1,1)</f><v>45883</v></c><c r="I1"><f>J1+1</f><v>45853</v></c><c r="J1" s="1"><v>45852</v></c><c r="K1"><f>Cũ!A1+1</f><v>45853</v></c><c r="L1"><f>C1+1</f><v>45864</v></c></row>
+<row r="2"><c r="A2" s="1"><v>45900</v></c><c r="C2"><f t="shared" ref="C2:C3" si="0">A2+5</f><v>45905</v></c></row>
+<row r="3"><c r="A3" s="1"><v>45910</v></c><c r="C3"><f t="shared" si="0"/><v>45915</v></c></row>"#;
+        let told = rows_told(&xlsx_with_sheet_data(rows, false));
+        assert_eq!(
+            told,
+            [
+                format!(
+                    "0 [{:?}, Number(3.0), {:?}, {:?}, Number(0.0), Number(45000.0), Number(-45849.0), Number(45883.0), Number(45853.0), {:?}, Number(45853.0), {:?}]",
+                    day(2025, 7, 14),
+                    day(2025, 7, 25),
+                    day(2025, 7, 16),
+                    day(2025, 7, 14),
+                    day(2025, 7, 26),
+                ),
+                format!("1 [{:?}, Empty, {:?}]", day(2025, 8, 31), day(2025, 9, 5)),
+                format!("2 [{:?}, Empty, {:?}]", day(2025, 9, 10), day(2025, 9, 15)),
+            ],
+            "date ± days (literals, number cells, a shared formula, a date computed before) is a date; a date minus a date, a stale result, a function, a cell not yet read or on another sheet stay numbers"
+        );
     }
 
     /// An ODS written by hand: a visible sheet with a formula that has no
