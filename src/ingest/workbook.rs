@@ -15,6 +15,12 @@
 //! HTML pages or Excel 2003 XML are read by [`super::html`]; CSV text, PDFs
 //! and images are refused saying what they are. xls and xlsb store a
 //! formula's result with the formula, so they have no uncomputed cells.
+//!
+//! A formula's computed value is read like a value: a date when its cell
+//! is date-formatted, and also when it is a date plus days (`=G8+11`) whose
+//! stored result is what its inputs give, as office software shows it.
+//! ODS merged regions (spanned cells), which calamine does not give, are
+//! found by a streaming scan of `content.xml`.
 
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -539,11 +545,22 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
             }
         }
         Sheets::Ods(ods) => {
+            let ods_merges = scan_ods_merges(bytes);
             for name in names {
                 let range = ods
                     .worksheet_range(&name)
                     .map_err(|e| sheet_error(&name, e))?;
                 let mut builder = GridBuilder::from_range(&name, &range)?;
+                // calamine does not give ODS merged regions: without them a
+                // unit or course merged down over its rows reads as blanks.
+                if let Some(merges) = ods_merges
+                    .as_ref()
+                    .and_then(|all| all.iter().find(|(sheet, _)| *sheet == name))
+                {
+                    for &merge in &merges.1 {
+                        builder.merge(merge);
+                    }
+                }
                 // A formula cell without an office:value (written by a
                 // script, never recalculated) is empty in the value range.
                 if let Ok(formulas) = ods.worksheet_formula(&name) {
@@ -569,6 +586,133 @@ fn read_unguarded(bytes: &[u8]) -> Result<Vec<WorkbookSheet>, WorkbookError> {
             grid,
         })
         .collect())
+}
+
+/// More merged regions than this in one ODS file: the scan gives up (no
+/// merges at all rather than some), a real form has a few hundred.
+const MAX_ODS_MERGES: usize = 1_000_000;
+
+/// The merged regions of every sheet of an ODS file, in the order of its
+/// `table:table` elements: name → regions in absolute 0-based sheet rows and
+/// columns. ODS stores a merge as `table:number-columns-spanned` /
+/// `table:number-rows-spanned` on the anchor cell; the cells it covers are
+/// `table:covered-table-cell` and count as positions like any cell.
+/// Positions follow `number-rows-repeated` / `number-columns-repeated` as
+/// calamine counts them (capped at the sheet's limits), so they agree with
+/// the cells read. `content.xml` is streamed (memory follows one element,
+/// not the file). A damaged or missing part gives `None`: the sheets are
+/// still read, without merges, as for an xlsx whose merge list is damaged.
+fn scan_ods_merges(bytes: &[u8]) -> Option<Vec<(String, Vec<Merge>)>> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let entry = archive.by_name("content.xml").ok()?;
+    scan_ods_content(std::io::BufReader::new(entry))
+}
+
+/// [`scan_ods_merges`] on the text of a `content.xml`.
+fn scan_ods_content(xml: impl std::io::BufRead) -> Option<Vec<(String, Vec<Merge>)>> {
+    use quick_xml::events::Event;
+    // The largest row and column counted, as calamine caps them.
+    const ROWS: u64 = 1_048_576;
+    const COLUMNS: u64 = MAX_COLUMNS as u64;
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    {
+        let config = reader.config_mut();
+        // As calamine reads the part: `<a/>` is a start and an end, and a
+        // misnamed end tag is no reason to lose a sheet.
+        config.expand_empty_elements = true;
+        config.check_end_names = false;
+    }
+    let number = |e: &quick_xml::events::BytesStart<'_>, key: &str| -> Option<u64> {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.local_name().as_ref() == key)
+            .map(|a| a.value.trim().parse::<u64>().ok())
+            .unwrap_or(Some(1))
+    };
+    let mut sheets: Vec<(String, Vec<Merge>)> = Vec::new();
+    let mut total = 0usize;
+    // Inside a top-level table: the next row's index and the next cell's column.
+    let mut table = false;
+    let (mut row, mut col) = (0u64, 0u64);
+    let mut row_repeats = 1u64;
+    let (mut buf, mut skip) = (Vec::new(), Vec::new());
+    loop {
+        let event = reader.read_event_into(&mut buf).ok()?;
+        match event {
+            Event::Start(e) if e.local_name().as_ref() == "table" && !table => {
+                let name = e
+                    .attributes()
+                    .flatten()
+                    .find(|a| a.key.local_name().as_ref() == "name")
+                    .map(|a| {
+                        let raw = a.value.to_string();
+                        quick_xml::escape::unescape(&raw)
+                            .map(|v| v.into_owned())
+                            .unwrap_or(raw)
+                    })
+                    .unwrap_or_default();
+                sheets.push((name, Vec::new()));
+                table = true;
+                row = 0;
+            }
+            Event::End(e) if e.local_name().as_ref() == "table" && table => table = false,
+            Event::Start(e) if table && e.local_name().as_ref() == "table-row" => {
+                row_repeats = number(&e, "number-rows-repeated")?;
+                col = 0;
+            }
+            Event::End(e) if table && e.local_name().as_ref() == "table-row" => {
+                row = row.saturating_add(row_repeats).min(ROWS);
+                row_repeats = 1;
+            }
+            Event::Start(e)
+                if table
+                    && matches!(e.local_name().as_ref(), "table-cell" | "covered-table-cell") =>
+            {
+                let repeats = number(&e, "number-columns-repeated")?;
+                let covered = e.local_name().as_ref() == "covered-table-cell";
+                let across = number(&e, "number-columns-spanned")?;
+                let down = number(&e, "number-rows-spanned")?;
+                if !covered && (across > 1 || down > 1) && row < ROWS && col < COLUMNS {
+                    // Repeated anchors: each copy is a region when they
+                    // cannot overlap, else only the first is.
+                    let copies_across = if across > 1 { 1 } else { repeats };
+                    let copies_down = if down > 1 { 1 } else { row_repeats };
+                    for r in (row..row.saturating_add(copies_down)).take_while(|&r| r < ROWS) {
+                        for c in
+                            (col..col.saturating_add(copies_across)).take_while(|&c| c < COLUMNS)
+                        {
+                            total += 1;
+                            if total > MAX_ODS_MERGES {
+                                return None;
+                            }
+                            let merge = Merge {
+                                first_row: r as u32,
+                                first_col: c as u32,
+                                last_row: (r + down - 1).min(ROWS - 1) as u32,
+                                last_col: (c + across - 1).min(COLUMNS - 1) as u32,
+                            };
+                            if let Some((_, merges)) = sheets.last_mut() {
+                                merges.push(merge);
+                            }
+                        }
+                    }
+                }
+                col = col.saturating_add(repeats).min(COLUMNS);
+                // The cell's paragraphs (and any table inside them) are no
+                // positions of this sheet.
+                let end = e.name().0.to_owned();
+                skip.clear();
+                reader
+                    .read_to_end_into(quick_xml::name::QName(&end), &mut skip)
+                    .ok()?;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    // A file cut short ends inside a table: damaged.
+    (!table).then_some(sheets)
 }
 
 /// Whether an xlsx's `xl/workbook.xml` asks for a full recalculation on
@@ -617,6 +761,21 @@ struct XlsxFormulas {
     /// XlsxWriter, EPPlus) that stores 0 or nothing as every formula's
     /// result. Excel drops the flag when it saves the file.
     calc_on_load: bool,
+    /// The numbers and dates of the last [`FORMULA_INPUT_ROWS`] rows read,
+    /// by position: the inputs of a date formula (see [`date_arithmetic`]).
+    recent: std::collections::BTreeMap<(u32, u32), Input>,
+}
+
+/// Rows back a formula's inputs are remembered for: an end date refers to
+/// its own row's start date, a chained schedule to the row above.
+const FORMULA_INPUT_ROWS: u32 = 16;
+
+/// A numeric cell a formula may refer to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Input {
+    serial: f64,
+    /// Set when the cell is a date (date-formatted): its day.
+    date: Option<chrono::NaiveDate>,
 }
 
 impl XlsxFormulas {
@@ -624,7 +783,62 @@ impl XlsxFormulas {
         XlsxFormulas {
             anchors: Vec::new(),
             calc_on_load,
+            recent: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// Remembers a numeric cell as a possible formula input, forgetting the
+    /// rows too far above to matter (memory follows a few rows).
+    fn remember(&mut self, pos: (u32, u32), cell: &Cell, value: &DataRef<'_>) {
+        let input = match (cell, value) {
+            (Cell::Date(date), DataRef::DateTime(dt)) => Input {
+                serial: dt.as_f64(),
+                date: Some(*date),
+            },
+            // A date a formula computed (`=H7+1` after `=G7+11`).
+            (Cell::Date(date), DataRef::Float(f)) => Input {
+                serial: *f,
+                date: Some(*date),
+            },
+            (Cell::Date(date), DataRef::Int(i)) => Input {
+                serial: *i as f64,
+                date: Some(*date),
+            },
+            (Cell::Number(n), _) => Input {
+                serial: *n,
+                date: None,
+            },
+            _ => return,
+        };
+        let keep_from = pos.0.saturating_sub(FORMULA_INPUT_ROWS);
+        if self
+            .recent
+            .first_key_value()
+            .is_some_and(|(k, _)| k.0 < keep_from)
+        {
+            self.recent = self.recent.split_off(&(keep_from, 0));
+        }
+        self.recent.insert(pos, input);
+    }
+
+    /// The cell of a formula that has its computed value. A date plus or
+    /// minus days (`=G8+11`, `=H7+1`) is a date even in a cell that carries
+    /// no date format (a script writes the formula without the format Excel
+    /// would give it when typed; LibreOffice shows it as a date): the
+    /// result is the input's date moved by the days, and only when the
+    /// stored result is exactly what the inputs give.
+    fn computed(&self, pos: (u32, u32), formula: Option<&str>, value: &DataRef<'_>) -> Cell {
+        let cell = cell_from_ref(value);
+        if let (Cell::Number(result), Some(formula)) = (&cell, formula)
+            && let Some(date) = date_arithmetic(formula, *result, |at| {
+                (at.0 < pos.0 || (at.0 == pos.0 && at.1 < pos.1))
+                    .then(|| self.recent.get(&at).copied())
+                    .flatten()
+            })
+        {
+            return Cell::Date(date);
+        }
+        cell
     }
 
     /// No computed value: none stored, or the placeholder a library stores
@@ -641,9 +855,19 @@ impl XlsxFormulas {
     }
 
     fn cell(&mut self, record: XlsxCellFormulaMetadataRecord<'_>) -> ((u32, u32), Cell) {
-        let pos = record.pos;
-        let empty = record.formula.is_some() && self.uncomputed(&record.value);
-        let formula = match record.formula {
+        let (pos, cell) = self.read(record.pos, record.formula, &record.value);
+        self.remember(pos, &cell, &record.value);
+        (pos, cell)
+    }
+
+    fn read(
+        &mut self,
+        pos: (u32, u32),
+        formula: Option<XlsxFormulaMetadata>,
+        value: &DataRef<'_>,
+    ) -> ((u32, u32), Cell) {
+        let empty = formula.is_some() && self.uncomputed(value);
+        let formula = match formula {
             None => None,
             Some(XlsxFormulaMetadata::Normal { formula }) => Some(formula),
             Some(XlsxFormulaMetadata::Shared {
@@ -655,7 +879,7 @@ impl XlsxFormulas {
                     // Indices are small and dense in practice; a hostile
                     // one is bounded by the cells limit's order of size.
                     if shared_index > MAX_CELLS_PER_SHEET {
-                        return (pos, cell_from_ref(&record.value));
+                        return (pos, cell_from_ref(value));
                     }
                     self.anchors.resize(shared_index + 1, None);
                 }
@@ -663,21 +887,96 @@ impl XlsxFormulas {
                 self.anchors[shared_index] = Some((formula.clone(), start));
                 Some(formula)
             }
-            Some(XlsxFormulaMetadata::SharedDerived { shared_index }) if empty => Some(
-                self.anchors
+            // A derived cell's own formula: to name it when it has no
+            // value, to read a date from its inputs when it has one.
+            Some(XlsxFormulaMetadata::SharedDerived { shared_index }) => {
+                let own = self
+                    .anchors
                     .get(shared_index)
                     .and_then(Option::as_ref)
                     .and_then(|(formula, start)| {
                         calamine::expand_shared_formula(formula, *start, pos).ok()
-                    })
-                    .unwrap_or_default(),
-            ),
+                    });
+                if empty {
+                    Some(own.unwrap_or_default())
+                } else {
+                    own
+                }
+            }
             Some(_) => None,
         };
         match formula {
             Some(formula) if empty => (pos, Cell::Uncomputed { formula }),
-            _ => (pos, cell_from_ref(&record.value)),
+            formula => (pos, self.computed(pos, formula.as_deref(), value)),
         }
+    }
+}
+
+/// The date a formula of the shape `REF ± number ± …` computes: exactly
+/// one term is a date cell, added (never subtracted: a date minus a date is
+/// a number of days), every other term a number literal or a number cell,
+/// and `result` (the value the file stores) equals what those inputs give.
+/// Anything else (functions, parentheses, other sheets, a cell not seen,
+/// a stale result) is no date: the number is then read as a number and a
+/// date column rejects it with its reason, never silently.
+fn date_arithmetic(
+    formula: &str,
+    result: f64,
+    input: impl Fn((u32, u32)) -> Option<Input>,
+) -> Option<chrono::NaiveDate> {
+    let text: String = formula.chars().filter(|c| !c.is_whitespace()).collect();
+    let text = text.strip_prefix('=').unwrap_or(&text);
+    if text.is_empty() || text.len() > 256 {
+        return None;
+    }
+    let mut date: Option<(chrono::NaiveDate, f64)> = None;
+    let mut total = 0.0f64;
+    let mut rest = text;
+    let mut sign = 1.0;
+    if let Some(after) = rest.strip_prefix('-') {
+        (sign, rest) = (-1.0, after);
+    } else if let Some(after) = rest.strip_prefix('+') {
+        rest = after;
+    }
+    loop {
+        let end = rest.find(['+', '-']).unwrap_or(rest.len());
+        let term = &rest[..end];
+        let value = if term.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            term.parse::<f64>().ok().filter(|v| v.is_finite())?
+        } else {
+            let found = input(cell_position(term)?)?;
+            if let Some(day) = found.date {
+                if sign < 0.0 || date.is_some() {
+                    return None;
+                }
+                date = Some((day, found.serial));
+            }
+            found.serial
+        };
+        total += sign * value;
+        if end == rest.len() {
+            break;
+        }
+        sign = if rest[end..].starts_with('-') {
+            -1.0
+        } else {
+            1.0
+        };
+        rest = &rest[end + 1..];
+    }
+    let (day, serial) = date?;
+    if (total - result).abs() > 1e-9 * result.abs().max(1.0) {
+        return None;
+    }
+    let shift = result.floor() - serial.floor();
+    if shift.abs() > 1_000_000.0 {
+        return None;
+    }
+    let shift = shift as i64;
+    if shift >= 0 {
+        day.checked_add_days(chrono::Days::new(shift as u64))
+    } else {
+        day.checked_sub_days(chrono::Days::new(shift.unsigned_abs()))
     }
 }
 
@@ -1344,7 +1643,19 @@ mod tests {
     fn xlsx_with_sheet_data(rows_xml: &str, calc_on_load: bool) -> Vec<u8> {
         use std::io::{Read, Write};
         let mut workbook = rust_xlsxwriter::Workbook::new();
-        workbook.add_worksheet().set_name("DS").expect("name");
+        // A date-formatted cell, replaced with the rows: the styles then
+        // hold style 1 = dd/mm/yyyy for the rows to use (`s="1"`).
+        workbook
+            .add_worksheet()
+            .set_name("DS")
+            .expect("name")
+            .write_number_with_format(
+                0,
+                0,
+                45852.0,
+                &rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy"),
+            )
+            .expect("date");
         let bytes = workbook.save_to_buffer().expect("workbook");
         let mut archive = zip::ZipArchive::new(Cursor::new(bytes.as_slice())).expect("zip");
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -1428,17 +1739,88 @@ mod tests {
         assert_eq!(computed, ["0 [Number(0.0), Number(0.0), Number(1.0)]"]);
     }
 
+    fn day(y: i32, m: u32, d: u32) -> Cell {
+        Cell::Date(chrono::NaiveDate::from_ymd_opt(y, m, d).expect("valid date"))
+    }
+
+    #[test]
+    fn a_date_formatted_formula_result_is_a_date_like_a_value() {
+        use rust_xlsxwriter::{Format, Workbook};
+        let date = Format::new().set_num_format("dd/mm/yyyy");
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet
+            .write_number_with_format(0, 0, 45852.0, &date)
+            .expect("start");
+        sheet
+            .write_formula_with_format(0, 1, "=A1+11", &date)
+            .expect("formatted end");
+        sheet.set_formula_result(0, 1, "45863");
+        // A formula whose inputs are no date stays a number, formatted or not.
+        sheet.write_number(0, 2, 80.0).expect("lessons");
+        sheet.write_formula(0, 3, "=C1*30000").expect("cost");
+        sheet.set_formula_result(0, 3, "2400000");
+        // A plain number without a date format is a number.
+        sheet.write_number(0, 4, 45863.0).expect("plain");
+        // The format alone makes a date: no input here is one.
+        sheet
+            .write_formula_with_format(0, 5, "=45852+11", &date)
+            .expect("formatted literal");
+        sheet.set_formula_result(0, 5, "45863");
+        let bytes = workbook.save_to_buffer().expect("workbook");
+        assert_eq!(
+            rows_told(&bytes),
+            [format!(
+                "0 [{:?}, {:?}, Number(80.0), Number(2400000.0), Number(45863.0), {:?}]",
+                day(2025, 7, 14),
+                day(2025, 7, 25),
+                day(2025, 7, 25)
+            )]
+        );
+    }
+
+    #[test]
+    fn a_date_plus_days_is_a_date_without_a_format_and_nothing_else_is() {
+        // s="1" is dd/mm/yyyy (see xlsx_with_sheet_data). A1 a date, B1 a number.
+        let rows = r#"<row r="1"><c r="A1" s="1"><v>45852</v></c><c r="B1"><v>3</v></c><c r="C1"><f>A1+11</f><v>45863</v></c><c r="D1"><f>$A$1 + B1 - 1</f><v>45854</v></c><c r="E1"><f>A1-A1</f><v>0</v></c><c r="F1"><f>A1+11</f><v>45000</v></c><c r="G1"><f>B1-A1</f><v>-45849</v></c><c r="H1"><f>EDATE(A1,1)</f><v>45883</v></c><c r="I1"><f>J1+1</f><v>45853</v></c><c r="J1" s="1"><v>45852</v></c><c r="K1"><f>Cũ!A1+1</f><v>45853</v></c><c r="L1"><f>C1+1</f><v>45864</v></c></row>
+<row r="2"><c r="A2" s="1"><v>45900</v></c><c r="C2"><f t="shared" ref="C2:C3" si="0">A2+5</f><v>45905</v></c></row>
+<row r="3"><c r="A3" s="1"><v>45910</v></c><c r="C3"><f t="shared" si="0"/><v>45915</v></c></row>"#;
+        let told = rows_told(&xlsx_with_sheet_data(rows, false));
+        assert_eq!(
+            told,
+            [
+                format!(
+                    "0 [{:?}, Number(3.0), {:?}, {:?}, Number(0.0), Number(45000.0), Number(-45849.0), Number(45883.0), Number(45853.0), {:?}, Number(45853.0), {:?}]",
+                    day(2025, 7, 14),
+                    day(2025, 7, 25),
+                    day(2025, 7, 16),
+                    day(2025, 7, 14),
+                    day(2025, 7, 26),
+                ),
+                format!("1 [{:?}, Empty, {:?}]", day(2025, 8, 31), day(2025, 9, 5)),
+                format!("2 [{:?}, Empty, {:?}]", day(2025, 9, 10), day(2025, 9, 15)),
+            ],
+            "date ± days (literals, number cells, a shared formula, a date computed before) is a date; a date minus a date, a stale result, a function, a cell not yet read or on another sheet stay numbers"
+        );
+    }
+
     /// An ODS written by hand: a visible sheet with a formula that has no
     /// office:value, and a hidden one.
     fn ods() -> Vec<u8> {
-        use std::io::Write;
-        let content = r#"<?xml version="1.0" encoding="UTF-8"?>
+        ods_of(ODS_CONTENT)
+    }
+
+    const ODS_CONTENT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:of="urn:oasis:names:tc:opendocument:xmlns:of:1.2" office:version="1.2">
 <office:automatic-styles><style:style style:name="ta1" style:family="table"><style:table-properties table:display="true"/></style:style><style:style style:name="ta2" style:family="table"><style:table-properties table:display="false"/></style:style></office:automatic-styles>
 <office:body><office:spreadsheet>
 <table:table table:name="DS" table:style-name="ta1"><table:table-row><table:table-cell office:value-type="float" office:value="5"><text:p>5</text:p></table:table-cell><table:table-cell table:formula="of:=[.A1]+5"/><table:table-cell table:formula="of:=[.A1]*2" office:value-type="float" office:value="10"><text:p>10</text:p></table:table-cell></table:table-row></table:table>
 <table:table table:name="Cũ" table:style-name="ta2"><table:table-row><table:table-cell office:value-type="string"><text:p>Năm 2024</text:p></table:table-cell></table:table-row></table:table>
 </office:spreadsheet></office:body></office:document-content>"#;
+
+    /// An ODS package whose `content.xml` is `content`.
+    fn ods_of(content: &str) -> Vec<u8> {
+        use std::io::Write;
         let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let stored = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored);
@@ -1456,6 +1838,146 @@ mod tests {
             .expect("content");
         out.write_all(content.as_bytes()).expect("write");
         out.finish().expect("finish").into_inner()
+    }
+
+    /// A `content.xml` holding `tables` (the `table:table` elements).
+    fn ods_content(tables: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body><office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"#
+        )
+    }
+
+    fn merge(first_row: u32, first_col: u32, last_row: u32, last_col: u32) -> Merge {
+        Merge {
+            first_row,
+            first_col,
+            last_row,
+            last_col,
+        }
+    }
+
+    /// Three sheets as LibreOffice writes them: repeated blank rows and
+    /// cells, a header row inside `table:table-header-rows` with a group
+    /// merged across, a unit merged down over four rows, repeated anchors,
+    /// paragraphs with inner elements, a sheet without merges and a name
+    /// with an escaped character.
+    const THREE_SHEETS: &str = r#"<table:table table:name="DS &amp; tổng hợp"><table:table-column table:number-columns-repeated="1024"/>
+<table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>
+<table:table-header-rows><table:table-row><table:table-cell table:number-columns-repeated="2"/><table:table-cell table:number-columns-spanned="3" table:number-rows-spanned="1" office:value-type="string"><text:p>Trình<text:s/>độ <text:span>chuyên môn</text:span></text:p></table:table-cell><table:covered-table-cell table:number-columns-repeated="2"/></table:table-row></table:table-header-rows>
+<table:table-row><table:covered-table-cell/><table:table-cell table:number-rows-spanned="4" office:value-type="string"><text:p>Phòng Nội vụ</text:p></table:table-cell><table:table-cell table:number-columns-repeated="2" table:number-rows-spanned="2" office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row>
+<table:table-row table:number-rows-repeated="3"><table:table-cell/><table:covered-table-cell table:number-columns-repeated="3"/><table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>
+<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>
+</table:table>
+<table:table table:name="B"><table:table-row><table:table-cell table:number-columns-spanned="2" table:number-rows-spanned="2" office:value-type="string"><text:p>Tiêu đề</text:p></table:table-cell><table:covered-table-cell/></table:table-row><table:table-row><table:covered-table-cell table:number-columns-repeated="2"/></table:table-row></table:table>
+<table:table table:name="C"><table:table-row><table:table-cell office:value-type="string"><text:p>Không gộp</text:p></table:table-cell></table:table-row></table:table>"#;
+
+    #[test]
+    fn ods_merges_count_repeats_covered_cells_and_every_sheet() {
+        let content = ods_content(THREE_SHEETS);
+        let scanned = scan_ods_content(content.as_bytes()).expect("a sound content.xml");
+        assert_eq!(
+            scanned,
+            [
+                (
+                    "DS & tổng hợp".to_string(),
+                    vec![
+                        merge(3, 2, 3, 4),
+                        merge(4, 1, 7, 1),
+                        // An anchor repeated across: one region per copy.
+                        merge(4, 2, 5, 2),
+                        merge(4, 3, 5, 3),
+                    ]
+                ),
+                ("B".to_string(), vec![merge(0, 0, 1, 1)]),
+                ("C".to_string(), vec![]),
+            ]
+        );
+        // The same through the package, as the reader finds it.
+        assert_eq!(scan_ods_merges(&ods_of(&content)), Some(scanned));
+    }
+
+    #[test]
+    fn ods_merges_reach_the_grid_and_the_sink() {
+        let bytes = ods_of(&ods_content(THREE_SHEETS));
+        let sheets = read_workbook(&bytes).expect("read");
+        assert_eq!(sheets.len(), 3);
+        let ds = &sheets[0].grid;
+        // The first filled cell is D4 (row 3, column 2): merges are relative to it.
+        assert_eq!((ds.origin_row, ds.origin_col), (3, 1));
+        assert_eq!(
+            ds.merges,
+            [
+                merge(0, 1, 0, 3),
+                merge(1, 0, 4, 0),
+                merge(1, 1, 2, 1),
+                merge(1, 2, 2, 2)
+            ]
+        );
+        // Calamine puts the unit's text where the scan puts its region.
+        assert_eq!(ds.rows[1][0], Cell::Text("Phòng Nội vụ".into()));
+        assert_eq!(ds.rows[2][3], Cell::Text("x".into()));
+        assert_eq!(sheets[1].grid.merges, [merge(0, 0, 1, 1)]);
+        let mut told = Recorder::default();
+        stream_workbook(&bytes, &mut told).expect("streamed");
+        let begins: Vec<&String> = told.0.iter().filter(|l| l.starts_with("begin")).collect();
+        assert_eq!(
+            begins[0],
+            &format!(
+                "begin DS & tổng hợp 1 Some({:?}) hidden=false",
+                [
+                    merge(3, 1, 3, 3),
+                    merge(4, 0, 7, 0),
+                    merge(4, 1, 5, 1),
+                    merge(4, 2, 5, 2)
+                ]
+            )
+        );
+    }
+
+    #[test]
+    fn ods_merges_stop_at_the_sheet_limits() {
+        let content = ods_content(
+            r#"<table:table table:name="A"><table:table-row table:number-rows-repeated="1048575"><table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="16383"/><table:table-cell table:number-columns-spanned="99999999" table:number-rows-spanned="99999999"/></table:table-row><table:table-row><table:table-cell table:number-rows-spanned="2"/></table:table-row></table:table>"#,
+        );
+        assert_eq!(
+            scan_ods_content(content.as_bytes()),
+            Some(vec![(
+                "A".to_string(),
+                vec![merge(1_048_575, 16_383, 1_048_575, 16_383)]
+            )]),
+            "clipped to the last row and column; nothing past the last row"
+        );
+    }
+
+    #[test]
+    fn a_damaged_ods_content_gives_no_merges_and_never_panics() {
+        let content = ods_content(THREE_SHEETS);
+        for bad in [
+            content.replace("number-rows-spanned=\"4\"", "number-rows-spanned=\"four\""),
+            content.replace(
+                "table:number-rows-repeated=\"3\"",
+                "table:number-rows-repeated=\"-3\"",
+            ),
+            content[..content.find("<table:table table:name=\"B\"").expect("B") + 40].to_string(),
+        ] {
+            assert_eq!(scan_ods_content(bad.as_bytes()), None, "{bad:.80}");
+        }
+        // Cut at every byte (inside a character too): a result or none,
+        // never a panic.
+        for cut in 0..content.len() {
+            let _ = scan_ods_content(&content.as_bytes()[..cut]);
+        }
+        let no_merges = |found: Option<Vec<(String, Vec<Merge>)>>| {
+            found.is_none_or(|sheets| sheets.iter().all(|(_, merges)| merges.is_empty()))
+        };
+        assert!(no_merges(scan_ods_content(&b"not xml at all <<< &"[..])));
+        assert!(no_merges(scan_ods_content(&b"\xff\xfe<table:table"[..])));
+        assert_eq!(scan_ods_merges(b"PK not a zip"), None);
+        assert!(no_merges(scan_ods_merges(&ods_of(""))));
+        // The sheets of a package whose content.xml is damaged are what
+        // calamine makes of them; merges never make it fail or panic.
+        let _ = read_workbook(&ods_of(&content[..content.len() / 2]));
     }
 
     #[test]
