@@ -225,6 +225,80 @@ fn feedback_tells_a_department_its_rejected_cells_and_nothing_of_others() {
     );
 }
 
+/// The feedback lists skipped rows by kind with their numbers, and the
+/// form's columns the sheet lacked, so a wrong skip is seen by the officer
+/// who can fix it (issue 13).
+#[test]
+fn feedback_lists_skipped_rows_by_kind_and_the_columns_not_found() {
+    let project = Project::new();
+    let rows = vec![
+        vec![common::C::T("DANH SÁCH CÁN BỘ NĂM 2025")],
+        vec![],
+        vec![
+            common::C::T("STT"),
+            common::C::T("Họ và tên"),
+            common::C::T("Mã định danh"),
+            common::C::T("Ghi chú"),
+        ],
+        vec![
+            common::C::T("(1)"),
+            common::C::T("(2)"),
+            common::C::T("(3)"),
+            common::C::T("(4)"),
+        ],
+        vec![
+            common::C::N(1.0),
+            common::C::T("Lò Văn An"),
+            common::C::T("001085000001"),
+        ],
+        vec![
+            common::C::N(2.0),
+            common::C::T("Lò Thị Bình"),
+            common::C::T("001085000002"),
+            common::C::T("Nghỉ hưu từ ngày 01 tháng 7 năm 2026"),
+        ],
+        vec![
+            common::C::N(3.0),
+            common::C::T("Vi Thị Mai"),
+            common::C::T("001085000003"),
+        ],
+        vec![],
+        vec![
+            common::C::Blank,
+            common::C::T("Điện Biên, ngày 15 tháng 01 năm 2026"),
+        ],
+        vec![
+            common::C::Blank,
+            common::C::T("NGƯỜI LẬP BIỂU"),
+            common::C::Blank,
+            common::C::T("KT. GIÁM ĐỐC"),
+        ],
+        vec![
+            common::C::Blank,
+            common::C::T("Quàng Văn Hùng"),
+            common::C::Blank,
+            common::C::T("Lò Văn Phóng"),
+        ],
+    ];
+    common::write_xlsx(&project.inbox().join("SYT/ds_2025.xlsx"), "DS", &rows);
+    project.run_ok(&["run", "nightly"]);
+    let scratch = tempfile::tempdir().expect("tmp");
+    let messages = outbox_messages(&project, scratch.path());
+    let feedback = messages
+        .iter()
+        .find(|m| m.to.contains("tccb.syt") && m.subject.contains("Kết quả tiếp nhận"))
+        .expect("feedback to SYT");
+    assert!(feedback.subject.contains("3 dòng"), "{}", feedback.subject);
+    for line in [
+        "Bỏ qua dòng 4: dòng đánh số cột",
+        "Bỏ qua dòng 9–11: khối chữ ký",
+        "Không tìm thấy cột (để trống trong dữ liệu): Ngày sinh, Giới tính",
+    ] {
+        assert!(feedback.text.contains(line), "{line}:\n{}", feedback.text);
+    }
+    assert!(feedback.html.contains("Bỏ qua dòng 9–11: khối chữ ký"));
+}
+
 #[test]
 fn digests_carry_no_personal_data() {
     let project = Project::new();

@@ -32,7 +32,9 @@ fn inbox(project: &Project, files: usize, broken: usize) {
     let scratch = tempfile::tempdir().expect("tmp");
     let one = scratch.path().join("one.xlsx");
     let mut cells = vec![
-        vec![C::T("DANH SÁCH CÁN BỘ NĂM 2025")],
+        // No year in the title: the file names carry the period, and a
+        // title naming another year would refuse the file.
+        vec![C::T("DANH SÁCH CÁN BỘ")],
         vec![C::T("STT"), C::T("Họ và tên"), C::T("Mã định danh")],
     ];
     for i in 0..ROWS_PER_FILE {

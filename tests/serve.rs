@@ -131,7 +131,9 @@ fn sql(project: &Project, query: &str) -> String {
 
 fn roster(path: &Path, rows: usize) {
     let mut cells = vec![
-        vec![C::T("DANH SÁCH CÁN BỘ NĂM 2025")],
+        // No year: the file names carry it (ds_2000.xlsx …), and a title
+        // naming another year would refuse the file.
+        vec![C::T("DANH SÁCH CÁN BỘ")],
         vec![C::T("STT"), C::T("Họ và tên"), C::T("Mã định danh")],
     ];
     for i in 0..rows {

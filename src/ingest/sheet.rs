@@ -453,6 +453,8 @@ struct HeaderMatch<'t> {
     unknown: Vec<String>,
     /// Each column's header path and use, for `inspect`.
     readings: Vec<ColumnReading>,
+    /// Column → the field it feeds, for reading every row's class quickly.
+    field_by_col: Vec<Option<usize>>,
     /// The row-number (STT) columns.
     row_number_cols: Vec<usize>,
     /// Each header column's folded leaf text, to recognise the header
@@ -802,8 +804,8 @@ impl<'t> SheetNormaliser<'t> {
         }
         if reading.other_table_from.is_some() {
             // The second table's lines, then perhaps the signature block.
-            let signature = is_signature_row(&cells)
-                || is_name_under(&cells, &reading.signature_cols);
+            let signature =
+                is_signature_row(&cells) || is_name_under(&cells, &reading.signature_cols);
             if signature {
                 reading.signature_cols.extend(
                     cells
@@ -1313,6 +1315,19 @@ fn enum_value_of_any(template: &Template, text: &str) -> Option<(usize, String)>
     found.next().is_none().then_some(first)
 }
 
+fn field_by_col(columns: &[Option<Mapping>]) -> Vec<Option<usize>> {
+    let mut by_col: Vec<Option<usize>> = Vec::new();
+    for (f, mapping) in columns.iter().enumerate() {
+        for c in mapping.iter().flat_map(Mapping::cols) {
+            if by_col.len() <= c {
+                by_col.resize(c + 1, None);
+            }
+            by_col[c].get_or_insert(f);
+        }
+    }
+    by_col
+}
+
 /// Maps a candidate header's columns to the template's fields. `describe`
 /// also lists the columns that map to nothing, which only the chosen
 /// header needs.
@@ -1516,8 +1531,10 @@ fn match_header<'t>(
             });
         }
     }
+    let field_by_col = field_by_col(&columns);
     HeaderMatch {
         template,
+        field_by_col,
         row: reading.row,
         height: reading.rows.len(),
         columns,
@@ -1585,12 +1602,7 @@ fn is_other_table_header(cells: &[Cell], header: &HeaderMatch<'_>) -> bool {
 fn label_kind(cells: &[Cell], header: &HeaderMatch<'_>) -> Option<SkipKind> {
     // Columns of the template's fields; a cell elsewhere (STT, notes,
     // unknown columns) holds no field's value.
-    let field_of = |c: usize| -> Option<usize> {
-        header
-            .columns
-            .iter()
-            .position(|m| m.as_ref().is_some_and(|m| m.cols().any(|mc| mc == c)))
-    };
+    let field_of = |c: usize| -> Option<usize> { header.field_by_col.get(c).copied().flatten() };
     let non_blank: Vec<(usize, &Cell)> = cells
         .iter()
         .enumerate()
@@ -1725,10 +1737,33 @@ static UNIT_NUMBER: LazyLock<Regex> =
 /// person's name would be a person missing an ID.
 fn names_a_unit(text: &str) -> bool {
     const UNITS: &[&str] = &[
-        "van phong", "phong", "ban", "so", "trung tam", "ubnd", "uy ban", "hdnd", "khoi",
-        "cap", "truong", "benh vien", "chi cuc", "cuc", "doi", "co quan", "don vi",
-        "thanh tra", "hoi", "mat tran", "huyen uy", "dang uy", "tram", "xa", "phuong",
-        "thi tran", "thi xa",
+        "van phong",
+        "phong",
+        "ban",
+        "so",
+        "trung tam",
+        "ubnd",
+        "uy ban",
+        "hdnd",
+        "khoi",
+        "cap",
+        "truong",
+        "benh vien",
+        "chi cuc",
+        "cuc",
+        "doi",
+        "co quan",
+        "don vi",
+        "thanh tra",
+        "hoi",
+        "mat tran",
+        "huyen uy",
+        "dang uy",
+        "tram",
+        "xa",
+        "phuong",
+        "thi tran",
+        "thi xa",
     ];
     let folded = fold(text);
     UNITS

@@ -116,14 +116,18 @@ impl Field {
     }
 
     /// The value named by the first words of `text` ("Đại học Luật" →
-    /// university): the longest synonym that is a whole-word prefix; none
-    /// when two values' synonyms are equally long prefixes.
+    /// university): the longest synonym of two words or more that is a
+    /// whole-word prefix; none when two values' synonyms are equally long
+    /// prefixes.
     pub fn enum_value_leading(&self, text: &str) -> Option<&str> {
         let folded = fold(text);
         let mut best: Option<(usize, usize)> = None;
         let mut tie = false;
         for (synonym, &value) in &self.folded_values {
-            let is_prefix = folded.len() > synonym.len()
+            // Two words at least: "Không" or "TC" followed by more words
+            // says something else ("không phải trình độ").
+            let is_prefix = synonym.contains(' ')
+                && folded.len() > synonym.len()
                 && folded.starts_with(synonym.as_str())
                 && folded.as_bytes()[synonym.len()] == b' ';
             if !is_prefix {
