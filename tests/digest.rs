@@ -281,14 +281,20 @@ fn feedback_lists_skipped_rows_by_kind_and_the_columns_not_found() {
         ],
     ];
     common::write_xlsx(&project.inbox().join("SYT/ds_2025.xlsx"), "DS", &rows);
-    project.run_ok(&["run", "nightly"]);
+    // Only the department's answer: one roster is no province's digest.
+    std::fs::write(
+        project.root().join("jobs/answer.toml"),
+        "schedule = \"0 0 8 * * *\"\nsteps = [\"ingest\", \"feedback\"]\ncatch_up = \"skip\"\n",
+    )
+    .expect("job");
+    project.run_ok(&["run", "answer"]);
     let scratch = tempfile::tempdir().expect("tmp");
     let messages = outbox_messages(&project, scratch.path());
     let feedback = messages
         .iter()
         .find(|m| m.to.contains("tccb.syt") && m.subject.contains("Kết quả tiếp nhận"))
         .expect("feedback to SYT");
-    assert!(feedback.subject.contains("3 dòng"), "{}", feedback.subject);
+    assert!(feedback.text.contains("3 dòng được ghi nhận"), "{}", feedback.text);
     for line in [
         "Bỏ qua dòng 4: dòng đánh số cột",
         "Bỏ qua dòng 9–11: khối chữ ký",
