@@ -531,3 +531,62 @@ fn a_file_that_is_no_workbook_exits_1_with_the_vietnamese_reason() {
     let out = project.run(&["inspect", "/nonexistent/ds_2025.xlsx"]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn hidden_sheets_and_a_sheet_of_another_period_are_shown_with_their_rows() {
+    use rust_xlsxwriter::Workbook;
+    let project = Project::new();
+    let path = project.inbox().join("SNV/danh-sach_2025.xlsx");
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+    let people = [
+        ("Nguyễn Văn An", "001085000111", "Đại học"),
+        ("Lê Văn Cường", "001085000113", "Thạc sĩ"),
+    ];
+    let mut workbook = Workbook::new();
+    for (name, title, hidden) in [
+        ("Năm nay", "NĂM 2025", false),
+        ("Năm trước", "NĂM 2024", false),
+        ("Bản cũ", "NĂM 2023", true),
+    ] {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(name).expect("name");
+        for (r, row) in common::staff_rows(title, &people).iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                match cell {
+                    C::T(t) => drop(sheet.write_string(r, c, *t)),
+                    C::S(t) => drop(sheet.write_string(r, c, t)),
+                    C::N(n) => drop(sheet.write_number(r, c, *n)),
+                    C::Blank => {}
+                }
+            }
+        }
+        if hidden {
+            sheet.set_hidden(true);
+        }
+    }
+    workbook.save(&path).expect("save");
+    let text = project.run_ok(&["inspect", &path.to_string_lossy()]);
+    assert!(text.contains("ingest takes it, period 2025"), "{text}");
+    assert!(
+        text.contains("Sheet \"Bản cũ\": hidden, not read: 6 non-blank rows in rows 1–7"),
+        "{text}"
+    );
+    let refused = text
+        .split("\nSheet \"Năm trước\": template staff")
+        .nth(1)
+        .expect("the refused sheet");
+    assert!(refused.contains("REFUSED:   Trang \"Năm trước\""), "{text}");
+    assert!(
+        refused.contains("6–7  ┆ skipped: trang tính ghi kỳ báo cáo khác"),
+        "{text}"
+    );
+    let json: Value =
+        serde_json::from_str(&project.run_ok(&["inspect", "--json", &path.to_string_lossy()]))
+            .expect("json");
+    assert_eq!(json["sheets"][1]["loaded"], 0);
+    assert_eq!(json["sheets"][1]["skips"]["other_period"], 2);
+    assert_eq!(json["sheets"][2]["hidden"], true);
+    assert_eq!(json["sheets"][2]["skips"]["hidden_sheet"], 6);
+    assert_eq!(json["period"]["refused_sheets"][0]["sheet"], "Năm trước");
+}
