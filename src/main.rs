@@ -69,6 +69,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// How a workbook is read, changing nothing: its sheets (hidden or not),
+    /// header rows, each column → field, each row's class (data, rejected and
+    /// why, skipped and which kind), the period and its evidence.
+    ///
+    /// Exit codes: 0 the file was read (whatever ingest would decide), 1 the
+    /// file cannot be read (the reason ingest would quarantine it with), 2 bad
+    /// usage or configuration (an unknown template or department).
+    Inspect {
+        /// The workbook (inside the inbox, its folder is its department)
+        file: PathBuf,
+        /// Read the sheets against this template only
+        #[arg(long, value_name = "T")]
+        template: Option<String>,
+        /// The department of a file outside the inbox (its level is the
+        /// default of a blank level cell)
+        #[arg(long, value_name = "D")]
+        department: Option<String>,
+        /// One JSON document for tools instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate the config, registry, jobs, templates, indicator SQL, digest
     /// templates and paths; exit 0 if all is well, 2 with one line per problem
     Check {
@@ -261,6 +282,18 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             period,
             output,
         )),
+        Command::Inspect {
+            file,
+            template,
+            department,
+            json,
+        } => Ok(print_inspection(
+            config,
+            &file,
+            template.as_deref(),
+            department.as_deref(),
+            json,
+        )),
         // `main` runs it before loading (so a broken file is listed, not fatal); the same here.
         Command::Check { smtp } => Ok(print_check(
             &nhanluc::check::check(&config.file, smtp).await,
@@ -329,6 +362,51 @@ fn write_form(
         }
         Err(e) => {
             eprintln!("nhanluc form: {}", Chain(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `inspect`: 0 read, 1 unreadable (the quarantine reason), 2 bad usage.
+fn print_inspection(
+    config: &Config,
+    file: &std::path::Path,
+    template: Option<&str>,
+    department: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    use nhanluc::ingest::inspect::{self, Options, Verdict};
+    let options = Options {
+        template,
+        department,
+    };
+    match inspect::inspect(config, file, &options) {
+        Ok(inspection) => {
+            if json {
+                print!("{}", inspect::render_json(&inspection));
+            } else {
+                print!("{}", inspect::render_text(&inspection));
+            }
+            if let Verdict::Unreadable {
+                reason_vi,
+                reason_en,
+            } = &inspection.verdict
+            {
+                eprintln!(
+                    "nhanluc inspect: {}: {reason_vi} / {reason_en}",
+                    file.display()
+                );
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) if e.is_usage() => {
+            eprintln!("nhanluc inspect: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("nhanluc inspect: {}", Chain(&e));
             ExitCode::from(1)
         }
     }

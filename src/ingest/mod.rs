@@ -9,6 +9,7 @@
 pub mod fetch;
 pub mod html;
 pub mod inbox;
+pub mod inspect;
 pub mod period;
 pub mod sheet;
 pub mod template;
@@ -26,8 +27,11 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::state::{NewSubmission, State, StateError};
 use crate::warehouse::{self, StagedFiles, WarehouseError};
-use period::{Evidence, Period, SheetRefusal};
-use sheet::{Merge, ParsedRow, Reject, SheetContext, SheetNormaliser, SheetOutcome, Skips};
+use period::{Evidence, Period, PeriodDecision, PeriodRefusal, SheetRefusal};
+use sheet::{
+    Merge, ParsedRow, Reject, RowClass, RowSpan, SheetContext, SheetNormaliser, SheetOutcome,
+    SkipKind, Skips,
+};
 use template::Template;
 use value::Cell;
 use workbook::WorkbookError;
@@ -308,19 +312,12 @@ fn prepare_file(
     unsettled: Option<&str>,
     index: usize,
 ) -> Result<Prepared, IngestError> {
-    let inbox = &config.paths.inbox;
-    let relative = path.strip_prefix(inbox).ok().map(Path::to_path_buf);
-    let in_inbox = relative.is_some();
-    let relative = relative.unwrap_or_else(|| {
-        // A file named on the command line outside the inbox: its folder is its department.
-        let mut r = PathBuf::new();
-        if let Some(parent) = path.parent().and_then(Path::file_name) {
-            r.push(parent);
-        }
-        r.push(path.file_name().unwrap_or_default());
-        r
-    });
-    let source_file = relative.to_string_lossy().replace('\\', "/");
+    let Located {
+        relative,
+        source_file,
+        in_inbox,
+        department,
+    } = locate(&config.paths.inbox, path);
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -341,13 +338,6 @@ fn prepare_file(
         return Ok(waiting(reason.to_string()));
     }
     let metadata = std::fs::metadata(path).map_err(io_error(path))?;
-
-    let department = relative
-        .components()
-        .next()
-        .filter(|_| relative.components().count() > 1)
-        .and_then(|c| c.as_os_str().to_str())
-        .map(str::to_string);
     let mut seen = Seen {
         report: FileReport {
             source_file: source_file.clone(),
@@ -370,13 +360,8 @@ fn prepare_file(
         })))
     };
 
-    if metadata.len() > config.ingest.max_file_bytes {
-        let mib = config.ingest.max_file_bytes / (1024 * 1024);
-        return refuse(
-            seen,
-            format!("Tệp lớn hơn giới hạn {mib} MiB"),
-            format!("The file is larger than the {mib} MiB limit"),
-        );
+    if let Some((reason_vi, reason_en)) = size_refusal(config, metadata.len()) {
+        return refuse(seen, reason_vi, reason_en);
     }
     let bytes = std::fs::read(path).map_err(io_error(path))?;
     seen.sha = hex::encode(Sha256::digest(&bytes));
@@ -400,31 +385,14 @@ fn prepare_file(
             ),
         );
     };
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_lowercase)
-        .unwrap_or_default();
-    if !SPREADSHEET_EXTENSIONS.contains(&extension.as_str()) {
-        return refuse(
-            seen,
-            format!(
-                "Không phải tệp bảng tính; chấp nhận: {}",
-                SPREADSHEET_EXTENSIONS.join(", ")
-            ),
-            format!(
-                "Not a spreadsheet file; accepted: {}",
-                SPREADSHEET_EXTENSIONS.join(", ")
-            ),
-        );
+    let extension = extension_of(path);
+    if let Some((reason_vi, reason_en)) = extension_refusal(path) {
+        return refuse(seen, reason_vi, reason_en);
     }
 
     let ctx = SheetContext {
         department_level: department_entry.level.as_str(),
-        // The day in Vietnam, where the forms are filled.
-        today: chrono::Utc::now()
-            .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
-            .date_naive(),
+        today: today_in_vietnam(),
     };
     let submission_id = seen.sha[..16].to_string();
     let tag = format!("w{index}");
@@ -432,21 +400,19 @@ fn prepare_file(
     // period is refused as soon as its header is found (see `Loader`).
     let path_evidence =
         period::path_evidence(relative.strip_prefix(&department_code).unwrap_or(&relative));
-    let mut loader = Loader::new(config, ctx, &tag, &submission_id, &path_evidence);
-    let streamed = workbook::stream_workbook(&bytes, &mut loader);
-    if matches!(streamed, Err(WorkbookError::Unordered(_))) || loader.header_moved {
-        // Rows out of order, or merged regions (stored after the rows) that
-        // change the header: read the sheets whole, merges first.
-        loader.staged.discard();
-        loader = Loader::new(config, ctx, &tag, &submission_id, &path_evidence);
-        match workbook::read_workbook(&bytes) {
-            Ok(grids) => workbook::replay(grids, &mut loader),
-            Err(e) => return refuse(seen, e.reason_vi(), crate::error_chain::chain(&e)),
-        }
-    } else if let Err(e) = streamed {
-        loader.staged.discard();
-        return refuse(seen, e.reason_vi(), crate::error_chain::chain(&e));
-    }
+    let fresh = || {
+        Loader::new(
+            config,
+            &config.templates,
+            ctx,
+            Some((&tag, &submission_id)),
+            &path_evidence,
+        )
+    };
+    let loader = match read_into(&bytes, fresh) {
+        Ok(loader) => loader,
+        Err(e) => return refuse(seen, e.reason_vi(), crate::error_chain::chain(&e)),
+    };
     seen.report.sheets = loader
         .outcomes
         .iter()
@@ -463,54 +429,12 @@ fn prepare_file(
             outcome.sheet
         );
     }
-    let outcomes = &loader.outcomes;
-
-    if outcomes.iter().all(|o| o.template.is_none()) {
-        let known: Vec<&str> = config.templates.iter().map(|t| t.title.as_str()).collect();
-        // Hidden sheets are not read: say so, in case the form is in one.
-        let hidden: Vec<&str> = outcomes
-            .iter()
-            .zip(&loader.hidden)
-            .filter(|(o, hidden)| **hidden && o.data_rows > 0)
-            .map(|(o, _)| o.sheet.as_str())
-            .collect();
-        let (hidden_vi, hidden_en) = if hidden.is_empty() {
-            (String::new(), String::new())
-        } else {
-            (
-                format!(
-                    "; trang tính ẩn không được đọc: {} (nếu biểu mẫu ở đó, hãy bỏ ẩn rồi gửi lại)",
-                    hidden.join(", ")
-                ),
-                format!(
-                    "; hidden sheets are not read: {} (if the form is there, unhide it and send again)",
-                    hidden.join(", ")
-                ),
-            )
-        };
-        loader.staged.discard();
-        return refuse(
-            seen,
-            format!(
-                "Không trang tính nào có dòng tiêu đề cột của biểu mẫu đã biết ({}){hidden_vi}",
-                known.join("; ")
-            ),
-            format!(
-                "No sheet has the column headers of a known form (staff, training, plan, recruitment){hidden_en}"
-            ),
-        );
-    }
-
-    // Only sheets whose rows would be taken speak for the period.
-    let titles: Vec<period::SheetTitle> = outcomes
-        .iter()
-        .filter(|o| o.template.is_some())
-        .map(|o| period::SheetTitle {
-            sheet: o.sheet.clone(),
-            evidence: period::title_evidence(&o.sheet, &o.title_lines),
-        })
-        .collect();
-    let decision = match period::decide(&path_evidence, &titles) {
+    let decision = match file_verdict(
+        &loader.outcomes,
+        &loader.hidden,
+        &config.templates,
+        &path_evidence,
+    ) {
         Ok(decision) => decision,
         Err(refusal) => {
             loader.staged.discard();
@@ -584,11 +508,224 @@ fn prepare_file(
     })))
 }
 
+/// Where a file lies: its path relative to the inbox (or, outside it, its
+/// folder and name) and the department that folder names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    /// Relative to the inbox; outside it, `<parent folder>/<file name>`.
+    pub relative: PathBuf,
+    /// `relative` with forward slashes: how the ledger names the file.
+    pub source_file: String,
+    pub in_inbox: bool,
+    /// The first folder of `relative`, when the file is inside one.
+    pub department: Option<String>,
+}
+
+/// Where `path` lies relative to `inbox`. A file named on the command line
+/// outside the inbox: its folder is its department.
+pub fn locate(inbox: &Path, path: &Path) -> Located {
+    let relative = path.strip_prefix(inbox).ok().map(Path::to_path_buf);
+    let in_inbox = relative.is_some();
+    let relative = relative.unwrap_or_else(|| {
+        let mut r = PathBuf::new();
+        if let Some(parent) = path.parent().and_then(Path::file_name) {
+            r.push(parent);
+        }
+        r.push(path.file_name().unwrap_or_default());
+        r
+    });
+    let source_file = relative.to_string_lossy().replace('\\', "/");
+    let department = relative
+        .components()
+        .next()
+        .filter(|_| relative.components().count() > 1)
+        .and_then(|c| c.as_os_str().to_str())
+        .map(str::to_string);
+    Located {
+        relative,
+        source_file,
+        in_inbox,
+        department,
+    }
+}
+
+/// The day in Vietnam, where the forms are filled: plausible dates are
+/// judged from it.
+pub fn today_in_vietnam() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+        .date_naive()
+}
+
+/// Why a file of `len` bytes is refused before it is read (Vietnamese, English).
+pub fn size_refusal(config: &Config, len: u64) -> Option<(String, String)> {
+    if len <= config.ingest.max_file_bytes {
+        return None;
+    }
+    let mib = config.ingest.max_file_bytes / (1024 * 1024);
+    Some((
+        format!("Tệp lớn hơn giới hạn {mib} MiB"),
+        format!("The file is larger than the {mib} MiB limit"),
+    ))
+}
+
+fn extension_of(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_lowercase)
+        .unwrap_or_default()
+}
+
+/// Why a file is refused for its name's extension (Vietnamese, English).
+pub fn extension_refusal(path: &Path) -> Option<(String, String)> {
+    if SPREADSHEET_EXTENSIONS.contains(&extension_of(path).as_str()) {
+        return None;
+    }
+    Some((
+        format!(
+            "Không phải tệp bảng tính; chấp nhận: {}",
+            SPREADSHEET_EXTENSIONS.join(", ")
+        ),
+        format!(
+            "Not a spreadsheet file; accepted: {}",
+            SPREADSHEET_EXTENSIONS.join(", ")
+        ),
+    ))
+}
+
+/// Reads a workbook into a fresh loader: streamed, or, when its rows are out
+/// of order or merged regions stored after the rows change the header, read
+/// again whole with the merges known first.
+fn read_into<'a>(
+    bytes: &[u8],
+    fresh: impl Fn() -> Loader<'a>,
+) -> Result<Loader<'a>, WorkbookError> {
+    let mut loader = fresh();
+    let streamed = workbook::stream_workbook(bytes, &mut loader);
+    if matches!(streamed, Err(WorkbookError::Unordered(_))) || loader.header_moved {
+        loader.staged.discard();
+        loader = fresh();
+        let grids = workbook::read_workbook(bytes)?;
+        workbook::replay(grids, &mut loader);
+    } else if let Err(e) = streamed {
+        loader.staged.discard();
+        return Err(e);
+    }
+    Ok(loader)
+}
+
+/// One sheet as ingest read it.
+#[derive(Debug, Clone)]
+pub struct SheetRead {
+    pub outcome: SheetOutcome,
+    /// The workbook hides it: its rows are counted, none is read.
+    pub hidden: bool,
+    /// Refused whole: its title names another period than the file's.
+    pub refused: Option<SheetRefusal>,
+}
+
+/// A workbook read as ingest reads it, with nothing staged or written.
+#[derive(Debug, Clone)]
+pub struct WorkbookRead {
+    pub sheets: Vec<SheetRead>,
+    /// The file's period, or why ingest refuses the file.
+    pub verdict: Result<PeriodDecision, PeriodRefusal>,
+}
+
+/// Reads `bytes` exactly as [`ingest`] does — the same streaming reader and
+/// whole-sheet fallback, the same period checks per sheet, the same verdict —
+/// against `templates`, keeping no row and writing nothing. For `inspect`.
+pub fn read_without_staging(
+    config: &Config,
+    templates: &[Template],
+    ctx: SheetContext<'_>,
+    bytes: &[u8],
+    path_evidence: &[Evidence],
+) -> Result<WorkbookRead, WorkbookError> {
+    let loader = read_into(bytes, || {
+        Loader::new(config, templates, ctx, None, path_evidence)
+    })?;
+    let verdict = file_verdict(&loader.outcomes, &loader.hidden, templates, path_evidence);
+    let sheets = loader
+        .outcomes
+        .into_iter()
+        .zip(loader.hidden)
+        .zip(loader.refused)
+        .map(|((outcome, hidden), refused)| SheetRead {
+            outcome,
+            hidden,
+            refused,
+        })
+        .collect();
+    Ok(WorkbookRead { sheets, verdict })
+}
+
+/// What ingest decides about a workbook read: refused when no visible sheet
+/// matched a template, else the period from the path and the titles of the
+/// sheets whose rows would be taken (see [`period::decide`]).
+pub fn file_verdict(
+    outcomes: &[SheetOutcome],
+    hidden: &[bool],
+    templates: &[Template],
+    path_evidence: &[Evidence],
+) -> Result<PeriodDecision, PeriodRefusal> {
+    if outcomes.iter().all(|o| o.template.is_none()) {
+        let known: Vec<&str> = templates.iter().map(|t| t.title.as_str()).collect();
+        // Hidden sheets are not read: say so, in case the form is in one.
+        let hidden: Vec<&str> = outcomes
+            .iter()
+            .zip(hidden)
+            .filter(|(o, hidden)| **hidden && o.data_rows > 0)
+            .map(|(o, _)| o.sheet.as_str())
+            .collect();
+        let (hidden_vi, hidden_en) = if hidden.is_empty() {
+            (String::new(), String::new())
+        } else {
+            (
+                format!(
+                    "; trang tính ẩn không được đọc: {} (nếu biểu mẫu ở đó, hãy bỏ ẩn rồi gửi lại)",
+                    hidden.join(", ")
+                ),
+                format!(
+                    "; hidden sheets are not read: {} (if the form is there, unhide it and send again)",
+                    hidden.join(", ")
+                ),
+            )
+        };
+        return Err(PeriodRefusal {
+            evidence: Vec::new(),
+            reason_vi: format!(
+                "Không trang tính nào có dòng tiêu đề cột của biểu mẫu đã biết ({}){hidden_vi}",
+                known.join("; ")
+            ),
+            reason_en: format!(
+                "No sheet has the column headers of a known form (staff, training, plan, recruitment){hidden_en}"
+            ),
+        });
+    }
+    // Only sheets whose rows would be taken speak for the period.
+    let titles: Vec<period::SheetTitle> = outcomes
+        .iter()
+        .filter(|o| o.template.is_some())
+        .map(|o| period::SheetTitle {
+            sheet: o.sheet.clone(),
+            evidence: period::title_evidence(&o.sheet, &o.title_lines),
+        })
+        .collect();
+    period::decide(path_evidence, &titles)
+}
+
 /// Normalises each sheet as the workbook is read and writes its rows to
 /// staged Parquet files in batches, so no sheet is ever held whole.
 struct Loader<'a> {
     config: &'a Config,
+    /// The templates sheets are read against (all of the config's, or the
+    /// one `inspect --template` names).
+    templates: &'a [Template],
     ctx: SheetContext<'a>,
+    /// Whether converted rows are written: false for `inspect`, which only
+    /// needs each sheet's outcome.
+    stage: bool,
     tag: &'a str,
     submission_id: &'a str,
     staged: StagedFiles,
@@ -596,8 +733,9 @@ struct Loader<'a> {
     outcomes: Vec<SheetOutcome>,
     /// Per sheet of `outcomes`: hidden by the workbook.
     hidden: Vec<bool>,
-    /// Non-blank rows of the hidden sheet being read (not normalised).
-    hidden_rows: Option<usize>,
+    /// Non-blank rows of the hidden sheet being read (not normalised), and
+    /// the first and last of them (0-based).
+    hidden_rows: Option<(usize, Option<(u32, u32)>)>,
     parts: BTreeMap<&'a str, PartRows<'a>>,
     /// Merged regions learnt after a sheet's rows would have found another
     /// header: the workbook must be read again with them known first.
@@ -627,16 +765,21 @@ struct PartRows<'a> {
 const WRITE_BATCH_ROWS: usize = 8 * 1024;
 
 impl<'a> Loader<'a> {
+    /// `staging`: the tag of the staged files and the submission id, when
+    /// rows are written; `None` reads without keeping any row.
     fn new(
         config: &'a Config,
+        templates: &'a [Template],
         ctx: SheetContext<'a>,
-        tag: &'a str,
-        submission_id: &'a str,
+        staging: Option<(&'a str, &'a str)>,
         path_evidence: &'a [Evidence],
     ) -> Self {
+        let (tag, submission_id) = staging.unwrap_or_default();
         Loader {
             config,
+            templates,
             ctx,
+            stage: staging.is_some(),
             tag,
             submission_id,
             staged: StagedFiles::default(),
@@ -782,7 +925,7 @@ impl<'a> workbook::RowSink for Loader<'a> {
             // Last year's copy, a lookup list: never this file's data.
             // Its rows are only counted, so the department sees them.
             self.sheet = None;
-            self.hidden_rows = Some(0);
+            self.hidden_rows = Some((0, None));
             self.outcomes.push(SheetOutcome {
                 sheet: name.to_string(),
                 ..SheetOutcome::default()
@@ -790,7 +933,7 @@ impl<'a> workbook::RowSink for Loader<'a> {
             return;
         }
         self.hidden_rows = None;
-        let mut sheet = SheetNormaliser::new(name, &self.config.templates, self.ctx, origin_col);
+        let mut sheet = SheetNormaliser::new(name, self.templates, self.ctx, origin_col);
         if let Some(merges) = merges {
             sheet.merges = merges;
         }
@@ -801,9 +944,11 @@ impl<'a> workbook::RowSink for Loader<'a> {
     }
 
     fn row(&mut self, row: u32, cells: Vec<Cell>) {
-        if let Some(rows) = &mut self.hidden_rows {
+        if let Some((rows, span)) = &mut self.hidden_rows {
             // The workbook reader hands on non-blank rows only.
             *rows += 1;
+            let first = span.map_or(row, |(first, _)| first);
+            *span = Some((first, row));
             return;
         }
         let Some(sheet) = &mut self.sheet else {
@@ -812,9 +957,9 @@ impl<'a> workbook::RowSink for Loader<'a> {
         let index = self.outcomes.len() - 1;
         let mut full = None;
         let parts = &mut self.parts;
-        let refused = self.refused.get(index).is_some_and(Option::is_some);
+        let keep = self.stage && !self.refused.get(index).is_some_and(Option::is_some);
         sheet.push(row, cells, &mut |template, parsed| {
-            if !refused && add_row(parts, index, template, parsed) {
+            if keep && add_row(parts, index, template, parsed) {
                 full = Some(template.name.as_str());
             }
         });
@@ -836,10 +981,22 @@ impl<'a> workbook::RowSink for Loader<'a> {
     }
 
     fn end_sheet(&mut self, late_merges: Option<Vec<Merge>>) {
-        if let Some(rows) = self.hidden_rows.take() {
+        if let Some((rows, span)) = self.hidden_rows.take() {
             if let Some(outcome) = self.outcomes.last_mut() {
                 outcome.data_rows = rows;
                 outcome.skips.hidden_sheet = rows;
+                // Listed like any skipped rows, so the department and
+                // `inspect` see which rows were not read.
+                outcome.row_spans = span
+                    .map(|(first, last)| RowSpan {
+                        first_row: first + 1,
+                        last_row: last + 1,
+                        class: RowClass::Skipped {
+                            kind: SkipKind::HiddenSheet,
+                        },
+                    })
+                    .into_iter()
+                    .collect();
             }
             return;
         }
@@ -853,9 +1010,9 @@ impl<'a> workbook::RowSink for Loader<'a> {
         }
         let index = self.outcomes.len() - 1;
         let parts = &mut self.parts;
-        let refused = self.refused.get(index).is_some_and(Option::is_some);
+        let keep = self.stage && !self.refused.get(index).is_some_and(Option::is_some);
         let mut outcome = sheet.finish(&mut |template, parsed| {
-            if !refused {
+            if keep {
                 add_row(parts, index, template, parsed);
             }
         });
@@ -873,8 +1030,25 @@ impl<'a> workbook::RowSink for Loader<'a> {
             outcome.rejected_rows = 0;
             outcome.rejects.clear();
             outcome.warnings.clear();
+            // Its rows are listed as they are counted: of another period.
+            outcome.row_spans = other_period_spans(&outcome.row_spans);
         }
         self.outcomes[index] = outcome;
+    }
+}
+
+/// The runs of a refused sheet, every row now counted as of another period.
+fn other_period_spans(spans: &[RowSpan]) -> Vec<RowSpan> {
+    let class = RowClass::Skipped {
+        kind: SkipKind::OtherPeriod,
+    };
+    match (spans.first(), spans.last()) {
+        (Some(first), Some(last)) => vec![RowSpan {
+            first_row: first.first_row,
+            last_row: last.last_row,
+            class,
+        }],
+        _ => Vec::new(),
     }
 }
 
