@@ -294,7 +294,11 @@ fn feedback_lists_skipped_rows_by_kind_and_the_columns_not_found() {
         .iter()
         .find(|m| m.to.contains("tccb.syt") && m.subject.contains("Kết quả tiếp nhận"))
         .expect("feedback to SYT");
-    assert!(feedback.text.contains("3 dòng được ghi nhận"), "{}", feedback.text);
+    assert!(
+        feedback.text.contains("3 dòng được ghi nhận"),
+        "{}",
+        feedback.text
+    );
     for line in [
         "Bỏ qua dòng 4: dòng đánh số cột",
         "Bỏ qua dòng 9–11: khối chữ ký",
