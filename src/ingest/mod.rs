@@ -29,8 +29,8 @@ use crate::state::{NewSubmission, State, StateError};
 use crate::warehouse::{self, StagedFiles, WarehouseError};
 use period::{Evidence, Period, PeriodDecision, PeriodRefusal, SheetRefusal};
 use sheet::{
-    Merge, ParsedRow, Reject, RowClass, RowSpan, SheetContext, SheetNormaliser, SheetOutcome,
-    SkipKind, Skips,
+    Merge, ParsedRow, Reject, RowClass, RowSpan, SeenKeys, SheetContext, SheetNormaliser,
+    SheetOutcome, SkipKind, Skips,
 };
 use template::Template;
 use value::Cell;
@@ -750,6 +750,8 @@ struct Loader<'a> {
     period_checked: bool,
     /// The current sheet's name.
     sheet_name: String,
+    /// The people (unique values) of the sheets read so far.
+    seen: SeenKeys,
 }
 
 /// Rows of one template on their way to its part file.
@@ -794,6 +796,7 @@ impl<'a> Loader<'a> {
             refused: Vec::new(),
             period_checked: false,
             sheet_name: String::new(),
+            seen: SeenKeys::default(),
         }
     }
 
@@ -934,6 +937,7 @@ impl<'a> workbook::RowSink for Loader<'a> {
         }
         self.hidden_rows = None;
         let mut sheet = SheetNormaliser::new(name, self.templates, self.ctx, origin_col);
+        sheet.carry_keys(std::mem::take(&mut self.seen));
         if let Some(merges) = merges {
             sheet.merges = merges;
         }
@@ -1011,7 +1015,7 @@ impl<'a> workbook::RowSink for Loader<'a> {
         let index = self.outcomes.len() - 1;
         let parts = &mut self.parts;
         let keep = self.stage && !self.refused.get(index).is_some_and(Option::is_some);
-        let mut outcome = sheet.finish(&mut |template, parsed| {
+        let (mut outcome, mut seen) = sheet.finish_with_keys(&mut |template, parsed| {
             if keep {
                 add_row(parts, index, template, parsed);
             }
@@ -1032,7 +1036,10 @@ impl<'a> workbook::RowSink for Loader<'a> {
             outcome.warnings.clear();
             // Its rows are listed as they are counted: of another period.
             outcome.row_spans = other_period_spans(&outcome.row_spans);
+            // Its people are not this file's: a later sheet may list them.
+            seen.forget_sheet(&outcome.sheet);
         }
+        self.seen = seen;
         self.outcomes[index] = outcome;
     }
 }

@@ -513,6 +513,8 @@ pub struct SheetNormaliser<'t> {
     first_row: Option<u32>,
     decided: Option<Option<Reading<'t>>>,
     outcome: SheetOutcome,
+    /// Unique values of the sheets before this one, until the header is found.
+    carried: Option<SeenKeys>,
 }
 
 /// What is known once the header is found.
@@ -590,7 +592,14 @@ impl<'t> SheetNormaliser<'t> {
                 sheet: name.to_string(),
                 ..SheetOutcome::default()
             },
+            carried: None,
         }
+    }
+
+    /// The unique values (people) of the workbook's earlier sheets: a
+    /// repeat here is rejected naming the first.
+    pub fn carry_keys(&mut self, keys: SeenKeys) {
+        self.carried = Some(keys);
     }
 
     /// The template the header matched, once the header is decided.
@@ -631,7 +640,16 @@ impl<'t> SheetNormaliser<'t> {
 
     /// Ends the sheet: decides the header if the sheet was short, and returns
     /// the accounting (rows loaded, rejected, skipped), rejects and warnings.
-    pub fn finish(mut self, out: &mut dyn FnMut(&'t Template, ParsedRow)) -> SheetOutcome {
+    pub fn finish(self, out: &mut dyn FnMut(&'t Template, ParsedRow)) -> SheetOutcome {
+        self.finish_with_keys(out).0
+    }
+
+    /// [`SheetNormaliser::finish`], handing back the unique values seen so
+    /// far for the workbook's next sheet.
+    pub fn finish_with_keys(
+        mut self,
+        out: &mut dyn FnMut(&'t Template, ParsedRow),
+    ) -> (SheetOutcome, SeenKeys) {
         if self.decided.is_none() {
             self.decide(out);
         }
@@ -662,7 +680,11 @@ impl<'t> SheetNormaliser<'t> {
             let at_end = reading.totals.at_end();
             self.outcome.warnings.extend(at_end);
         }
-        self.outcome
+        let keys = match &mut self.decided {
+            Some(Some(reading)) => std::mem::take(&mut reading.seen),
+            _ => self.carried.take().unwrap_or_default(),
+        };
+        (self.outcome, keys)
     }
 
     /// Whether `merges` would read the sheet as this normaliser did without
@@ -765,7 +787,7 @@ impl<'t> SheetNormaliser<'t> {
                     totals,
                     enums: EnumValues::default(),
                     merges,
-                    seen: SeenKeys::default(),
+                    seen: self.carried.take().unwrap_or_default(),
                 }));
                 for (row, cells) in &head {
                     if *row >= data_from {
@@ -2211,12 +2233,22 @@ fn is_mark(cell: &Cell) -> bool {
     }
 }
 
-/// Values of the template's `unique` fields seen so far in the sheet, with
-/// the row that had them first.
+/// Values of the templates' `unique` fields seen so far in a workbook, with
+/// the sheet and row that had them first: a person once per roster, even
+/// when the roster is one sheet per unit.
 #[derive(Default)]
-struct SeenKeys(HashMap<(usize, String), (u32, String)>);
+pub struct SeenKeys(HashMap<(String, usize, String), (String, u32, String)>);
 
 impl SeenKeys {
+    /// The most values remembered: a workbook beyond it is checked only
+    /// against its first million people.
+    const LIMIT: usize = 1_000_000;
+
+    /// Forgets the values a sheet brought (a sheet refused whole).
+    pub fn forget_sheet(&mut self, sheet: &str) {
+        self.0.retain(|_, (first_sheet, _, _)| first_sheet != sheet);
+    }
+
     /// Rejects a row repeating a unique value, naming the first row.
     fn check(
         &mut self,
@@ -2240,11 +2272,20 @@ impl SeenKeys {
                     _ => None,
                 })
                 .unwrap_or_default();
-            match self.0.get(&(f, key.clone())) {
-                Some((first_row, first_name)) => {
+            let key = (template.name.clone(), f, key);
+            match self.0.get(&key) {
+                Some((first_sheet, first_row, first_name)) => {
                     let mapping = header.columns[f].as_ref();
                     let c = mapping.map_or(0, Mapping::first_col);
                     let column = mapping.map_or(template.fields[f].name.as_str(), Mapping::header);
+                    let (where_vi, where_en) = if first_sheet == at.sheet {
+                        (format!("dòng {first_row}"), format!("row {first_row}"))
+                    } else {
+                        (
+                            format!("dòng {first_row} của trang \"{first_sheet}\""),
+                            format!("row {first_row} of sheet \"{first_sheet}\""),
+                        )
+                    };
                     rejects.push(Reject {
                         sheet: at.sheet.to_string(),
                         source_row: at.excel_row(),
@@ -2252,16 +2293,17 @@ impl SeenKeys {
                         cell: at.address(c),
                         value: at.cell(c).display(),
                         reason_vi: format!(
-                            "Trùng \"{column}\" với dòng {first_row} ({first_name}): mỗi người chỉ ghi một lần; xóa dòng trùng hoặc sửa mã"
+                            "Trùng \"{column}\" với {where_vi} ({first_name}): mỗi người chỉ ghi một lần; xóa dòng trùng hoặc sửa mã"
                         ),
                         reason_en: format!(
-                            "Same \"{column}\" as row {first_row} ({first_name}): each person once; remove the repeat or correct the ID"
+                            "Same \"{column}\" as {where_en} ({first_name}): each person once; remove the repeat or correct the ID"
                         ),
                     });
                 }
                 None => {
-                    if self.0.len() < 1_000_000 {
-                        self.0.insert((f, key), (at.excel_row(), name));
+                    if self.0.len() < Self::LIMIT {
+                        self.0
+                            .insert(key, (at.sheet.to_string(), at.excel_row(), name));
                     }
                 }
             }
@@ -3294,6 +3336,63 @@ mod tests {
             "{:?}",
             out.rejects[1]
         );
+    }
+
+    #[test]
+    fn a_person_on_two_sheets_of_one_roster_is_rejected_on_the_second() {
+        let templates = staff_templates();
+        let read = |name: &str, rows: Vec<Vec<Cell>>, keys: SeenKeys| {
+            let mut normaliser = SheetNormaliser::new(name, &templates, CTX, 0);
+            normaliser.carry_keys(keys);
+            for (r, cells) in rows.into_iter().enumerate() {
+                normaliser.push(r as u32, cells, &mut |_, _| {});
+            }
+            normaliser.finish_with_keys(&mut |_, _| {})
+        };
+        let header = vec![t("Họ và tên"), t("Mã định danh")];
+        let (first, keys) = read(
+            "Phòng A",
+            vec![header.clone(), vec![t("Lò Văn A"), t("001")]],
+            SeenKeys::default(),
+        );
+        assert_eq!(first.loaded, 1);
+        let (second, _) = read(
+            "Phòng B",
+            vec![
+                header,
+                vec![t("Lò Văn B"), t("002")],
+                vec![t("Lò Văn A"), t("001")],
+            ],
+            keys,
+        );
+        assert_eq!((second.loaded, second.rejected_rows), (1, 1));
+        assert!(
+            second.rejects[0]
+                .reason_vi
+                .contains("dòng 2 của trang \"Phòng A\" (Lò Văn A)"),
+            "{:?}",
+            second.rejects[0]
+        );
+        // A sheet refused whole gives its people back.
+        let mut keys = SeenKeys::default();
+        let (_, mut after) = read(
+            "Cũ",
+            vec![
+                vec![t("Họ và tên"), t("Mã định danh")],
+                vec![t("Lò Văn A"), t("001")],
+            ],
+            std::mem::take(&mut keys),
+        );
+        after.forget_sheet("Cũ");
+        let (again, _) = read(
+            "Mới",
+            vec![
+                vec![t("Họ và tên"), t("Mã định danh")],
+                vec![t("Lò Văn A"), t("001")],
+            ],
+            after,
+        );
+        assert_eq!(again.loaded, 1);
     }
 
     #[test]
