@@ -538,6 +538,9 @@ struct Reading<'t> {
     /// The last row read as data that held a single text (0-based): the
     /// title of a second table when that table's header follows.
     last_single_text: Option<u32>,
+    /// The last non-blank row read (0-based), to see the gap a second table
+    /// leaves above it.
+    last_read: Option<u32>,
     totals: RunningTotals,
     enums: EnumValues<'t>,
     merges: DataMerges,
@@ -784,6 +787,7 @@ impl<'t> SheetNormaliser<'t> {
                     signature_cols: Vec::new(),
                     other_table_from: None,
                     last_single_text: None,
+                    last_read: None,
                     totals,
                     enums: EnumValues::default(),
                     merges,
@@ -983,7 +987,13 @@ fn read_row<'t>(
         skip(outcome, SkipKind::RepeatedHeader);
         return;
     }
-    if is_other_table_header(cells, &reading.header) {
+    // A second table starts after a gap: only then is a text row its header.
+    // (or under its title, a row of one text).
+    let after_gap = reading.last_read.is_some_and(|last| row > last + 1);
+    reading.last_read = Some(row);
+    if (after_gap || reading.last_single_text.is_some())
+        && is_other_table_header(cells, &reading.header)
+    {
         // Its title, the row just above, was read as a row without an ID.
         if let Some(title_row) = reading.last_single_text {
             outcome.reclassify_rejected(title_row + 1, SkipKind::Unmatched);
@@ -1102,7 +1112,20 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
                 .chain(t.fields.iter().flat_map(Field::folded_value_texts))
         })
         .collect();
+    // Header rows hold texts: a row with a number or a date (an STT, a
+    // birth date) is data, never part of a header.
+    let has_figures: Vec<bool> = (0..texts.len())
+        .map(|r| {
+            grid.rows.get(r).is_some_and(|row| {
+                row.iter()
+                    .any(|c| matches!(c, Cell::Number(_) | Cell::Date(_)))
+            })
+        })
+        .collect();
     for r in 0..searched {
+        if has_figures[r] {
+            continue;
+        }
         // A header's first row has two texts at least; a title merged
         // across the table repeats one.
         let mut distinct: Vec<&String> = texts[r].iter().flatten().collect();
@@ -1111,7 +1134,7 @@ fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<HeaderMatch
             continue;
         }
         for height in 1..=MAX_HEADER_ROWS {
-            if r + height > texts.len() {
+            if r + height > texts.len() || has_figures[r + height - 1] {
                 break;
             }
             let reading = HeaderReading {
@@ -1159,6 +1182,8 @@ struct HeaderPath {
     col: usize,
     texts: Vec<String>,
     folded: Vec<String>,
+    /// `joined(from, to)` at `from * len + to`.
+    joins: Vec<String>,
 }
 
 impl HeaderPath {
@@ -1166,14 +1191,27 @@ impl HeaderPath {
         self.texts.join(" › ")
     }
 
-    /// The folded texts of levels `from..=to` joined, as one header.
-    fn joined(&self, from: usize, to: usize) -> String {
-        self.folded[from..=to]
-            .iter()
-            .filter(|t| !t.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" ")
+    /// The folded texts of levels `from..=to` joined, as one header
+    /// (computed once per path: every template asks for them).
+    fn joined(&self, from: usize, to: usize) -> &str {
+        let n = self.folded.len();
+        self.joins.get(from * n + to).map_or("", String::as_str)
+    }
+
+    fn joins_of(folded: &[String]) -> Vec<String> {
+        let n = folded.len();
+        let mut joins = vec![String::new(); n * n];
+        for from in 0..n {
+            for to in from..n {
+                joins[from * n + to] = folded[from..=to]
+                    .iter()
+                    .filter(|t| !t.is_empty())
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+        }
+        joins
     }
 }
 
@@ -1186,7 +1224,7 @@ fn could_map_two(paths: &[HeaderPath], known: &rustc_hash::FxHashSet<String>) ->
         .iter()
         .filter(|p| {
             let n = p.folded.len();
-            (0..n).any(|from| (from..n).any(|to| known.contains(&p.joined(from, to))))
+            (0..n).any(|from| (from..n).any(|to| known.contains(p.joined(from, to))))
         })
         .nth(1)
         .is_some()
@@ -1249,11 +1287,13 @@ impl HeaderReading<'_> {
             if texts.is_empty() {
                 continue;
             }
-            let folded = texts.iter().map(|t| folds.fold(t)).collect();
+            let folded: Vec<String> = texts.iter().map(|t| folds.fold(t)).collect();
+            let joins = HeaderPath::joins_of(&folded);
             paths.push(HeaderPath {
                 col: c,
                 texts,
                 folded,
+                joins,
             });
         }
         paths
@@ -1571,23 +1611,37 @@ fn match_header<'t>(
 /// The header written again on a new printed page: most of the header's
 /// column texts, in their columns.
 fn is_repeated_header(cells: &[Cell], header: &HeaderMatch<'_>) -> bool {
+    // Text only, and its first text is the header's in that column: one
+    // fold per text-only row, none for a row with a number or a date.
+    let mut non_blank = cells.iter().enumerate().filter(|(_, c)| !c.is_blank());
+    let Some((first_col, Some(first))) = non_blank.next().map(|(c, cell)| (c, cell.text())) else {
+        return false;
+    };
+    if cells.iter().any(|c| !c.is_blank() && c.text().is_none()) {
+        return false;
+    }
+    let leaf_of = |c: usize| {
+        header
+            .folded_leaves
+            .iter()
+            .find(|(hc, _)| *hc == c)
+            .map(|(_, t)| t.as_str())
+    };
+    if leaf_of(first_col) != Some(fold(first).as_str()) {
+        return false;
+    }
     let texts: Vec<(usize, String)> = cells
         .iter()
         .enumerate()
         .filter_map(|(c, cell)| cell.text().map(|t| (c, fold(t))))
         .filter(|(_, t)| !t.is_empty())
         .collect();
-    if texts.len() < 2 || texts.len() != cells.iter().filter(|c| !c.is_blank()).count() {
+    if texts.len() < 2 {
         return false;
     }
     let same = texts
         .iter()
-        .filter(|(c, t)| {
-            header
-                .folded_leaves
-                .iter()
-                .any(|(hc, ht)| hc == c && ht == t)
-        })
+        .filter(|(c, t)| leaf_of(*c) == Some(t.as_str()))
         .count();
     same * 2 > texts.len()
 }
@@ -1631,12 +1685,9 @@ fn label_kind(cells: &[Cell], header: &HeaderMatch<'_>) -> Option<SkipKind> {
         .filter(|(_, c)| !c.is_blank())
         .collect();
     let (label_col, label) = *non_blank.first()?;
-    let in_fields: Vec<(usize, usize, &Cell)> = non_blank
-        .iter()
-        .filter_map(|&(c, cell)| field_of(c).map(|f| (c, f, cell)))
-        .collect();
+    let no_field_value = !non_blank.iter().any(|&(c, _)| field_of(c).is_some());
     // Only row numbers: "5" in STT and nothing else.
-    if in_fields.is_empty()
+    if no_field_value
         && non_blank
             .iter()
             .all(|(c, cell)| header.row_number_cols.contains(c) && is_row_number(cell))
@@ -1648,13 +1699,11 @@ fn label_kind(cells: &[Cell], header: &HeaderMatch<'_>) -> Option<SkipKind> {
     // A label stands in the STT column or in a field's column (in place of
     // the name); text in a notes column beside an ID labels nothing.
     if !header.row_number_cols.contains(&label_col) && field_of(label_col).is_none() {
-        return in_fields.is_empty().then_some(
-            if is_section_marker(&label_text) || label_col == 0 {
-                SkipKind::Sections
-            } else {
-                SkipKind::Notes
-            },
-        );
+        return no_field_value.then_some(if is_section_marker(&label_text) || label_col == 0 {
+            SkipKind::Sections
+        } else {
+            SkipKind::Notes
+        });
     }
     let required_text_col = |c: usize| {
         field_of(c).is_some_and(|f| {
@@ -1724,7 +1773,7 @@ fn label_kind(cells: &[Cell], header: &HeaderMatch<'_>) -> Option<SkipKind> {
     }
     // No template field holds anything: a heading or remark in a column no
     // field reads.
-    if in_fields.is_empty() {
+    if no_field_value {
         return Some(if is_section_marker(&label_text) || label_col == 0 {
             SkipKind::Sections
         } else {

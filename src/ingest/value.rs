@@ -457,9 +457,11 @@ pub fn check_plausible(
     bounds: &DateBounds,
     today: NaiveDate,
 ) -> Result<(), Problem> {
-    let shown = date.format("%d/%m/%Y").to_string();
+    // Formatted only for a message: every date cell passes through here.
+    let shown = || date.format("%d/%m/%Y").to_string();
     if let Some((youngest, oldest)) = bounds.age {
         if date > today {
+            let shown = shown();
             return Err(Problem::new(
                 format!("Ngày sinh {shown} ở tương lai: kiểm tra lại năm sinh"),
                 format!("Birth date {shown} is in the future: check the year"),
@@ -467,6 +469,7 @@ pub fn check_plausible(
         }
         let age = age_on(date, today);
         if age < i64::from(youngest) {
+            let shown = shown();
             return Err(Problem::new(
                 format!(
                     "Ngày sinh {shown}: mới {age} tuổi, dưới {youngest} tuổi: kiểm tra lại năm sinh"
@@ -477,6 +480,7 @@ pub fn check_plausible(
             ));
         }
         if age > i64::from(oldest) {
+            let shown = shown();
             return Err(Problem::new(
                 format!(
                     "Ngày sinh {shown}: đã {age} tuổi, quá {oldest} tuổi: kiểm tra lại năm sinh"
@@ -497,6 +501,7 @@ pub fn check_plausible(
             (None, Some(t)) => (format!("đến {t}"), format!("up to {t}")),
             (None, None) => (String::new(), String::new()),
         };
+        let shown = shown();
         return Err(Problem::new(
             format!("Ngày {shown} nằm ngoài khoảng hợp lý ({vi}): kiểm tra lại năm"),
             format!("Date {shown} is outside the plausible range ({en}): check the year"),
