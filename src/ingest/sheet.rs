@@ -1321,7 +1321,7 @@ fn match_column(template: &Template, path: &HeaderPath) -> Option<ColumnMatch> {
     let leaf = n - 1;
     // The whole path or its lower part names a field: the cell is its value.
     for from in (0..n).rev() {
-        if let Some(f) = template.field_for_folded_header(&path.joined(from, leaf)) {
+        if let Some(f) = template.field_for_folded_header(path.joined(from, leaf)) {
             return Some(ColumnMatch::Value(f));
         }
     }
@@ -1331,7 +1331,7 @@ fn match_column(template: &Template, path: &HeaderPath) -> Option<ColumnMatch> {
     // column of that other field's value.
     for to in (0..leaf).rev() {
         for from in (0..=to).rev() {
-            let Some(f) = template.field_for_folded_header(&path.joined(from, to)) else {
+            let Some(f) = template.field_for_folded_header(path.joined(from, to)) else {
                 continue;
             };
             let field = &template.fields[f];
