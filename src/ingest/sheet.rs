@@ -2592,6 +2592,9 @@ pub fn grid_from_bytes(bytes: &[u8]) -> Grid {
     for pair in bytes.get(1..).unwrap_or_default().chunks(2) {
         let kind = pair[0];
         let arg = pair.get(1).copied().unwrap_or(0);
+        // The first two rows are words only, as a header is: a header row
+        // never holds a number, and the deep paths start at a header.
+        let kind = if rows.len() < 2 { kind % 3 } else { kind };
         let cell = match kind % 8 {
             0..=2 => Cell::Text(WORDS[usize::from(arg) % WORDS.len()].to_string()),
             3 => Cell::Number(f64::from(arg) * 997.0 - 1000.0),
