@@ -547,6 +547,19 @@ struct Reading<'t> {
     seen: SeenKeys,
 }
 
+impl Reading<'_> {
+    /// Remembers the columns of a signature line: signers' names are written under them.
+    fn note_signature_columns(&mut self, cells: &[Cell]) {
+        self.signature_cols.extend(
+            cells
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.is_blank())
+                .map(|(c, _)| c),
+        );
+    }
+}
+
 /// The most rows a possible signature block may hold before they are read
 /// as ordinary rows: a real one is a dozen.
 const SIGNATURE_HOLD_MAX: usize = 200;
@@ -833,13 +846,7 @@ impl<'t> SheetNormaliser<'t> {
             let signature =
                 is_signature_row(&cells) || is_name_under(&cells, &reading.signature_cols);
             if signature {
-                reading.signature_cols.extend(
-                    cells
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, c)| !c.is_blank())
-                        .map(|(c, _)| c),
-                );
+                reading.note_signature_columns(&cells);
             }
             let kind = if signature {
                 SkipKind::Signature
@@ -855,13 +862,7 @@ impl<'t> SheetNormaliser<'t> {
             let in_block = signature_line || is_name_under(&cells, &reading.signature_cols);
             if in_block || (holding && !has_required_value(&cells, &reading.header)) {
                 if signature_line {
-                    reading.signature_cols.extend(
-                        cells
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, c)| !c.is_blank())
-                            .map(|(c, _)| c),
-                    );
+                    reading.note_signature_columns(&cells);
                 }
                 reading.held.push((row, cells, in_block));
                 if reading.held.len() > SIGNATURE_HOLD_MAX {
@@ -2479,7 +2480,6 @@ impl RunningTotals {
         header: &HeaderMatch<'_>,
         warnings: &mut Vec<SheetWarning>,
     ) {
-        let mut matched_section = false;
         for (i, &field) in self.fields.iter().enumerate() {
             let Some(Mapping::Column { col, header: name }) = &header.columns[field] else {
                 continue;
@@ -2492,9 +2492,8 @@ impl RunningTotals {
                     .push((at.excel_row(), i, at.address(*col), name.clone(), stated));
                 continue;
             }
-            if stated == self.section[i] {
-                matched_section = true;
-            } else if stated != self.all[i] {
+            // Right when it sums its section or the whole table so far.
+            if stated != self.section[i] && stated != self.all[i] {
                 let sum = self.section[i];
                 warnings.push(SheetWarning {
                     source_row: at.excel_row(),
@@ -2504,9 +2503,9 @@ impl RunningTotals {
                 });
             }
         }
-        if matched_section || self.rows_seen > 0 {
-            self.new_section();
-        }
+        // The next totals row sums the rows after this one (a totals row
+        // before any data row left the sums at zero).
+        self.new_section();
     }
 
     /// Totals rows placed above their lines, checked against the whole sheet.
