@@ -6,8 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{C, Project, duckdb, staff_rows, write_xlsx};
-use rust_xlsxwriter::Workbook;
+use common::{C, Project, duckdb, staff_rows, write_sheets, write_xlsx};
 
 /// (period, department, count) of the staff rows, one line each.
 fn staff_periods(project: &Project) -> String {
@@ -81,29 +80,6 @@ fn roster(title: &'static str, people: &[(String, String, String)]) -> Vec<Vec<C
         .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
         .collect();
     staff_rows(title, &borrowed)
-}
-
-/// A workbook of several visible sheets, each (name, rows).
-fn write_sheets(path: &Path, sheets: &[(&str, Vec<Vec<C>>)]) {
-    std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
-    let mut workbook = Workbook::new();
-    for (name, rows) in sheets {
-        let sheet = workbook.add_worksheet();
-        sheet.set_name(*name).expect("name");
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                let (r, c) = (r as u32, c as u16);
-                match cell {
-                    C::T(t) => sheet.write_string(r, c, *t).map(|_| ()),
-                    C::S(t) => sheet.write_string(r, c, t).map(|_| ()),
-                    C::N(n) => sheet.write_number(r, c, *n).map(|_| ()),
-                    C::Blank => Ok(()),
-                }
-                .expect("write");
-            }
-        }
-    }
-    workbook.save(path).expect("save");
 }
 
 #[test]
@@ -273,29 +249,13 @@ fn a_sheet_of_another_period_is_refused_and_the_rest_stored() {
     );
 }
 
+/// A training list of `people`, each on the same digital course.
 fn training_rows(title: &'static str, people: &[(String, String, String)]) -> Vec<Vec<C>> {
-    let mut rows = vec![
-        vec![C::T("DANH SÁCH KẾT QUẢ ĐÀO TẠO, BỒI DƯỠNG")],
-        vec![C::T(title)],
-        vec![],
-        vec![
-            C::T("STT"),
-            C::T("Họ và tên"),
-            C::T("Mã định danh"),
-            C::T("Tên khóa học"),
-            C::T("Nội dung bồi dưỡng"),
-        ],
-    ];
-    for (i, (name, id, _)) in people.iter().enumerate() {
-        rows.push(vec![
-            C::N((i + 1) as f64),
-            C::S(name.clone()),
-            C::S(id.clone()),
-            C::T("Bồi dưỡng kỹ năng số"),
-            C::T("Chuyển đổi số"),
-        ]);
-    }
-    rows
+    let attendances: Vec<(&str, &str, &str)> = people
+        .iter()
+        .map(|(name, id, _)| (name.as_str(), id.as_str(), "Bồi dưỡng kỹ năng số"))
+        .collect();
+    common::training_rows(title, &attendances)
 }
 
 /// A refused sheet is no submission of its form: last year's roster copied

@@ -8,7 +8,7 @@ mod common;
 
 use std::net::TcpListener;
 
-use common::{C, Project, staff_rows, write_xlsx};
+use common::{Project, staff_rows, write_xlsx};
 use unicode_width::UnicodeWidthStr;
 
 /// "Phường Mường Thanh" written decomposed (NFD: base letters + combining
@@ -40,31 +40,6 @@ fn registry() -> String {
 fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("addr").port()
-}
-
-fn training_rows(people: &[(&str, &str, &str)]) -> Vec<Vec<C>> {
-    let mut rows = vec![
-        vec![C::T("DANH SÁCH KẾT QUẢ ĐÀO TẠO, BỒI DƯỠNG")],
-        vec![C::T("NĂM 2025")],
-        vec![],
-        vec![
-            C::T("STT"),
-            C::T("Họ và tên"),
-            C::T("Mã định danh"),
-            C::T("Tên khóa học"),
-            C::T("Nội dung bồi dưỡng"),
-        ],
-    ];
-    for (i, (name, id, course)) in people.iter().enumerate() {
-        rows.push(vec![
-            C::N((i + 1) as f64),
-            C::S(name.to_string()),
-            C::S(id.to_string()),
-            C::S(course.to_string()),
-            C::T("Chuyển đổi số"),
-        ]);
-    }
-    rows
 }
 
 /// A project whose state holds: a failed nightly run (mail could not be
@@ -120,7 +95,7 @@ fn populated() -> Project {
     write_xlsx(
         &inbox.join("XNT/dao-tao_2025.xlsx"),
         "Đào tạo",
-        &training_rows(&[("Lò Văn Giàng", "6", "Bồi dưỡng kỹ năng số")]),
+        &common::training_rows("NĂM 2025", &[("Lò Văn Giàng", "6", "Bồi dưỡng kỹ năng số")]),
     );
     write_xlsx(
         &inbox.join("KHONGCO/ds_2025.xlsx"),

@@ -158,30 +158,66 @@ pub fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
 
 /// Writes a one-sheet workbook with the given rows (row 1 first).
 pub fn write_xlsx(path: &Path, sheet: &str, rows: &[Vec<C>]) {
+    write_workbook(path, [(sheet, rows)]);
+}
+
+/// A workbook of several visible sheets, each (name, rows).
+pub fn write_sheets(path: &Path, sheets: &[(&str, Vec<Vec<C>>)]) {
+    write_workbook(
+        path,
+        sheets.iter().map(|(name, rows)| (*name, rows.as_slice())),
+    );
+}
+
+fn write_workbook<'a>(path: &Path, sheets: impl IntoIterator<Item = (&'a str, &'a [Vec<C>])>) {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).expect("dir");
     }
     let mut workbook = Workbook::new();
-    let worksheet = workbook.add_worksheet();
-    worksheet.set_name(sheet).expect("sheet name");
-    for (r, row) in rows.iter().enumerate() {
-        for (c, cell) in row.iter().enumerate() {
-            let (r, c) = (r as u32, c as u16);
-            match cell {
-                C::T(text) => {
-                    worksheet.write_string(r, c, *text).expect("write");
+    for (name, rows) in sheets {
+        let worksheet = workbook.add_worksheet();
+        worksheet.set_name(name).expect("sheet name");
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                match cell {
+                    C::T(text) => worksheet.write_string(r, c, *text).map(|_| ()),
+                    C::S(text) => worksheet.write_string(r, c, text).map(|_| ()),
+                    C::N(n) => worksheet.write_number(r, c, *n).map(|_| ()),
+                    C::Blank => Ok(()),
                 }
-                C::S(text) => {
-                    worksheet.write_string(r, c, text).expect("write");
-                }
-                C::N(n) => {
-                    worksheet.write_number(r, c, *n).expect("write");
-                }
-                C::Blank => {}
+                .expect("write");
             }
         }
     }
     workbook.save(path).expect("save workbook");
+}
+
+/// A small training list: title block, header, one row per (name, ID, course),
+/// every course in `digital`.
+pub fn training_rows(title: &'static str, people: &[(&str, &str, &str)]) -> Vec<Vec<C>> {
+    let mut rows = vec![
+        vec![C::T("DANH SÁCH KẾT QUẢ ĐÀO TẠO, BỒI DƯỠNG")],
+        vec![C::T(title)],
+        vec![],
+        vec![
+            C::T("STT"),
+            C::T("Họ và tên"),
+            C::T("Mã định danh"),
+            C::T("Tên khóa học"),
+            C::T("Nội dung bồi dưỡng"),
+        ],
+    ];
+    for (i, (name, id, course)) in people.iter().enumerate() {
+        rows.push(vec![
+            C::N((i + 1) as f64),
+            C::S(name.to_string()),
+            C::S(id.to_string()),
+            C::S(course.to_string()),
+            C::T("Chuyển đổi số"),
+        ]);
+    }
+    rows
 }
 
 /// A small staff roster: title block, header, `people` rows.
