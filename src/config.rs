@@ -508,9 +508,20 @@ impl Config {
             ));
         }
         let ingest = IngestSettings {
-            settle_seconds: bounded(&file, "ingest.settle_seconds", raw.ingest.settle_seconds, 3, SETTLE_SECONDS)?,
-            max_file_bytes: bounded(&file, "ingest.max_file_mib", raw.ingest.max_file_mib, 200, MAX_FILE_MIB)?
-                * 1024
+            settle_seconds: bounded(
+                &file,
+                "ingest.settle_seconds",
+                raw.ingest.settle_seconds,
+                3,
+                SETTLE_SECONDS,
+            )?,
+            max_file_bytes: bounded(
+                &file,
+                "ingest.max_file_mib",
+                raw.ingest.max_file_mib,
+                200,
+                MAX_FILE_MIB,
+            )? * 1024
                 * 1024,
             incomplete_after: std::time::Duration::from_secs(
                 60 * bounded(
@@ -689,8 +700,20 @@ fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
         SmtpSecurity::Starttls => 587,
         SmtpSecurity::Tls => 465,
     };
-    let port = bounded(file, "smtp.port", raw.port.map(u64::from), default_port, PORT)? as u16;
-    let timeout_seconds = bounded(file, "smtp.timeout_seconds", raw.timeout_seconds, 30, TIMEOUT_SECONDS)?;
+    let port = bounded(
+        file,
+        "smtp.port",
+        raw.port.map(u64::from),
+        default_port,
+        PORT,
+    )? as u16;
+    let timeout_seconds = bounded(
+        file,
+        "smtp.timeout_seconds",
+        raw.timeout_seconds,
+        30,
+        TIMEOUT_SECONDS,
+    )?;
     Ok(SmtpConfig {
         host: raw.host,
         port,
@@ -734,7 +757,13 @@ fn validate_alerts(file: &Path, raw: RawAlerts) -> Result<AlertSettings, ConfigE
         ping_start: raw.ping_start,
         ping_success: raw.ping_success,
         ping_fail: raw.ping_fail,
-        timeout_seconds: bounded(file, "alerts.timeout_seconds", raw.timeout_seconds, 10, TIMEOUT_SECONDS)?,
+        timeout_seconds: bounded(
+            file,
+            "alerts.timeout_seconds",
+            raw.timeout_seconds,
+            10,
+            TIMEOUT_SECONDS,
+        )?,
     })
 }
 
@@ -753,17 +782,41 @@ struct Bounds {
 }
 
 /// A settle wait is slept through by every run: at most an hour.
-const SETTLE_SECONDS: Bounds = Bounds { min: 0, max: 3600, unit: "seconds" };
+const SETTLE_SECONDS: Bounds = Bounds {
+    min: 0,
+    max: 3600,
+    unit: "seconds",
+};
 /// 0 would refuse every file; beyond 4 GiB no workbook is a submission.
-const MAX_FILE_MIB: Bounds = Bounds { min: 1, max: 4096, unit: "MiB" };
+const MAX_FILE_MIB: Bounds = Bounds {
+    min: 1,
+    max: 4096,
+    unit: "MiB",
+};
 /// Up to a week between the two looks at an incomplete-looking file.
-const INCOMPLETE_AFTER_MINUTES: Bounds = Bounds { min: 0, max: 7 * 24 * 60, unit: "minutes" };
+const INCOMPLETE_AFTER_MINUTES: Bounds = Bounds {
+    min: 0,
+    max: 7 * 24 * 60,
+    unit: "minutes",
+};
 /// Reminders are about a period that ended within the year.
-const DAYS_AFTER_PERIOD_END: Bounds = Bounds { min: 0, max: 366, unit: "days" };
+const DAYS_AFTER_PERIOD_END: Bounds = Bounds {
+    min: 0,
+    max: 366,
+    unit: "days",
+};
 /// Port 0 is no server's port.
-const PORT: Bounds = Bounds { min: 1, max: 65535, unit: "" };
+const PORT: Bounds = Bounds {
+    min: 1,
+    max: 65535,
+    unit: "",
+};
 /// A network wait: at least a second, at most an hour.
-const TIMEOUT_SECONDS: Bounds = Bounds { min: 1, max: 3600, unit: "seconds" };
+const TIMEOUT_SECONDS: Bounds = Bounds {
+    min: 1,
+    max: 3600,
+    unit: "seconds",
+};
 
 /// `value` (or `default` when the key is absent), if within `bounds`.
 fn bounded(

@@ -153,6 +153,9 @@ CREATE INDEX outbox_by_status ON outbox (status);
 -- submission, so a content hash is unique per department, not overall.
 DROP INDEX submissions_by_sha;
 CREATE UNIQUE INDEX submissions_by_sha ON submissions (department, sha256) WHERE status != 'quarantined';
+-- A refused file's earlier entries are looked up when it is quarantined
+-- (a crash may have left its move undone): without this, one scan each.
+CREATE INDEX quarantined_by_source ON submissions (source_file) WHERE status = 'quarantined';
 -- Inbox files that look incomplete (a zip without its end record, a compound
 -- file shorter than its sectors): when each was first seen as it is now. One
 -- that stays byte-identical across two runs far enough apart is quarantined.
@@ -1122,7 +1125,9 @@ impl State {
     pub fn sightings(&self) -> Result<std::collections::HashMap<String, Sighting>, StateError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT source_file, len, mtime_ns, sha256, first_seen_unix FROM arrival_sightings")
+            .prepare(
+                "SELECT source_file, len, mtime_ns, sha256, first_seen_unix FROM arrival_sightings",
+            )
             .map_err(self.err())?;
         let rows = stmt
             .query_map([], |r| {
@@ -1162,7 +1167,10 @@ impl State {
         self.in_transaction(|| {
             for source_file in known.iter().filter(|s| !keep.contains(*s)) {
                 self.conn
-                    .execute("DELETE FROM arrival_sightings WHERE source_file = ?1", [source_file])
+                    .execute(
+                        "DELETE FROM arrival_sightings WHERE source_file = ?1",
+                        [source_file],
+                    )
                     .map_err(self.err())?;
             }
             Ok::<(), StateError>(())
@@ -1188,7 +1196,9 @@ impl State {
             )
             .map_err(self.err())?;
         let rows = stmt
-            .query_map(params![department, source_file, sha256], |r| r.get::<_, String>(0))
+            .query_map(params![department, source_file, sha256], |r| {
+                r.get::<_, String>(0)
+            })
             .map_err(self.err())?
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.err())?;

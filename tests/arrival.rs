@@ -138,7 +138,11 @@ fn a_truncated_workbook_waits_and_is_quarantined_only_once_it_stayed_the_same() 
     std::fs::create_dir_all(stalled.parent().unwrap()).unwrap();
     std::fs::write(&paused, &whole[..whole.len() / 2]).unwrap();
     std::fs::write(&stalled, &other[..other.len() / 2]).unwrap();
-    std::fs::write(&garbage, b"PK\x03\x04 this is no zip, but it ends PK\x05\x06").unwrap();
+    std::fs::write(
+        &garbage,
+        b"PK\x03\x04 this is no zip, but it ends PK\x05\x06",
+    )
+    .unwrap();
     for file in [&paused, &stalled, &garbage] {
         set_old_mtime(file);
     }
@@ -241,11 +245,17 @@ fn a_file_changed_after_it_was_read_is_neither_quarantined_nor_archived() {
         "{stdout}"
     );
     assert!(garbage.exists(), "the newer version stays in the inbox");
-    assert!(ledger(&project).is_empty(), "the old bytes are not recorded");
+    assert!(
+        ledger(&project).is_empty(),
+        "the old bytes are not recorded"
+    );
     assert!(all_files(&project.data().join("quarantine")).is_empty());
     // The next run reads the newer version and refuses that.
     let out = ok(&project, &["ingest"]);
-    assert!(line_of(&out, "broken_2025").contains("quarantined"), "{out}");
+    assert!(
+        line_of(&out, "broken_2025").contains("quarantined"),
+        "{out}"
+    );
     assert_eq!(ledger(&project).len(), 1);
 
     // An accepted file that changes before its move: the bytes read are
@@ -291,7 +301,10 @@ fn the_same_bytes_from_two_departments_are_two_submissions() {
     ok(&project, &["run", feedback_job(&project)]);
     let entries = ledger(&project);
     assert_eq!(entries.len(), 2, "{entries:?}");
-    assert!(entries.iter().all(|(_, s, _, _)| s == "accepted"), "{entries:?}");
+    assert!(
+        entries.iter().all(|(_, s, _, _)| s == "accepted"),
+        "{entries:?}"
+    );
     let departments: Vec<&str> = entries.iter().map(|(d, ..)| d.as_str()).collect();
     assert_eq!(departments, ["SNV", "SYT"]);
     assert_ne!(entries[0].2, entries[1].2, "two submission ids");
@@ -365,7 +378,10 @@ fn links_pipes_and_too_deep_files_are_refused_with_the_reason() {
         ("link_2025", "a link, not a file"),
         ("folder-link", "a link, not a file"),
         ("pipe_2025", "a FIFO"),
-        ("deep_2025", "Too deep: at most 3 folders below the department folder"),
+        (
+            "deep_2025",
+            "Too deep: at most 3 folders below the department folder",
+        ),
     ] {
         let line = line_of(&out, name);
         assert!(
@@ -382,7 +398,11 @@ fn links_pipes_and_too_deep_files_are_refused_with_the_reason() {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
     assert_eq!(sidecars.len(), 4, "{sidecars:?}");
-    assert!(sidecars.iter().any(|s| s.contains("put the file itself in the folder")));
+    assert!(
+        sidecars
+            .iter()
+            .any(|s| s.contains("put the file itself in the folder"))
+    );
     let quarantined = ledger(&project)
         .iter()
         .filter(|(d, s, ..)| d == "SNV" && s == "quarantined")
@@ -399,10 +419,7 @@ fn links_pipes_and_too_deep_files_are_refused_with_the_reason() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(started.elapsed() < Duration::from_secs(60));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        line_of(&stdout, "pipe_2025").contains("a FIFO"),
-        "{stdout}"
-    );
+    assert!(line_of(&stdout, "pipe_2025").contains("a FIFO"), "{stdout}");
 }
 
 /// A job of the steps that concern arrival: ingest, then the departments'
@@ -499,7 +516,10 @@ fn a_crash_between_the_quarantine_record_and_the_move_is_finished_next_run() {
     assert!(!project.data().join("quarantine").join(&stored_as).exists());
 
     let out = ok(&project, &["ingest"]);
-    assert!(line_of(&out, "broken_2025").contains("quarantined"), "{out}");
+    assert!(
+        line_of(&out, "broken_2025").contains("quarantined"),
+        "{out}"
+    );
     assert!(!file.exists());
     assert!(project.data().join("quarantine").join(&stored_as).is_file());
     assert_eq!(ledger(&project).len(), 1, "recorded once");
@@ -555,14 +575,21 @@ fn every_numeric_config_key_is_range_checked() {
     let mut failures = Vec::new();
     for (section, key, values) in cases {
         // A sane value loads.
-        std::fs::write(project.config_file(), with(section, &format!("{key} = 300"))).unwrap();
+        std::fs::write(
+            project.config_file(),
+            with(section, &format!("{key} = 300")),
+        )
+        .unwrap();
         let out = run(&project, &["status"]);
         if !out.status.success() {
             failures.push(format!("{section}.{key} = 300 refused: {}", text(&out)));
         }
         for value in *values {
-            std::fs::write(project.config_file(), with(section, &format!("{key} = {value}")))
-                .unwrap();
+            std::fs::write(
+                project.config_file(),
+                with(section, &format!("{key} = {value}")),
+            )
+            .unwrap();
             let out = run(&project, &["status"]);
             let stderr = String::from_utf8_lossy(&out.stderr);
             if out.status.code() != Some(2)

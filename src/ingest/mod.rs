@@ -1687,17 +1687,12 @@ struct Truncation {
 
 /// Whether `bytes` look like the beginning of a workbook whose end has not
 /// arrived yet: a zip (xlsx, xlsm, xlsb, ods) without its end-of-central-
-/// directory record in the last 64 KiB + 22 bytes, a compound file (xls)
-/// shorter than the sectors its header and allocation table use, or an
-/// empty file. A file that is garbage from its first bytes is not
-/// truncated: the reader refuses it at once.
+/// directory record in the last 64 KiB + 22 bytes, or a compound file (xls)
+/// shorter than the sectors its header and allocation table use. A file
+/// that is garbage from its first bytes is not truncated, and neither is an
+/// empty one (a copy under way has a fresh modification time, which the
+/// settle look catches): the reader refuses those at once.
 fn looks_truncated(bytes: &[u8], extension: &str) -> Option<Truncation> {
-    if bytes.is_empty() {
-        return Some(Truncation {
-            vi: "tệp rỗng",
-            en: "an empty file",
-        });
-    }
     match extension {
         "xlsx" | "xlsm" | "xlsb" | "ods" if bytes.starts_with(b"PK\x03\x04") => {
             let tail = &bytes[bytes.len().saturating_sub(64 * 1024 + 22)..];
@@ -1940,4 +1935,81 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
     staged.commit()?;
     state.mark_published(&published)?;
     Ok(removed)
+}
+
+#[cfg(test)]
+mod arrival_tests {
+    use super::*;
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect("fixture")
+    }
+
+    #[test]
+    fn a_workbook_cut_anywhere_looks_truncated_and_a_whole_one_does_not() {
+        for (path, extension) in [
+            ("fixtures/forms/danh-sach-can-bo.xls", "xls"),
+            ("fixtures/corpus/calamine/date_1904.xls", "xls"),
+        ] {
+            let bytes = fixture(path);
+            assert!(looks_truncated(&bytes, extension).is_none(), "{path} whole");
+            for cut in [100, 511, 512, 1024, bytes.len() / 2, bytes.len() - 512] {
+                assert!(
+                    looks_truncated(&bytes[..cut], extension).is_some(),
+                    "{path} cut at {cut} of {}",
+                    bytes.len()
+                );
+            }
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("w.xlsx");
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook
+            .add_worksheet()
+            .write_string(0, 0, "Họ và tên")
+            .expect("cell");
+        workbook.save(&path).expect("save");
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(looks_truncated(&bytes, "xlsx").is_none());
+        for cut in [10, bytes.len() / 2, bytes.len() - 30] {
+            assert!(
+                looks_truncated(&bytes[..cut], "xlsx").is_some(),
+                "cut at {cut}"
+            );
+        }
+        // Garbage from the first byte is not "still being copied".
+        assert!(looks_truncated(b"<html>not a workbook</html>", "xlsx").is_none());
+        assert!(looks_truncated(b"garbage", "xls").is_none());
+        assert!(looks_truncated(b"", "xlsx").is_none());
+    }
+
+    #[test]
+    fn names_are_cut_to_bytes_at_a_char_boundary_keeping_the_extension() {
+        let name = format!("{}_2025.xlsx", "ệ".repeat(78));
+        for max in [10, 50, 100, 218, 255] {
+            let fitted = fit_name(&name, max);
+            assert!(fitted.len() <= max, "{max}: {}", fitted.len());
+            assert!(fitted.ends_with(".xlsx"), "{fitted}");
+        }
+        assert_eq!(fit_name("ngắn.xlsx", 100), "ngắn.xlsx");
+        assert!(safe_file_name(&"ệ".repeat(200)).len() <= SAFE_NAME_BYTES);
+        // No extension worth keeping: cut whole.
+        assert_eq!(fit_name("ệệệệ", 7), "ệệ");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_for_logs() {
+        assert_eq!(printable("a\nb\tc\u{1b}[31m"), "a\\nb\\tc\\u{1b}[31m");
+        assert_eq!(printable("Danh sách ệ.xlsx"), "Danh sách ệ.xlsx");
+    }
+
+    #[test]
+    fn submission_ids_differ_by_department_and_are_stable() {
+        let sha = "ab".repeat(32);
+        let snv = submission_id("SNV", &sha);
+        assert_eq!(snv, submission_id("SNV", &sha));
+        assert_ne!(snv, submission_id("SYT", &sha));
+        assert_eq!(snv.len(), 16);
+        assert!(snv.chars().all(|c| c.is_ascii_hexdigit()));
+    }
 }
