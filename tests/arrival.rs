@@ -513,7 +513,12 @@ fn a_crash_between_the_quarantine_record_and_the_move_is_finished_next_run() {
     let stored_as: String = db(&project)
         .query_row("SELECT stored_as FROM submissions", [], |r| r.get(0))
         .unwrap();
-    assert!(!project.data().join("quarantine").join(&stored_as).exists());
+    let target = project.data().join("quarantine").join(&stored_as);
+    assert!(!target.exists());
+    assert!(
+        PathBuf::from(format!("{}.reason.txt", target.display())).is_file(),
+        "the sidecar is written before the ledger entry"
+    );
 
     let out = ok(&project, &["ingest"]);
     assert!(

@@ -310,7 +310,7 @@ struct Seen {
     sha: String,
     /// Size and modification time when it was looked at (before reading):
     /// an inbox file that differs when it is to be moved is a newer version.
-    read_as: Option<(u64, Option<SystemTime>)>,
+    read_as: Option<FileLook>,
 }
 
 struct Refusal {
@@ -1336,11 +1336,15 @@ impl<'a> Committer<'a> {
         Ok(())
     }
 
-    /// Records a refused file in the ledger, then moves it to the quarantine
-    /// folder: recorded first, so a crash between the two leaves a ledger
-    /// entry (the department's feedback still goes out) and the file in the
-    /// inbox, whose move the next run finishes under the recorded name
-    /// instead of recording it twice. A file changed since it was looked at
+    /// Writes a refused file's sidecar, records it in the ledger, then moves
+    /// it to the quarantine folder: recorded before the move, so a crash
+    /// between the two leaves a ledger entry (the department's feedback
+    /// still goes out) and the file in the inbox, whose move the next run
+    /// finishes under the recorded name instead of recording it twice (an
+    /// entry with its sidecar but not its file; an analyst who clears the
+    /// quarantine removes both, and the same file sent again is then new).
+    /// A crash before the ledger commit leaves only a sidecar, and the next
+    /// run quarantines the file afresh. A file changed since it was looked at
     /// is a newer version: it is neither moved nor recorded, and the next
     /// run reads it again.
     fn quarantine(&mut self, refusal: Refusal) -> Result<(), IngestError> {
@@ -1366,12 +1370,22 @@ impl<'a> Committer<'a> {
             .quarantine_entries(department, &seen.report.source_file, &seen.sha)?
             .into_iter()
             .find(|stored| {
-                !stored.is_empty() && std::fs::symlink_metadata(quarantine.join(stored)).is_err()
+                let target = quarantine.join(stored);
+                !stored.is_empty()
+                    && std::fs::symlink_metadata(&target).is_err()
+                    && sidecar_of(&target).is_file()
             });
         let stored = match unfinished {
             Some(stored) => stored,
             None => {
                 let stored = quarantine_name(self.config, &seen.path, department, &seen.sha);
+                write_sidecar(
+                    &quarantine.join(&stored),
+                    &seen.path,
+                    &seen.sha,
+                    &reason_vi,
+                    &reason_en,
+                )?;
                 let sheets = serde_json::to_string(&seen.report.sheets).unwrap_or_default();
                 self.state.record_quarantine(&crate::state::NewQuarantine {
                     sha256: &seen.sha,
@@ -1386,15 +1400,7 @@ impl<'a> Committer<'a> {
                 stored
             }
         };
-        quarantine_file(
-            self.config,
-            &seen.path,
-            &stored,
-            &seen.sha,
-            &reason_vi,
-            &reason_en,
-            seen.in_inbox,
-        )?;
+        quarantine_file(self.config, &seen.path, &stored, seen.in_inbox)?;
         let mut report = seen.report;
         report.outcome = Outcome::Quarantined {
             reason_vi,
@@ -1592,13 +1598,15 @@ pub fn submission_id(department: &str, sha256: &str) -> String {
 pub const INCOMPLETE_AFTER_MINUTES: u64 = 15;
 
 /// A file's size and modification time, as compared between two looks.
-fn look_of(metadata: &std::fs::Metadata) -> (u64, Option<SystemTime>) {
+pub type FileLook = (u64, Option<SystemTime>);
+
+fn look_of(metadata: &std::fs::Metadata) -> FileLook {
     (metadata.len(), metadata.modified().ok())
 }
 
 /// Whether the inbox entry at `path` is as it was looked at (`None`: it
 /// was never looked at, nothing to compare).
-fn unchanged_since(path: &Path, read_as: Option<(u64, Option<SystemTime>)>) -> bool {
+fn unchanged_since(path: &Path, read_as: Option<FileLook>) -> bool {
     match read_as {
         None => true,
         Some(read_as) => std::fs::symlink_metadata(path).is_ok_and(|m| look_of(&m) == read_as),
@@ -1617,7 +1625,7 @@ fn mtime_ns(time: SystemTime) -> i64 {
 /// FIFO at once; the `fstat` after the open then refuses it). Returns the
 /// bytes and the size and modification time the open file had before
 /// reading. Anything not a regular file is `InvalidInput`.
-pub fn read_regular(path: &Path) -> std::io::Result<(Vec<u8>, (u64, Option<SystemTime>))> {
+pub fn read_regular(path: &Path) -> std::io::Result<(Vec<u8>, FileLook)> {
     use std::io::Read;
     let mut options = std::fs::File::options();
     options.read(true);
@@ -1626,7 +1634,7 @@ pub fn read_regular(path: &Path) -> std::io::Result<(Vec<u8>, (u64, Option<Syste
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
     }
-    let mut file = options.open(path).map_err(|e| {
+    let file = options.open(path).map_err(|e| {
         // ELOOP: O_NOFOLLOW met a link.
         #[cfg(target_os = "linux")]
         if e.raw_os_error() == Some(libc::ELOOP) {
@@ -1643,7 +1651,10 @@ pub fn read_regular(path: &Path) -> std::io::Result<(Vec<u8>, (u64, Option<Syste
     }
     let look = look_of(&metadata);
     let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0).min(1 << 30));
-    file.read_to_end(&mut bytes)?;
+    // One byte more than it had: a file still growing is seen to have
+    // changed, and is not read on without end.
+    file.take(metadata.len().saturating_add(1))
+        .read_to_end(&mut bytes)?;
     Ok((bytes, look))
 }
 
@@ -1813,33 +1824,43 @@ fn quarantine_name(config: &Config, path: &Path, department: Option<&str>, sha: 
     format!("{folder}/{prefix}{}", fit_name(&name, room))
 }
 
-/// Moves (or, for a file outside the inbox, copies) a refused file to
-/// `relative` under the quarantine folder, with a `.reason.txt` sidecar
-/// written first. An entry that is no regular file (a link, a pipe)
-/// outside the inbox is not copied: the sidecar says why.
-fn quarantine_file(
-    config: &Config,
+/// The `.reason.txt` beside a quarantined file.
+fn sidecar_of(target: &Path) -> PathBuf {
+    target.with_file_name(format!(
+        "{}{SIDECAR_SUFFIX}",
+        target.file_name().unwrap_or_default().to_string_lossy()
+    ))
+}
+
+/// Writes the sidecar saying why the file at `path` goes to `target`, one
+/// line per field whatever the name or the reason holds.
+fn write_sidecar(
+    target: &Path,
     path: &Path,
-    relative: &str,
     sha: &str,
     reason_vi: &str,
     reason_en: &str,
-    in_inbox: bool,
 ) -> Result<(), IngestError> {
-    let target = config.paths.quarantine.join(relative);
     let sidecar = format!(
         "Tệp / file: {}\nLý do: {}\nReason: {}\nsha256: {sha}\n",
         printable(&path.display().to_string()),
         printable(reason_vi),
         printable(reason_en),
     );
-    write_atomic(
-        &target.with_file_name(format!(
-            "{}{SIDECAR_SUFFIX}",
-            target.file_name().unwrap_or_default().to_string_lossy()
-        )),
-        sidecar.as_bytes(),
-    )?;
+    write_atomic(&sidecar_of(target), sidecar.as_bytes())
+}
+
+/// Moves (or, for a file outside the inbox, copies) a refused file to
+/// `relative` under the quarantine folder, where its sidecar already is.
+/// An entry that is no regular file (a link, a pipe) outside the inbox is
+/// not copied: the sidecar says what it was.
+fn quarantine_file(
+    config: &Config,
+    path: &Path,
+    relative: &str,
+    in_inbox: bool,
+) -> Result<(), IngestError> {
+    let target = config.paths.quarantine.join(relative);
     if in_inbox {
         move_file(path, &target)?;
     } else {
