@@ -138,11 +138,11 @@ fn a_truncated_workbook_waits_and_is_quarantined_only_once_it_stayed_the_same() 
     std::fs::create_dir_all(stalled.parent().unwrap()).unwrap();
     std::fs::write(&paused, &whole[..whole.len() / 2]).unwrap();
     std::fs::write(&stalled, &other[..other.len() / 2]).unwrap();
-    std::fs::write(
-        &garbage,
-        b"PK\x03\x04 this is no zip, but it ends PK\x05\x06",
-    )
-    .unwrap();
+    // (It starts as a zip does and ends with a whole end record.)
+    let mut junk = b"PK\x03\x04 this is no zip, but it ends as one: ".to_vec();
+    junk.extend_from_slice(b"PK\x05\x06");
+    junk.extend_from_slice(&[0; 18]);
+    std::fs::write(&garbage, &junk).unwrap();
     for file in [&paused, &stalled, &garbage] {
         set_old_mtime(file);
     }
@@ -232,7 +232,7 @@ fn a_file_changed_after_it_was_read_is_neither_quarantined_nor_archived() {
     let project = Project::new();
     let garbage = project.inbox().join("SNV/broken_2025.xlsx");
     std::fs::create_dir_all(garbage.parent().unwrap()).unwrap();
-    std::fs::write(&garbage, b"not a workbook at all").unwrap();
+    std::fs::write(&garbage, b"<html>an error page saved as a workbook</html>").unwrap();
     let out = run_with(
         &project,
         &["ingest"],

@@ -45,7 +45,8 @@ pub enum IngestError {
     State(#[from] StateError),
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
-    #[error("cannot {action} {path}")]
+    // The path as a printable line: a file name may hold a newline.
+    #[error("cannot {action} {}", printable(&path.display().to_string()))]
     Io {
         /// What was being done: "read", "write", "remove", …
         action: &'static str,
@@ -1706,8 +1707,13 @@ struct Truncation {
 fn looks_truncated(bytes: &[u8], extension: &str) -> Option<Truncation> {
     match extension {
         "xlsx" | "xlsm" | "xlsb" | "ods" if bytes.starts_with(b"PK\x03\x04") => {
-            let tail = &bytes[bytes.len().saturating_sub(64 * 1024 + 22)..];
-            let has_end = tail.windows(4).any(|w| w == b"PK\x05\x06");
+            // The record is 22 bytes and a comment of up to 64 KiB: whole.
+            let from = bytes.len().saturating_sub(64 * 1024 + 22);
+            let has_end = (from..bytes.len().saturating_sub(21)).rev().any(|at| {
+                bytes[at..at + 4] == *b"PK\x05\x06"
+                    && at + 22 + usize::from(u16::from_le_bytes([bytes[at + 20], bytes[at + 21]]))
+                        <= bytes.len()
+            });
             (!has_end).then_some(Truncation {
                 vi: "tệp zip thiếu phần cuối",
                 en: "a zip without its end record",
@@ -1725,7 +1731,9 @@ fn looks_truncated(bytes: &[u8], extension: &str) -> Option<Truncation> {
 
 /// A compound file is truncated when its header is cut, or a sector its
 /// header or allocation table (the part the header locates) says is in use
-/// lies beyond the end of the file.
+/// starts beyond the end of the file. Only the first 109 allocation-table
+/// sectors (those the header lists, a file of up to ~7 MB with 512-byte
+/// sectors) are checked; a larger file is checked that far.
 fn cfb_truncated(bytes: &[u8]) -> bool {
     const HEADER: usize = 512;
     const FREE: u32 = 0xFFFF_FFFF;
@@ -1743,8 +1751,9 @@ fn cfb_truncated(bytes: &[u8]) -> bool {
         return false; // not a compound file header the reader knows: its refusal
     }
     let sector = 1usize << shift;
-    // Sector n starts after the header, which takes one sector.
-    let end_of = |n: u32| (n as usize + 2) * sector;
+    // Sector n starts after the header, which takes one sector. A sector
+    // only begun counts as there: some writers leave the last one short.
+    let end_of = |n: u32| (n as usize + 1) * sector + 1;
     let mut fat_sectors = Vec::new();
     for i in 0..109 {
         match u32_at(0x4C + 4 * i) {
@@ -1766,8 +1775,9 @@ fn cfb_truncated(bytes: &[u8]) -> bool {
             return true;
         }
         for j in 0..per_sector {
+            // A short last sector: the entries it lacks are of sectors beyond the end.
             let Some(entry) = u32_at(start + 4 * j) else {
-                return true;
+                break;
             };
             if entry != FREE && end_of((k * per_sector + j) as u32) > bytes.len() {
                 return true;
@@ -1992,7 +2002,7 @@ mod arrival_tests {
         workbook.save(&path).expect("save");
         let bytes = std::fs::read(&path).expect("read");
         assert!(looks_truncated(&bytes, "xlsx").is_none());
-        for cut in [10, bytes.len() / 2, bytes.len() - 30] {
+        for cut in [10, bytes.len() / 2, bytes.len() - 30, bytes.len() - 10] {
             assert!(
                 looks_truncated(&bytes[..cut], "xlsx").is_some(),
                 "cut at {cut}"
