@@ -1,7 +1,9 @@
 //! Ingest: workbooks in the inbox → warehouse rows, rejects and the ledger.
 //!
-//! Per file: read and hash it; skip it if the same bytes were taken before;
-//! find the department (inbox folder) and the period; normalise every sheet
+//! Per file: read and hash it; skip it if its department sent the same
+//! bytes before (another department's identical file is its own
+//! submission); leave it for a later run if it looks cut short (see
+//! `looks_truncated`); find the period; normalise every sheet
 //! (pure, see [`sheet`]); write the part files; archive the original; commit
 //! the ledger; only then remove the file from the inbox. A crash between any
 //! two of these steps is repaired by the next run (see [`reconcile`]).
@@ -392,6 +394,10 @@ fn prepare_file(
         })))
     };
 
+    if metadata.is_dir() {
+        // Only a folder named on the command line: a usage error, as before.
+        return Err(io_error(path)(std::io::ErrorKind::IsADirectory.into()));
+    }
     let folders = relative.components().count().saturating_sub(1);
     if let Some((reason_vi, reason_en)) = entry_refusal(&metadata, in_inbox.then_some(folders)) {
         return refuse(seen, reason_vi, reason_en);
@@ -1674,8 +1680,6 @@ fn entry_refusal(metadata: &std::fs::Metadata, folders: Option<usize>) -> Option
         ("một socket", "a socket")
     } else if kind.is_block_device() || kind.is_char_device() {
         ("một thiết bị", "a device")
-    } else if kind.is_dir() {
-        ("một thư mục", "a folder")
     } else {
         let below = inbox::MAX_DEPTH - 1;
         return folders.filter(|&f| f > inbox::MAX_DEPTH).map(|_| {
