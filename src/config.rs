@@ -206,6 +206,9 @@ pub struct IngestSettings {
     pub settle_seconds: u64,
     /// Workbooks larger than this are refused (quarantined) before being opened.
     pub max_file_bytes: u64,
+    /// A file that looks incomplete (truncated) is quarantined only once it
+    /// stayed byte-identical across two runs at least this long apart.
+    pub incomplete_after: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -402,6 +405,7 @@ struct RawDigest {
 struct RawIngest {
     settle_seconds: Option<u64>,
     max_file_mib: Option<u64>,
+    incomplete_after_minutes: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -504,12 +508,41 @@ impl Config {
             ));
         }
         let ingest = IngestSettings {
-            settle_seconds: raw.ingest.settle_seconds.unwrap_or(3),
-            max_file_bytes: raw.ingest.max_file_mib.unwrap_or(200) * 1024 * 1024,
+            settle_seconds: bounded(
+                &file,
+                "ingest.settle_seconds",
+                raw.ingest.settle_seconds,
+                3,
+                SETTLE_SECONDS,
+            )?,
+            max_file_bytes: bounded(
+                &file,
+                "ingest.max_file_mib",
+                raw.ingest.max_file_mib,
+                200,
+                MAX_FILE_MIB,
+            )? * 1024
+                * 1024,
+            incomplete_after: std::time::Duration::from_secs(
+                60 * bounded(
+                    &file,
+                    "ingest.incomplete_after_minutes",
+                    raw.ingest.incomplete_after_minutes,
+                    crate::ingest::INCOMPLETE_AFTER_MINUTES,
+                    INCOMPLETE_AFTER_MINUTES,
+                )?,
+            ),
         };
+        let days_after_period_end = bounded(
+            &file,
+            "reminders.days_after_period_end",
+            raw.reminders.days_after_period_end.map(u64::from),
+            15,
+            DAYS_AFTER_PERIOD_END,
+        )? as u32;
         let reminders = ReminderSettings {
             cycle: raw.reminders.period.unwrap_or(ReportingCycle::Year),
-            days_after_period_end: raw.reminders.days_after_period_end.unwrap_or(15),
+            days_after_period_end,
         };
         let alerts = validate_alerts(&file, raw.alerts)?;
         let mut sources = Vec::new();
@@ -662,11 +695,25 @@ fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
         ));
     }
     let security = raw.security.unwrap_or(SmtpSecurity::Starttls);
-    let port = raw.port.unwrap_or(match security {
+    let default_port = match security {
         SmtpSecurity::None => 25,
         SmtpSecurity::Starttls => 587,
         SmtpSecurity::Tls => 465,
-    });
+    };
+    let port = bounded(
+        file,
+        "smtp.port",
+        raw.port.map(u64::from),
+        default_port,
+        PORT,
+    )? as u16;
+    let timeout_seconds = bounded(
+        file,
+        "smtp.timeout_seconds",
+        raw.timeout_seconds,
+        30,
+        TIMEOUT_SECONDS,
+    )?;
     Ok(SmtpConfig {
         host: raw.host,
         port,
@@ -674,7 +721,7 @@ fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
         username: raw.username,
         password_env: raw.password_env,
         from: raw.from,
-        timeout_seconds: raw.timeout_seconds.unwrap_or(30),
+        timeout_seconds,
     })
 }
 
@@ -710,8 +757,91 @@ fn validate_alerts(file: &Path, raw: RawAlerts) -> Result<AlertSettings, ConfigE
         ping_start: raw.ping_start,
         ping_success: raw.ping_success,
         ping_fail: raw.ping_fail,
-        timeout_seconds: raw.timeout_seconds.unwrap_or(10),
+        timeout_seconds: bounded(
+            file,
+            "alerts.timeout_seconds",
+            raw.timeout_seconds,
+            10,
+            TIMEOUT_SECONDS,
+        )?,
     })
+}
+
+// ---- the bounds of numeric keys ---------------------------------------------
+//
+// Every number in the config file is checked against a range at load, so an
+// absurd value is exit 2 naming the file and the key, never an overflow or a
+// panic in the middle of a run (seconds become `Duration`s added to
+// `Instant`s, MiB are multiplied into bytes, days are added to dates).
+
+/// A closed range of allowed values, with what its unit is, for the message.
+struct Bounds {
+    min: u64,
+    max: u64,
+    unit: &'static str,
+}
+
+/// A settle wait is slept through by every run: at most an hour.
+const SETTLE_SECONDS: Bounds = Bounds {
+    min: 0,
+    max: 3600,
+    unit: "seconds",
+};
+/// 0 would refuse every file; beyond 4 GiB no workbook is a submission.
+const MAX_FILE_MIB: Bounds = Bounds {
+    min: 1,
+    max: 4096,
+    unit: "MiB",
+};
+/// Up to a week between the two looks at an incomplete-looking file.
+const INCOMPLETE_AFTER_MINUTES: Bounds = Bounds {
+    min: 0,
+    max: 7 * 24 * 60,
+    unit: "minutes",
+};
+/// Reminders are about a period that ended within the year.
+const DAYS_AFTER_PERIOD_END: Bounds = Bounds {
+    min: 0,
+    max: 366,
+    unit: "days",
+};
+/// Port 0 is no server's port.
+const PORT: Bounds = Bounds {
+    min: 1,
+    max: 65535,
+    unit: "",
+};
+/// A network wait: at least a second, at most an hour.
+const TIMEOUT_SECONDS: Bounds = Bounds {
+    min: 1,
+    max: 3600,
+    unit: "seconds",
+};
+
+/// `value` (or `default` when the key is absent), if within `bounds`.
+fn bounded(
+    file: &Path,
+    key: &str,
+    value: Option<u64>,
+    default: u64,
+    bounds: Bounds,
+) -> Result<u64, ConfigError> {
+    let value = value.unwrap_or(default);
+    if (bounds.min..=bounds.max).contains(&value) {
+        return Ok(value);
+    }
+    let unit = if bounds.unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", bounds.unit)
+    };
+    Err(ConfigError::invalid(
+        file,
+        format!(
+            "{key}: {value} is out of range: from {} to {}{unit}, default {default}",
+            bounds.min, bounds.max
+        ),
+    ))
 }
 
 /// The longest wait `[delivery]` accepts between two attempts at a message.

@@ -466,7 +466,7 @@ fn print_ingest(report: &ingest::IngestReport) {
         };
         println!(
             "{:<48} {:<8} {:<12} {:>7} {:>8} {:>7}  {note}",
-            file.source_file,
+            ingest::printable(&file.source_file),
             file.department.as_deref().unwrap_or("-"),
             outcome,
             loaded,

@@ -148,6 +148,25 @@ CREATE INDEX outbox_waiting ON outbox (next_attempt_at) WHERE status = 'pending'
 -- of reading past every sent message's body.
 CREATE INDEX outbox_by_status ON outbox (status);
 "#,
+    r#"
+-- Arrival: the same bytes from another department are that department's own
+-- submission, so a content hash is unique per department, not overall.
+DROP INDEX submissions_by_sha;
+CREATE UNIQUE INDEX submissions_by_sha ON submissions (department, sha256) WHERE status != 'quarantined';
+-- A refused file's earlier entries are looked up when it is quarantined
+-- (a crash may have left its move undone): without this, one scan each.
+CREATE INDEX quarantined_by_source ON submissions (source_file) WHERE status = 'quarantined';
+-- Inbox files that look incomplete (a zip without its end record, a compound
+-- file shorter than its sectors): when each was first seen as it is now. One
+-- that stays byte-identical across two runs far enough apart is quarantined.
+CREATE TABLE arrival_sightings (
+    source_file     TEXT PRIMARY KEY,
+    len             INTEGER NOT NULL,
+    mtime_ns        INTEGER,
+    sha256          TEXT NOT NULL,
+    first_seen_unix INTEGER NOT NULL
+);
+"#,
 ];
 
 pub struct State {
@@ -411,12 +430,17 @@ impl State {
 
     // ---- ledger ---------------------------------------------------------------
 
-    /// The accepted (or superseded) submission with these bytes, if any.
-    pub fn submission_by_sha(&self, sha256: &str) -> Result<Option<SubmissionRow>, StateError> {
+    /// The department's accepted (or superseded) submission with these
+    /// bytes, if any: the same bytes from another department are not it.
+    pub fn submission_by_sha(
+        &self,
+        department: &str,
+        sha256: &str,
+    ) -> Result<Option<SubmissionRow>, StateError> {
         self.conn
             .query_row(
-                &format!("{SUBMISSION_SELECT} WHERE s.sha256 = ?1 AND s.status != 'quarantined' GROUP BY s.id"),
-                [sha256],
+                &format!("{SUBMISSION_SELECT} WHERE s.department = ?1 AND s.sha256 = ?2 AND s.status != 'quarantined' GROUP BY s.id"),
+                [department, sha256],
                 submission_from_row,
             )
             .optional()
@@ -473,14 +497,14 @@ impl State {
         tx.commit().map_err(self.err())
     }
 
-    /// The content hashes of every accepted or superseded submission.
-    pub fn known_hashes(&self) -> Result<HashSet<String>, StateError> {
+    /// (department, content hash) of every accepted or superseded submission.
+    pub fn known_hashes(&self) -> Result<HashSet<(String, String)>, StateError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT sha256 FROM submissions WHERE status != 'quarantined'")
+            .prepare("SELECT COALESCE(department, ''), sha256 FROM submissions WHERE status != 'quarantined'")
             .map_err(self.err())?;
         let hashes = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
             .map_err(self.err())?
             .collect::<Result<HashSet<_>, _>>()
             .map_err(self.err())?;
@@ -1081,4 +1105,103 @@ fn record_submission_in(
         }
     }
     Ok(superseded)
+}
+
+// ---- arrival: incomplete files seen across runs, unfinished quarantines ----
+
+/// An inbox file that looked incomplete, as it was when first seen so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    pub len: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: Option<i64>,
+    pub sha256: String,
+    /// When it was first seen as it is (Unix seconds).
+    pub first_seen_unix: i64,
+}
+
+impl State {
+    /// Every incomplete-looking inbox file's first sighting, by source file.
+    pub fn sightings(&self) -> Result<std::collections::HashMap<String, Sighting>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT source_file, len, mtime_ns, sha256, first_seen_unix FROM arrival_sightings",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Sighting {
+                        len: r.get::<_, i64>(1)?.max(0) as u64,
+                        mtime_ns: r.get(2)?,
+                        sha256: r.get(3)?,
+                        first_seen_unix: r.get(4)?,
+                    },
+                ))
+            })
+            .map_err(self.err())?
+            .collect::<Result<_, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Records (or replaces) the sighting of an incomplete-looking file.
+    pub fn record_sighting(&self, source_file: &str, s: &Sighting) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO arrival_sightings (source_file, len, mtime_ns, sha256, first_seen_unix)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (source_file) DO UPDATE SET len = excluded.len, mtime_ns = excluded.mtime_ns,
+                     sha256 = excluded.sha256, first_seen_unix = excluded.first_seen_unix",
+                params![source_file, s.len as i64, s.mtime_ns, s.sha256, s.first_seen_unix],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// Forgets the sightings of files not in `keep` (taken, refused or gone).
+    pub fn keep_sightings(&self, keep: &HashSet<String>) -> Result<(), StateError> {
+        let known: Vec<String> = self.sightings()?.into_keys().collect();
+        self.in_transaction(|| {
+            for source_file in known.iter().filter(|s| !keep.contains(*s)) {
+                self.conn
+                    .execute(
+                        "DELETE FROM arrival_sightings WHERE source_file = ?1",
+                        [source_file],
+                    )
+                    .map_err(self.err())?;
+            }
+            Ok::<(), StateError>(())
+        })
+    }
+
+    /// The quarantine entries recorded for this file (department, name,
+    /// bytes), newest first, with where each was to be stored: one whose
+    /// file never reached the quarantine folder is a quarantine a crash
+    /// interrupted after its ledger row was committed.
+    pub fn quarantine_entries(
+        &self,
+        department: Option<&str>,
+        source_file: &str,
+        sha256: &str,
+    ) -> Result<Vec<String>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT COALESCE(stored_as, '') FROM submissions
+                 WHERE status = 'quarantined' AND department IS ?1 AND source_file = ?2 AND sha256 = ?3
+                 ORDER BY id DESC",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![department, source_file, sha256], |r| {
+                r.get::<_, String>(0)
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
 }

@@ -239,6 +239,16 @@ fn every_corpus_file_is_archived_or_quarantined_without_a_panic() {
 /// archive and the quarantine.
 fn every_file_is_archived_or_quarantined(corpus: &Path, files: &[PathBuf]) {
     let project = Project::new();
+    let config = std::fs::read_to_string(project.config_file()).expect("config");
+    std::fs::write(
+        project.config_file(),
+        config.replacen(
+            "settle_seconds = 0",
+            "settle_seconds = 0\nincomplete_after_minutes = 0",
+            1,
+        ),
+    )
+    .expect("config");
     let dropped = drop_corpus(&project, files, corpus);
 
     let wall_start = SystemTime::now();
@@ -256,10 +266,27 @@ fn every_file_is_archived_or_quarantined(corpus: &Path, files: &[PathBuf]) {
         );
     }
 
-    let printed: HashMap<String, PrintedFile> = ledger::printed_files(&run.stdout)
+    let mut printed: HashMap<String, PrintedFile> = ledger::printed_files(&run.stdout)
         .into_iter()
         .map(|p| (p.source_file.clone(), p))
         .collect();
+    // A fuzzer's file cut short looks like a copy still under way: it is
+    // left for a later run, which (with no delay configured) quarantines it
+    // as incomplete once it has not changed.
+    if printed
+        .values()
+        .any(|p| p.outcome == "waiting" && p.note.contains("looks incomplete"))
+    {
+        let again = run_ingest(&project, &[], RUN_LIMIT);
+        assert!(
+            again.success && !again.stderr.contains("panicked"),
+            "{}",
+            tail(&again.stderr, 60)
+        );
+        for line in ledger::printed_files(&again.stdout) {
+            printed.insert(line.source_file.clone(), line);
+        }
+    }
     let submissions = ledger::submissions(&project.data().join("state.sqlite3"));
     let by_file: HashMap<&str, &Submission> = submissions
         .iter()

@@ -8,11 +8,20 @@ use super::{IngestError, io_error, is_transient_name};
 use crate::config::Config;
 use crate::warehouse;
 
-/// Folders below the inbox that are looked into (`inbox/<DEPT>/<period>/…`).
-const MAX_DEPTH: usize = 4;
+/// Folders below the inbox a submission may lie in (`inbox/<DEPT>/<period>/…`):
+/// a file deeper down is listed too, and refused as too deep.
+pub(crate) const MAX_DEPTH: usize = 4;
 
-/// Every file under the inbox, oldest first, so a newer resubmission
-/// supersedes an older one. Hidden files and folders are not listed.
+/// How far below [`MAX_DEPTH`] files are still looked for, to be refused
+/// as too deep: deeper still, nothing is listed (no department nests its
+/// files twenty folders down; a loop of bind mounts would never end).
+const LOOK_DEEPER: usize = 16;
+
+/// Every entry under the inbox that is not a folder — files, and also
+/// links, pipes, sockets and devices, which the ingest refuses with the
+/// reason instead of skipping them — oldest first, so a newer resubmission
+/// supersedes an older one. Hidden files and folders are not listed. Links
+/// are never followed.
 pub(super) fn list(inbox: &Path) -> Result<Vec<PathBuf>, IngestError> {
     let mut found = Vec::new();
     walk(inbox, 0, &mut |path, metadata| {
@@ -22,7 +31,9 @@ pub(super) fn list(inbox: &Path) -> Result<Vec<PathBuf>, IngestError> {
     Ok(found.into_iter().map(|(_, p)| p).collect())
 }
 
-/// Calls `each` for every file under `dir` (a missing `dir` has none).
+/// Calls `each` for every entry under `dir` that is not a folder (a
+/// missing `dir` has none), with its own metadata (a link's, not its
+/// target's).
 fn walk(
     dir: &Path,
     depth: usize,
@@ -39,12 +50,13 @@ fn walk(
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
+        // `DirEntry::metadata` does not follow links.
         let metadata = entry.metadata().map_err(io_error(&path))?;
         if metadata.is_dir() {
-            if depth < MAX_DEPTH {
+            if depth < MAX_DEPTH + LOOK_DEEPER {
                 walk(&path, depth + 1, each)?;
             }
-        } else if metadata.is_file() {
+        } else {
             each(path, &metadata);
         }
     }
@@ -60,7 +72,7 @@ struct Look {
 
 impl Look {
     fn of(path: &Path) -> std::io::Result<Look> {
-        let metadata = std::fs::metadata(path)?;
+        let metadata = std::fs::symlink_metadata(path)?;
         Ok(Look {
             len: metadata.len(),
             modified: metadata.modified().ok(),
@@ -152,11 +164,11 @@ pub fn fill_from_demo(config: &Config) -> Result<usize, IngestError> {
         return Ok(0);
     }
     let mut files = Vec::new();
-    walk(demo, 0, &mut |path, _| {
+    walk(demo, 0, &mut |path, metadata| {
         let transient = path
             .file_name()
             .is_some_and(|n| is_transient_name(&n.to_string_lossy()));
-        if !transient {
+        if !transient && metadata.is_file() {
             files.push(path);
         }
     })?;

@@ -1,7 +1,9 @@
 //! Ingest: workbooks in the inbox → warehouse rows, rejects and the ledger.
 //!
-//! Per file: read and hash it; skip it if the same bytes were taken before;
-//! find the department (inbox folder) and the period; normalise every sheet
+//! Per file: read and hash it; skip it if its department sent the same
+//! bytes before (another department's identical file is its own
+//! submission); leave it for a later run if it looks cut short (see
+//! `looks_truncated`); find the period; normalise every sheet
 //! (pure, see [`sheet`]); write the part files; archive the original; commit
 //! the ledger; only then remove the file from the inbox. A crash between any
 //! two of these steps is repaired by the next run (see [`reconcile`]).
@@ -17,7 +19,7 @@ pub mod text;
 pub mod value;
 pub mod workbook;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -25,7 +27,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::state::{NewSubmission, State, StateError};
+use crate::state::{NewSubmission, Sighting, State, StateError};
 use crate::warehouse::{self, StagedFiles, WarehouseError};
 use period::{Evidence, Period, PeriodDecision, PeriodRefusal, SheetRefusal};
 use sheet::{
@@ -45,7 +47,8 @@ pub enum IngestError {
     State(#[from] StateError),
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
-    #[error("cannot {action} {path}")]
+    // The path as a printable line: a file name may hold a newline.
+    #[error("cannot {action} {}", printable(&path.display().to_string()))]
     Io {
         /// What was being done: "read", "write", "remove", …
         action: &'static str,
@@ -214,11 +217,16 @@ pub fn ingest(
         let unsettled = vec![None; named.len()];
         (named, unsettled)
     };
-    let known = state.known_hashes()?;
+    let known = Known {
+        hashes: state.known_hashes()?,
+        sightings: state.sightings()?,
+        now_unix: chrono::Utc::now().timestamp(),
+    };
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let started = std::time::Instant::now();
     let mut progress = crate::progress::start(crate::progress::Step::Ingest, candidates.len());
     let mut committer = Committer::new(config, state);
+    let whole_inbox = files.is_empty();
     crate::ordered::map_in_order(
         candidates.len(),
         workers,
@@ -237,6 +245,11 @@ pub fn ingest(
         },
     )?;
     committer.flush()?;
+    if whole_inbox {
+        // Sightings of files taken, refused or gone are forgotten; a file
+        // named on the command line is one of many, so nothing is pruned then.
+        committer.state.keep_sightings(&committer.incomplete)?;
+    }
     drop(progress);
     let mut report = IngestReport {
         files: committer.reports,
@@ -256,10 +269,26 @@ const FIRST_BATCH_FILES: usize = 8;
 /// …or this many staged bytes.
 const BATCH_BYTES: u64 = 64 * 1024 * 1024;
 
+/// What the ledger knew when the run started, for the workers.
+struct Known {
+    /// (department, sha256) of every accepted or superseded submission.
+    hashes: HashSet<(String, String)>,
+    /// Incomplete-looking inbox files, as first seen by an earlier run.
+    sightings: HashMap<String, Sighting>,
+    /// When the run started (Unix seconds).
+    now_unix: i64,
+}
+
 /// A file as a worker left it: decided, or read and staged, but not yet in the ledger.
 enum Prepared {
     /// Nothing to record: left in the inbox.
     Waiting(FileReport),
+    /// Left in the inbox because it looks incomplete; `record` is the
+    /// sighting to store (none: the earlier one still holds).
+    Incomplete {
+        report: FileReport,
+        record: Option<Sighting>,
+    },
     Duplicate(Box<Seen>),
     Quarantine(Box<Refusal>),
     Ready(Box<Ready>),
@@ -268,7 +297,7 @@ enum Prepared {
 impl Prepared {
     fn report(&self) -> &FileReport {
         match self {
-            Prepared::Waiting(report) => report,
+            Prepared::Waiting(report) | Prepared::Incomplete { report, .. } => report,
             Prepared::Duplicate(seen) => &seen.report,
             Prepared::Quarantine(refusal) => &refusal.seen.report,
             Prepared::Ready(ready) => &ready.seen.report,
@@ -282,6 +311,9 @@ struct Seen {
     path: PathBuf,
     in_inbox: bool,
     sha: String,
+    /// Size and modification time when it was looked at (before reading):
+    /// an inbox file that differs when it is to be moved is a newer version.
+    read_as: Option<FileLook>,
 }
 
 struct Refusal {
@@ -307,7 +339,7 @@ struct Ready {
 /// copied, see [`inbox::unsettled`]). Touches neither the ledger nor the inbox.
 fn prepare_file(
     config: &Config,
-    known: &HashSet<String>,
+    known: &Known,
     path: &Path,
     unsettled: Option<&str>,
     index: usize,
@@ -337,7 +369,8 @@ fn prepare_file(
     if let Some(reason) = unsettled {
         return Ok(waiting(reason.to_string()));
     }
-    let metadata = std::fs::metadata(path).map_err(io_error(path))?;
+    // Not followed: a link is reported as a link, never read through.
+    let metadata = std::fs::symlink_metadata(path).map_err(io_error(path))?;
     let mut seen = Seen {
         report: FileReport {
             source_file: source_file.clone(),
@@ -351,6 +384,7 @@ fn prepare_file(
         path: path.to_path_buf(),
         in_inbox,
         sha: String::new(),
+        read_as: Some(look_of(&metadata)),
     };
     let refuse = |seen: Seen, reason_vi: String, reason_en: String| {
         Ok(Prepared::Quarantine(Box::new(Refusal {
@@ -360,12 +394,34 @@ fn prepare_file(
         })))
     };
 
+    if metadata.is_dir() {
+        // Only a folder named on the command line: a usage error, as before.
+        return Err(io_error(path)(std::io::ErrorKind::IsADirectory.into()));
+    }
+    let folders = relative.components().count().saturating_sub(1);
+    if let Some((reason_vi, reason_en)) = entry_refusal(&metadata, in_inbox.then_some(folders)) {
+        return refuse(seen, reason_vi, reason_en);
+    }
     if let Some((reason_vi, reason_en)) = size_refusal(config, metadata.len()) {
         return refuse(seen, reason_vi, reason_en);
     }
-    let bytes = std::fs::read(path).map_err(io_error(path))?;
+    let (bytes, opened) = match read_regular(path) {
+        Ok(read) => read,
+        // Replaced by a link or a pipe since it was looked at: looked at again next run.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return Ok(waiting(format!("changed while it was opened: {e}")));
+        }
+        Err(e) => return Err(io_error(path)(e)),
+    };
+    if bytes.len() as u64 != opened.0 {
+        return Ok(waiting(
+            "its size changed while it was read: still being copied?".into(),
+        ));
+    }
+    seen.read_as = Some(opened);
     seen.sha = hex::encode(Sha256::digest(&bytes));
-    if known.contains(&seen.sha) {
+    let key = (department.clone().unwrap_or_default(), seen.sha.clone());
+    if known.hashes.contains(&key) {
         return Ok(Prepared::Duplicate(Box::new(seen)));
     }
 
@@ -390,11 +446,53 @@ fn prepare_file(
         return refuse(seen, reason_vi, reason_en);
     }
 
+    if let Some(what) = looks_truncated(&bytes, &extension) {
+        let now = Sighting {
+            len: opened.0,
+            mtime_ns: opened.1.map(mtime_ns),
+            sha256: seen.sha.clone(),
+            first_seen_unix: known.now_unix,
+        };
+        let after = config.ingest.incomplete_after;
+        let earlier = known
+            .sightings
+            .get(&source_file)
+            .filter(|s| (s.len, s.mtime_ns, &s.sha256) == (now.len, now.mtime_ns, &now.sha256));
+        let still_for = earlier.map(|s| known.now_unix.saturating_sub(s.first_seen_unix));
+        if let Some(seconds) = still_for
+            && seconds >= 0
+            && seconds as u64 >= after.as_secs()
+        {
+            let minutes = seconds / 60;
+            return refuse(
+                seen,
+                format!(
+                    "Tệp có vẻ chưa được sao chép hết ({}) và không thay đổi sau {minutes} phút: hãy gửi lại tệp đầy đủ",
+                    what.vi
+                ),
+                format!(
+                    "The file looks incomplete ({}) and stayed unchanged for {minutes} minutes: send the whole file again",
+                    what.en
+                ),
+            );
+        }
+        let minutes = after.as_secs().div_ceil(60);
+        seen.report.outcome = Outcome::Waiting {
+            reason: format!(
+                "looks incomplete ({}): still being copied? Quarantined as incomplete if it is unchanged at a run {minutes} minutes or more after it was first seen so",
+                what.en
+            ),
+        };
+        return Ok(Prepared::Incomplete {
+            report: seen.report,
+            record: earlier.is_none().then_some(now),
+        });
+    }
     let ctx = SheetContext {
         department_level: department_entry.level.as_str(),
         today: today_in_vietnam(),
     };
-    let submission_id = seen.sha[..16].to_string();
+    let submission_id = submission_id(&department_code, &seen.sha);
     let tag = format!("w{index}");
     // Known before any row is read, so a sheet whose title names another
     // period is refused as soon as its header is found (see `Loader`).
@@ -504,7 +602,7 @@ fn prepare_file(
         submission,
         staged,
         bytes,
-        read_as: (metadata.len(), metadata.modified().ok()),
+        read_as: opened,
     })))
 }
 
@@ -1087,8 +1185,11 @@ struct Committer<'a> {
     reports: Vec<FileReport>,
     batch: Vec<Ready>,
     staged: StagedFiles,
-    /// Content hashes accepted by this run, for the same bytes sent twice in one inbox.
-    taken: HashSet<String>,
+    /// (department, content hash) accepted by this run, for the same bytes
+    /// sent twice by one department in one inbox.
+    taken: HashSet<(String, String)>,
+    /// Inbox files left because they look incomplete: their sightings are kept.
+    incomplete: HashSet<String>,
     batch_limit: usize,
     /// Bytes of the batch's files kept until they are archived.
     held_bytes: u64,
@@ -1103,6 +1204,7 @@ impl<'a> Committer<'a> {
             batch: Vec::new(),
             staged: StagedFiles::default(),
             taken: HashSet::new(),
+            incomplete: HashSet::new(),
             batch_limit: FIRST_BATCH_FILES,
             held_bytes: 0,
         }
@@ -1111,6 +1213,13 @@ impl<'a> Committer<'a> {
     fn take(&mut self, prepared: Prepared) -> Result<(), IngestError> {
         match prepared {
             Prepared::Waiting(report) => self.finish(report),
+            Prepared::Incomplete { report, record } => {
+                if let Some(sighting) = record {
+                    self.state.record_sighting(&report.source_file, &sighting)?;
+                }
+                self.incomplete.insert(report.source_file.clone());
+                self.finish(report);
+            }
             Prepared::Duplicate(seen) => {
                 self.flush()?;
                 self.duplicate(*seen)?;
@@ -1120,7 +1229,8 @@ impl<'a> Committer<'a> {
                 self.quarantine(*refusal)?;
             }
             Prepared::Ready(mut ready) => {
-                if !self.taken.insert(ready.seen.sha.clone()) {
+                let key = (ready.submission.department.clone(), ready.seen.sha.clone());
+                if !self.taken.insert(key) {
                     std::mem::take(&mut ready.staged).discard();
                     self.flush()?;
                     return self.duplicate(ready.seen);
@@ -1164,6 +1274,7 @@ impl<'a> Committer<'a> {
                 ..
             } = ready;
             if seen.in_inbox {
+                change_point("before-archive", &seen.path);
                 self.archive_from_inbox(&seen.path, &submission.stored_as, &bytes, read_as)?;
             }
             let mut report = seen.report;
@@ -1207,7 +1318,8 @@ impl<'a> Committer<'a> {
     /// Same bytes as a submission taken before (or just before a crash): make
     /// sure the archive holds them, then let the inbox copy go.
     fn duplicate(&mut self, seen: Seen) -> Result<(), IngestError> {
-        let Some(existing) = self.state.submission_by_sha(&seen.sha)? else {
+        let department = seen.report.department.as_deref().unwrap_or_default();
+        let Some(existing) = self.state.submission_by_sha(department, &seen.sha)? else {
             let mut report = seen.report;
             report.outcome = Outcome::Waiting {
                 reason: "the ledger changed while the file was read".into(),
@@ -1217,7 +1329,7 @@ impl<'a> Committer<'a> {
         };
         let archived = self.config.paths.archive.join(&existing.stored_as);
         if !archived.is_file() {
-            let bytes = std::fs::read(&seen.path).map_err(io_error(&seen.path))?;
+            let (bytes, _) = read_regular(&seen.path).map_err(io_error(&seen.path))?;
             archive_bytes(&archived, &bytes)?;
         }
         if seen.in_inbox {
@@ -1231,31 +1343,71 @@ impl<'a> Committer<'a> {
         Ok(())
     }
 
+    /// Writes a refused file's sidecar, records it in the ledger, then moves
+    /// it to the quarantine folder: recorded before the move, so a crash
+    /// between the two leaves a ledger entry (the department's feedback
+    /// still goes out) and the file in the inbox, whose move the next run
+    /// finishes under the recorded name instead of recording it twice (an
+    /// entry with its sidecar but not its file; an analyst who clears the
+    /// quarantine removes both, and the same file sent again is then new).
+    /// A crash before the ledger commit leaves only a sidecar, and the next
+    /// run quarantines the file afresh. A file changed since it was looked at
+    /// is a newer version: it is neither moved nor recorded, and the next
+    /// run reads it again.
     fn quarantine(&mut self, refusal: Refusal) -> Result<(), IngestError> {
         let Refusal {
             seen,
             reason_vi,
             reason_en,
         } = refusal;
-        let stored = quarantine_file(
-            self.config,
-            &seen.path,
-            seen.report.department.as_deref(),
-            &seen.sha,
-            &reason_vi,
-            &reason_en,
-            seen.in_inbox,
-        )?;
-        let sheets = serde_json::to_string(&seen.report.sheets).unwrap_or_default();
-        self.state.record_quarantine(&crate::state::NewQuarantine {
-            sha256: &seen.sha,
-            department: seen.report.department.as_deref(),
-            source_file: &seen.report.source_file,
-            stored_as: &stored,
-            reason_vi: &reason_vi,
-            reason_en: &reason_en,
-            report: &sheets,
-        })?;
+        change_point("before-quarantine-move", &seen.path);
+        if seen.in_inbox && !unchanged_since(&seen.path, seen.read_as) {
+            let mut report = seen.report;
+            report.outcome = Outcome::Waiting {
+                reason: "changed after it was read: the newer version is read by the next run"
+                    .into(),
+            };
+            self.finish(report);
+            return Ok(());
+        }
+        let department = seen.report.department.as_deref();
+        let quarantine = &self.config.paths.quarantine;
+        let unfinished = self
+            .state
+            .quarantine_entries(department, &seen.report.source_file, &seen.sha)?
+            .into_iter()
+            .find(|stored| {
+                let target = quarantine.join(stored);
+                !stored.is_empty()
+                    && std::fs::symlink_metadata(&target).is_err()
+                    && sidecar_of(&target).is_file()
+            });
+        let stored = match unfinished {
+            Some(stored) => stored,
+            None => {
+                let stored = quarantine_name(self.config, &seen.path, department, &seen.sha);
+                write_sidecar(
+                    &quarantine.join(&stored),
+                    &seen.path,
+                    &seen.sha,
+                    &reason_vi,
+                    &reason_en,
+                )?;
+                let sheets = serde_json::to_string(&seen.report.sheets).unwrap_or_default();
+                self.state.record_quarantine(&crate::state::NewQuarantine {
+                    sha256: &seen.sha,
+                    department,
+                    source_file: &seen.report.source_file,
+                    stored_as: &stored,
+                    reason_vi: &reason_vi,
+                    reason_en: &reason_en,
+                    report: &sheets,
+                })?;
+                crash_point("quarantine-recorded");
+                stored
+            }
+        };
+        quarantine_file(self.config, &seen.path, &stored, seen.in_inbox)?;
         let mut report = seen.report;
         report.outcome = Outcome::Quarantined {
             reason_vi,
@@ -1277,17 +1429,17 @@ fn log_outcome(report: &FileReport) {
             period,
             superseded,
         } => tracing::debug!(
-            file = %report.source_file, submission = %submission_id, %period, loaded, rejected, skipped,
+            file = %printable(&report.source_file), submission = %submission_id, %period, loaded, rejected, skipped,
             superseded = superseded.len(), "accepted"
         ),
         Outcome::Duplicate { submission_id } => {
-            tracing::debug!(file = %report.source_file, submission = %submission_id, "already ingested (same bytes)")
+            tracing::debug!(file = %printable(&report.source_file), submission = %submission_id, "already ingested (same bytes)")
         }
         Outcome::Quarantined { reason_en, .. } => {
-            tracing::warn!(file = %report.source_file, reason = %reason_en, "quarantined")
+            tracing::warn!(file = %printable(&report.source_file), reason = %printable(reason_en), "quarantined")
         }
         Outcome::Waiting { reason } => {
-            tracing::debug!(file = %report.source_file, %reason, "left for the next run")
+            tracing::debug!(file = %printable(&report.source_file), reason = %printable(reason), "left for the next run")
         }
     }
 }
@@ -1327,8 +1479,8 @@ fn log_summary(report: &IngestReport, elapsed: Duration) {
         // Why files stay is worth one line even without `-v`.
         tracing::info!(
             waiting,
-            first = %first.source_file,
-            %reason,
+            first = %printable(&first.source_file),
+            reason = %printable(reason),
             "files left in the inbox for the next run (each with -v)"
         );
     }
@@ -1388,22 +1540,287 @@ pub fn safe_file_name(name: &str) -> String {
     if trimmed.is_empty() {
         "file".to_string()
     } else {
-        trimmed.chars().take(120).collect()
+        fit_name(trimmed, SAFE_NAME_BYTES)
     }
 }
 
-/// Moves (or, for a file outside the inbox, copies) a refused file to
-/// `quarantine/<DEPT>/` with a `.reason.txt` sidecar. Returns where it went,
-/// relative to the quarantine folder.
-fn quarantine_file(
-    config: &Config,
-    path: &Path,
-    department: Option<&str>,
-    sha: &str,
-    reason_vi: &str,
-    reason_en: &str,
-    in_inbox: bool,
-) -> Result<String, IngestError> {
+/// The longest name [`safe_file_name`] returns, in bytes: a path component
+/// is at most 255 bytes, and a name is often given a prefix or a suffix.
+pub const SAFE_NAME_BYTES: usize = 200;
+
+/// The most a file system takes as one path component, in bytes.
+const NAME_MAX: usize = 255;
+
+/// `name` cut to at most `max` bytes at a character boundary, keeping its
+/// extension (up to 16 bytes) so the kind of file still shows.
+pub fn fit_name(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let cut = |text: &str, max: usize| -> String {
+        let mut end = max.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text[..end].to_string()
+    };
+    match name.rsplit_once('.') {
+        Some((stem, extension))
+            if !stem.is_empty() && extension.len() <= 16 && extension.len() + 2 <= max =>
+        {
+            format!("{}.{extension}", cut(stem, max - extension.len() - 1))
+        }
+        _ => cut(name, max),
+    }
+}
+
+/// `text` with its control characters (newline, tab, escape, …) written
+/// as escapes (`\n`, `\u{1b}`): how a file name or a reason quoting one
+/// goes into a log line, a sidecar line or a message, so a name cannot
+/// forge a line.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A submission's id: derived from its department and its bytes alone, so
+/// the same bytes from two departments are two submissions, and re-ingesting
+/// the archive (`rebuild`) gives every submission the id it had.
+pub fn submission_id(department: &str, sha256: &str) -> String {
+    let digest = Sha256::digest(format!("{department}\n{sha256}").as_bytes());
+    hex::encode(&digest[..8])
+}
+
+/// The default of `[ingest] incomplete_after_minutes`.
+pub const INCOMPLETE_AFTER_MINUTES: u64 = 15;
+
+/// A file's size and modification time, as compared between two looks.
+pub type FileLook = (u64, Option<SystemTime>);
+
+fn look_of(metadata: &std::fs::Metadata) -> FileLook {
+    (metadata.len(), metadata.modified().ok())
+}
+
+/// Whether the inbox entry at `path` is as it was looked at (`None`: it
+/// was never looked at, nothing to compare).
+fn unchanged_since(path: &Path, read_as: Option<FileLook>) -> bool {
+    match read_as {
+        None => true,
+        Some(read_as) => std::fs::symlink_metadata(path).is_ok_and(|m| look_of(&m) == read_as),
+    }
+}
+
+fn mtime_ns(time: SystemTime) -> i64 {
+    match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_nanos()).map_or(i64::MIN, |n| -n),
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file: never through a
+/// link, and never blocking on a pipe or a device (`O_NONBLOCK` opens a
+/// FIFO at once; the `fstat` after the open then refuses it). Returns the
+/// bytes and the size and modification time the open file had before
+/// reading. Anything not a regular file is `InvalidInput`.
+pub fn read_regular(path: &Path) -> std::io::Result<(Vec<u8>, FileLook)> {
+    use std::io::Read;
+    let mut options = std::fs::File::options();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = options.open(path).map_err(|e| {
+        // ELOOP: O_NOFOLLOW met a link.
+        #[cfg(target_os = "linux")]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return std::io::Error::new(std::io::ErrorKind::InvalidInput, "a link, not a file");
+        }
+        e
+    })?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let look = look_of(&metadata);
+    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or(0).min(1 << 30));
+    // One byte more than it had: a file still growing is seen to have
+    // changed, and is not read on without end.
+    file.take(metadata.len().saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    Ok((bytes, look))
+}
+
+/// Why an inbox entry is refused for what it is rather than what it holds
+/// (Vietnamese, English): a link, a pipe, a socket or a device, or a file
+/// more than [`inbox::MAX_DEPTH`] folders below the inbox (`folders`:
+/// how many it is below, for an inbox entry).
+fn entry_refusal(metadata: &std::fs::Metadata, folders: Option<usize>) -> Option<(String, String)> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = metadata.file_type();
+    let (what_vi, what_en) = if kind.is_symlink() {
+        ("một liên kết (link)", "a link")
+    } else if kind.is_fifo() {
+        ("một đường ống (FIFO)", "a FIFO (named pipe)")
+    } else if kind.is_socket() {
+        ("một socket", "a socket")
+    } else if kind.is_block_device() || kind.is_char_device() {
+        ("một thiết bị", "a device")
+    } else {
+        let below = inbox::MAX_DEPTH - 1;
+        return folders.filter(|&f| f > inbox::MAX_DEPTH).map(|_| {
+            (
+                format!("Tệp nằm quá sâu: tối đa {below} thư mục bên dưới thư mục của đơn vị; hãy đặt tệp gần hơn"),
+                format!("Too deep: at most {below} folders below the department folder; put the file higher up"),
+            )
+        });
+    };
+    Some((
+        format!("Đây là {what_vi}, không phải một tệp: hãy đặt chính tệp bảng tính vào thư mục"),
+        format!("This is {what_en}, not a file: put the file itself in the folder"),
+    ))
+}
+
+/// What a truncated file lacks, in both languages.
+struct Truncation {
+    vi: &'static str,
+    en: &'static str,
+}
+
+/// Whether `bytes` look like the beginning of a workbook whose end has not
+/// arrived yet: a zip (xlsx, xlsm, xlsb, ods) without its end-of-central-
+/// directory record in the last 64 KiB + 22 bytes, or a compound file (xls)
+/// shorter than the sectors its header and allocation table use. A file
+/// that is garbage from its first bytes is not truncated, and neither is an
+/// empty one (a copy under way has a fresh modification time, which the
+/// settle look catches): the reader refuses those at once.
+fn looks_truncated(bytes: &[u8], extension: &str) -> Option<Truncation> {
+    match extension {
+        "xlsx" | "xlsm" | "xlsb" | "ods" if bytes.starts_with(b"PK\x03\x04") => {
+            // The record is 22 bytes and a comment of up to 64 KiB: whole.
+            let from = bytes.len().saturating_sub(64 * 1024 + 22);
+            let has_end = (from..bytes.len().saturating_sub(21)).rev().any(|at| {
+                bytes[at..at + 4] == *b"PK\x05\x06"
+                    && at + 22 + usize::from(u16::from_le_bytes([bytes[at + 20], bytes[at + 21]]))
+                        <= bytes.len()
+            });
+            (!has_end).then_some(Truncation {
+                vi: "tệp zip thiếu phần cuối",
+                en: "a zip without its end record",
+            })
+        }
+        "xls" if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) => {
+            cfb_truncated(bytes).then_some(Truncation {
+                vi: "tệp xls ngắn hơn số sector khai báo",
+                en: "an xls shorter than the sectors its header declares",
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A compound file is truncated when its header is cut, or a sector its
+/// header or allocation table (the part the header locates) says is in use
+/// starts beyond the end of the file. Only the first 109 allocation-table
+/// sectors (those the header lists, a file of up to ~7 MB with 512-byte
+/// sectors) are checked; a larger file is checked that far.
+fn cfb_truncated(bytes: &[u8]) -> bool {
+    const HEADER: usize = 512;
+    const FREE: u32 = 0xFFFF_FFFF;
+    const LAST_REGULAR: u32 = 0xFFFF_FFF9;
+    let u32_at = |at: usize| -> Option<u32> {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if bytes.len() < HEADER {
+        return true;
+    }
+    let shift = u16::from_le_bytes([bytes[30], bytes[31]]);
+    if !(9..=12).contains(&shift) {
+        return false; // not a compound file header the reader knows: its refusal
+    }
+    let sector = 1usize << shift;
+    // Sector n starts after the header, which takes one sector. A sector
+    // only begun counts as there: some writers leave the last one short.
+    let end_of = |n: u32| (n as usize + 1) * sector + 1;
+    let mut fat_sectors = Vec::new();
+    for i in 0..109 {
+        match u32_at(0x4C + 4 * i) {
+            Some(n) if n <= LAST_REGULAR => fat_sectors.push(n),
+            _ => {}
+        }
+    }
+    // The directory's first sector must be there too.
+    if let Some(dir) = u32_at(0x30)
+        && dir <= LAST_REGULAR
+        && end_of(dir) > bytes.len()
+    {
+        return true;
+    }
+    let per_sector = sector / 4;
+    for (k, &fat) in fat_sectors.iter().enumerate() {
+        let start = (fat as usize + 1) * sector;
+        if end_of(fat) > bytes.len() {
+            return true;
+        }
+        for j in 0..per_sector {
+            // A short last sector: the entries it lacks are of sectors beyond the end.
+            let Some(entry) = u32_at(start + 4 * j) else {
+                break;
+            };
+            if entry != FREE && end_of((k * per_sector + j) as u32) > bytes.len() {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Test-only faults, in debug builds only: with `NHANLUC_TEST_CRASH_AT=<point>`
+/// the process aborts at that point, as a kill -9 there would stop it; with
+/// `NHANLUC_TEST_CHANGE_AT=<point>` the file at `path` is appended to there,
+/// as a writer still at work would.
+fn crash_point(point: &str) {
+    #[cfg(debug_assertions)]
+    if std::env::var("NHANLUC_TEST_CRASH_AT").is_ok_and(|p| p == point) {
+        std::process::abort();
+    }
+    let _ = point;
+}
+
+fn change_point(point: &str, path: &Path) {
+    #[cfg(debug_assertions)]
+    if std::env::var("NHANLUC_TEST_CHANGE_AT").is_ok_and(|p| p == point) {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::File::options().append(true).open(path) {
+            let _ = file.write_all(b"\n");
+        }
+    }
+    let _ = (point, path);
+}
+
+/// The sidecar beside each quarantined file.
+const SIDECAR_SUFFIX: &str = ".reason.txt";
+
+/// Where a refused file goes, relative to the quarantine folder:
+/// `<DEPT>/<stamp>-<sha prefix>-<name>`, the last component short enough
+/// (in bytes) that its sidecar's name fits a file system's 255 too.
+fn quarantine_name(config: &Config, path: &Path, department: Option<&str>, sha: &str) -> String {
     let folder = department
         .filter(|d| config.department(d).is_some())
         .map(safe_file_name)
@@ -1416,26 +1833,58 @@ fn quarantine_file(
     );
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let short = sha.get(..8).unwrap_or("nohash");
-    let relative = format!("{folder}/{stamp}-{short}-{name}");
-    let target = config.paths.quarantine.join(&relative);
+    let prefix = format!("{stamp}-{short}-");
+    let room = NAME_MAX - SIDECAR_SUFFIX.len() - prefix.len();
+    format!("{folder}/{prefix}{}", fit_name(&name, room))
+}
+
+/// The `.reason.txt` beside a quarantined file.
+fn sidecar_of(target: &Path) -> PathBuf {
+    target.with_file_name(format!(
+        "{}{SIDECAR_SUFFIX}",
+        target.file_name().unwrap_or_default().to_string_lossy()
+    ))
+}
+
+/// Writes the sidecar saying why the file at `path` goes to `target`, one
+/// line per field whatever the name or the reason holds.
+fn write_sidecar(
+    target: &Path,
+    path: &Path,
+    sha: &str,
+    reason_vi: &str,
+    reason_en: &str,
+) -> Result<(), IngestError> {
     let sidecar = format!(
-        "Tệp / file: {}\nLý do: {reason_vi}\nReason: {reason_en}\nsha256: {sha}\n",
-        path.display()
+        "Tệp / file: {}\nLý do: {}\nReason: {}\nsha256: {sha}\n",
+        printable(&path.display().to_string()),
+        printable(reason_vi),
+        printable(reason_en),
     );
-    write_atomic(
-        &target.with_file_name(format!(
-            "{}.reason.txt",
-            target.file_name().unwrap_or_default().to_string_lossy()
-        )),
-        sidecar.as_bytes(),
-    )?;
+    write_atomic(&sidecar_of(target), sidecar.as_bytes())
+}
+
+/// Moves (or, for a file outside the inbox, copies) a refused file to
+/// `relative` under the quarantine folder, where its sidecar already is.
+/// An entry that is no regular file (a link, a pipe) outside the inbox is
+/// not copied: the sidecar says what it was.
+fn quarantine_file(
+    config: &Config,
+    path: &Path,
+    relative: &str,
+    in_inbox: bool,
+) -> Result<(), IngestError> {
+    let target = config.paths.quarantine.join(relative);
     if in_inbox {
         move_file(path, &target)?;
     } else {
-        let bytes = std::fs::read(path).map_err(io_error(path))?;
-        write_atomic(&target, &bytes)?;
+        match read_regular(path) {
+            Ok((bytes, _)) => write_atomic(&target, &bytes)?,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {}
+            Err(e) => return Err(io_error(path)(e)),
+        }
     }
-    Ok(relative)
+    Ok(())
 }
 
 fn move_file(from: &Path, to: &Path) -> Result<(), IngestError> {
@@ -1446,7 +1895,7 @@ fn move_file(from: &Path, to: &Path) -> Result<(), IngestError> {
         return Ok(());
     }
     // Another file system: copy durably, then remove the original.
-    let bytes = std::fs::read(from).map_err(io_error(from))?;
+    let (bytes, _) = read_regular(from).map_err(io_error(from))?;
     write_atomic(to, &bytes)?;
     std::fs::remove_file(from).map_err(io_failed("remove", from))
 }
@@ -1521,4 +1970,81 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
     staged.commit()?;
     state.mark_published(&published)?;
     Ok(removed)
+}
+
+#[cfg(test)]
+mod arrival_tests {
+    use super::*;
+
+    fn fixture(path: &str) -> Vec<u8> {
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect("fixture")
+    }
+
+    #[test]
+    fn a_workbook_cut_anywhere_looks_truncated_and_a_whole_one_does_not() {
+        for (path, extension) in [
+            ("fixtures/forms/danh-sach-can-bo.xls", "xls"),
+            ("fixtures/corpus/calamine/date_1904.xls", "xls"),
+        ] {
+            let bytes = fixture(path);
+            assert!(looks_truncated(&bytes, extension).is_none(), "{path} whole");
+            for cut in [100, 511, 512, 1024, bytes.len() / 2, bytes.len() - 512] {
+                assert!(
+                    looks_truncated(&bytes[..cut], extension).is_some(),
+                    "{path} cut at {cut} of {}",
+                    bytes.len()
+                );
+            }
+        }
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("w.xlsx");
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        workbook
+            .add_worksheet()
+            .write_string(0, 0, "Họ và tên")
+            .expect("cell");
+        workbook.save(&path).expect("save");
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(looks_truncated(&bytes, "xlsx").is_none());
+        for cut in [10, bytes.len() / 2, bytes.len() - 30, bytes.len() - 10] {
+            assert!(
+                looks_truncated(&bytes[..cut], "xlsx").is_some(),
+                "cut at {cut}"
+            );
+        }
+        // Garbage from the first byte is not "still being copied".
+        assert!(looks_truncated(b"<html>not a workbook</html>", "xlsx").is_none());
+        assert!(looks_truncated(b"garbage", "xls").is_none());
+        assert!(looks_truncated(b"", "xlsx").is_none());
+    }
+
+    #[test]
+    fn names_are_cut_to_bytes_at_a_char_boundary_keeping_the_extension() {
+        let name = format!("{}_2025.xlsx", "ệ".repeat(78));
+        for max in [10, 50, 100, 218, 255] {
+            let fitted = fit_name(&name, max);
+            assert!(fitted.len() <= max, "{max}: {}", fitted.len());
+            assert!(fitted.ends_with(".xlsx"), "{fitted}");
+        }
+        assert_eq!(fit_name("ngắn.xlsx", 100), "ngắn.xlsx");
+        assert!(safe_file_name(&"ệ".repeat(200)).len() <= SAFE_NAME_BYTES);
+        // No extension worth keeping: cut whole.
+        assert_eq!(fit_name("ệệệệ", 7), "ệệ");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_for_logs() {
+        assert_eq!(printable("a\nb\tc\u{1b}[31m"), "a\\nb\\tc\\u{1b}[31m");
+        assert_eq!(printable("Danh sách ệ.xlsx"), "Danh sách ệ.xlsx");
+    }
+
+    #[test]
+    fn submission_ids_differ_by_department_and_are_stable() {
+        let sha = "ab".repeat(32);
+        let snv = submission_id("SNV", &sha);
+        assert_eq!(snv, submission_id("SNV", &sha));
+        assert_ne!(snv, submission_id("SYT", &sha));
+        assert_eq!(snv.len(), 16);
+        assert!(snv.chars().all(|c| c.is_ascii_hexdigit()));
+    }
 }
