@@ -486,7 +486,10 @@ fn print_rebuild(config: &Config, report: &nhanluc::rebuild::RebuildReport) {
     );
     for file in &files.files {
         if let Outcome::Quarantined { reason_en, .. } = &file.outcome {
-            println!("    {} quarantined when read again: {reason_en}", file.source_file);
+            println!(
+                "    {} quarantined when read again: {reason_en}",
+                file.source_file
+            );
         }
     }
     let c = &report.counts;

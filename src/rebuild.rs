@@ -264,7 +264,10 @@ pub fn sequence(run_started: &str, index: usize) -> String {
 /// Manifests for ledger entries that have none (workbooks archived by an
 /// older nhanluc), written while the ledger is still there to tell.
 /// `submissions` newest first, as [`State::submissions`] gives them.
-pub fn backfill_manifests(config: &Config, submissions: &[SubmissionRow]) -> Result<(), IngestError> {
+pub fn backfill_manifests(
+    config: &Config,
+    submissions: &[SubmissionRow],
+) -> Result<(), IngestError> {
     let total = submissions.len();
     for (newest_first, s) in submissions.iter().enumerate() {
         if s.stored_as.is_empty() || s.department.is_empty() {
@@ -369,6 +372,7 @@ pub struct PartsCheck {
 /// there: it is recorded as found). A missing or damaged part is rewritten
 /// from its archived workbook; if that is impossible, fails naming it.
 pub fn ensure_parts(config: &Config, state: &mut State) -> Result<PartsCheck, PartsError> {
+    let started = std::time::Instant::now();
     let root = &config.paths.warehouse;
     let recorded = state.recorded_parts()?;
     let submissions: HashMap<String, SubmissionRow> = state
@@ -380,12 +384,24 @@ pub fn ensure_parts(config: &Config, state: &mut State) -> Result<PartsCheck, Pa
         .active_loads()?
         .into_iter()
         .map(|l| {
-            let path = warehouse::part_path(Path::new(""), &l.template, &l.period, &l.department, &l.submission_id);
+            let path = warehouse::part_path(
+                Path::new(""),
+                &l.template,
+                &l.period,
+                &l.department,
+                &l.submission_id,
+            );
             (path.to_string_lossy().replace('\\', "/"), l.submission_id)
         })
         .collect();
     for s in submissions.values().filter(|s| s.status == "accepted") {
-        let path = warehouse::part_path(Path::new(""), warehouse::REJECTS, &s.period, &s.department, &s.submission_id);
+        let path = warehouse::part_path(
+            Path::new(""),
+            warehouse::REJECTS,
+            &s.period,
+            &s.department,
+            &s.submission_id,
+        );
         let path = path.to_string_lossy().replace('\\', "/");
         if s.rows_rejected > 0 || recorded.contains_key(&path) {
             expected.push((path, s.submission_id.clone()));
@@ -425,16 +441,42 @@ pub fn ensure_parts(config: &Config, state: &mut State) -> Result<PartsCheck, Pa
             .get(&submission_id)
             .map(|s| s.source_file.clone())
             .unwrap_or_default();
-        damaged.entry(submission_id.clone()).or_default().push(DamagedPart {
-            path,
-            submission_id,
-            source_file,
-            what,
-            why: String::new(),
-        });
+        damaged
+            .entry(submission_id.clone())
+            .or_default()
+            .push(DamagedPart {
+                path,
+                submission_id,
+                source_file,
+                what,
+                why: String::new(),
+            });
     }
     check.recorded = backfill.len();
     state.record_parts(&backfill)?;
+    // The `submissions` table is the ledger's own view: a record missing or
+    // cut short is written again from the ledger, no workbook needed.
+    let mut stale_records = 0;
+    for s in submissions.values() {
+        let path = warehouse::part_path(
+            root,
+            warehouse::SUBMISSIONS,
+            &s.period,
+            &s.department,
+            &s.submission_id,
+        );
+        if !looks_like_parquet(&path) {
+            warehouse::remove_file(&path).map_err(IngestError::from)?;
+            stale_records += 1;
+        }
+    }
+    if stale_records > 0 {
+        tracing::warn!(
+            records = stale_records,
+            "submission records of the warehouse missing or damaged: written again from the ledger"
+        );
+        ingest::reconcile(config, state)?;
+    }
     let mut lost = Vec::new();
     for (submission_id, parts) in damaged {
         let paths: HashSet<PathBuf> = parts.iter().map(|p| p.path.clone()).collect();
@@ -471,9 +513,33 @@ pub fn ensure_parts(config: &Config, state: &mut State) -> Result<PartsCheck, Pa
         return Err(PartsError::Lost(lost));
     }
     if check.recorded > 0 {
-        tracing::info!(parts = check.recorded, "part files recorded in the ledger as found (written before parts were recorded)");
+        tracing::info!(
+            parts = check.recorded,
+            "part files recorded in the ledger as found (written before parts were recorded)"
+        );
     }
+    tracing::debug!(
+        parts = check.checked,
+        rebuilt = check.rebuilt.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "part files checked against the ledger (size and sha256)"
+    );
     Ok(check)
+}
+
+/// Whether a file starts and ends with Parquet's magic bytes.
+fn looks_like_parquet(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = [0u8; 4];
+    let mut tail = [0u8; 4];
+    file.read_exact(&mut head).is_ok()
+        && file.seek(SeekFrom::End(-4)).is_ok()
+        && file.read_exact(&mut tail).is_ok()
+        && &head == b"PAR1"
+        && &tail == b"PAR1"
 }
 
 // ---- rebuild -----------------------------------------------------------------------
@@ -529,8 +595,12 @@ pub struct RebuildReport {
 }
 
 /// Reconstructs the ledger and the warehouse from the archive (see the module doc).
-pub async fn rebuild(config: &Config, options: RebuildOptions) -> Result<RebuildReport, RebuildError> {
-    let _lock = crate::jobs::RunLock::acquire(config).map_err(|e| RebuildError::Lock(Box::new(e)))?;
+pub async fn rebuild(
+    config: &Config,
+    options: RebuildOptions,
+) -> Result<RebuildReport, RebuildError> {
+    let _lock =
+        crate::jobs::RunLock::acquire(config).map_err(|e| RebuildError::Lock(Box::new(e)))?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let mut report = RebuildReport::default();
     let state_path = &config.paths.state;
@@ -544,7 +614,10 @@ pub async fn rebuild(config: &Config, options: RebuildOptions) -> Result<Rebuild
         }
     }
     // Never deleted: moved aside with the WAL beside it, so it still opens.
-    let name = state_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = state_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let aside = state_path.with_file_name(format!("{name}.before-rebuild-{stamp}"));
     for suffix in ["", "-wal", "-shm"] {
         let from = PathBuf::from(format!("{}{suffix}", state_path.display()));
@@ -556,7 +629,10 @@ pub async fn rebuild(config: &Config, options: RebuildOptions) -> Result<Rebuild
     }
     let root = &config.paths.warehouse;
     if std::fs::read_dir(root).is_ok_and(|mut entries| entries.next().is_some()) {
-        let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let to = root.with_file_name(format!("{name}.before-rebuild-{stamp}"));
         move_aside(root, &to)?;
         tracing::info!(to = %to.display(), "the warehouse was moved aside (kept: remove it once the rebuilt one is checked)");
@@ -587,7 +663,13 @@ pub async fn rebuild(config: &Config, options: RebuildOptions) -> Result<Rebuild
             report.without_manifest.push(workbook);
         }
     }
-    manifests.sort_by(|a, b| (&a.sequence, &a.received_at, &a.stored_as).cmp(&(&b.sequence, &b.received_at, &b.stored_as)));
+    manifests.sort_by(|a, b| {
+        (&a.sequence, &a.received_at, &a.stored_as).cmp(&(
+            &b.sequence,
+            &b.received_at,
+            &b.stored_as,
+        ))
+    });
     report.manifests = manifests.len();
     // Read before the re-ingest, which may quarantine (and so add sidecars).
     let quarantines = quarantine_sidecars(config);
@@ -597,7 +679,10 @@ pub async fn rebuild(config: &Config, options: RebuildOptions) -> Result<Rebuild
     for dir in [root, &config.paths.archive] {
         write_marker(dir, &id)?;
     }
-    tracing::info!(manifests = manifests.len(), "re-ingesting the archive in received order");
+    tracing::info!(
+        manifests = manifests.len(),
+        "re-ingesting the archive in received order"
+    );
     let items: Vec<ingest::AsIf> = manifests
         .iter()
         .map(|m| ingest::AsIf {
@@ -654,7 +739,9 @@ fn move_aside(from: &Path, to: &Path) -> Result<(), RebuildError> {
 /// The ledger counts of a state file, read without changing it (no
 /// migration); zero for a file with no ledger.
 fn existing_counts(path: &Path) -> LedgerCounts {
-    let Ok(conn) = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
         return LedgerCounts::default();
     };
     conn.query_row(
@@ -674,15 +761,25 @@ fn existing_counts(path: &Path) -> LedgerCounts {
 /// A manifest whose workbook is there with the bytes it names.
 fn read_manifest(config: &Config, path: &Path) -> Result<Manifest, String> {
     let text = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| format!("not a manifest: {e}"))?;
+    let manifest: Manifest =
+        serde_json::from_slice(&text).map_err(|e| format!("not a manifest: {e}"))?;
     if manifest.stored_as.contains("..") || Path::new(&manifest.stored_as).is_absolute() {
-        return Err(format!("its workbook path {:?} leaves the archive", manifest.stored_as));
+        return Err(format!(
+            "its workbook path {:?} leaves the archive",
+            manifest.stored_as
+        ));
     }
     let workbook = config.paths.archive.join(&manifest.stored_as);
     match warehouse::file_digest(&workbook) {
         Ok((_, sha)) if sha == manifest.sha256 => Ok(manifest),
-        Ok(_) => Err(format!("its workbook {} does not have the sha256 it names", workbook.display())),
-        Err(e) => Err(format!("its workbook {} cannot be read: {e}", workbook.display())),
+        Ok(_) => Err(format!(
+            "its workbook {} does not have the sha256 it names",
+            workbook.display()
+        )),
+        Err(e) => Err(format!(
+            "its workbook {} cannot be read: {e}",
+            workbook.display()
+        )),
     }
 }
 
@@ -702,9 +799,17 @@ struct Sidecar {
 fn quarantine_sidecars(config: &Config) -> Vec<Sidecar> {
     let root = &config.paths.quarantine;
     let mut found = Vec::new();
-    for folder in std::fs::read_dir(root).into_iter().flatten().filter_map(Result::ok) {
+    for folder in std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+    {
         let folder_name = folder.file_name().to_string_lossy().into_owned();
-        for file in std::fs::read_dir(folder.path()).into_iter().flatten().filter_map(Result::ok) {
+        for file in std::fs::read_dir(folder.path())
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
             let name = file.file_name().to_string_lossy().into_owned();
             let Some(stored_name) = name.strip_suffix(".reason.txt") else {
                 continue;
@@ -727,13 +832,19 @@ fn quarantine_sidecars(config: &Config) -> Vec<Sidecar> {
                 .strip_prefix(&config.paths.inbox)
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_else(|_| {
-                    let base = Path::new(&file_line).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| stored_name.to_string());
+                    let base = Path::new(&file_line)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| stored_name.to_string());
                     format!("{folder_name}/{base}")
                 });
             let received_at = stamp_time(stored_name).unwrap_or_else(|| {
                 file.metadata()
                     .and_then(|m| m.modified())
-                    .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                    .map(|t| {
+                        chrono::DateTime::<chrono::Utc>::from(t)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    })
                     .unwrap_or_else(|_| crate::state::now())
             });
             found.push(Sidecar {
@@ -755,7 +866,10 @@ fn quarantine_sidecars(config: &Config) -> Vec<Sidecar> {
 fn stamp_time(name: &str) -> Option<String> {
     let stamp = name.get(..16)?;
     let time = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ").ok()?;
-    Some(time.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    Some(
+        time.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
 }
 
 #[cfg(test)]

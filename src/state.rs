@@ -1268,7 +1268,13 @@ fn upsert_parts_in(tx: &rusqlite::Transaction<'_>, parts: &[PartRecord]) -> rusq
              bytes = excluded.bytes, sha256 = excluded.sha256",
     )?;
     for p in parts {
-        upsert.execute(params![p.path, p.submission_id, p.table, p.bytes as i64, p.sha256])?;
+        upsert.execute(params![
+            p.path,
+            p.submission_id,
+            p.table,
+            p.bytes as i64,
+            p.sha256
+        ])?;
     }
     Ok(())
 }

@@ -723,7 +723,10 @@ pub fn file_digest(path: &Path) -> std::io::Result<(u64, String)> {
         sha2::Digest::update(&mut hasher, &buf[..n]);
         len += n as u64;
     }
-    Ok((len, hex::encode(<sha2::Sha256 as sha2::Digest>::finalize(hasher))))
+    Ok((
+        len,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::finalize(hasher)),
+    ))
 }
 
 fn create_parent(path: &Path) -> Result<(), WarehouseError> {

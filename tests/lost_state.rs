@@ -325,3 +325,101 @@ fn the_first_run_and_a_fresh_start_still_work() {
     assert!(out.contains("files accepted 0"), "{out}");
     project.run_ok(&["status"]);
 }
+
+fn manifests(project: &Project) -> BTreeMap<String, serde_json::Value> {
+    project
+        .files_under(&project.data().join("archive"), "json")
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read(&p).expect("manifest");
+            let mut value: serde_json::Value = serde_json::from_slice(&text).expect("json");
+            // The order key of a backfilled manifest is the ledger's, not the run's.
+            value.as_object_mut().expect("object").remove("sequence");
+            (
+                p.file_name().expect("name").to_string_lossy().into_owned(),
+                value,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn manifests_are_backfilled_and_a_workbook_without_one_is_listed_by_rebuild() {
+    let project = Project::new();
+    for department in ["SNV", "SYT"] {
+        common::write_xlsx(
+            &project
+                .inbox()
+                .join(format!("{department}/2025/danh-sach.xlsx")),
+            "DS",
+            &common::staff_rows(
+                "Năm 2025",
+                &[
+                    ("Nguyễn Văn A", &format!("{department}01"), "Đại học"),
+                    ("Trần Thị B", &format!("{department}02"), "Thạc sĩ"),
+                ],
+            ),
+        );
+    }
+    let out = project.run_ok(&["ingest"]);
+    assert!(out.contains("2 accepted"), "{out}");
+    let written = manifests(&project);
+    assert_eq!(written.len(), 2, "{written:?}");
+    let snv = written
+        .values()
+        .find(|m| m["department"] == "SNV")
+        .expect("SNV manifest");
+    assert_eq!(snv["source_file"], "SNV/2025/danh-sach.xlsx");
+
+    // An older install: no manifests. The next run writes them from the ledger.
+    for path in project.files_under(&project.data().join("archive"), "json") {
+        std::fs::remove_file(path).expect("remove manifest");
+    }
+    project.run_ok(&["ingest"]);
+    assert_eq!(manifests(&project), written);
+
+    // A state with submissions is not rebuilt without --force; with it, the
+    // old state is moved aside, not deleted.
+    let out = project.run(&["rebuild"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    let out = project.run_ok(&["rebuild", "--force"]);
+    assert!(out.contains("old state kept as"), "{out}");
+    assert!(
+        std::fs::read_dir(project.data())
+            .expect("data")
+            .flatten()
+            .any(|e| e
+                .file_name()
+                .to_string_lossy()
+                .starts_with("state.sqlite3.before-rebuild-")),
+        "old state kept"
+    );
+    assert!(out.contains("ledger: 2 accepted"), "{out}");
+
+    // A workbook whose manifest is lost with the ledger is listed, not dropped.
+    let syt = project
+        .files_under(&project.data().join("archive"), "json")
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(".SYT.json"))
+        .expect("SYT manifest");
+    std::fs::remove_file(&syt).expect("remove manifest");
+    remove_state(&project);
+    let out = project.run(&["rebuild"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let workbook = syt
+        .to_string_lossy()
+        .trim_end_matches(".SYT.json")
+        .to_string();
+    assert!(
+        stderr(&out).contains(&workbook) && stderr(&out).contains("has no manifest"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("ledger: 1 accepted"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(std::path::Path::new(&workbook).is_file(), "still archived");
+}
