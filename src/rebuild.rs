@@ -43,6 +43,8 @@ pub enum LostKind {
     Empty,
     /// A state database whose ledger id is not the one the data was written with.
     Foreign { state_id: String, data_id: String },
+    /// A `rebuild` started and did not finish: the ledger is partial.
+    RebuildUnfinished,
 }
 
 /// What a refused state leaves beside it, for the message.
@@ -79,6 +81,14 @@ impl fmt::Display for LostState {
             LostKind::Foreign { state_id, data_id } => format!(
                 "is not the ledger the data was written with (its id {state_id}, the data's {data_id})"
             ),
+            LostKind::RebuildUnfinished => {
+                return write!(
+                    f,
+                    "refusing to run: a `nhanluc rebuild` of the state database {} started and did not finish ({} is there), so its ledger is partial. Nothing was changed or deleted. Run `nhanluc rebuild --force` again (the partial state and warehouse are moved aside, not deleted)",
+                    self.state.display(),
+                    rebuild_flag(&self.state).display()
+                );
+            }
         };
         let c = &self.census;
         write!(
@@ -104,6 +114,9 @@ impl fmt::Display for LostState {
 /// run, or `rm -rf data`).
 pub fn open_checked(config: &Config) -> Result<State, StateError> {
     let path = &config.paths.state;
+    if rebuild_flag(path).exists() {
+        return Err(lost(config, LostKind::RebuildUnfinished, Census::default()));
+    }
     if !path.exists() {
         let census = census(config);
         let marked = read_marker(&config.paths.warehouse).is_some()
@@ -163,6 +176,15 @@ fn lost(config: &Config, kind: LostKind, census: Census) -> StateError {
         warehouse: config.paths.warehouse.clone(),
         census,
     }))
+}
+
+/// The file that says a rebuild of the state at `state` is under way.
+fn rebuild_flag(state: &Path) -> PathBuf {
+    let name = state
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    state.with_file_name(format!("{name}.rebuilding"))
 }
 
 fn read_marker(dir: &Path) -> Option<String> {
@@ -613,6 +635,13 @@ pub async fn rebuild(
             });
         }
     }
+    // Until the ledger is whole, no other command trusts it (a rebuild
+    // killed half-way is done again with --force).
+    let flag = rebuild_flag(state_path);
+    ingest::write_atomic(
+        &flag,
+        format!("nhanluc rebuild started at {}\n", crate::state::now()).as_bytes(),
+    )?;
     // Never deleted: moved aside with the WAL beside it, so it still opens.
     let name = state_path
         .file_name()
@@ -724,6 +753,11 @@ pub async fn rebuild(
         },
     })?;
     drop(state);
+    std::fs::remove_file(&flag).map_err(|source| RebuildError::Io {
+        action: "remove",
+        path: flag.clone(),
+        source,
+    })?;
     report.indicators = Some(indicators::compute(config, None).await?);
     Ok(report)
 }

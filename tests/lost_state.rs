@@ -397,6 +397,17 @@ fn manifests_are_backfilled_and_a_workbook_without_one_is_listed_by_rebuild() {
     );
     assert!(out.contains("ledger: 2 accepted"), "{out}");
 
+    // A rebuild killed half-way leaves a partial ledger: nothing trusts it
+    // until a rebuild finishes.
+    let flag = project.data().join("state.sqlite3.rebuilding");
+    std::fs::write(&flag, "started").expect("flag");
+    let out = project.run(&["ingest"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("did not finish"), "{}", stderr(&out));
+    project.run_ok(&["rebuild", "--force"]);
+    assert!(!flag.exists());
+    project.run_ok(&["ingest"]);
+
     // A workbook whose manifest is lost with the ledger is listed, not dropped.
     let syt = project
         .files_under(&project.data().join("archive"), "json")
