@@ -45,6 +45,10 @@ pub enum LostKind {
     Foreign { state_id: String, data_id: String },
     /// A `rebuild` started and did not finish: the ledger is partial.
     RebuildUnfinished,
+    /// The ledger does not know submissions the archive shows were taken
+    /// (manifest and workbook archived, gone from the inbox) and the
+    /// warehouse holds parts of: an older copy of the state.
+    Older { unknown: Vec<Manifest> },
 }
 
 /// What a refused state leaves beside it, for the message.
@@ -81,6 +85,32 @@ impl fmt::Display for LostState {
             LostKind::Foreign { state_id, data_id } => format!(
                 "is not the ledger the data was written with (its id {state_id}, the data's {data_id})"
             ),
+            LostKind::Older { unknown } => {
+                let examples: Vec<String> = unknown
+                    .iter()
+                    .take(5)
+                    .map(|m| {
+                        format!(
+                            "{} ({}, received {})",
+                            m.submission_id, m.source_file, m.received_at
+                        )
+                    })
+                    .collect();
+                return write!(
+                    f,
+                    "refusing to run: the state database {} does not know {} submission(s) that the archive {} holds with their manifests and the warehouse {} holds parts of: {}{}. It is older than the data (restored from an older backup?). Nothing was changed or deleted. Run `nhanluc rebuild --force` to reconstruct the ledger and the warehouse from the archive (this state is moved aside, not deleted)",
+                    self.state.display(),
+                    unknown.len(),
+                    self.archive.display(),
+                    self.warehouse.display(),
+                    examples.join(", "),
+                    if unknown.len() > examples.len() {
+                        ", …"
+                    } else {
+                        ""
+                    }
+                );
+            }
             LostKind::RebuildUnfinished => {
                 return write!(
                     f,
@@ -176,6 +206,52 @@ fn lost(config: &Config, kind: LostKind, census: Census) -> StateError {
         warehouse: config.paths.warehouse.clone(),
         census,
     }))
+}
+
+/// Refuses when any of these (submission id, department) pairs, parts the
+/// ledger does not know, was committed by a ledger: its manifest and its
+/// workbook are in the archive and its file is no longer in the inbox. A run
+/// that died before its commit left its inbox file where it was (or its
+/// workbook unarchived), so its parts are still removed as leftovers.
+pub fn refuse_older_ledger<'a>(
+    config: &Config,
+    unknown: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<(), StateError> {
+    let mut seen = HashSet::new();
+    let mut committed = Vec::new();
+    for (submission_id, department) in unknown {
+        if !seen.insert((submission_id, department)) {
+            continue;
+        }
+        let Some(folder) = submission_id.get(..2) else {
+            continue;
+        };
+        let suffix = format!(".{}.json", ingest::safe_file_name(department));
+        let entries = std::fs::read_dir(config.paths.archive.join(folder));
+        for entry in entries.into_iter().flatten().filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !(name.starts_with(submission_id) && name.ends_with(&suffix)) {
+                continue;
+            }
+            let Ok(manifest) = read_manifest(config, &entry.path()) else {
+                continue;
+            };
+            let in_inbox = !manifest.source_file.is_empty()
+                && config.paths.inbox.join(&manifest.source_file).exists();
+            if manifest.submission_id == submission_id && !in_inbox {
+                committed.push(manifest);
+            }
+        }
+    }
+    if committed.is_empty() {
+        return Ok(());
+    }
+    committed.sort_by(|a, b| a.sequence.cmp(&b.sequence));
+    Err(lost(
+        config,
+        LostKind::Older { unknown: committed },
+        census(config),
+    ))
 }
 
 /// The file that says a rebuild of the state at `state` is under way.

@@ -378,6 +378,32 @@ fn manifests_are_backfilled_and_a_workbook_without_one_is_listed_by_rebuild() {
     project.run_ok(&["ingest"]);
     assert_eq!(manifests(&project), written);
 
+    // An older copy of the state put back (a backup from before a third
+    // file came): the parts of that file are not deleted as leftovers.
+    let backup = project.data().join("backup.sqlite3");
+    sqlite_backup(&state_path(&project), &backup);
+    common::write_xlsx(
+        &project.inbox().join("SGDDT/2025/danh-sach.xlsx"),
+        "DS",
+        &common::staff_rows("Năm 2025", &[("Lê Văn C", "SGDDT01", "Đại học")]),
+    );
+    let out = project.run_ok(&["ingest"]);
+    assert!(out.contains("1 accepted"), "{out}");
+    let warehouse_with_three = listing(&project.warehouse());
+    remove_state(&project);
+    std::fs::rename(&backup, state_path(&project)).expect("restore backup");
+    let out = project.run(&["run", "nightly"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("older than the data")
+            && stderr(&out).contains("SGDDT/2025/danh-sach.xlsx"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(listing(&project.warehouse()), warehouse_with_three);
+    let out = project.run_ok(&["rebuild", "--force"]);
+    assert!(out.contains("ledger: 3 accepted"), "{out}");
+
     // A state with submissions is not rebuilt without --force; with it, the
     // old state is moved aside, not deleted.
     let out = project.run(&["rebuild"]);
@@ -395,7 +421,7 @@ fn manifests_are_backfilled_and_a_workbook_without_one_is_listed_by_rebuild() {
                 .starts_with("state.sqlite3.before-rebuild-")),
         "old state kept"
     );
-    assert!(out.contains("ledger: 2 accepted"), "{out}");
+    assert!(out.contains("ledger: 3 accepted"), "{out}");
 
     // A rebuild killed half-way leaves a partial ledger: nothing trusts it
     // until a rebuild finishes.
@@ -428,9 +454,21 @@ fn manifests_are_backfilled_and_a_workbook_without_one_is_listed_by_rebuild() {
         stderr(&out)
     );
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("ledger: 1 accepted"),
+        String::from_utf8_lossy(&out.stdout).contains("ledger: 2 accepted"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
     assert!(std::path::Path::new(&workbook).is_file(), "still archived");
+}
+
+/// A consistent copy of a SQLite database (its WAL included).
+fn sqlite_backup(from: &Path, to: &Path) {
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys; s = sqlite3.connect(sys.argv[1]); d = sqlite3.connect(sys.argv[2]); s.backup(d); d.close()")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("python3");
+    assert!(status.success());
 }

@@ -1649,7 +1649,18 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
         .iter()
         .map(|s| s.submission_id.as_str())
         .collect();
-    for part in warehouse::list_parts(root) {
+    let parts = warehouse::list_parts(root);
+    // A part of a submission the ledger never heard of is a crash leftover,
+    // unless the archive shows it was committed: then the ledger is older
+    // than the data (a restored backup) and deleting would lose it.
+    crate::rebuild::refuse_older_ledger(
+        config,
+        parts
+            .iter()
+            .filter(|p| !known.contains(p.submission_id.as_str()))
+            .map(|p| (p.submission_id.as_str(), p.department.as_str())),
+    )?;
+    for part in parts {
         let keep = match part.table.as_str() {
             warehouse::REJECTS => accepted.contains(part.submission_id.as_str()),
             warehouse::SUBMISSIONS => known.contains(part.submission_id.as_str()),
