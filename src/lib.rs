@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod logging;
 mod ordered;
 pub mod progress;
+pub mod rebuild;
 pub mod retry;
 pub mod state;
 pub mod status;

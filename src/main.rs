@@ -63,6 +63,15 @@ enum Command {
         #[arg(long, value_name = "P", value_parser = parse_period)]
         period: Option<Period>,
     },
+    /// Reconstruct the ledger and the warehouse from the archive (after the
+    /// state database was lost): every archived workbook with a manifest is
+    /// ingested again in received order; the old warehouse is moved aside
+    Rebuild {
+        /// Rebuild even though the state database holds submissions (it is
+        /// moved aside, never deleted)
+        #[arg(long)]
+        force: bool,
+    },
     /// Recent runs, jobs, outbox, submissions per department, period and form
     Status {
         /// One JSON document for scripts instead of tables
@@ -216,6 +225,9 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
         }
         Command::Indicators { period } => {
             let _lock = RunLock::acquire(config)?;
+            let mut state = open_state(config)?;
+            nhanluc::rebuild::ensure_parts(config, &mut state)?;
+            drop(state);
             let period = period.map(|p| p.to_string());
             let outcome = indicators::compute(config, period.as_deref()).await?;
             for (period, rows) in &outcome.periods {
@@ -244,7 +256,8 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
         }
         Command::Digest { period } => {
             let _lock = RunLock::acquire(config)?;
-            let state = open_state(config)?;
+            let mut state = open_state(config)?;
+            nhanluc::rebuild::ensure_parts(config, &mut state)?;
             let period = period.map(|p| p.to_string());
             let outcome = digest::run(config, &state, period.as_deref()).await?;
             println!(
@@ -298,6 +311,25 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
         Command::Check { smtp } => Ok(print_check(
             &nhanluc::check::check(&config.file, smtp).await,
         )),
+        Command::Rebuild { force } => {
+            let report =
+                nhanluc::rebuild::rebuild(config, nhanluc::rebuild::RebuildOptions { force })
+                    .await?;
+            print_rebuild(config, &report);
+            Ok(
+                if report.without_manifest.is_empty()
+                    && report.bad_manifests.is_empty()
+                    && report
+                        .indicators
+                        .as_ref()
+                        .is_none_or(|i| i.failures.is_empty())
+                {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                },
+            )
+        }
         Command::Status { json } => {
             let state = open_state(config)?;
             let snapshot = status::gather(config, &state, chrono::Utc::now())?;
@@ -426,8 +458,68 @@ fn print_check(report: &nhanluc::check::Report) -> ExitCode {
 }
 
 fn open_state(config: &Config) -> anyhow::Result<State> {
-    // StateError names the file and says what failed: no context to add.
-    Ok(State::open(&config.paths.state)?)
+    // StateError names the file and says what failed: no context to add. A
+    // lost state (missing or empty beside data) is refused, not recreated.
+    Ok(nhanluc::rebuild::open_checked(config)?)
+}
+
+/// `rebuild`: what was moved aside, what was re-ingested, what was left out.
+fn print_rebuild(config: &Config, report: &nhanluc::rebuild::RebuildReport) {
+    for moved in &report.moved_state {
+        println!("old state kept as {}", moved.display());
+    }
+    if let Some(moved) = &report.moved_warehouse {
+        println!(
+            "old warehouse kept as {} (remove it once the rebuilt one is checked)",
+            moved.display()
+        );
+    }
+    let files = &report.ingest;
+    println!(
+        "rebuild: {} manifest(s) re-ingested from {}: {} accepted, {} duplicate, {} quarantined now; {} quarantined file(s) re-recorded from their sidecars",
+        report.manifests,
+        config.paths.archive.display(),
+        files.accepted(),
+        files.count(|o| matches!(o, Outcome::Duplicate { .. })),
+        files.quarantined(),
+        report.quarantined
+    );
+    for file in &files.files {
+        if let Outcome::Quarantined { reason_en, .. } = &file.outcome {
+            println!(
+                "    {} quarantined when read again: {reason_en}",
+                file.source_file
+            );
+        }
+    }
+    let c = &report.counts;
+    println!(
+        "ledger: {} accepted, {} superseded, {} quarantined",
+        c.accepted, c.superseded, c.quarantined
+    );
+    if let Some(indicators) = &report.indicators {
+        println!(
+            "indicators: {} row(s) in {} period(s), {} file(s) failed",
+            indicators.periods.values().map(Vec::len).sum::<usize>(),
+            indicators.periods.len(),
+            indicators.failures.len()
+        );
+        for failure in &indicators.failures {
+            eprintln!(
+                "nhanluc: indicator file {}: {}",
+                failure.file, failure.message
+            );
+        }
+    }
+    for workbook in &report.without_manifest {
+        eprintln!(
+            "nhanluc rebuild: {} has no manifest (archived by an older nhanluc): not re-ingested; put it back in inbox/<DEPT>/ under its original name to take it again",
+            workbook.display()
+        );
+    }
+    for (manifest, why) in &report.bad_manifests {
+        eprintln!("nhanluc rebuild: manifest {}: {why}", manifest.display());
+    }
 }
 
 fn print_ingest(report: &ingest::IngestReport) {

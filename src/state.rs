@@ -43,6 +43,10 @@ pub enum StateError {
         found: i64,
         known: i64,
     },
+    /// (state slice) The state is missing, empty or another ledger's beside
+    /// an archive or warehouse that holds data: refused, nothing changed.
+    #[error("{0}")]
+    Lost(Box<crate::rebuild::LostState>),
 }
 
 /// Schema migrations, applied in order; the index + 1 is the `user_version` after each.
@@ -166,6 +170,24 @@ CREATE TABLE arrival_sightings (
     sha256          TEXT NOT NULL,
     first_seen_unix INTEGER NOT NULL
 );
+"#,
+    r#"
+-- (state slice) Every data part file the ledger holds, with its size and
+-- content hash: a part deleted or damaged by hand is found and rebuilt from
+-- its archived workbook. `path` is relative to the warehouse root.
+CREATE TABLE parts (
+    path            TEXT PRIMARY KEY,
+    submission_id   TEXT NOT NULL,
+    tbl             TEXT NOT NULL,
+    bytes           INTEGER NOT NULL,
+    sha256          TEXT NOT NULL
+);
+CREATE INDEX parts_by_submission ON parts (submission_id);
+-- Which ledger this is: the warehouse and the archive carry the same id in a
+-- marker file, so a state recreated empty beside them is told apart from the
+-- one that wrote them.
+CREATE TABLE ledger_identity (id TEXT NOT NULL);
+INSERT INTO ledger_identity (id) VALUES (lower(hex(randomblob(16))));
 "#,
 ];
 
@@ -1204,4 +1226,178 @@ impl State {
             .map_err(self.err())?;
         Ok(rows)
     }
+}
+
+// ---- state slice: parts known to the ledger, the ledger's identity, rebuild ----
+
+/// A part file as recorded with its submission: relative path, size, sha256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRecord {
+    /// Relative to the warehouse root, with forward slashes.
+    pub path: String,
+    pub submission_id: String,
+    pub table: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl State {
+    /// The random id this state database was created with (see the
+    /// `ledger_identity` migration).
+    pub fn ledger_id(&self) -> Result<String, StateError> {
+        self.conn
+            .query_row("SELECT id FROM ledger_identity LIMIT 1", [], |r| r.get(0))
+            .map_err(self.err())
+    }
+
+    /// Accepted and superseded submissions: the ledger's account of data.
+    pub fn data_submission_count(&self) -> Result<i64, StateError> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM submissions WHERE status != 'quarantined'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(self.err())
+    }
+
+    /// [`State::record_submissions`], and the part files each wrote, in the
+    /// same transaction: a part is known to the ledger exactly when its
+    /// submission is.
+    pub fn record_submissions_with_parts(
+        &mut self,
+        submissions: &[NewSubmission],
+        parts: &[PartRecord],
+    ) -> Result<Vec<Vec<Load>>, StateError> {
+        let path = self.path.clone();
+        let wrap = |source| StateError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        let superseded = submissions
+            .iter()
+            .map(|s| record_submission_in(&tx, s).map_err(wrap))
+            .collect::<Result<Vec<_>, _>>()?;
+        upsert_parts_in(&tx, parts).map_err(wrap)?;
+        tx.commit().map_err(wrap)?;
+        Ok(superseded)
+    }
+
+    /// Records (or re-records, after a part was rebuilt) part files.
+    pub fn record_parts(&mut self, parts: &[PartRecord]) -> Result<(), StateError> {
+        let path = self.path.clone();
+        let wrap = |source| StateError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(wrap)?;
+        upsert_parts_in(&tx, parts).map_err(wrap)?;
+        tx.commit().map_err(wrap)
+    }
+
+    /// Every recorded part, by relative path.
+    pub fn recorded_parts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, PartRecord>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, submission_id, tbl, bytes, sha256 FROM parts")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(PartRecord {
+                    path: r.get(0)?,
+                    submission_id: r.get(1)?,
+                    table: r.get(2)?,
+                    bytes: r.get::<_, i64>(3)?.max(0) as u64,
+                    sha256: r.get(4)?,
+                })
+            })
+            .map_err(self.err())?
+            .map(|r| r.map(|p| (p.path.clone(), p)))
+            .collect::<Result<_, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
+    /// Forgets parts removed from the warehouse (superseded loads).
+    pub fn forget_parts(&self, paths: &[String]) -> Result<(), StateError> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.unchecked_transaction().map_err(self.err())?;
+        {
+            let mut delete = tx
+                .prepare("DELETE FROM parts WHERE path = ?1")
+                .map_err(self.err())?;
+            for path in paths {
+                delete.execute([path]).map_err(self.err())?;
+            }
+        }
+        tx.commit().map_err(self.err())
+    }
+
+    /// A quarantined file re-recorded by `rebuild` from its sidecar, with the
+    /// time it was received then. Its department was told at the time.
+    pub fn record_quarantine_at(
+        &self,
+        q: &NewQuarantine<'_>,
+        received_at: &str,
+    ) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO submissions (sha256, department, source_file, stored_as, status, reason, reason_vi, received_at, report, feedback_queued)
+                 VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5, ?6, ?7, ?8, 1)",
+                params![q.sha256, q.department, q.source_file, q.stored_as, q.reason_en, q.reason_vi, received_at, q.report],
+            )
+            .map(|_| ())
+            .map_err(self.err())
+    }
+
+    /// Marks every ledger entry as answered: after `rebuild`, departments
+    /// are not sent their feedback a second time.
+    pub fn mark_all_feedback_queued(&self) -> Result<usize, StateError> {
+        self.conn
+            .execute(
+                "UPDATE submissions SET feedback_queued = 1 WHERE feedback_queued = 0",
+                [],
+            )
+            .map_err(self.err())
+    }
+
+    /// Accepted and superseded submissions in the order they were recorded,
+    /// with their source and receipt (what `rebuild` compares).
+    pub fn submissions_in_order(&self) -> Result<Vec<SubmissionRow>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "{SUBMISSION_SELECT} WHERE s.status != 'quarantined' GROUP BY s.id ORDER BY s.id"
+            ))
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], submission_from_row)
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+}
+
+fn upsert_parts_in(tx: &rusqlite::Transaction<'_>, parts: &[PartRecord]) -> rusqlite::Result<()> {
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO parts (path, submission_id, tbl, bytes, sha256) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (path) DO UPDATE SET submission_id = excluded.submission_id, tbl = excluded.tbl,
+             bytes = excluded.bytes, sha256 = excluded.sha256",
+    )?;
+    for p in parts {
+        upsert.execute(params![
+            p.path,
+            p.submission_id,
+            p.table,
+            p.bytes as i64,
+            p.sha256
+        ])?;
+    }
+    Ok(())
 }

@@ -445,6 +445,17 @@ pub struct StagedFiles {
     /// (temporary, final) paths.
     renames: Vec<(PathBuf, PathBuf)>,
     bytes: u64,
+    /// Per entry of `renames`: the file's size and sha256, hashed as it was
+    /// written, so the ledger can record what each part must be.
+    digests: Vec<(u64, String)>,
+}
+
+/// A staged file: where it goes, its size and content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StagedFile {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 impl StagedFiles {
@@ -469,6 +480,7 @@ impl StagedFiles {
         std::fs::write(&tmp, bytes).map_err(io_error("write", &tmp))?;
         self.bytes += bytes.len() as u64;
         self.renames.push((tmp, path.to_path_buf()));
+        self.digests.push((bytes.len() as u64, sha256_hex(bytes)));
         Ok(())
     }
 
@@ -495,7 +507,7 @@ impl StagedFiles {
         create_parent(&tmp)?;
         let file = File::create(&tmp).map_err(io_error("create", &tmp))?;
         let writer = ArrowWriter::try_new(
-            std::io::BufWriter::new(file),
+            HashingWriter::new(std::io::BufWriter::new(file)),
             schema,
             Some(writer_properties()),
         )
@@ -513,6 +525,41 @@ impl StagedFiles {
     pub fn extend(&mut self, other: StagedFiles) {
         self.renames.extend(other.renames);
         self.bytes += other.bytes;
+        self.digests.extend(other.digests);
+    }
+
+    /// What is staged: final paths with sizes and hashes.
+    pub fn files(&self) -> Vec<StagedFile> {
+        self.renames
+            .iter()
+            .zip(&self.digests)
+            .map(|((_, path), (bytes, sha256))| StagedFile {
+                path: path.clone(),
+                bytes: *bytes,
+                sha256: sha256.clone(),
+            })
+            .collect()
+    }
+
+    /// Keeps only the files staged for `keep` (final paths); the others'
+    /// temporaries are deleted. For rewriting some parts of a submission.
+    pub fn retain_paths(&mut self, keep: &std::collections::HashSet<PathBuf>) {
+        let mut renames = Vec::new();
+        let mut digests = Vec::new();
+        for (rename, digest) in std::mem::take(&mut self.renames)
+            .into_iter()
+            .zip(std::mem::take(&mut self.digests))
+        {
+            if keep.contains(&rename.1) {
+                renames.push(rename);
+                digests.push(digest);
+            } else {
+                let _ = std::fs::remove_file(&rename.0);
+            }
+        }
+        self.bytes = digests.iter().map(|(b, _)| *b).sum();
+        self.renames = renames;
+        self.digests = digests;
     }
 
     pub fn len(&self) -> usize {
@@ -572,7 +619,7 @@ impl StagedFiles {
 
 /// A Parquet file being written batch by batch.
 pub struct PartWriter {
-    writer: ArrowWriter<std::io::BufWriter<File>>,
+    writer: ArrowWriter<HashingWriter<std::io::BufWriter<File>>>,
     tmp: PathBuf,
     path: PathBuf,
 }
@@ -608,16 +655,78 @@ impl PartWriter {
             path: self.path.clone(),
             source,
         };
-        let buffered = self.writer.into_inner().map_err(parquet_error)?;
+        let hashing = self.writer.into_inner().map_err(parquet_error)?;
+        let (buffered, size, sha256) = hashing.finish();
         let file = buffered
             .into_inner()
             .map_err(|e| io_error("write", &self.tmp)(e.into_error()))?;
-        let size = file.metadata().map_or(0, |m| m.len());
         drop(file);
         staged.bytes += size;
         staged.renames.push((self.tmp, path.to_path_buf()));
+        staged.digests.push((size, sha256));
         Ok(())
     }
+}
+
+/// Hashes what passes through to the file: the Parquet writer only appends,
+/// so this is the file's sha256, at no extra read.
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: sha2::Sha256,
+    len: u64,
+}
+
+impl<W> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        HashingWriter {
+            inner,
+            hasher: <sha2::Sha256 as sha2::Digest>::new(),
+            len: 0,
+        }
+    }
+
+    fn finish(self) -> (W, u64, String) {
+        let digest = <sha2::Sha256 as sha2::Digest>::finalize(self.hasher);
+        (self.inner, self.len, hex::encode(digest))
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        sha2::Digest::update(&mut self.hasher, &buf[..written]);
+        self.len += written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
+}
+
+/// The size and sha256 of a file on disk, read in pieces.
+pub fn file_digest(path: &Path) -> std::io::Result<(u64, String)> {
+    use std::io::Read;
+    let mut file = File::open(path)?;
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        sha2::Digest::update(&mut hasher, &buf[..n]);
+        len += n as u64;
+    }
+    Ok((
+        len,
+        hex::encode(<sha2::Sha256 as sha2::Digest>::finalize(hasher)),
+    ))
 }
 
 fn create_parent(path: &Path) -> Result<(), WarehouseError> {

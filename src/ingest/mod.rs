@@ -201,8 +201,42 @@ pub fn ingest(
     state: &mut State,
     files: &[PathBuf],
 ) -> Result<IngestReport, IngestError> {
+    ingest_with(config, state, files, &[])
+}
+
+/// An archived workbook taken again as if it had arrived at `source_file`
+/// (relative to the inbox: its first folder is the department) at
+/// `received_at`: how `rebuild` re-ingests the archive through the same path
+/// as [`ingest`], so that ids, supersession and receipt times come out the same.
+#[derive(Debug, Clone)]
+pub struct AsIf {
+    pub archived: PathBuf,
+    pub source_file: String,
+    pub received_at: String,
+}
+
+/// [`ingest`] of archived workbooks, in the order given (see [`AsIf`]).
+pub fn ingest_archived(
+    config: &Config,
+    state: &mut State,
+    files: &[AsIf],
+) -> Result<IngestReport, IngestError> {
+    ingest_with(config, state, &[], files)
+}
+
+fn ingest_with(
+    config: &Config,
+    state: &mut State,
+    files: &[PathBuf],
+    as_if: &[AsIf],
+) -> Result<IngestReport, IngestError> {
     let repaired = reconcile(config, state)?;
-    let (candidates, unsettled) = if files.is_empty() {
+    let run_started = crate::state::now();
+    let (candidates, unsettled) = if !as_if.is_empty() {
+        let archived: Vec<PathBuf> = as_if.iter().map(|a| a.archived.clone()).collect();
+        let unsettled = vec![None; archived.len()];
+        (archived, unsettled)
+    } else if files.is_empty() {
         inbox::fill_from_demo(config)?;
         let listed = inbox::list(&config.paths.inbox)?;
         let settle = Duration::from_secs(config.ingest.settle_seconds);
@@ -233,7 +267,11 @@ pub fn ingest(
         workers * FILES_AHEAD_PER_WORKER,
         |index| {
             let unsettled = unsettled[index].as_deref();
-            prepare_file(config, &known, &candidates[index], unsettled, index)
+            let origin = Origin {
+                run_started: &run_started,
+                as_if: as_if.get(index),
+            };
+            prepare_file(config, &known, &candidates[index], unsettled, index, origin)
         },
         |prepared| {
             let prepared = prepared?;
@@ -270,6 +308,7 @@ const FIRST_BATCH_FILES: usize = 8;
 const BATCH_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What the ledger knew when the run started, for the workers.
+#[derive(Default)]
 struct Known {
     /// (department, sha256) of every accepted or superseded submission.
     hashes: HashSet<(String, String)>,
@@ -333,6 +372,14 @@ struct Ready {
     read_as: (u64, Option<SystemTime>),
 }
 
+/// How a file being prepared arrived: in this ingest run (started then), or
+/// again from the archive ([`AsIf`]).
+#[derive(Debug, Clone, Copy)]
+struct Origin<'a> {
+    run_started: &'a str,
+    as_if: Option<&'a AsIf>,
+}
+
 /// Reads one file and decides what it is; for a readable submission,
 /// normalises its sheets and stages its part files and archive copy.
 /// `unsettled`: why the file is left for the next run (it may still be being
@@ -343,13 +390,17 @@ fn prepare_file(
     path: &Path,
     unsettled: Option<&str>,
     index: usize,
+    origin: Origin<'_>,
 ) -> Result<Prepared, IngestError> {
     let Located {
         relative,
         source_file,
         in_inbox,
         department,
-    } = locate(&config.paths.inbox, path);
+    } = match origin.as_if {
+        Some(as_if) => locate_as_if(&as_if.source_file),
+        None => locate(&config.paths.inbox, path),
+    };
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -550,7 +601,7 @@ fn prepare_file(
 
     let stored_as = archive_name(&seen.sha, &extension);
     let (mut staged, loads) = loader.finish(&department_code, &period.to_string(), &source_file)?;
-    if !in_inbox {
+    if !in_inbox && origin.as_if.is_none() {
         // A file named on the command line stays where it is: archive a copy.
         staged.stage_bytes(&config.paths.archive.join(&stored_as), &tag, &bytes)?;
     }
@@ -562,7 +613,9 @@ fn prepare_file(
         period: period.to_string(),
         source_file,
         stored_as,
-        received_at: crate::state::now(),
+        received_at: origin
+            .as_if
+            .map_or_else(crate::state::now, |a| a.received_at.clone()),
         rows_loaded: loaded as i64,
         rows_rejected: rejected as i64,
         rows_skipped: skipped as i64,
@@ -596,6 +649,25 @@ fn prepare_file(
         &submission.submission_id,
     );
     staged.stage_parquet(&path, &tag, &batch)?;
+    if origin.as_if.is_none() {
+        // What the path told and when: the archive alone does not keep it,
+        // and `rebuild` needs it. Made durable with the batch, before the
+        // ledger commit.
+        let manifest = crate::rebuild::Manifest {
+            source_file: submission.source_file.clone(),
+            department: submission.department.clone(),
+            received_at: submission.received_at.clone(),
+            stored_as: submission.stored_as.clone(),
+            submission_id: submission.submission_id.clone(),
+            sha256: submission.sha256.clone(),
+            sequence: crate::rebuild::sequence(origin.run_started, index),
+        };
+        staged.stage_bytes(
+            &crate::rebuild::manifest_path(config, &manifest.stored_as, &manifest.department),
+            &tag,
+            &manifest.to_json(),
+        )?;
+    }
     Ok(Prepared::Ready(Box::new(Ready {
         seen,
         period,
@@ -617,6 +689,96 @@ pub struct Located {
     pub in_inbox: bool,
     /// The first folder of `relative`, when the file is inside one.
     pub department: Option<String>,
+}
+
+/// Where a file re-ingested from the archive lay when it arrived.
+fn locate_as_if(source_file: &str) -> Located {
+    let relative = PathBuf::from(source_file);
+    let department = relative
+        .components()
+        .next()
+        .filter(|_| relative.components().count() > 1)
+        .and_then(|c| c.as_os_str().to_str())
+        .map(str::to_string);
+    Located {
+        relative,
+        source_file: source_file.to_string(),
+        in_inbox: false,
+        department,
+    }
+}
+
+/// Reads an archived submission again and writes those of its part files
+/// whose paths are in `paths` (parts found missing or damaged). Returns what
+/// was written, or why that is impossible (the archive lost the file, or the
+/// workbook now reads differently than the ledger recorded).
+pub fn rewrite_parts(
+    config: &Config,
+    submission: &crate::state::SubmissionRow,
+    paths: &HashSet<PathBuf>,
+) -> Result<Result<Vec<warehouse::StagedFile>, String>, IngestError> {
+    let archived = config.paths.archive.join(&submission.stored_as);
+    if submission.stored_as.is_empty() || !archived.is_file() {
+        return Ok(Err(format!(
+            "its archived workbook {} is missing",
+            archived.display()
+        )));
+    }
+    let as_if = AsIf {
+        archived: archived.clone(),
+        source_file: submission.source_file.clone(),
+        received_at: submission.received_at.clone(),
+    };
+    let run_started = crate::state::now();
+    let origin = Origin {
+        run_started: &run_started,
+        as_if: Some(&as_if),
+    };
+    let prepared = prepare_file(config, &Known::default(), &archived, None, 0, origin)?;
+    let ready = match prepared {
+        Prepared::Ready(ready) => ready,
+        Prepared::Quarantine(refusal) => {
+            return Ok(Err(format!(
+                "its archived workbook is refused when read again: {}",
+                refusal.reason_en
+            )));
+        }
+        Prepared::Duplicate(_) | Prepared::Waiting(_) | Prepared::Incomplete { .. } => {
+            return Ok(Err("its archived workbook could not be read again".into()));
+        }
+    };
+    let Ready {
+        submission: again,
+        mut staged,
+        ..
+    } = *ready;
+    let same = again.sha256 == submission.sha256
+        && again.period == submission.period
+        && again.department == submission.department
+        && (again.rows_loaded, again.rows_rejected, again.rows_skipped)
+            == (
+                submission.rows_loaded,
+                submission.rows_rejected,
+                submission.rows_skipped,
+            );
+    if !same {
+        staged.discard();
+        return Ok(Err(format!(
+            "its archived workbook reads differently now ({} rows loaded, {} rejected, {} skipped, period {}; the ledger has {}, {}, {}, period {}): the configuration or templates changed since",
+            again.rows_loaded,
+            again.rows_rejected,
+            again.rows_skipped,
+            again.period,
+            submission.rows_loaded,
+            submission.rows_rejected,
+            submission.rows_skipped,
+            submission.period
+        )));
+    }
+    staged.retain_paths(paths);
+    let files = staged.files();
+    staged.commit()?;
+    Ok(Ok(files))
 }
 
 /// Where `path` lies relative to `inbox`. A file named on the command line
@@ -1193,6 +1355,8 @@ struct Committer<'a> {
     batch_limit: usize,
     /// Bytes of the batch's files kept until they are archived.
     held_bytes: u64,
+    /// The data part files of the batch, recorded with its submissions.
+    parts: Vec<crate::state::PartRecord>,
 }
 
 impl<'a> Committer<'a> {
@@ -1207,6 +1371,7 @@ impl<'a> Committer<'a> {
             incomplete: HashSet::new(),
             batch_limit: FIRST_BATCH_FILES,
             held_bytes: 0,
+            parts: Vec::new(),
         }
     }
 
@@ -1235,6 +1400,11 @@ impl<'a> Committer<'a> {
                     self.flush()?;
                     return self.duplicate(ready.seen);
                 }
+                self.parts.extend(crate::rebuild::part_records(
+                    &self.config.paths.warehouse,
+                    &ready.submission.submission_id,
+                    &ready.staged.files(),
+                ));
                 self.staged.extend(std::mem::take(&mut ready.staged));
                 self.batch.push(*ready);
                 if self.batch.len() >= self.batch_limit || self.staged.staged_bytes() >= BATCH_BYTES
@@ -1263,7 +1433,10 @@ impl<'a> Committer<'a> {
         let batch = std::mem::take(&mut self.batch);
         self.held_bytes = 0;
         let submissions: Vec<NewSubmission> = batch.iter().map(|r| r.submission.clone()).collect();
-        let superseded = self.state.record_submissions(&submissions)?;
+        let parts = std::mem::take(&mut self.parts);
+        let superseded = self
+            .state
+            .record_submissions_with_parts(&submissions, &parts)?;
         for (ready, superseded) in batch.into_iter().zip(superseded) {
             let Ready {
                 seen,
@@ -1905,8 +2078,12 @@ fn move_file(from: &Path, to: &Path) -> Result<(), IngestError> {
 /// commit), temporary files, and rewrites the `submissions` table. Returns the
 /// number of files removed.
 pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
+    // A ledger that is not the warehouse's (lost, recreated empty) would
+    // call every part unknown: refuse instead of deleting them.
+    crate::rebuild::trust(config, state)?;
     let root = &config.paths.warehouse;
     let mut removed = warehouse::remove_temporaries(root)?;
+    let mut forgotten = Vec::new();
     let active: HashSet<(String, String, String, String)> = state
         .active_loads()?
         .into_iter()
@@ -1922,7 +2099,18 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
         .iter()
         .map(|s| s.submission_id.as_str())
         .collect();
-    for part in warehouse::list_parts(root) {
+    let parts = warehouse::list_parts(root);
+    // A part of a submission the ledger never heard of is a crash leftover,
+    // unless the archive shows it was committed: then the ledger is older
+    // than the data (a restored backup) and deleting would lose it.
+    crate::rebuild::refuse_older_ledger(
+        config,
+        parts
+            .iter()
+            .filter(|p| !known.contains(p.submission_id.as_str()))
+            .map(|p| (p.submission_id.as_str(), p.department.as_str())),
+    )?;
+    for part in parts {
         let keep = match part.table.as_str() {
             warehouse::REJECTS => accepted.contains(part.submission_id.as_str()),
             warehouse::SUBMISSIONS => known.contains(part.submission_id.as_str()),
@@ -1937,8 +2125,13 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
             tracing::info!(file = %part.path.display(), "removing a part file the ledger does not hold active");
             warehouse::remove_file(&part.path)?;
             removed += 1;
+            if let Ok(relative) = part.path.strip_prefix(root) {
+                forgotten.push(relative.to_string_lossy().replace('\\', "/"));
+            }
         }
     }
+    state.forget_parts(&forgotten)?;
+    crate::rebuild::backfill_manifests(config, &submissions)?;
     let mut staged = StagedFiles::default();
     let mut published = Vec::new();
     for s in &submissions {

@@ -71,6 +71,9 @@ pub enum JobError {
     Delivery { failed: usize, errors: String },
     #[error(transparent)]
     State(#[from] StateError),
+    /// (state slice) Warehouse parts missing or damaged and not rebuilt.
+    #[error(transparent)]
+    Parts(#[from] crate::rebuild::PartsError),
 }
 
 /// Holds the run lock for as long as it lives: an OS lock on a file beside the
@@ -198,7 +201,7 @@ pub async fn run_steps(
     stop: &AtomicBool,
 ) -> Result<RunResult, JobError> {
     let _lock = RunLock::acquire(config)?;
-    let mut state = State::open(&config.paths.state)?;
+    let mut state = crate::rebuild::open_checked(config)?;
     state.mark_interrupted_runs()?;
     let run_id = state.start_run(name)?;
     tracing::info!(job = name, run = run_id, steps = ?steps.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "run started");
@@ -303,6 +306,8 @@ async fn run_step(
             counts.add_ingest(&report);
         }
         Step::Indicators => {
+            // Never computed over a missing or damaged part (state slice).
+            crate::rebuild::ensure_parts(config, state)?;
             let outcome = indicators::compute(config, None).await?;
             counts.add_indicators(&outcome);
             if !outcome.failures.is_empty() {
@@ -318,6 +323,7 @@ async fn run_step(
             }
         }
         Step::Digest => {
+            crate::rebuild::ensure_parts(config, state)?;
             let result = digest::run(config, state, None).await;
             if matches!(result, Err(DigestError::NoIndicators)) && nothing_accepted_yet(state)? {
                 // Day one: an empty inbox is not a broken run. Indicators

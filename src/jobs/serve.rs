@@ -84,7 +84,7 @@ pub fn missed_since(job: &JobSpec, seen_until: DateTime<Utc>, now: DateTime<Utc>
 /// Runs the service until SIGTERM or SIGINT.
 pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
     let _service = ServiceLock::acquire(&config)?;
-    let state = State::open(&config.paths.state)?;
+    let state = crate::rebuild::open_checked(&config)?;
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, mut rx) = mpsc::unbounded_channel::<Request>();
 
@@ -170,7 +170,7 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
             interval.tick().await;
             loop {
                 interval.tick().await;
-                if let Ok(state) = State::open(&config.paths.state) {
+                if let Ok(state) = crate::rebuild::open_checked(&config) {
                     mark_seen(&state, &config, Utc::now());
                 }
                 if config.serve.watch_inbox && inbox_has_files(&config.paths.inbox) {
