@@ -206,7 +206,19 @@ pub struct IngestSettings {
     pub settle_seconds: u64,
     /// Workbooks larger than this are refused (quarantined) before being opened.
     pub max_file_bytes: u64,
+    /// Address space a reader process may use for one workbook
+    /// (`reader_memory_mib`): past it the file is quarantined.
+    pub reader_memory_bytes: u64,
+    /// Seconds one workbook may take to read (`read_seconds`): past them the
+    /// reader process is killed and the file quarantined.
+    pub read_seconds: u64,
 }
+
+/// `[ingest] reader_memory_mib` by default: the largest bench workbook
+/// (24 MiB, 100,000 rows) reads within it with room to spare.
+pub const DEFAULT_READER_MEMORY_MIB: u64 = 1024;
+/// `[ingest] read_seconds` by default.
+pub const DEFAULT_READ_SECONDS: u64 = 120;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -402,6 +414,8 @@ struct RawDigest {
 struct RawIngest {
     settle_seconds: Option<u64>,
     max_file_mib: Option<u64>,
+    reader_memory_mib: Option<u64>,
+    read_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -506,6 +520,18 @@ impl Config {
         let ingest = IngestSettings {
             settle_seconds: raw.ingest.settle_seconds.unwrap_or(3),
             max_file_bytes: raw.ingest.max_file_mib.unwrap_or(200) * 1024 * 1024,
+            reader_memory_bytes: raw
+                .ingest
+                .reader_memory_mib
+                .unwrap_or(DEFAULT_READER_MEMORY_MIB)
+                .clamp(64, 1 << 20)
+                * 1024
+                * 1024,
+            read_seconds: raw
+                .ingest
+                .read_seconds
+                .unwrap_or(DEFAULT_READ_SECONDS)
+                .clamp(1, 24 * 3600),
         };
         let reminders = ReminderSettings {
             cycle: raw.reminders.period.unwrap_or(ReportingCycle::Year),

@@ -68,6 +68,13 @@ pub enum WorkbookError {
     /// The cells of sheet are not stored row after row: it must be read whole.
     #[error("sheet {0:?} stores its rows out of order")]
     Unordered(String),
+    /// The file stopped the reader process (see [`super::reader`]).
+    #[error("{0}")]
+    ReaderStopped(super::reader::Stop),
+    /// An error a reader process met, as it told it: the Vietnamese reason
+    /// and the English one with its causes.
+    #[error("{en}")]
+    Relayed { vi: String, en: String },
     /// Named like a workbook but something else inside (an HTML page, CSV
     /// text, a PDF): told apart so the department learns how to fix it.
     #[error("{0}")]
@@ -189,6 +196,8 @@ impl WorkbookError {
                 format!("Trang tính \"{sheet}\" lưu các dòng không theo thứ tự")
             }
             WorkbookError::NotAWorkbook(kind) => kind.vi().to_string(),
+            WorkbookError::ReaderStopped(stop) => stop.reason_vi(),
+            WorkbookError::Relayed { vi, .. } => vi.clone(),
         }
     }
 }
@@ -1156,6 +1165,9 @@ const ERROR_SPELLINGS: &[&str] = &[
 ];
 
 pub(super) fn text_cell(text: &str) -> Cell {
+    if let Some(too_long) = super::value::text_or_too_long(text) {
+        return too_long;
+    }
     if ERROR_SPELLINGS.contains(&text.trim()) {
         Cell::Error(text.trim().to_string())
     } else {
