@@ -495,3 +495,37 @@ fn mark_path(marks: &std::path::Path, bytes: &[u8], source: &str) -> std::path::
     let key = hex::encode(sha2::Sha256::digest(source.as_bytes()));
     marks.join(format!("{}-{}", &sha[..32], &key[..16]))
 }
+
+/// A file that hangs the reader is killed at `read_seconds` and quarantined
+/// saying so; the reader after it reads the rest.
+#[test]
+fn a_file_that_hangs_the_reader_is_stopped_at_the_time_budget() {
+    let project = Project::new();
+    let config = std::fs::read_to_string(project.config_file()).expect("config");
+    std::fs::write(
+        project.config_file(),
+        config.replace(
+            "settle_seconds = 0",
+            "settle_seconds = 0\nread_seconds = 2\nreader_memory_mib = 512",
+        ),
+    )
+    .expect("config");
+    valid_beside(&project);
+    let rows = vec![inline("D5", "NHANLUC-TEST-READER-FAULT")];
+    let stored = raw_xlsx_as(
+        &[("DS", "worksheets/sheet1.xml")],
+        &[("worksheets/sheet1.xml", roster_sheet(&rows))],
+        None,
+        false,
+    );
+    std::fs::create_dir_all(project.inbox().join("HTG")).expect("mkdir");
+    std::fs::write(project.inbox().join("HTG/treo_2025.xlsx"), &stored).expect("write");
+    let started = Instant::now();
+    let out = run_ingest(&project, &[("NHANLUC_TEST_READER_FAULT", "sleep")]);
+    assert!(started.elapsed() < Duration::from_secs(50), "{:?}", started.elapsed());
+    assert!(out.status.success(), "{}", text(&out));
+    let all = reasons(&project);
+    assert!(all.contains("took more than 2 s"), "{all}\n{}", text(&out));
+    assert!(all.contains("quá 2 giây"), "{all}");
+    assert_valid_accepted(&project, &out);
+}

@@ -343,33 +343,8 @@ impl Worker {
         loop {
             let tag = read_frame(&mut self.stdout, &mut payload)?;
             *answered = true;
-            let mut p = Decoder { bytes: &payload };
-            match tag {
-                TAG_BEGIN => {
-                    let name = p.string()?;
-                    let origin_col = p.u32()?;
-                    let merges = p.merges()?;
-                    let hidden = p.u8()? != 0;
-                    sink.begin_sheet(&name, origin_col, merges, hidden);
-                }
-                TAG_ROW => {
-                    let row = p.u32()?;
-                    let count = p.len(1)?;
-                    let mut cells = Vec::with_capacity(count);
-                    for _ in 0..count {
-                        cells.push(p.cell()?);
-                    }
-                    sink.row(row, cells);
-                }
-                TAG_END_SHEET => sink.end_sheet(p.merges()?),
-                TAG_OK => return Ok(Ok(())),
-                TAG_UNORDERED => return Ok(Err(WorkbookError::Unordered(p.string()?))),
-                TAG_ERROR => {
-                    let vi = p.string()?;
-                    let en = p.string()?;
-                    return Ok(Err(WorkbookError::Relayed { vi, en }));
-                }
-                _ => return Err(Failure::Garbled("unknown frame")),
+            if let Some(end) = feed(tag, &payload, sink)? {
+                return Ok(end);
             }
         }
     }
@@ -482,6 +457,43 @@ const TAG_ERROR: u8 = 6;
 /// A frame larger than this is no answer of ours (a row of 16,384 cells of
 /// Excel's longest text stays far below it).
 const MAX_FRAME: usize = 1 << 30;
+
+/// Gives one frame's event to `sink`; the read's end when it is the last.
+fn feed(
+    tag: u8,
+    payload: &[u8],
+    sink: &mut dyn RowSink,
+) -> Result<Option<Result<(), WorkbookError>>, Failure> {
+    let mut p = Decoder { bytes: payload };
+    match tag {
+        TAG_BEGIN => {
+            let name = p.string()?;
+            let origin_col = p.u32()?;
+            let merges = p.merges()?;
+            let hidden = p.u8()? != 0;
+            sink.begin_sheet(&name, origin_col, merges, hidden);
+        }
+        TAG_ROW => {
+            let row = p.u32()?;
+            let count = p.len(1)?;
+            let mut cells = Vec::with_capacity(count);
+            for _ in 0..count {
+                cells.push(p.cell()?);
+            }
+            sink.row(row, cells);
+        }
+        TAG_END_SHEET => sink.end_sheet(p.merges()?),
+        TAG_OK => return Ok(Some(Ok(()))),
+        TAG_UNORDERED => return Ok(Some(Err(WorkbookError::Unordered(p.string()?)))),
+        TAG_ERROR => {
+            let vi = p.string()?;
+            let en = p.string()?;
+            return Ok(Some(Err(WorkbookError::Relayed { vi, en })));
+        }
+        _ => return Err(Failure::Garbled("unknown frame")),
+    }
+    Ok(None)
+}
 
 fn read_frame(from: &mut impl Read, payload: &mut Vec<u8>) -> Result<u8, Failure> {
     let io = |e: std::io::Error| {
@@ -823,4 +835,125 @@ pub fn twice_reason(strikes: u32) -> (String, String) {
             "This file stopped the reader {strikes} times (the program died while reading it): it may be damaged; open it in Excel, save it again and resend it"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The events a sink was given, to compare.
+    #[derive(Default, Debug, PartialEq)]
+    struct Recorded(Vec<String>);
+
+    impl RowSink for Recorded {
+        fn begin_sheet(&mut self, name: &str, col: u32, merges: Option<Vec<Merge>>, hidden: bool) {
+            self.0.push(format!("begin {name} {col} {merges:?} {hidden}"));
+        }
+        fn row(&mut self, row: u32, cells: Vec<Cell>) {
+            self.0.push(format!("row {row} {cells:?}"));
+        }
+        fn end_sheet(&mut self, late: Option<Vec<Merge>>) {
+            self.0.push(format!("end {late:?}"));
+        }
+    }
+
+    fn play(sink: &mut dyn RowSink) {
+        let merge = Merge {
+            first_row: 1,
+            first_col: 2,
+            last_row: 3,
+            last_col: u32::MAX,
+        };
+        sink.begin_sheet("Trang tính ẩn", 3, Some(vec![merge]), true);
+        sink.row(
+            7,
+            vec![
+                Cell::Empty,
+                Cell::Text("Nguyễn Văn An".into()),
+                Cell::Number(-0.125),
+                Cell::Number(f64::NAN),
+                Cell::Bool(true),
+                Cell::Date(chrono::NaiveDate::from_ymd_opt(1985, 2, 28).expect("date")),
+                Cell::Error("#REF!".into()),
+                Cell::Uncomputed {
+                    formula: "SUM(A1:A3)".into(),
+                },
+                Cell::TooLong {
+                    start: "x".repeat(200),
+                    chars: 10_485_760,
+                },
+            ],
+        );
+        sink.end_sheet(None);
+        sink.begin_sheet("", 0, None, false);
+        sink.end_sheet(Some(Vec::new()));
+    }
+
+    #[test]
+    fn frames_give_the_parent_the_events_the_reader_gave() {
+        let mut frames = FrameSink {
+            out: Vec::new(),
+            payload: Vec::new(),
+        };
+        play(&mut frames);
+        frames.frame(TAG_OK);
+        let mut direct = Recorded::default();
+        play(&mut direct);
+
+        let mut relayed = Recorded::default();
+        let mut from = frames.out.as_slice();
+        let mut payload = Vec::new();
+        let end = loop {
+            let tag = read_frame(&mut from, &mut payload).expect("frame");
+            if let Some(end) = feed(tag, &payload, &mut relayed).expect("event") {
+                break end;
+            }
+        };
+        assert!(end.is_ok());
+        // NaN is not equal to itself: compare the printed events.
+        assert_eq!(relayed, direct);
+        assert!(from.is_empty());
+    }
+
+    #[test]
+    fn a_garbled_frame_is_a_failure_never_a_huge_allocation() {
+        // A row claiming 4 billion cells in 8 bytes.
+        let mut payload = Vec::new();
+        put_u32(&mut payload, 5);
+        put_u32(&mut payload, u32::MAX);
+        let mut sink = Recorded::default();
+        assert!(matches!(
+            feed(TAG_ROW, &payload, &mut sink),
+            Err(Failure::Garbled(_))
+        ));
+        assert!(matches!(feed(99, &[], &mut sink), Err(Failure::Garbled(_))));
+        // A frame cut short.
+        let mut from: &[u8] = &[TAG_ROW, 10, 0, 0, 0, 1, 2];
+        assert!(matches!(
+            read_frame(&mut from, &mut payload),
+            Err(Failure::Io(_))
+        ));
+        assert!(sink.0.is_empty());
+    }
+
+    #[test]
+    fn a_file_killed_twice_is_refused_and_one_kill_costs_nothing() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let state = dir.path().join("state.sqlite3");
+        let sha = "ab".repeat(32);
+        // Read and done: no mark left, no strike.
+        ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("read").done();
+        ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("read").done();
+        // Two runs die while reading it (their marks stay).
+        let _died = ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("first");
+        // Another path with the same bytes is another file.
+        ReadingMark::begin(&state, &sha, "SYT/a.xlsx").expect("other").done();
+        let _died_again = ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("second");
+        assert_eq!(
+            ReadingMark::begin(&state, &sha, "SNV/a.xlsx").err(),
+            Some(STRIKES)
+        );
+        // Quarantined: the mark is gone, the same file arriving again is read.
+        ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("again").done();
+    }
 }
