@@ -270,7 +270,7 @@ fn ods_repeats_over_the_cap_are_quarantined() {
     );
     assert!(bytes.len() < 4096, "a tiny file: {} bytes", bytes.len());
     let (project, out) = hostile_run("lap_2025.ods", &bytes);
-    assert_quarantined(&project, &out, "lap_2025.ods", &["DS"]);
+    assert_quarantined(&project, &out, "lap_2025.ods", &["sheet \"DS\" is too large"]);
 }
 
 #[test]
@@ -301,12 +301,12 @@ fn a_huge_shared_string_in_rejected_cells_is_bounded_in_every_report() {
         longest < 200_000,
         "the ledger report holds {longest} bytes"
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("32767") || reasons(&project).contains("32767") || longest > 0,
-        "{}",
-        text(&out)
-    );
+    // The 40 cells rejected saying why, each value cut to 200 characters.
+    let rejects = common::duckdb(&format!(
+        "SELECT count(*), max(length(value)), min(reason_en LIKE '%10485760 characters, more than Excel''s 32767%') FROM read_parquet('{}/rejects/**/*.parquet', hive_partitioning = true) WHERE department = 'HTG'",
+        project.warehouse().display()
+    ));
+    assert_eq!(rejects.trim(), "40|201|True", "{}", text(&out));
     assert!(peak_children_kib() < GIB_KIB, "peak RSS {} KiB", peak_children_kib());
 }
 
@@ -528,4 +528,95 @@ fn a_file_that_hangs_the_reader_is_stopped_at_the_time_budget() {
     assert!(all.contains("took more than 2 s"), "{all}\n{}", text(&out));
     assert!(all.contains("quá 2 giây"), "{all}");
     assert_valid_accepted(&project, &out);
+}
+
+fn biff_record(out: &mut Vec<u8>, typ: u16, data: &[u8]) {
+    out.extend_from_slice(&typ.to_le_bytes());
+    out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+    out.extend_from_slice(data);
+}
+
+/// An Excel 97 workbook (BIFF8 in a compound file) of one sheet whose
+/// DIMENSIONS record claims 4 billion rows × 65,535 columns: calamine
+/// reserves a cell for each before reading one.
+fn dimensions_bomb_xls() -> Vec<u8> {
+    let bof = |dt: u16| {
+        let mut data = vec![0x00, 0x06];
+        data.extend_from_slice(&dt.to_le_bytes());
+        data.extend_from_slice(&[0; 12]);
+        data
+    };
+    let mut stream = Vec::new();
+    biff_record(&mut stream, 0x0809, &bof(0x0005));
+    let bound_at = stream.len() + 4;
+    biff_record(&mut stream, 0x0085, &[0, 0, 0, 0, 0, 0, 2, 0, b'D', b'S']);
+    biff_record(&mut stream, 0x000A, &[]);
+    let sheet_at = stream.len() as u32;
+    stream[bound_at..bound_at + 4].copy_from_slice(&sheet_at.to_le_bytes());
+    biff_record(&mut stream, 0x0809, &bof(0x0010));
+    let mut dims = Vec::new();
+    dims.extend_from_slice(&0u32.to_le_bytes());
+    dims.extend_from_slice(&u32::MAX.to_le_bytes());
+    dims.extend_from_slice(&0u16.to_le_bytes());
+    dims.extend_from_slice(&u16::MAX.to_le_bytes());
+    dims.extend_from_slice(&0u16.to_le_bytes());
+    biff_record(&mut stream, 0x0200, &dims);
+    biff_record(&mut stream, 0x000A, &[]);
+    // At least 4096 bytes: stored in regular sectors, no mini stream.
+    stream.resize(4096, 0);
+
+    const FREE: u32 = 0xFFFF_FFFF;
+    const END: u32 = 0xFFFF_FFFE;
+    const FAT: u32 = 0xFFFF_FFFD;
+    let mut header = vec![0u8; 512];
+    header[..8].copy_from_slice(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+    header[24..26].copy_from_slice(&0x003Eu16.to_le_bytes());
+    header[26..28].copy_from_slice(&3u16.to_le_bytes());
+    header[28..30].copy_from_slice(&0xFFFEu16.to_le_bytes());
+    header[30..32].copy_from_slice(&9u16.to_le_bytes());
+    header[32..34].copy_from_slice(&6u16.to_le_bytes());
+    header[44..48].copy_from_slice(&1u32.to_le_bytes()); // one FAT sector
+    header[48..52].copy_from_slice(&1u32.to_le_bytes()); // directory at sector 1
+    header[56..60].copy_from_slice(&4096u32.to_le_bytes());
+    header[60..64].copy_from_slice(&END.to_le_bytes());
+    header[68..72].copy_from_slice(&END.to_le_bytes());
+    header[76..80].copy_from_slice(&0u32.to_le_bytes()); // the FAT is sector 0
+    for i in 1..109 {
+        header[76 + 4 * i..80 + 4 * i].copy_from_slice(&FREE.to_le_bytes());
+    }
+    // Sector 0: the FAT; 1: the directory; 2..=9: the Workbook stream.
+    let mut fat = vec![FAT, END];
+    fat.extend(3..=9);
+    fat.push(END);
+    fat.resize(128, FREE);
+    let mut directory = vec![0u8; 512];
+    let entry = |directory: &mut Vec<u8>, at: usize, name: &str, kind: u8, start: u32, len: u32| {
+        let utf16: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        directory[at..at + utf16.len()].copy_from_slice(&utf16);
+        directory[at + 64..at + 66].copy_from_slice(&((utf16.len() + 2) as u16).to_le_bytes());
+        directory[at + 66] = kind;
+        directory[at + 68..at + 80].copy_from_slice(&[0xFF; 12]);
+        directory[at + 116..at + 120].copy_from_slice(&start.to_le_bytes());
+        directory[at + 120..at + 124].copy_from_slice(&len.to_le_bytes());
+    };
+    entry(&mut directory, 0, "Root Entry", 5, END, 0);
+    entry(&mut directory, 128, "Workbook", 2, 2, 4096);
+    let mut out = header;
+    out.extend(fat.iter().flat_map(|v| v.to_le_bytes()));
+    out.extend_from_slice(&directory);
+    out.extend_from_slice(&stream);
+    out
+}
+
+#[test]
+fn an_xls_whose_dimensions_claim_billions_of_cells_is_quarantined() {
+    let bytes = dimensions_bomb_xls();
+    assert!(bytes.len() < 8 * 1024, "a tiny file: {}", bytes.len());
+    let (project, out) = hostile_run("kichthuoc_2025.xls", &bytes);
+    assert_quarantined(
+        &project,
+        &out,
+        "kichthuoc_2025.xls",
+        &["stopped the reader (needed more than 1024 MiB)", "cần hơn 1024 MiB"],
+    );
 }

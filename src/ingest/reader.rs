@@ -247,6 +247,9 @@ fn checkin(worker: Worker) {
     IDLE.lock().unwrap_or_else(|p| p.into_inner()).push(worker);
 }
 
+/// What Rust's allocation error handler writes before it aborts.
+const OUT_OF_MEMORY: &[u8] = b"memory allocation of";
+
 /// One reader child.
 struct Worker {
     child: Child,
@@ -273,6 +276,10 @@ impl Worker {
             // glibc reserves 64 MiB of address space per thread arena; the
             // limit is on address space, so keep the arenas few.
             .env("MALLOC_ARENA_MAX", "2")
+            // The allocator's one line is what tells a memory stop; a
+            // backtrace after it would only bury it.
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -296,7 +303,10 @@ impl Worker {
                 }
                 let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
                 tail.extend_from_slice(&buf[..n]);
-                let excess = tail.len().saturating_sub(4096);
+                // Whatever follows, the allocator's message is kept first.
+                let keep_from = memchr::memmem::rfind(&tail, OUT_OF_MEMORY)
+                    .unwrap_or(tail.len().saturating_sub(4096));
+                let excess = keep_from.min(tail.len().saturating_sub(4096));
                 tail.drain(..excess);
             }
         });
@@ -360,7 +370,7 @@ impl Worker {
             .trim()
             .to_string();
         let mib = limits.memory_bytes / (1024 * 1024);
-        if tail.contains("memory allocation of") || tail.contains("out of memory") {
+        if memchr::memmem::find(tail.as_bytes(), OUT_OF_MEMORY).is_some() {
             return Stop::Memory { mib };
         }
         if matches!(failure, Failure::Timeout) {
