@@ -31,7 +31,10 @@ fn valid_beside(project: &Project) {
         "DS",
         &staff_rows(
             "NĂM 2025",
-            &[("Nguyễn Văn An", "1", "Đại học"), ("Trần Thị Bình", "2", "Thạc sĩ")],
+            &[
+                ("Nguyễn Văn An", "1", "Đại học"),
+                ("Trần Thị Bình", "2", "Thạc sĩ"),
+            ],
         ),
     );
 }
@@ -84,7 +87,9 @@ fn assert_valid_accepted(project: &Project, out: &Output) {
         text(out)
     );
     assert_eq!(
-        project.files_under(&project.data().join("archive"), "xlsx").len(),
+        project
+            .files_under(&project.data().join("archive"), "xlsx")
+            .len(),
         1,
         "the valid file is archived\n{}\n{:#?}",
         text(out),
@@ -270,7 +275,12 @@ fn ods_repeats_over_the_cap_are_quarantined() {
     );
     assert!(bytes.len() < 4096, "a tiny file: {} bytes", bytes.len());
     let (project, out) = hostile_run("lap_2025.ods", &bytes);
-    assert_quarantined(&project, &out, "lap_2025.ods", &["sheet \"DS\" is too large"]);
+    assert_quarantined(
+        &project,
+        &out,
+        "lap_2025.ods",
+        &["sheet \"DS\" is too large"],
+    );
 }
 
 #[test]
@@ -297,17 +307,18 @@ fn a_huge_shared_string_in_rejected_cells_is_bounded_in_every_report() {
             r.get(0)
         })
         .expect("report");
-    assert!(
-        longest < 200_000,
-        "the ledger report holds {longest} bytes"
-    );
+    assert!(longest < 200_000, "the ledger report holds {longest} bytes");
     // The 40 cells rejected saying why, each value cut to 200 characters.
     let rejects = common::duckdb(&format!(
         "SELECT count(*), max(length(value)), min(reason_en LIKE '%10485760 characters, more than Excel''s 32767%') FROM read_parquet('{}/rejects/**/*.parquet', hive_partitioning = true) WHERE department = 'HTG'",
         project.warehouse().display()
     ));
     assert_eq!(rejects.trim(), "40|201|True", "{}", text(&out));
-    assert!(peak_children_kib() < GIB_KIB, "peak RSS {} KiB", peak_children_kib());
+    assert!(
+        peak_children_kib() < GIB_KIB,
+        "peak RSS {} KiB",
+        peak_children_kib()
+    );
 }
 
 /// Both files left the inbox: the hostile one taken with its cells
@@ -345,7 +356,10 @@ fn ten_thousand_empty_sheets_are_read_in_linear_time() {
     let names: Vec<(String, String)> = (0..10_000)
         .map(|i| (format!("S{i}"), format!("worksheets/sheet{i}.xml")))
         .collect();
-    let sheets: Vec<(&str, &str)> = names.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let sheets: Vec<(&str, &str)> = names
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let parts: Vec<(&str, String)> = names
         .iter()
         .map(|(_, t)| (t.as_str(), empty.to_string()))
@@ -388,10 +402,16 @@ fn a_file_that_crashes_the_reader_is_quarantined_and_the_rest_ingested() {
         text(&out)
     );
     let all = reasons(&project);
-    assert!(all.contains("This file stopped the reader"), "{all}\n{}", text(&out));
+    assert!(
+        all.contains("This file stopped the reader"),
+        "{all}\n{}",
+        text(&out)
+    );
     assert!(all.contains("Tệp làm trình đọc dừng"), "{all}");
     assert_eq!(
-        project.files_under(&project.data().join("archive"), "xlsx").len(),
+        project
+            .files_under(&project.data().join("archive"), "xlsx")
+            .len(),
         2,
         "{}",
         text(&out)
@@ -407,7 +427,11 @@ fn a_file_that_crashes_the_reader_is_quarantined_and_the_rest_ingested() {
     std::fs::create_dir_all(plain.inbox().join("HTG")).expect("mkdir");
     std::fs::write(plain.inbox().join("HTG/hong_2025.xlsx"), &stored).expect("write");
     let out = run_ingest(&plain, &[]);
-    assert!(!reasons(&plain).contains("stopped the reader"), "{}", text(&out));
+    assert!(
+        !reasons(&plain).contains("stopped the reader"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// The process itself killed while it reads a file (the OOM killer picking
@@ -447,7 +471,10 @@ fn a_file_that_was_being_read_when_two_runs_died_is_quarantined() {
         // Killed once the file is marked as being read.
         while mark_says(&marks) != Some(run.to_string()) {
             assert!(Instant::now() < deadline, "the file was never read");
-            assert!(child.try_wait().expect("wait").is_none(), "ended before the kill");
+            assert!(
+                child.try_wait().expect("wait").is_none(),
+                "ended before the kill"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -460,11 +487,23 @@ fn a_file_that_was_being_read_when_two_runs_died_is_quarantined() {
     valid_beside(&project);
     let out = run_ingest(&project, &[("NHANLUC_TEST_READER_FAULT", "sleep")]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(!project.inbox().join("HTG/treo_2025.xlsx").exists(), "{}", text(&out));
+    assert!(
+        !project.inbox().join("HTG/treo_2025.xlsx").exists(),
+        "{}",
+        text(&out)
+    );
     let all = reasons(&project);
-    assert!(all.contains("stopped the reader 2 times"), "{all}\n{}", text(&out));
+    assert!(
+        all.contains("stopped the reader 2 times"),
+        "{all}\n{}",
+        text(&out)
+    );
     assert_valid_accepted(&project, &out);
-    assert_eq!(std::fs::read_dir(&marks).map_or(0, |d| d.count()), 0, "no mark left");
+    assert_eq!(
+        std::fs::read_dir(&marks).map_or(0, |d| d.count()),
+        0,
+        "no mark left"
+    );
 }
 
 /// One kill of a healthy run costs nothing: the file read at the kill is
@@ -522,7 +561,11 @@ fn a_file_that_hangs_the_reader_is_stopped_at_the_time_budget() {
     std::fs::write(project.inbox().join("HTG/treo_2025.xlsx"), &stored).expect("write");
     let started = Instant::now();
     let out = run_ingest(&project, &[("NHANLUC_TEST_READER_FAULT", "sleep")]);
-    assert!(started.elapsed() < Duration::from_secs(50), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(50),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(out.status.success(), "{}", text(&out));
     let all = reasons(&project);
     assert!(all.contains("took more than 2 s"), "{all}\n{}", text(&out));
@@ -617,6 +660,9 @@ fn an_xls_whose_dimensions_claim_billions_of_cells_is_quarantined() {
         &project,
         &out,
         "kichthuoc_2025.xls",
-        &["stopped the reader (needed more than 1024 MiB)", "cần hơn 1024 MiB"],
+        &[
+            "stopped the reader (needed more than 1024 MiB)",
+            "cần hơn 1024 MiB",
+        ],
     );
 }

@@ -396,7 +396,14 @@ impl Worker {
         };
         let mut text = format!("{how}; {what}");
         if !tail.is_empty() {
-            let last: String = tail.chars().rev().take(300).collect::<Vec<_>>().into_iter().rev().collect();
+            let last: String = tail
+                .chars()
+                .rev()
+                .take(300)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             text.push_str(&format!("; {last}"));
         }
         Stop::Crashed(text)
@@ -857,7 +864,8 @@ mod tests {
 
     impl RowSink for Recorded {
         fn begin_sheet(&mut self, name: &str, col: u32, merges: Option<Vec<Merge>>, hidden: bool) {
-            self.0.push(format!("begin {name} {col} {merges:?} {hidden}"));
+            self.0
+                .push(format!("begin {name} {col} {merges:?} {hidden}"));
         }
         fn row(&mut self, row: u32, cells: Vec<Cell>) {
             self.0.push(format!("row {row} {cells:?}"));
@@ -952,18 +960,26 @@ mod tests {
         let state = dir.path().join("state.sqlite3");
         let sha = "ab".repeat(32);
         // Read and done: no mark left, no strike.
-        ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("read").done();
-        ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("read").done();
+        ReadingMark::begin(&state, &sha, "SNV/a.xlsx")
+            .expect("read")
+            .done();
+        ReadingMark::begin(&state, &sha, "SNV/a.xlsx")
+            .expect("read")
+            .done();
         // Two runs die while reading it (their marks stay).
         let _died = ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("first");
         // Another path with the same bytes is another file.
-        ReadingMark::begin(&state, &sha, "SYT/a.xlsx").expect("other").done();
+        ReadingMark::begin(&state, &sha, "SYT/a.xlsx")
+            .expect("other")
+            .done();
         let _died_again = ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("second");
         assert_eq!(
             ReadingMark::begin(&state, &sha, "SNV/a.xlsx").err(),
             Some(STRIKES)
         );
         // Quarantined: the mark is gone, the same file arriving again is read.
-        ReadingMark::begin(&state, &sha, "SNV/a.xlsx").expect("again").done();
+        ReadingMark::begin(&state, &sha, "SNV/a.xlsx")
+            .expect("again")
+            .done();
     }
 }

@@ -70,7 +70,9 @@ pub enum WorkbookError {
     Unordered(String),
     /// Two sheets of the workbook are one stored part: no office program
     /// writes that, and it would be read (and counted) once per name.
-    #[error("sheets {first:?} and {second:?} of the workbook point at the same content ({part}): a damaged or crafted file")]
+    #[error(
+        "sheets {first:?} and {second:?} of the workbook point at the same content ({part}): a damaged or crafted file"
+    )]
     SharedPart {
         first: String,
         second: String,
@@ -78,7 +80,9 @@ pub enum WorkbookError {
     },
     /// A part declares more items than its size can hold (sharedStrings'
     /// `uniqueCount`): a reader would reserve memory for all of them.
-    #[error("the part {part} declares {declared} items but holds {size} bytes (a damaged or crafted file)")]
+    #[error(
+        "the part {part} declares {declared} items but holds {size} bytes (a damaged or crafted file)"
+    )]
     DeclaredCount {
         part: String,
         declared: u64,
