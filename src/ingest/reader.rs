@@ -166,11 +166,13 @@ pub fn read(
                 return result;
             }
             Err(failure) => {
-                let stop = worker.end(failure, limits);
                 // A child reused from the pool may have died while idle (the
                 // OOM killer, an operator): one fresh child gets the file
-                // before it is blamed.
-                if reused && !answered {
+                // before it is blamed. A child that is alive but silent past
+                // the budget was not idle-dead: no second wait.
+                let retry = reused && !answered && !matches!(failure, Failure::Timeout);
+                let stop = worker.end(failure, limits);
+                if retry {
                     reused = false;
                     tracing::debug!(stop = %stop, "reader process lost before answering: retrying");
                     continue;
@@ -471,9 +473,9 @@ const TAG_OK: u8 = 4;
 const TAG_UNORDERED: u8 = 5;
 const TAG_ERROR: u8 = 6;
 
-/// A frame larger than this is no answer of ours (a row of 16,384 cells of
-/// Excel's longest text stays far below it).
-const MAX_FRAME: usize = 1 << 30;
+/// A frame larger than this is taken as garbled, never allocated for: no
+/// real row comes near it (a row of 16,384 cells of 1 KiB is 16 MiB).
+const MAX_FRAME: usize = 256 * 1024 * 1024;
 
 /// Gives one frame's event to `sink`; the read's end when it is the last.
 fn feed(
@@ -758,7 +760,14 @@ pub fn child_main(args: &[String]) -> i32 {
         let mut len = [0u8; 8];
         len.copy_from_slice(&header[1..]);
         let len = u64::from_le_bytes(len);
+        // The parent sends a file it read and bounded by `max_file_mib`:
+        // room for it at once, no doubling on the way.
         let mut bytes = Vec::new();
+        if bytes.try_reserve_exact(len as usize).is_err() {
+            // As the allocator says it, so the parent tells a memory stop.
+            eprintln!("memory allocation of {len} bytes failed");
+            return 1;
+        }
         if (&mut stdin).take(len).read_to_end(&mut bytes).is_err() || bytes.len() as u64 != len {
             return 0;
         }
