@@ -128,8 +128,15 @@ fn main() -> ExitCode {
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
     // Every workbook is read in a child with resource limits: a hostile file
-    // kills its reader, not this process.
-    match std::env::current_exe() {
+    // kills its reader, not this process. /proc/self/exe is this very
+    // program even after an upgrade replaced the file (`serve` runs for
+    // months): parent and child always speak the same frames.
+    let this = std::path::Path::new("/proc/self/exe");
+    match if this.exists() {
+        Ok(this.to_path_buf())
+    } else {
+        std::env::current_exe()
+    } {
         Ok(program) => ingest::reader::isolate_with(program),
         Err(e) => eprintln!("nhanluc: cannot find its own program, reading in-process: {e}"),
     }

@@ -259,6 +259,8 @@ struct Worker {
     stdout: BufReader<Timed>,
     /// The last bytes the child wrote on stderr (the allocator's message).
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The thread draining stderr: it ends when the child is gone.
+    drain: Option<std::thread::JoinHandle<()>>,
     memory_bytes: u64,
 }
 
@@ -297,7 +299,7 @@ impl Worker {
         let tail = Arc::clone(&stderr);
         // Drained always, so the child never blocks on a full pipe; only the
         // last few KiB are kept.
-        std::thread::spawn(move || {
+        let drain = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n) = err.read(&mut buf) {
                 if n == 0 {
@@ -323,6 +325,7 @@ impl Worker {
                 },
             ),
             stderr,
+            drain: Some(drain),
             memory_bytes,
         })
     }
@@ -366,11 +369,17 @@ impl Worker {
         let _ = self.child.kill();
         let status = self.child.wait();
         drop(self.stdin.take());
-        // The stderr thread ends with the child; give it a moment to drain.
-        std::thread::sleep(Duration::from_millis(20));
-        let tail = String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner()))
-            .trim()
-            .to_string();
+        // The child is gone: its stderr ends, and all of it has been read.
+        if let Some(drain) = self.drain.take() {
+            let _ = drain.join();
+        }
+        // One line, safe for logs and the reason file.
+        let tail: String =
+            String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|p| p.into_inner()))
+                .trim()
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
         let mib = limits.memory_bytes / (1024 * 1024);
         if memchr::memmem::find(tail.as_bytes(), OUT_OF_MEMORY).is_some() {
             return Stop::Memory { mib };
