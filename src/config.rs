@@ -517,21 +517,34 @@ impl Config {
                 ),
             ));
         }
+        // The reader's budgets (see `ingest::reader`): below 64 MiB the
+        // program itself does not start; a day per file is no budget.
+        let reader_memory_mib = raw
+            .ingest
+            .reader_memory_mib
+            .unwrap_or(DEFAULT_READER_MEMORY_MIB);
+        if !(64..=1 << 20).contains(&reader_memory_mib) {
+            return Err(ConfigError::invalid(
+                &file,
+                format!(
+                    "ingest.reader_memory_mib: {reader_memory_mib} is outside 64..=1048576 (MiB a workbook may take to read)"
+                ),
+            ));
+        }
+        let read_seconds = raw.ingest.read_seconds.unwrap_or(DEFAULT_READ_SECONDS);
+        if !(1..=24 * 3600).contains(&read_seconds) {
+            return Err(ConfigError::invalid(
+                &file,
+                format!(
+                    "ingest.read_seconds: {read_seconds} is outside 1..=86400 (seconds a workbook may take to read)"
+                ),
+            ));
+        }
         let ingest = IngestSettings {
             settle_seconds: raw.ingest.settle_seconds.unwrap_or(3),
             max_file_bytes: raw.ingest.max_file_mib.unwrap_or(200) * 1024 * 1024,
-            reader_memory_bytes: raw
-                .ingest
-                .reader_memory_mib
-                .unwrap_or(DEFAULT_READER_MEMORY_MIB)
-                .clamp(64, 1 << 20)
-                * 1024
-                * 1024,
-            read_seconds: raw
-                .ingest
-                .read_seconds
-                .unwrap_or(DEFAULT_READ_SECONDS)
-                .clamp(1, 24 * 3600),
+            reader_memory_bytes: reader_memory_mib * 1024 * 1024,
+            read_seconds,
         };
         let reminders = ReminderSettings {
             cycle: raw.reminders.period.unwrap_or(ReportingCycle::Year),

@@ -666,3 +666,28 @@ fn an_xls_whose_dimensions_claim_billions_of_cells_is_quarantined() {
         ],
     );
 }
+
+#[test]
+fn reader_budgets_out_of_range_are_refused_at_start() {
+    for (line, key) in [
+        ("reader_memory_mib = 0", "ingest.reader_memory_mib"),
+        (
+            "reader_memory_mib = 18446744073709551615",
+            "ingest.reader_memory_mib",
+        ),
+        ("read_seconds = 0", "ingest.read_seconds"),
+        ("read_seconds = 18446744073709551615", "ingest.read_seconds"),
+    ] {
+        let project = Project::new();
+        let config = std::fs::read_to_string(project.config_file()).expect("config");
+        std::fs::write(
+            project.config_file(),
+            config.replace("settle_seconds = 0", &format!("settle_seconds = 0\n{line}")),
+        )
+        .expect("config");
+        let out = project.run(&["ingest"]);
+        assert_eq!(out.status.code(), Some(2), "{line}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(key), "{line}: {stderr}");
+    }
+}
