@@ -209,7 +209,19 @@ pub struct IngestSettings {
     /// A file that looks incomplete (truncated) is quarantined only once it
     /// stayed byte-identical across two runs at least this long apart.
     pub incomplete_after: std::time::Duration,
+    /// Address space a reader process may use for one workbook
+    /// (`reader_memory_mib`): past it the file is quarantined.
+    pub reader_memory_bytes: u64,
+    /// Seconds one workbook may take to read (`read_seconds`): past them the
+    /// reader process is killed and the file quarantined.
+    pub read_seconds: u64,
 }
+
+/// `[ingest] reader_memory_mib` by default: the largest bench workbook
+/// (24 MiB, 100,000 rows) reads within it with room to spare.
+pub const DEFAULT_READER_MEMORY_MIB: u64 = 1024;
+/// `[ingest] read_seconds` by default.
+pub const DEFAULT_READ_SECONDS: u64 = 120;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -406,6 +418,8 @@ struct RawIngest {
     settle_seconds: Option<u64>,
     max_file_mib: Option<u64>,
     incomplete_after_minutes: Option<u64>,
+    reader_memory_mib: Option<u64>,
+    read_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -532,6 +546,21 @@ impl Config {
                     INCOMPLETE_AFTER_MINUTES,
                 )?,
             ),
+            reader_memory_bytes: bounded(
+                &file,
+                "ingest.reader_memory_mib",
+                raw.ingest.reader_memory_mib,
+                DEFAULT_READER_MEMORY_MIB,
+                READER_MEMORY_MIB,
+            )? * 1024
+                * 1024,
+            read_seconds: bounded(
+                &file,
+                "ingest.read_seconds",
+                raw.ingest.read_seconds,
+                DEFAULT_READ_SECONDS,
+                READ_SECONDS,
+            )?,
         };
         let days_after_period_end = bounded(
             &file,
@@ -798,6 +827,18 @@ const INCOMPLETE_AFTER_MINUTES: Bounds = Bounds {
     min: 0,
     max: 7 * 24 * 60,
     unit: "minutes",
+};
+/// Below 64 MiB the reader program itself does not start; 1 TiB is no limit.
+const READER_MEMORY_MIB: Bounds = Bounds {
+    min: 64,
+    max: 1 << 20,
+    unit: "MiB",
+};
+/// A day for one workbook is no budget.
+const READ_SECONDS: Bounds = Bounds {
+    min: 1,
+    max: 24 * 3600,
+    unit: "seconds",
 };
 /// Reminders are about a period that ended within the year.
 const DAYS_AFTER_PERIOD_END: Bounds = Bounds {

@@ -129,6 +129,32 @@ fn parse_period(text: &str) -> Result<Period, String> {
 }
 
 fn main() -> ExitCode {
+    // A reader process (see `ingest::reader`): before clap and logging, it
+    // answers requests on stdin and nothing else.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(ingest::reader::CHILD_ARG) {
+        let code = ingest::reader::child_main(&args[1..]);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    // Every workbook is read in a child with resource limits: a hostile file
+    // kills its reader, not this process. /proc/self/exe is this very
+    // program even after an upgrade replaced the file (`serve` runs for
+    // months): parent and child always speak the same frames.
+    let this = std::path::Path::new("/proc/self/exe");
+    match if this.exists() {
+        Ok(this.to_path_buf())
+    } else {
+        std::env::current_exe()
+    } {
+        Ok(program) => ingest::reader::isolate_with(program),
+        Err(e) => eprintln!("nhanluc: cannot find its own program, reading in-process: {e}"),
+    }
+    let code = run_main();
+    ingest::reader::shutdown();
+    code
+}
+
+fn run_main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(LogOptions {
         quiet: cli.quiet,

@@ -13,6 +13,7 @@ pub mod html;
 pub mod inbox;
 pub mod inspect;
 pub mod period;
+pub mod reader;
 pub mod sheet;
 pub mod template;
 pub mod text;
@@ -558,7 +559,18 @@ fn prepare_file(
             &path_evidence,
         )
     };
-    let loader = match read_into(&bytes, fresh) {
+    // The backstop for a reader that takes this process down with it.
+    let mark = match reader::ReadingMark::begin(&config.paths.state, &seen.sha, &source_file) {
+        Ok(mark) => mark,
+        Err(strikes) => {
+            let (reason_vi, reason_en) = reader::twice_reason(strikes);
+            tracing::warn!(file = %source_file, "{reason_en}");
+            return refuse(seen, reason_vi, reason_en);
+        }
+    };
+    let read = read_into(&bytes, fresh);
+    mark.done();
+    let loader = match read {
         Ok(loader) => loader,
         Err(e) => return refuse(seen, e.reason_vi(), crate::error_chain::chain(&e)),
     };
@@ -861,12 +873,16 @@ fn read_into<'a>(
     fresh: impl Fn() -> Loader<'a>,
 ) -> Result<Loader<'a>, WorkbookError> {
     let mut loader = fresh();
-    let streamed = workbook::stream_workbook(bytes, &mut loader);
+    // In a reader process with its own limits when the binary set one up.
+    let limits = reader::Limits::of(&loader.config.ingest);
+    let streamed = reader::read(reader::Mode::Stream, bytes, &mut loader, limits);
     if matches!(streamed, Err(WorkbookError::Unordered(_))) || loader.header_moved {
         loader.staged.discard();
         loader = fresh();
-        let grids = workbook::read_workbook(bytes)?;
-        workbook::replay(grids, &mut loader);
+        if let Err(e) = reader::read(reader::Mode::Whole, bytes, &mut loader, limits) {
+            loader.staged.discard();
+            return Err(e);
+        }
     } else if let Err(e) = streamed {
         loader.staged.discard();
         return Err(e);

@@ -2041,7 +2041,7 @@ fn parse_row<'t>(
             source_row: at.excel_row(),
             column,
             cell: at.address(c),
-            value: cell.display(),
+            value: value::clip(&cell.display()),
             reason_vi: problem.vi,
             reason_en: problem.en,
         });
@@ -2163,6 +2163,7 @@ fn parse_row<'t>(
             FieldType::Enum => match cell {
                 Cell::Error(code) => Err(Problem::error_cell(code)),
                 Cell::Uncomputed { formula } => Err(Problem::uncomputed(formula)),
+                Cell::TooLong { chars, .. } => Err(Problem::too_long(*chars)),
                 blank if blank.is_blank() => Ok(blank_value(field.kind, &field.blank, ctx)),
                 other => enums
                     .value(index, field, other)
@@ -2278,7 +2279,7 @@ fn is_mark(cell: &Cell) -> bool {
                 && !matches!(raw, "-" | "–" | "—")
                 && !matches!(fold(raw).as_str(), "0" | "khong" | "no")
         }
-        Cell::Date(_) | Cell::Error(_) | Cell::Uncomputed { .. } => true,
+        Cell::Date(_) | Cell::Error(_) | Cell::Uncomputed { .. } | Cell::TooLong { .. } => true,
         Cell::Empty => false,
     }
 }
@@ -2341,7 +2342,7 @@ impl SeenKeys {
                         source_row: at.excel_row(),
                         column: column.to_string(),
                         cell: at.address(c),
-                        value: at.cell(c).display(),
+                        value: value::clip(&at.cell(c).display()),
                         reason_vi: format!(
                             "Trùng \"{column}\" với {where_vi} ({first_name}): mỗi người chỉ ghi một lần; xóa dòng trùng hoặc sửa mã"
                         ),

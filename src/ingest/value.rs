@@ -22,6 +22,47 @@ pub enum Cell {
     Uncomputed {
         formula: String,
     },
+    /// A text longer than Excel's limit for a cell ([`MAX_TEXT_CHARS`]): no
+    /// office program wrote it, so it is rejected, never taken. Only its
+    /// start is kept (memory and reports stay small); `chars` is its length.
+    TooLong {
+        start: String,
+        chars: usize,
+    },
+}
+
+/// Excel's limit on the characters of one cell.
+pub const MAX_TEXT_CHARS: usize = 32_767;
+
+/// Characters of a value kept where it is copied into a report (rejects,
+/// the ledger's report, feedback mail).
+pub const SHOWN_CHARS: usize = 200;
+
+/// `text` cut to [`SHOWN_CHARS`] characters, with "…" when cut: how a
+/// rejected value is copied into reports, whatever its length.
+pub fn clip(text: &str) -> String {
+    clip_to(text, SHOWN_CHARS)
+}
+
+fn clip_to(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
+}
+
+/// A text cell as read: a text over [`MAX_TEXT_CHARS`] becomes
+/// [`Cell::TooLong`] without being copied whole.
+pub fn text_or_too_long(text: &str) -> Option<Cell> {
+    // Bytes bound characters from above: most texts need no count.
+    if text.len() <= MAX_TEXT_CHARS {
+        return None;
+    }
+    let chars = text.chars().count();
+    (chars > MAX_TEXT_CHARS).then(|| Cell::TooLong {
+        start: clip_to(text, SHOWN_CHARS).trim_end_matches('…').to_string(),
+        chars,
+    })
 }
 
 impl Cell {
@@ -43,6 +84,7 @@ impl Cell {
             Cell::Date(d) => d.format("%d/%m/%Y").to_string(),
             Cell::Error(e) => e.clone(),
             Cell::Uncomputed { formula } => format!("={formula}"),
+            Cell::TooLong { start, .. } => format!("{}…", clean(start)),
         }
     }
 
@@ -74,6 +116,9 @@ pub enum Value {
     Enum(String),
 }
 
+/// Characters of a reason kept (see [`Problem::new`]).
+const MAX_REASON_CHARS: usize = 1_000;
+
 /// Why a cell was refused, in Vietnamese and English.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -82,11 +127,32 @@ pub struct Problem {
 }
 
 impl Problem {
+    /// Reasons quote the value they refuse: each is bounded, so a hostile
+    /// value is never copied whole into every report that holds the reason.
     pub fn new(vi: impl Into<String>, en: impl Into<String>) -> Self {
+        let bound = |text: String| {
+            if text.len() > MAX_REASON_CHARS {
+                clip_to(&text, MAX_REASON_CHARS)
+            } else {
+                text
+            }
+        };
         Problem {
-            vi: vi.into(),
-            en: en.into(),
+            vi: bound(vi.into()),
+            en: bound(en.into()),
         }
+    }
+
+    /// A text longer than a cell can hold.
+    pub fn too_long(chars: usize) -> Self {
+        Problem::new(
+            format!(
+                "Ô có {chars} ký tự, vượt giới hạn {MAX_TEXT_CHARS} ký tự một ô của Excel: tệp có thể bị hỏng; sửa ô rồi gửi lại"
+            ),
+            format!(
+                "The cell holds {chars} characters, more than Excel's {MAX_TEXT_CHARS} per cell: the file may be damaged; correct the cell and send it again"
+            ),
+        )
     }
 
     pub fn missing() -> Self {
@@ -119,6 +185,7 @@ pub fn unreadable(cell: &Cell) -> Option<Problem> {
     match cell {
         Cell::Error(code) => Some(Problem::error_cell(code)),
         Cell::Uncomputed { formula } => Some(Problem::uncomputed(formula)),
+        Cell::TooLong { chars, .. } => Some(Problem::too_long(*chars)),
         _ => None,
     }
 }
@@ -298,7 +365,9 @@ pub fn as_date(cell: &Cell) -> Result<Option<NaiveDate>, Problem> {
         },
         Cell::Bool(b) => return Err(invalid(&b.to_string())),
         // Refused by `unreadable` above; never a silent null.
-        Cell::Error(_) | Cell::Uncomputed { .. } => return Err(invalid(&cell.display())),
+        Cell::Error(_) | Cell::Uncomputed { .. } | Cell::TooLong { .. } => {
+            return Err(invalid(&cell.display()));
+        }
     };
     if !(1900..=2100).contains(&date.year()) {
         return Err(Problem::new(

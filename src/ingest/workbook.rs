@@ -68,6 +68,33 @@ pub enum WorkbookError {
     /// The cells of sheet are not stored row after row: it must be read whole.
     #[error("sheet {0:?} stores its rows out of order")]
     Unordered(String),
+    /// Two sheets of the workbook are one stored part: no office program
+    /// writes that, and it would be read (and counted) once per name.
+    #[error(
+        "sheets {first:?} and {second:?} of the workbook point at the same content ({part}): a damaged or crafted file"
+    )]
+    SharedPart {
+        first: String,
+        second: String,
+        part: String,
+    },
+    /// A part declares more items than its size can hold (sharedStrings'
+    /// `uniqueCount`): a reader would reserve memory for all of them.
+    #[error(
+        "the part {part} declares {declared} items but holds {size} bytes (a damaged or crafted file)"
+    )]
+    DeclaredCount {
+        part: String,
+        declared: u64,
+        size: u64,
+    },
+    /// The file stopped the reader process (see [`super::reader`]).
+    #[error("{0}")]
+    ReaderStopped(super::reader::Stop),
+    /// An error a reader process met, as it told it: the Vietnamese reason
+    /// and the English one with its causes.
+    #[error("{en}")]
+    Relayed { vi: String, en: String },
     /// Named like a workbook but something else inside (an HTML page, CSV
     /// text, a PDF): told apart so the department learns how to fix it.
     #[error("{0}")]
@@ -189,6 +216,14 @@ impl WorkbookError {
                 format!("Trang tính \"{sheet}\" lưu các dòng không theo thứ tự")
             }
             WorkbookError::NotAWorkbook(kind) => kind.vi().to_string(),
+            WorkbookError::SharedPart { first, second, .. } => format!(
+                "Trang tính \"{first}\" và \"{second}\" trỏ tới cùng một nội dung: tệp bị hỏng hoặc bị sửa bằng công cụ khác; mở bằng Excel, lưu lại và gửi lại"
+            ),
+            WorkbookError::DeclaredCount { part, declared, size } => format!(
+                "Phần {part} của tệp khai báo {declared} mục nhưng chỉ có {size} byte (tệp hỏng hoặc bị sửa): mở bằng Excel, lưu lại và gửi lại"
+            ),
+            WorkbookError::ReaderStopped(stop) => stop.reason_vi(),
+            WorkbookError::Relayed { vi, .. } => vi.clone(),
         }
     }
 }
@@ -314,6 +349,7 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
         Sheets::Xlsx(xlsx) => {
             let entries = xlsx_sheet_entries(bytes).unwrap_or_default();
             let recalculated = calc_on_load(bytes);
+            let archive = zip::ZipArchive::new(Cursor::new(bytes)).ok();
             for name in names {
                 // Merged regions only matter for headers; a sheet whose merge
                 // list is damaged is still read, just without them. They are
@@ -321,7 +357,11 @@ fn stream_unguarded(bytes: &[u8], sink: &mut dyn RowSink) -> Result<(), Workbook
                 // first; a big one on a thread of its own while its rows are
                 // read, and checked at its end (see `header_holds`).
                 let entry = entries.get(&name);
-                let scan = || entry.and_then(|e| scan_merges(bytes, &e.path));
+                let scan = || {
+                    entry
+                        .zip(archive.clone())
+                        .and_then(|(e, archive)| scan_merges_in(archive, &e.path))
+                };
                 let first = entry.is_some_and(|e| e.size <= MERGES_FIRST_MAX_BYTES);
                 let is_hidden = hidden.contains(&name);
                 let late = std::thread::scope(|scope| {
@@ -474,7 +514,174 @@ fn check_zip(bytes: &[u8]) -> Result<(), WorkbookError> {
             limit: MAX_UNCOMPRESSED_BYTES,
         });
     }
+    check_shared_strings(&mut archive)?;
+    check_sheet_parts(&mut archive)?;
+    check_ods_repeats(&mut archive)?;
     Ok(())
+}
+
+/// Bytes the smallest shared string takes (`<si/>`).
+const MIN_SHARED_STRING_BYTES: u64 = 5;
+
+/// calamine reserves room for sharedStrings' declared `uniqueCount` before
+/// reading one: a count its part cannot hold (each string takes at least
+/// `<si/>`) is refused before that. Only the part's first KiB are read.
+fn check_shared_strings(archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Result<(), WorkbookError> {
+    let Some(name) = archive
+        .file_names()
+        .flatten()
+        .find(|n| n.ends_with("sharedStrings.xml"))
+        .map(|n| n.into_owned())
+    else {
+        return Ok(());
+    };
+    let Ok(entry) = archive.by_name(&name) else {
+        return Ok(());
+    };
+    let size = entry.size();
+    let mut head = Vec::new();
+    if std::io::Read::read_to_end(&mut std::io::Read::take(entry, 8 * 1024), &mut head).is_err() {
+        return Ok(());
+    }
+    let Some(at) = memchr::memmem::find(&head, b"uniqueCount=") else {
+        return Ok(());
+    };
+    let digits: String = head[at + b"uniqueCount=".len()..]
+        .iter()
+        .skip(1)
+        .take_while(|b| b.is_ascii_digit())
+        .map(|&b| char::from(b))
+        .collect();
+    // More digits than a u64 holds is more than any part holds.
+    let declared = digits.parse::<u64>().unwrap_or(u64::MAX);
+    if !digits.is_empty() && declared > size / MIN_SHARED_STRING_BYTES + 1 {
+        return Err(WorkbookError::DeclaredCount {
+            part: name,
+            declared,
+            size,
+        });
+    }
+    Ok(())
+}
+
+/// Sheets of `xl/workbook.xml` pointing at one stored part would each be
+/// read whole (ten names, ten times the work, the size limit counted once):
+/// refused, naming two of them.
+fn check_sheet_parts(archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Result<(), WorkbookError> {
+    if archive.index_for_name("xl/workbook.xml").is_none() {
+        return Ok(());
+    }
+    let Some(paths) = xlsx_sheet_paths(archive) else {
+        return Ok(());
+    };
+    let mut sorted: Vec<(&String, &String)> = paths.iter().collect();
+    // The workbook's order is lost in the map: by name, for a stable reason.
+    sorted.sort();
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for (name, part) in sorted {
+        if let Some(first) = seen.insert(part.as_str(), name.as_str()) {
+            return Err(WorkbookError::SharedPart {
+                first: first.to_string(),
+                second: name.clone(),
+                part: part.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An ODS sheet's cells as its repeats declare them: calamine expands
+/// `number-columns-repeated` × `number-rows-repeated` into one cell each,
+/// so a 1 KB file can ask for a hundred million. Refused past
+/// [`MAX_CELLS_PER_SHEET`] before calamine reads it, by a streaming count
+/// (memory follows one element). Repeated blank cells (no value, no text)
+/// cost nothing and are not counted, as calamine skips them.
+fn check_ods_repeats(archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Result<(), WorkbookError> {
+    use quick_xml::events::Event;
+    if archive.index_for_name("mimetype").is_none() {
+        return Ok(());
+    }
+    let Ok(entry) = archive.by_name("content.xml") else {
+        return Ok(());
+    };
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(entry));
+    reader.config_mut().check_end_names = false;
+    let number = |e: &quick_xml::events::BytesStart<'_>, key: &str| -> u64 {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.local_name().as_ref() == key)
+            .and_then(|a| a.value.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+            .max(1)
+    };
+    let has_value = |e: &quick_xml::events::BytesStart<'_>| {
+        e.attributes()
+            .flatten()
+            .any(|a| a.key.local_name().as_ref() == "value-type")
+    };
+    let (mut sheet, mut depth) = (String::new(), 0usize);
+    let (mut cells, mut row_repeats, mut row_cells) = (0u64, 1u64, 0u64);
+    let mut buf = Vec::new();
+    loop {
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            // Damaged XML: calamine says what is wrong with it.
+            Err(_) => return Ok(()),
+        };
+        let (start, empty) = match &event {
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
+            _ => (None, false),
+        };
+        if let Some(e) = start {
+            match e.local_name().as_ref() {
+                "table" => {
+                    if depth == 0 {
+                        sheet = e
+                            .attributes()
+                            .flatten()
+                            .find(|a| a.key.local_name().as_ref() == "name")
+                            .map(|a| a.value.to_string())
+                            .unwrap_or_default();
+                        cells = 0;
+                    }
+                    if !empty {
+                        depth += 1;
+                    }
+                }
+                "table-row" if depth == 1 => {
+                    row_repeats = number(e, "number-rows-repeated");
+                    row_cells = 0;
+                    if empty {
+                        row_repeats = 1;
+                    }
+                }
+                "table-cell" | "covered-table-cell" if depth == 1 && has_value(e) => {
+                    row_cells = row_cells.saturating_add(number(e, "number-columns-repeated"));
+                }
+                _ => {}
+            }
+        }
+        match &event {
+            Event::End(e) if e.local_name().as_ref() == "table" => {
+                depth = depth.saturating_sub(1);
+            }
+            Event::End(e) if depth == 1 && e.local_name().as_ref() == "table-row" => {
+                cells = cells.saturating_add(row_cells.saturating_mul(row_repeats));
+                if cells > MAX_CELLS_PER_SHEET as u64 {
+                    return Err(WorkbookError::TooLarge {
+                        sheet,
+                        limit: SizeLimit::Cells,
+                    });
+                }
+                row_repeats = 1;
+                row_cells = 0;
+            }
+            Event::Eof => return Ok(()),
+            _ => {}
+        }
+        buf.clear();
+    }
 }
 
 fn open(bytes: &[u8]) -> Result<Sheets<Cursor<&[u8]>>, WorkbookError> {
@@ -1156,6 +1363,9 @@ const ERROR_SPELLINGS: &[&str] = &[
 ];
 
 pub(super) fn text_cell(text: &str) -> Cell {
+    if let Some(too_long) = super::value::text_or_too_long(text) {
+        return too_long;
+    }
     if ERROR_SPELLINGS.contains(&text.trim()) {
         Cell::Error(text.trim().to_string())
     } else {
@@ -1371,11 +1581,22 @@ fn xlsx_sheet_paths(
 /// The merged regions of an xlsx sheet, found by scanning its XML for
 /// `<mergeCell ref="…"/>` rather than parsing every element of it: they come
 /// after the cells, so the whole sheet has to be inflated either way.
+#[cfg(test)]
 fn scan_merges(bytes: &[u8], sheet_path: &str) -> Option<Vec<Merge>> {
+    scan_merges_in(zip::ZipArchive::new(Cursor::new(bytes)).ok()?, sheet_path)
+}
+
+/// [`scan_merges`] in an archive opened once for the workbook: opening one
+/// parses the whole central directory, so opening it per sheet made the
+/// cost quadratic in the sheet count (10,000 sheets: minutes). A clone
+/// shares the parsed directory.
+fn scan_merges_in(
+    mut archive: zip::ZipArchive<Cursor<&[u8]>>,
+    sheet_path: &str,
+) -> Option<Vec<Merge>> {
     const TAG: &[u8] = b"mergeCell";
     // Longer than any mergeCell tag, so one is never cut in two.
     const OVERLAP: usize = 512;
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
     let mut entry = archive.by_name(sheet_path).ok()?;
     let finder = memchr::memmem::Finder::new(TAG);
     let mut merges = Vec::new();
