@@ -148,6 +148,36 @@ CREATE INDEX outbox_waiting ON outbox (next_attempt_at) WHERE status = 'pending'
 -- of reading past every sent message's body.
 CREATE INDEX outbox_by_status ON outbox (status);
 "#,
+    r#"
+-- Issue 14, mail: a message the server refuses for good (an SMTP 5xx) is
+-- given up after [smtp] max_attempts_refused refusals: status 'failed', never
+-- retried automatically, shown by `status`. SQLite cannot alter a CHECK, so
+-- the table is rebuilt (its rows and ids kept; its indexes made again).
+CREATE TABLE outbox_rebuilt (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    key             TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    message         BLOB NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT,
+    -- How many attempts the server refused for good (transient failures are not counted).
+    refusals        INTEGER NOT NULL DEFAULT 0,
+    failed_at       TEXT,
+    UNIQUE (key, recipient)
+);
+INSERT INTO outbox_rebuilt (id, kind, key, recipient, subject, message, status, attempts, next_attempt_at, last_error, created_at, sent_at)
+    SELECT id, kind, key, recipient, subject, message, status, attempts, next_attempt_at, last_error, created_at, sent_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_rebuilt RENAME TO outbox;
+CREATE INDEX outbox_waiting ON outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_by_status ON outbox (status);
+"#,
 ];
 
 pub struct State {
@@ -1081,4 +1111,77 @@ fn record_submission_in(
         }
     }
     Ok(superseded)
+}
+
+// ---- issue 14, mail: messages refused for good ---------------------------------
+
+/// A message given up after the server refused it [smtp] max_attempts_refused
+/// times: never retried automatically.
+#[derive(Debug, Clone)]
+pub struct FailedMessage {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub attempts: i64,
+    pub created_at: String,
+    pub failed_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl State {
+    /// Records a refusal (an SMTP 5xx) of a waiting message; at the
+    /// `give_up_after`-th refusal the message is marked failed instead of
+    /// being scheduled again. Returns whether it was given up.
+    pub fn mark_refused(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: &str,
+        give_up_after: u32,
+    ) -> Result<bool, StateError> {
+        let status: Option<String> = self
+            .conn
+            .query_row(
+                "UPDATE outbox SET attempts = attempts + 1, refusals = refusals + 1, last_error = ?2,
+                     status = CASE WHEN refusals + 1 >= ?4 THEN 'failed' ELSE status END,
+                     failed_at = CASE WHEN refusals + 1 >= ?4 THEN ?5 ELSE failed_at END,
+                     next_attempt_at = CASE WHEN refusals + 1 >= ?4 THEN NULL ELSE ?3 END
+                 WHERE id = ?1 AND status = 'pending'
+                 RETURNING status",
+                params![id, error, next_attempt_at, give_up_after, now()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())?;
+        Ok(status.as_deref() == Some("failed"))
+    }
+
+    /// Messages given up, oldest first, without their bodies.
+    pub fn failed_messages(&self) -> Result<Vec<FailedMessage>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, recipient, subject, attempts, created_at, failed_at, last_error
+                 FROM outbox INDEXED BY outbox_by_status WHERE status = 'failed' ORDER BY id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(FailedMessage {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    recipient: r.get(2)?,
+                    subject: r.get(3)?,
+                    attempts: r.get(4)?,
+                    created_at: r.get(5)?,
+                    failed_at: r.get(6)?,
+                    last_error: r.get(7)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
 }
