@@ -276,6 +276,10 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                     delivery.delivered, delivery.failed, delivery.given_up
                 );
                 print_mail_warnings(&delivery);
+                if let Some((ids, note)) = delivery.given_up_note() {
+                    jobs::alerts::mail_given_up(config, &state, "`nhanluc digest`", &ids, &note)
+                        .await;
+                }
                 return built.map(|_| ExitCode::from(1)).map_err(Into::into);
             };
             println!(
@@ -291,6 +295,9 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                 },
             );
             print_mail_warnings(&delivery);
+            if let Some((ids, note)) = delivery.given_up_note() {
+                jobs::alerts::mail_given_up(config, &state, "`nhanluc digest`", &ids, &note).await;
+            }
             for (to, missing) in &outcome.incomplete {
                 eprintln!("nhanluc: no digest for {to}: indicators missing: {missing}");
             }
@@ -356,15 +363,10 @@ fn print_mail_warnings(delivery: &digest::DeliveryOutcome) {
         );
     }
     if delivery.given_up > 0 {
-        let given_up: Vec<&str> = delivery
-            .given_up_errors
-            .iter()
-            .map(|(_, text)| text.as_str())
-            .collect();
         eprintln!(
             "nhanluc: warning: {} message(s) refused by the mail server every time are given up and not retried (see `nhanluc status`): {}",
             delivery.given_up,
-            given_up.join("; ")
+            delivery.given_up_text()
         );
     }
 }

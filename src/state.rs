@@ -1185,3 +1185,53 @@ impl State {
         Ok(rows)
     }
 }
+
+#[cfg(test)]
+mod outbox_failed_tests {
+    use super::*;
+
+    /// The outbox rebuilt by the issue-14 migration keeps every row, id and
+    /// status, and then takes 'failed'.
+    #[test]
+    fn the_outbox_rebuild_keeps_its_rows_and_takes_failed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("state.sqlite3");
+        let rebuild = MIGRATIONS
+            .iter()
+            .position(|sql| sql.contains("outbox_rebuilt"))
+            .expect("the migration");
+        {
+            let conn = Connection::open(&path).expect("open");
+            for sql in &MIGRATIONS[..rebuild] {
+                conn.execute_batch(sql).expect("older migration");
+            }
+            conn.pragma_update(None, "user_version", rebuild as i64)
+                .expect("version");
+            conn.execute_batch(
+                "INSERT INTO outbox (id, kind, key, recipient, subject, message, status, attempts, next_attempt_at, last_error, created_at, sent_at)
+                 VALUES (7, 'digest', 'k1', 'a@x.vn', 's1', x'01', 'pending', 2, '2026-01-01T00:00:00.000Z', '421 busy', '2026-01-01T00:00:00.000Z', NULL),
+                        (9, 'feedback', 'k2', 'b@x.vn', 's2', x'02', 'sent', 1, NULL, NULL, '2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z');",
+            )
+            .expect("rows");
+        }
+        let state = State::open(&path).expect("migrated");
+        assert_eq!(state.outbox_counts().expect("counts"), (1, 1));
+        let waiting = state.pending().expect("pending");
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(
+            (waiting[0].id, waiting[0].attempts, waiting[0].last_error.as_deref()),
+            (7, 2, Some("421 busy"))
+        );
+        assert!(!state.mark_refused(7, "550 no", "2026-01-02T00:00:00.000Z", 2).expect("refused"));
+        assert!(state.mark_refused(7, "550 no", "2026-01-02T00:00:00.000Z", 2).expect("refused"));
+        let failed = state.failed_messages().expect("failed");
+        assert_eq!(failed.len(), 1);
+        assert_eq!((failed[0].id, failed[0].attempts), (7, 4));
+        assert!(failed[0].failed_at.is_some());
+        assert_eq!(state.outbox_counts().expect("counts"), (1, 0), "no longer waiting");
+        assert_eq!(state.next_outbox_attempt().expect("next"), None);
+        // A failed message is not refused again (nor re-queued under its key).
+        assert!(!state.mark_refused(7, "550 no", "x", 2).expect("no row"));
+        assert!(!state.enqueue("digest", "k1", "a@x.vn", "s1", b"m").expect("enqueue"));
+    }
+}

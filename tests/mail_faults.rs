@@ -30,6 +30,8 @@ struct Seen {
     connections: AtomicUsize,
     /// The recipient of each message taken (after DATA).
     delivered: Mutex<Vec<String>>,
+    /// (recipient, raw message) of each message taken.
+    messages: Mutex<Vec<(String, String)>>,
     /// Each RCPT refused.
     refused: Mutex<Vec<String>>,
 }
@@ -96,6 +98,7 @@ fn converse(stream: TcpStream, seen: &Seen, refuse: &[String]) -> std::io::Resul
     out.write_all(b"220 test.local ESMTP\r\n")?;
     let mut recipient = String::new();
     let mut line = String::new();
+    let mut data = String::new();
     loop {
         line.clear();
         if reader.read_line(&mut line)? == 0 {
@@ -134,7 +137,12 @@ fn converse(stream: TcpStream, seen: &Seen, refuse: &[String]) -> std::io::Resul
                 if line == ".\r\n" {
                     break;
                 }
+                data.push_str(&line);
             }
+            seen.messages
+                .lock()
+                .expect("lock")
+                .push((recipient.clone(), std::mem::take(&mut data)));
             seen.delivered
                 .lock()
                 .expect("lock")
@@ -297,7 +305,10 @@ fn a_stalled_greeting_ends_the_run_within_the_deadline_and_releases_the_lock() {
 fn a_refused_recipient_is_given_up_after_its_retries_and_shown_by_status() {
     const REFUSED: &str = "giam-doc@syt.example.gov.vn";
     let smtp = TestSmtp::start(Mode::Answer, &[REFUSED]);
-    let project = Project::with_config_extra(&smtp_config(smtp.port, 5, ""));
+    let project = Project::with_config_extra(&format!(
+        "{}\n[alerts]\nemail = \"ops@example.gov.vn\"\n",
+        smtp_config(smtp.port, 5, "")
+    ));
     let written = nhanluc::fixtures::write_province(&project.inbox()).expect("fixtures");
 
     let out = project.run(&["run", "nightly"]);
@@ -319,6 +330,19 @@ fn a_refused_recipient_is_given_up_after_its_retries_and_shown_by_status() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     }
     assert_eq!(smtp.refused().len(), 3);
+    // The operator is told, once, naming the message.
+    let alerts: Vec<String> = smtp
+        .seen
+        .messages
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|(to, _)| to == "ops@example.gov.vn")
+        .map(|(_, message)| message.clone())
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains("Mail given up"), "{}", alerts[0]);
+    assert!(alerts[0].contains(REFUSED), "{}", alerts[0]);
     assert_eq!(
         sql(&project, "SELECT recipient, status, attempts, next_attempt_at IS NULL, failed_at IS NOT NULL FROM outbox WHERE status != 'sent'"),
         format!("{REFUSED}|failed|3|1|1")
@@ -328,6 +352,10 @@ fn a_refused_recipient_is_given_up_after_its_retries_and_shown_by_status() {
     let out = project.run(&["run", "nightly"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(smtp.refused().len(), 3, "a failed message is not retried");
+    assert!(
+        !smtp.delivered().iter().filter(|to| *to == "ops@example.gov.vn").nth(1).is_some(),
+        "no second alert"
+    );
 
     let status = project.run_ok(&["status"]);
     assert!(

@@ -131,9 +131,8 @@ pub struct DeliveryOutcome {
     /// Messages refused for good ([smtp] max_attempts_refused times) and
     /// marked failed by this pass: never retried automatically.
     pub given_up: usize,
-    /// "<recipient>: <subject>: <why>" for each of `given_up`, by kind
-    /// (alerts apart, so an alert given up does not raise another alert).
-    pub given_up_errors: Vec<(String, String)>,
+    /// Each of `given_up`.
+    pub given_up_messages: Vec<GivenUp>,
     /// Stopped by a shutdown request: the message being sent, and those after
     /// it, wait as they were (an interrupted send is not an attempt).
     pub interrupted: bool,
@@ -150,9 +149,55 @@ impl DeliveryOutcome {
         self.failed += other.failed;
         self.errors.extend(other.errors);
         self.given_up += other.given_up;
-        self.given_up_errors.extend(other.given_up_errors);
+        self.given_up_messages.extend(other.given_up_messages);
         self.interrupted |= other.interrupted;
         self.tried.extend(other.tried);
+    }
+}
+
+/// A message given up by a delivery pass.
+#[derive(Debug, Clone)]
+pub struct GivenUp {
+    pub id: i64,
+    /// `digest`, `feedback`, `alert`, …
+    pub kind: String,
+    /// "<recipient>: <subject>: <why>".
+    pub text: String,
+}
+
+impl DeliveryOutcome {
+    /// The messages given up, for the operator's alert: their ids and one
+    /// line naming each. Alerts given up are left out, so an alert that
+    /// cannot be delivered does not raise another alert.
+    pub fn given_up_note(&self) -> Option<(Vec<i64>, String)> {
+        let told: Vec<&GivenUp> = self
+            .given_up_messages
+            .iter()
+            .filter(|m| m.kind != "alert")
+            .collect();
+        if told.is_empty() {
+            return None;
+        }
+        Some((
+            told.iter().map(|m| m.id).collect(),
+            format!(
+                "{} message(s) refused by the mail server every time, given up and not retried: {}",
+                told.len(),
+                told.iter()
+                    .map(|m| m.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ))
+    }
+
+    /// "<recipient>: <subject>: <why>" of every message given up, joined.
+    pub fn given_up_text(&self) -> String {
+        self.given_up_messages
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -400,10 +445,11 @@ fn record_attempt(
             if state.mark_refused(item.id, &why, &next, smtp.max_attempts_refused)? {
                 tracing::error!(to = %item.recipient, subject = %item.subject, error = %why, refusals = smtp.max_attempts_refused, "message given up: the server refused it every time; it is not retried (see `nhanluc status`)");
                 outcome.given_up += 1;
-                outcome.given_up_errors.push((
-                    item.kind.clone(),
-                    format!("{}: {}: {why}", item.recipient, item.subject),
-                ));
+                outcome.given_up_messages.push(GivenUp {
+                    id: item.id,
+                    kind: item.kind.clone(),
+                    text: format!("{}: {}: {why}", item.recipient, item.subject),
+                });
             } else {
                 tracing::warn!(to = %item.recipient, error = %why, next_attempt = %next, "delivery refused; tried again until [smtp] max_attempts_refused");
                 outcome.failed += 1;
@@ -678,4 +724,56 @@ fn eml_path(dir: &Path, item: &crate::state::OutboxItem) -> std::path::PathBuf {
         item.kind,
         crate::ingest::safe_file_name(&item.recipient.replace('@', "_at_"))
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn smtp(timeout_seconds: u64) -> SmtpConfig {
+        SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: 25,
+            security: SmtpSecurity::None,
+            username: None,
+            password_env: None,
+            from: "a@x.vn".into(),
+            timeout_seconds,
+            max_attempts_refused: 3,
+        }
+    }
+
+    #[test]
+    fn each_step_has_a_deadline_and_a_large_message_more_time() {
+        let s = std::time::Duration::from_secs;
+        assert_eq!(step_deadline(&smtp(0)), s(1), "never zero");
+        assert_eq!(message_deadline(&smtp(30), 1000), s(30));
+        assert_eq!(message_deadline(&smtp(30), 5 << 20), s(180));
+        assert!(message_deadline(&smtp(u64::MAX), usize::MAX) >= s(u64::MAX / 2), "no overflow");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_greets_costs_one_deadline_with_a_clear_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut config = smtp(1);
+        config.port = listener.local_addr().expect("addr").port();
+        let started = std::time::Instant::now();
+        let error = connect(&config, None).await.err().expect("no greeting");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(
+            error,
+            format!(
+                "the SMTP server at 127.0.0.1:{} accepted the connection but did not answer within 1 s ([smtp] timeout_seconds)",
+                config.port
+            )
+        );
+        drop(listener);
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_the_wait_and_a_finished_send_wins() {
+        let stop = AtomicBool::new(true);
+        assert_eq!(until_stopped(&stop, std::future::pending::<()>()).await, None);
+        assert_eq!(until_stopped(&stop, async { 7 }).await, Some(7));
+    }
 }

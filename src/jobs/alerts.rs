@@ -56,7 +56,7 @@ pub async fn run_failed(config: &Config, state: &State, job: &str, run_id: i64, 
             summary: format!("nhanluc on {host}: job {job} (run {run_id}) failed: {error}"),
             status: "failed",
             job,
-            run_id,
+            run_id: Some(run_id),
             error,
             host: &host,
         },
@@ -64,21 +64,24 @@ pub async fn run_failed(config: &Config, state: &State, job: &str, run_id: i64, 
     .await;
 }
 
-/// Tells the operator that a run which otherwise succeeded gave up messages
-/// the mail server refused every time (they are not retried): the same
-/// email and webhook as a failed run, with `"status": "mail_failed"`.
-pub async fn mail_given_up(config: &Config, state: &State, job: &str, run_id: i64, note: &str) {
+/// Tells the operator that messages the mail server refused every time were
+/// given up (they are not retried) by `origin` (a run that otherwise
+/// succeeded, `serve`'s outbox retry, `nhanluc digest`): the same email and
+/// webhook as a failed run, with `"status": "mail_failed"`. Once per set of
+/// messages (the outbox key is made of their ids).
+pub async fn mail_given_up(config: &Config, state: &State, origin: &str, ids: &[i64], note: &str) {
     let host = hostname();
+    let ids_text: Vec<String> = ids.iter().map(i64::to_string).collect();
     tell(
         config,
         state,
         Alert {
-            key: format!("alert/mail/{run_id}"),
-            subject: format!("[nhanluc] Mail given up by job {job} on {host}"),
-            summary: format!("nhanluc on {host}: job {job} (run {run_id}): {note}"),
+            key: format!("alert/mail/{}", ids_text.join(",")),
+            subject: format!("[nhanluc] Mail given up on {host}"),
+            summary: format!("nhanluc on {host}: {origin}: {note}"),
             status: "mail_failed",
-            job,
-            run_id,
+            job: origin,
+            run_id: None,
             error: note,
             host: &host,
         },
@@ -93,7 +96,7 @@ struct Alert<'a> {
     /// The webhook's `status`.
     status: &'a str,
     job: &'a str,
-    run_id: i64,
+    run_id: Option<i64>,
     error: &'a str,
     host: &'a str,
 }

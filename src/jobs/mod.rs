@@ -271,21 +271,8 @@ pub async fn run_steps(
     }
     let counts_json = serde_json::to_string(&counts).unwrap_or_default();
     let message = error.as_ref().map(|e| crate::error_chain::chain(e));
-    // Given-up mail is told to the operator, whether the run failed or not;
-    // an alert given up is not (that would raise an alert about an alert).
-    let given_up: Vec<&str> = delivery
-        .given_up_errors
-        .iter()
-        .filter(|(kind, _)| kind != "alert")
-        .map(|(_, text)| text.as_str())
-        .collect();
-    let mail_note = (!given_up.is_empty()).then(|| {
-        format!(
-            "{} message(s) refused by the mail server every time, given up and not retried: {}",
-            given_up.len(),
-            given_up.join("; ")
-        )
-    });
+    // Given-up mail is told to the operator, whether the run failed or not.
+    let mail_note = delivery.given_up_note();
     state.finish_run(run_id, status, &counts_json, message.as_deref())?;
     tracing::info!(
         job = name,
@@ -296,14 +283,15 @@ pub async fn run_steps(
     match status {
         RunStatus::Succeeded => {
             alerts::ping(config, alerts::Ping::Success).await;
-            if let Some(note) = &mail_note {
-                alerts::mail_given_up(config, &state, name, run_id, note).await;
+            if let Some((ids, note)) = &mail_note {
+                let origin = format!("job {name} (run {run_id})");
+                alerts::mail_given_up(config, &state, &origin, ids, note).await;
             }
         }
         RunStatus::Failed => {
             alerts::ping(config, alerts::Ping::Fail).await;
             let mut text = message.clone().unwrap_or_default();
-            if let Some(note) = &mail_note {
+            if let Some((_, note)) = &mail_note {
                 text = format!("{text}; also {note}");
             }
             alerts::run_failed(config, &state, name, run_id, &text).await;
@@ -332,12 +320,7 @@ fn mail_warnings(delivery: &digest::DeliveryOutcome) -> Vec<JobError> {
     if delivery.given_up > 0 {
         warnings.push(JobError::Undeliverable {
             count: delivery.given_up,
-            messages: delivery
-                .given_up_errors
-                .iter()
-                .map(|(_, text)| text.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
+            messages: delivery.given_up_text(),
         });
     }
     warnings
@@ -499,5 +482,16 @@ mod tests {
             by_cause(&errors),
             "Connection error: Connection refused (os error 111) (to a@x.vn, b@x.vn); permanent error (550): no such user (to c@x.vn)"
         );
+    }
+
+    #[test]
+    fn a_recipient_with_several_waiting_messages_is_named_once_with_their_count() {
+        let errors = [
+            "a@x.vn: down".to_string(),
+            "a@x.vn: down".to_string(),
+            "b@x.vn: down".to_string(),
+            "a@x.vn: down".to_string(),
+        ];
+        assert_eq!(by_cause(&errors), "down (to a@x.vn ×3, b@x.vn)");
     }
 }

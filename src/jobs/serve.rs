@@ -334,9 +334,12 @@ async fn retry_outbox(config: &Config, state: &State, stop: &AtomicBool) -> Dura
             tracing::error!(
                 delivered = outcome.delivered,
                 given_up = outcome.given_up,
-                messages = %outcome.given_up_errors.iter().map(|(_, text)| text.as_str()).collect::<Vec<_>>().join("; "),
+                messages = %outcome.given_up_text(),
                 "outbox retried: messages refused by the server every time are given up (see `nhanluc status`)"
             );
+            if let Some((ids, note)) = outcome.given_up_note() {
+                super::alerts::mail_given_up(config, state, "the outbox retry of `nhanluc serve`", &ids, &note).await;
+            }
         }
         Ok(outcome) if outcome.failed > 0 => {
             let next = state
