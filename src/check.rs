@@ -9,7 +9,6 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-
 use crate::config::{self, ConfigError, Paths};
 use crate::error_chain::chain;
 

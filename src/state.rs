@@ -1219,19 +1219,39 @@ mod outbox_failed_tests {
         let waiting = state.pending().expect("pending");
         assert_eq!(waiting.len(), 1);
         assert_eq!(
-            (waiting[0].id, waiting[0].attempts, waiting[0].last_error.as_deref()),
+            (
+                waiting[0].id,
+                waiting[0].attempts,
+                waiting[0].last_error.as_deref()
+            ),
             (7, 2, Some("421 busy"))
         );
-        assert!(!state.mark_refused(7, "550 no", "2026-01-02T00:00:00.000Z", 2).expect("refused"));
-        assert!(state.mark_refused(7, "550 no", "2026-01-02T00:00:00.000Z", 2).expect("refused"));
+        assert!(
+            !state
+                .mark_refused(7, "550 no", "2026-01-02T00:00:00.000Z", 2)
+                .expect("refused")
+        );
+        assert!(
+            state
+                .mark_refused(7, "550 no", "2026-01-02T00:00:00.000Z", 2)
+                .expect("refused")
+        );
         let failed = state.failed_messages().expect("failed");
         assert_eq!(failed.len(), 1);
         assert_eq!((failed[0].id, failed[0].attempts), (7, 4));
         assert!(failed[0].failed_at.is_some());
-        assert_eq!(state.outbox_counts().expect("counts"), (1, 0), "no longer waiting");
+        assert_eq!(
+            state.outbox_counts().expect("counts"),
+            (1, 0),
+            "no longer waiting"
+        );
         assert_eq!(state.next_outbox_attempt().expect("next"), None);
         // A failed message is not refused again (nor re-queued under its key).
         assert!(!state.mark_refused(7, "550 no", "x", 2).expect("no row"));
-        assert!(!state.enqueue("digest", "k1", "a@x.vn", "s1", b"m").expect("enqueue"));
+        assert!(
+            !state
+                .enqueue("digest", "k1", "a@x.vn", "s1", b"m")
+                .expect("enqueue")
+        );
     }
 }

@@ -890,7 +890,13 @@ fn render_failed(out: &mut String, outbox: &OutboxInfo, clock: &Clock) {
             Cell::new(&message.recipient),
             Cell::new(&message.subject),
             right(message.attempts.to_string()),
-            Cell::new(message.failed_at.as_deref().map(|at| clock.time(at)).unwrap_or_default()),
+            Cell::new(
+                message
+                    .failed_at
+                    .as_deref()
+                    .map(|at| clock.time(at))
+                    .unwrap_or_default(),
+            ),
             Cell::new(error),
         ]);
     }

@@ -545,11 +545,9 @@ fn a_digest_that_failed_at_the_scheduled_run_arrives_once_smtp_is_back() {
     );
     let mut service = Service::start(&project);
     // Mail that waits does not fail the run: it succeeds, the digests wait.
-    wait_until(
-        Duration::from_secs(180),
-        "the scheduled run to end",
-        || sql(&project, "SELECT status FROM runs WHERE job = 'morning'") == "succeeded",
-    );
+    wait_until(Duration::from_secs(180), "the scheduled run to end", || {
+        sql(&project, "SELECT status FROM runs WHERE job = 'morning'") == "succeeded"
+    });
     assert_eq!(
         sql(
             &project,

@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::Message;
 use lettre::transport::smtp::authentication::DEFAULT_MECHANISMS;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -749,7 +749,10 @@ mod tests {
         assert_eq!(step_deadline(&smtp(0)), s(1), "never zero");
         assert_eq!(message_deadline(&smtp(30), 1000), s(30));
         assert_eq!(message_deadline(&smtp(30), 5 << 20), s(180));
-        assert!(message_deadline(&smtp(u64::MAX), usize::MAX) >= s(u64::MAX / 2), "no overflow");
+        assert!(
+            message_deadline(&smtp(u64::MAX), usize::MAX) >= s(u64::MAX / 2),
+            "no overflow"
+        );
     }
 
     #[tokio::test]
@@ -773,7 +776,10 @@ mod tests {
     #[tokio::test]
     async fn a_stop_ends_the_wait_and_a_finished_send_wins() {
         let stop = AtomicBool::new(true);
-        assert_eq!(until_stopped(&stop, std::future::pending::<()>()).await, None);
+        assert_eq!(
+            until_stopped(&stop, std::future::pending::<()>()).await,
+            None
+        );
         assert_eq!(until_stopped(&stop, async { 7 }).await, Some(7));
     }
 }

@@ -338,7 +338,14 @@ async fn retry_outbox(config: &Config, state: &State, stop: &AtomicBool) -> Dura
                 "outbox retried: messages refused by the server every time are given up (see `nhanluc status`)"
             );
             if let Some((ids, note)) = outcome.given_up_note() {
-                super::alerts::mail_given_up(config, state, "the outbox retry of `nhanluc serve`", &ids, &note).await;
+                super::alerts::mail_given_up(
+                    config,
+                    state,
+                    "the outbox retry of `nhanluc serve`",
+                    &ids,
+                    &note,
+                )
+                .await;
             }
         }
         Ok(outcome) if outcome.failed > 0 => {
