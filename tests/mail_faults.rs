@@ -22,6 +22,8 @@ enum Mode {
     Stall,
     /// Speaks SMTP, refusing the recipients in `refuse` with 550.
     Answer,
+    /// Speaks SMTP, but never answers the end of a message's data.
+    StallAtData,
 }
 
 #[derive(Default)]
@@ -71,8 +73,8 @@ impl TestSmtp {
                             let mut stream = stream;
                             while std::io::Read::read(&mut stream, &mut buffer).unwrap_or(0) > 0 {}
                         }
-                        Mode::Answer => {
-                            let _ = converse(stream, &seen, &refuse);
+                        Mode::Answer | Mode::StallAtData => {
+                            let _ = converse(stream, &seen, &refuse, mode);
                         }
                     });
                 }
@@ -92,7 +94,7 @@ impl TestSmtp {
     }
 }
 
-fn converse(stream: TcpStream, seen: &Seen, refuse: &[String]) -> std::io::Result<()> {
+fn converse(stream: TcpStream, seen: &Seen, refuse: &[String], mode: Mode) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     out.write_all(b"220 test.local ESMTP\r\n")?;
@@ -138,6 +140,11 @@ fn converse(stream: TcpStream, seen: &Seen, refuse: &[String]) -> std::io::Resul
                     break;
                 }
                 data.push_str(&line);
+            }
+            if mode == Mode::StallAtData {
+                // Silent until the client leaves.
+                while reader.read_line(&mut line)? > 0 {}
+                return Ok(());
             }
             seen.messages
                 .lock()
@@ -305,6 +312,30 @@ fn a_stalled_greeting_ends_the_run_within_the_deadline_and_releases_the_lock() {
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert!(!stderr(&again).contains("holds the lock"));
     assert!(took < Duration::from_secs(60), "took {took:?}");
+}
+
+#[test]
+fn a_server_that_stops_answering_at_data_costs_one_deadline_per_pass() {
+    let smtp = TestSmtp::start(Mode::StallAtData, &[]);
+    let project = Project::with_config_extra(&smtp_config(smtp.port, 2, ""));
+    let written = nhanluc::fixtures::write_province(&project.inbox()).expect("fixtures");
+    let (out, took) = run_within(&project, &["run", "nightly"], Duration::from_secs(120));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    assert!(
+        stderr(&out).contains("stopped answering while taking a message"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(smtp.seen.connections.load(Ordering::SeqCst) <= 2);
+    assert_eq!(pending_digests(&project), DIGEST_RECIPIENTS);
+    assert_eq!(
+        sql(
+            &project,
+            "SELECT count(*) FROM outbox WHERE status = 'pending'"
+        ),
+        (written.len() + DIGEST_RECIPIENTS).to_string()
+    );
 }
 
 // ---- (b) one recipient refused for good -----------------------------------------

@@ -331,8 +331,9 @@ enum Failure {
 
 /// An attempt's outcome as `deliver` sees it.
 enum SendError {
-    /// Connecting (TCP, TLS, greeting, login) failed: no message of this
-    /// pass can go, so the rest are not tried (one cause, said once).
+    /// Connecting (TCP, TLS, greeting, login) failed, or the server stopped
+    /// answering: no message of this pass can go, so the rest are not tried
+    /// (one cause, said once; one deadline, not one per message).
     Setup(String),
     Message(Failure),
 }
@@ -518,13 +519,15 @@ impl<'a> Session<'a> {
         };
         let deadline = message_deadline(self.smtp, message.len());
         match tokio::time::timeout(deadline, connection.send(&envelope, message)).await {
-            // Dropped mid-exchange: that connection cannot be used again.
-            Err(_elapsed) => Err(SendError::Message(Failure::Transient(format!(
-                "the SMTP server at {}:{} did not answer within {} s while taking the message ([smtp] timeout_seconds)",
+            // Dropped mid-exchange: that connection cannot be used again. A
+            // server that stops answering would cost a deadline per message,
+            // so the rest of this pass waits too (as when it cannot be reached).
+            Err(_elapsed) => Err(SendError::Setup(format!(
+                "the SMTP server at {}:{} stopped answering while taking a message (no reply within {} s, [smtp] timeout_seconds); the rest of this delivery waits",
                 self.smtp.host,
                 self.smtp.port,
                 deadline.as_secs()
-            )))),
+            ))),
             Ok(Err(e)) => {
                 if !connection.has_broken() {
                     self.connection = Some(connection);
