@@ -109,6 +109,9 @@ fn converse(stream: TcpStream, seen: &Seen, refuse: &[String], mode: Mode) -> st
         let command = line.trim_end().to_ascii_uppercase();
         if command.starts_with("EHLO") {
             out.write_all(b"250-test.local\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 OK\r\n")?;
+        } else if command.starts_with("MAIL") && refuse.contains(&address_in(&line)) {
+            seen.refused.lock().expect("lock").push(address_in(&line));
+            out.write_all(b"553 5.7.1 sender not allowed\r\n")?;
         } else if command.starts_with("HELO")
             || command.starts_with("MAIL")
             || command.starts_with("RSET")
@@ -116,12 +119,7 @@ fn converse(stream: TcpStream, seen: &Seen, refuse: &[String], mode: Mode) -> st
         {
             out.write_all(b"250 OK\r\n")?;
         } else if command.starts_with("RCPT") {
-            let address = line
-                .trim_end()
-                .split_once('<')
-                .and_then(|(_, rest)| rest.split_once('>'))
-                .map(|(address, _)| address.to_string())
-                .unwrap_or_default();
+            let address = address_in(&line);
             if refuse.contains(&address) {
                 seen.refused.lock().expect("lock").push(address);
                 out.write_all(b"550 5.1.1 no such mailbox here\r\n")?;
@@ -162,6 +160,15 @@ fn converse(stream: TcpStream, seen: &Seen, refuse: &[String], mode: Mode) -> st
             out.write_all(b"502 not implemented\r\n")?;
         }
     }
+}
+
+/// The address between `<` and `>` in a MAIL or RCPT command.
+fn address_in(line: &str) -> String {
+    line.trim_end()
+        .split_once('<')
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .map(|(address, _)| address.to_string())
+        .unwrap_or_default()
 }
 
 // ---- helpers -----------------------------------------------------------------
@@ -430,6 +437,47 @@ fn a_refused_recipient_is_given_up_after_its_retries_and_shown_by_status() {
         "{failed}"
     );
     assert_eq!(json["outbox"]["waiting"], 0);
+}
+
+#[test]
+fn a_refused_sender_is_the_configuration_s_fault_and_never_gives_a_message_up() {
+    let smtp = TestSmtp::start(Mode::Answer, &["bao-cao@snv.example.gov.vn"]);
+    let project =
+        Project::with_config_extra(&smtp_config(smtp.port, 5, "max_attempts_refused = 1\n"));
+    std::fs::write(
+        project.root().join("jobs/arrive.toml"),
+        "schedule = \"0 0 3 * * *\"\nsteps = [\"ingest\", \"feedback\"]\n",
+    )
+    .expect("job");
+    for (department, name) in [("SNV", "An"), ("SYT", "Bình")] {
+        common::write_xlsx(
+            &project.inbox().join(format!("{department}/ds_2025.xlsx")),
+            "DS",
+            &common::staff_rows("NĂM 2025", &[(name, "001085000001", "Thạc sĩ")]),
+        );
+    }
+    for _ in 0..2 {
+        let out = project.run(&["run", "arrive"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("refused the sender bao-cao@snv.example.gov.vn ([smtp] from)"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(
+        smtp.refused().len(),
+        2,
+        "said once per pass, not per message"
+    );
+    assert_eq!(
+        sql(
+            &project,
+            "SELECT status, count(*) FROM outbox GROUP BY status"
+        ),
+        "pending|2",
+        "not given up: the recipients did nothing wrong"
+    );
 }
 
 #[test]

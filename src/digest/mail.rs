@@ -8,7 +8,8 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::DEFAULT_MECHANISMS;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, SmtpConfig, SmtpSecurity};
@@ -284,6 +285,18 @@ pub async fn deliver_pending_except(
     deliver(config, state, pending, stop).await
 }
 
+/// Delivers the waiting message(s) queued under `key` only: an alert goes at
+/// once without trying again, in the same run, what that run already tried.
+pub async fn deliver_key(
+    config: &Config,
+    state: &State,
+    key: &str,
+) -> Result<DeliveryOutcome, DigestError> {
+    let mut pending = state.pending()?;
+    pending.retain(|item| item.key == key);
+    deliver(config, state, pending, &AtomicBool::new(false)).await
+}
+
 /// How early a message may be taken before its next attempt is due, so a
 /// retry woken at the due time does not miss it by a few milliseconds.
 const DUE_SLACK: std::time::Duration = std::time::Duration::from_secs(1);
@@ -509,7 +522,7 @@ impl<'a> Session<'a> {
     }
 
     async fn send(&mut self, recipient: &str, message: &[u8]) -> Result<(), SendError> {
-        let envelope = envelope(self.smtp, recipient)
+        let (from, to) = envelope(self.smtp, recipient)
             .map_err(|why| SendError::Message(Failure::Refused(why)))?;
         let mut connection = match self.connection.take() {
             Some(connection) if !connection.has_broken() => connection,
@@ -517,26 +530,38 @@ impl<'a> Session<'a> {
                 .await
                 .map_err(SendError::Setup)?,
         };
+        let server = format!("{}:{}", self.smtp.host, self.smtp.port);
         let deadline = message_deadline(self.smtp, message.len());
-        match tokio::time::timeout(deadline, connection.send(&envelope, message)).await {
+        let sent =
+            tokio::time::timeout(deadline, transaction(&mut connection, &from, &to, message)).await;
+        match sent {
             // Dropped mid-exchange: that connection cannot be used again. A
             // server that stops answering would cost a deadline per message,
             // so the rest of this pass waits too (as when it cannot be reached).
             Err(_elapsed) => Err(SendError::Setup(format!(
-                "the SMTP server at {}:{} stopped answering while taking a message (no reply within {} s, [smtp] timeout_seconds); the rest of this delivery waits",
-                self.smtp.host,
-                self.smtp.port,
+                "the SMTP server at {server} stopped answering while taking a message (no reply within {} s, [smtp] timeout_seconds); the rest of this delivery waits",
                 deadline.as_secs()
             ))),
-            Ok(Err(e)) => {
-                if !connection.has_broken() {
-                    self.connection = Some(connection);
-                }
-                Err(SendError::Message(classify(&e)))
-            }
-            Ok(Ok(_response)) => {
+            Ok(Ok(())) => {
                 self.connection = Some(connection);
                 Ok(())
+            }
+            Ok(Err(refusal)) => {
+                // A reply (4xx, 5xx) leaves the connection usable once reset;
+                // anything else (the network, a garbled reply) does not.
+                let replied = match &refusal {
+                    Refusal::Smtp(_, e) => e.is_permanent() || e.is_transient(),
+                    Refusal::Unsupported(_) => true,
+                };
+                if replied {
+                    let reset =
+                        tokio::time::timeout(step_deadline(self.smtp), connection.command(Rset))
+                            .await;
+                    if matches!(reset, Ok(Ok(_))) {
+                        self.connection = Some(connection);
+                    }
+                }
+                Err(classify(refusal, &server, &from))
             }
         }
     }
@@ -550,18 +575,101 @@ impl<'a> Session<'a> {
     }
 }
 
-/// A refusal (5xx) is for good, and so is a message this server can never
-/// take (a client error: non-ASCII without SMTPUTF8 or 8BITMIME); anything
-/// else may pass later.
-fn classify(e: &lettre::transport::smtp::Error) -> Failure {
-    if e.is_permanent() || e.is_client() {
-        Failure::Refused(chain(e))
-    } else {
-        Failure::Transient(chain(e))
+/// Which command of a message's transaction failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Sender,
+    Recipient,
+    /// DATA and the message itself.
+    Data,
+}
+
+/// Why a message's transaction failed.
+enum Refusal {
+    /// A command's reply was negative, or the exchange broke.
+    Smtp(Phase, lettre::transport::smtp::Error),
+    /// This server can never take this message.
+    Unsupported(&'static str),
+}
+
+/// MAIL, RCPT, DATA and the message, each reply checked (lettre's own
+/// `send` does the same but does not say which command failed: a refused
+/// sender is the configuration's fault, a refused recipient the message's).
+async fn transaction(
+    connection: &mut AsyncSmtpConnection,
+    from: &lettre::Address,
+    to: &lettre::Address,
+    message: &[u8],
+) -> Result<(), Refusal> {
+    let mut options = Vec::new();
+    if !from.to_string().is_ascii() || !to.to_string().is_ascii() {
+        if !connection
+            .server_info()
+            .supports_feature(Extension::SmtpUtfEight)
+        {
+            return Err(Refusal::Unsupported(
+                "a non-ASCII address needs SMTPUTF8, which the server does not offer",
+            ));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !message.is_ascii() {
+        if !connection
+            .server_info()
+            .supports_feature(Extension::EightBitMime)
+        {
+            return Err(Refusal::Unsupported(
+                "an 8-bit message needs 8BITMIME, which the server does not offer",
+            ));
+        }
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    let failed = |phase| move |e| Refusal::Smtp(phase, e);
+    connection
+        .command(Mail::new(Some(from.clone()), options))
+        .await
+        .map_err(failed(Phase::Sender))?;
+    connection
+        .command(Rcpt::new(to.clone(), Vec::new()))
+        .await
+        .map_err(failed(Phase::Recipient))?;
+    connection
+        .command(Data)
+        .await
+        .map_err(failed(Phase::Data))?;
+    connection
+        .message(message)
+        .await
+        .map_err(failed(Phase::Data))?;
+    Ok(())
+}
+
+/// A 5xx to RCPT or DATA is a refusal of this message, for good; a message
+/// this server can never take too. A negative reply to MAIL FROM is about
+/// the sender (the configuration), not the message: the rest of the pass
+/// waits, retried for ever, never given up. Anything else may pass later.
+fn classify(refusal: Refusal, server: &str, from: &lettre::Address) -> SendError {
+    match refusal {
+        Refusal::Unsupported(why) => {
+            SendError::Message(Failure::Refused(format!("{why} ({server})")))
+        }
+        Refusal::Smtp(Phase::Sender, e) if e.is_permanent() || e.is_transient() => {
+            SendError::Setup(format!(
+                "the SMTP server at {server} refused the sender {from} ([smtp] from): {}",
+                chain(&e)
+            ))
+        }
+        Refusal::Smtp(Phase::Recipient | Phase::Data, e) if e.is_permanent() => {
+            SendError::Message(Failure::Refused(chain(&e)))
+        }
+        Refusal::Smtp(_, e) => SendError::Message(Failure::Transient(chain(&e))),
     }
 }
 
-fn envelope(smtp: &SmtpConfig, recipient: &str) -> Result<lettre::address::Envelope, String> {
+fn envelope(
+    smtp: &SmtpConfig,
+    recipient: &str,
+) -> Result<(lettre::Address, lettre::Address), String> {
     let from: Mailbox = smtp
         .from
         .parse()
@@ -569,7 +677,7 @@ fn envelope(smtp: &SmtpConfig, recipient: &str) -> Result<lettre::address::Envel
     let to: lettre::Address = recipient
         .parse()
         .map_err(|e| format!("to: {}", Chain(&e)))?;
-    lettre::address::Envelope::new(Some(from.email), vec![to]).map_err(|e| chain(&e))
+    Ok((from.email, to))
 }
 
 /// Connects as `[smtp]` says (TCP, implicit TLS or STARTTLS, greeting, EHLO,

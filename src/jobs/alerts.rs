@@ -123,10 +123,11 @@ async fn tell(config: &Config, state: &State, alert: Alert<'_>) {
             },
         );
         match queued {
-            // Bounded by the delivery's deadlines; what does not go waits.
-            Ok(_) => match crate::digest::deliver_pending(config, state).await {
+            // Bounded by the delivery's deadlines; if it does not go, it waits.
+            // Only the alert: the rest was tried by the run already.
+            Ok(_) => match crate::digest::mail::deliver_key(config, state, &alert.key).await {
                 Ok(outcome) if outcome.failed + outcome.given_up > 0 => {
-                    tracing::warn!("the alert (or other mail) waits in the outbox")
+                    tracing::warn!("the alert waits in the outbox")
                 }
                 Ok(_) => {}
                 Err(e) => {
