@@ -8,11 +8,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use lettre::{AsyncSmtpTransport, Tokio1Executor};
-
-use crate::config::{self, ConfigError, Paths, SmtpConfig, SmtpSecurity};
+use crate::config::{self, ConfigError, Paths};
 use crate::error_chain::chain;
 
 /// What a problem is about, by the file it is in.
@@ -165,11 +162,26 @@ pub async fn check(config_file: &Path, smtp: bool) -> Report {
         report.paths = check_paths(paths, &mut report.problems);
     }
 
+    // Without --smtp too: a run would refuse to start (exit 2).
+    if let Some(config) = config
+        && let Err(e) = crate::digest::mail::smtp_credentials(config)
+    {
+        report.problems.push(Problem {
+            kind: Kind::Smtp,
+            file: config.file.clone(),
+            message: format!(
+                "smtp.password_env: the variable {} is {} in this environment: run, serve and digest refuse to start",
+                e.variable, e.how
+            ),
+        });
+    }
     if smtp {
         match config.map(|c| (c, &c.smtp)) {
+            // Without the password there is no login to try: said above.
+            Some((config, Some(_))) if crate::digest::mail::smtp_credentials(config).is_err() => {}
             Some((config, Some(server))) => {
                 let name = format!("{}:{}", server.host, server.port);
-                match check_smtp(server).await {
+                match crate::digest::mail::probe(config).await {
                     Ok(()) => report.smtp = Some(name),
                     Err(message) => report.problems.push(Problem {
                         kind: Kind::Smtp,
@@ -371,44 +383,6 @@ fn state_opens(path: &Path) -> Result<(), String> {
         return Err("opens read-only: a run could not record anything".into());
     }
     Ok(())
-}
-
-/// Connects as a delivery would (security, timeout, login) and says hello.
-async fn check_smtp(smtp: &SmtpConfig) -> Result<(), String> {
-    let builder = match smtp.security {
-        SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host),
-        SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-            .map_err(|e| chain(&e))?,
-        SmtpSecurity::Tls => {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host).map_err(|e| chain(&e))?
-        }
-    };
-    let timeout = Duration::from_secs(smtp.timeout_seconds);
-    let mut builder = builder.port(smtp.port).timeout(Some(timeout));
-    if let (Some(username), Some(variable)) = (&smtp.username, &smtp.password_env) {
-        let password = std::env::var(variable).map_err(|_| {
-            format!(
-                "the password variable {variable} (smtp.password_env) is not set in this environment"
-            )
-        })?;
-        builder = builder.credentials(lettre::transport::smtp::authentication::Credentials::new(
-            username.clone(),
-            password,
-        ));
-    }
-    let transport: AsyncSmtpTransport<Tokio1Executor> = builder.build();
-    // The transport's timeout is per operation; this bounds the whole exchange.
-    let whole = timeout.saturating_mul(4);
-    match tokio::time::timeout(whole, transport.test_connection()).await {
-        Err(_) => Err(format!(
-            "no answer within {} s (smtp.timeout_seconds = {})",
-            whole.as_secs(),
-            smtp.timeout_seconds
-        )),
-        Ok(Err(e)) => Err(chain(&e)),
-        Ok(Ok(false)) => Err("connected, but the server did not answer NOOP".into()),
-        Ok(Ok(true)) => Ok(()),
-    }
 }
 
 #[cfg(test)]

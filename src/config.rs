@@ -118,7 +118,13 @@ pub struct SmtpConfig {
     /// Name of the environment variable holding the password: secrets never live in the file.
     pub password_env: Option<String>,
     pub from: String,
+    /// The deadline of each step of a delivery: connecting (TCP, TLS, the
+    /// greeting, EHLO, STARTTLS, login) and each message (MAIL, RCPT, DATA and
+    /// the server's answer to it; a further `timeout_seconds` per MiB after the first).
     pub timeout_seconds: u64,
+    /// How many times a message the server refuses for good (an SMTP 5xx) is
+    /// tried before it is marked failed and no longer retried.
+    pub max_attempts_refused: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -390,7 +396,18 @@ struct RawSmtp {
     password_env: Option<String>,
     from: String,
     timeout_seconds: Option<u64>,
+    #[serde(default = "default_max_attempts_refused")]
+    max_attempts_refused: u32,
 }
+
+/// Three refusals: a 5xx caused by a passing misconfiguration of the server
+/// is survived, a mailbox that does not exist is not tried for ever.
+fn default_max_attempts_refused() -> u32 {
+    3
+}
+
+/// The bounds of `[smtp] max_attempts_refused`.
+const MAX_ATTEMPTS_REFUSED: std::ops::RangeInclusive<u32> = 1..=100;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -723,6 +740,17 @@ fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
             "smtp: username and password_env go together (the password itself is read from the environment variable password_env names)",
         ));
     }
+    if !MAX_ATTEMPTS_REFUSED.contains(&raw.max_attempts_refused) {
+        return Err(ConfigError::invalid(
+            file,
+            format!(
+                "smtp.max_attempts_refused: {} is out of range ({}..={})",
+                raw.max_attempts_refused,
+                MAX_ATTEMPTS_REFUSED.start(),
+                MAX_ATTEMPTS_REFUSED.end()
+            ),
+        ));
+    }
     let security = raw.security.unwrap_or(SmtpSecurity::Starttls);
     let default_port = match security {
         SmtpSecurity::None => 25,
@@ -751,6 +779,7 @@ fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
         password_env: raw.password_env,
         from: raw.from,
         timeout_seconds,
+        max_attempts_refused: raw.max_attempts_refused,
     })
 }
 

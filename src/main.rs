@@ -201,6 +201,16 @@ fn run_main() -> ExitCode {
 }
 
 async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode> {
+    // Every command that sends mail needs the SMTP password at hand: said at
+    // the start (bad configuration), not as mail that waits for ever.
+    if matches!(
+        command,
+        Command::Run { .. } | Command::Serve | Command::Digest { .. }
+    ) && let Err(e) = digest::mail::smtp_credentials(config)
+    {
+        eprintln!("nhanluc: bad configuration: {e}");
+        return Ok(ExitCode::from(2));
+    }
     match command {
         Command::Run { job } => {
             if !config.jobs.contains_key(&job) {
@@ -214,7 +224,7 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             let result = jobs::run_job(config, &job).await?;
             let c = &result.counts;
             println!(
-                "run {} of {job}: files fetched {}; files accepted {}, already ingested {}, quarantined {}, waiting {}; rows loaded {}, rejected {}, skipped {}; indicators {} in {} period(s); messages queued {}, delivered {}, failed {}",
+                "run {} of {job}: files fetched {}; files accepted {}, already ingested {}, quarantined {}, waiting {}; rows loaded {}, rejected {}, skipped {}; indicators {} in {} period(s); messages queued {}, delivered {}, waiting {}, failed {}",
                 result.run_id,
                 c.files_fetched,
                 c.files_accepted,
@@ -228,8 +238,14 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                 c.indicator_periods,
                 c.messages_queued,
                 c.messages_delivered,
+                c.messages_waiting,
                 c.messages_failed
             );
+            // Mail that did not go does not fail the run (it is retried, or
+            // given up and reported): exit 0, with a warning.
+            for warning in &result.mail {
+                eprintln!("nhanluc: warning: {}", Chain(warning));
+            }
             match result.error {
                 None => Ok(ExitCode::SUCCESS),
                 Some(e) => {
@@ -285,29 +301,52 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             let mut state = open_state(config)?;
             nhanluc::rebuild::ensure_parts(config, &mut state)?;
             let period = period.map(|p| p.to_string());
-            let outcome = digest::run(config, &state, period.as_deref()).await?;
+            // What already waits goes even when no digest can be built.
+            let built = digest::build(config, &state, period.as_deref());
+            let delivery = digest::deliver_pending(config, &state).await?;
+            let written = if config.smtp.is_none() {
+                format!(" (no [smtp]: written to {})", config.paths.outbox.display())
+            } else {
+                String::new()
+            };
+            let Ok(outcome) = built else {
+                println!(
+                    "digest: waiting messages {} delivered, {} still waiting, {} given up{written}",
+                    delivery.delivered, delivery.failed, delivery.given_up
+                );
+                print_mail_warnings(&delivery);
+                if let Some((ids, note)) = delivery.given_up_note() {
+                    jobs::alerts::mail_given_up(config, &state, "`nhanluc digest`", &ids, &note)
+                        .await;
+                }
+                return built.map(|_| ExitCode::from(1)).map_err(Into::into);
+            };
             println!(
-                "digest {}: {} message(s) queued, {} delivered, {} failed{}",
+                "digest {}: {} message(s) queued, {} delivered, {} failed{}{written}",
                 outcome.period,
                 outcome.queued,
-                outcome.delivery.delivered,
-                outcome.delivery.failed,
-                if config.smtp.is_none() {
-                    format!(" (no [smtp]: written to {})", config.paths.outbox.display())
+                delivery.delivered,
+                delivery.failed,
+                if delivery.given_up > 0 {
+                    format!(", {} given up", delivery.given_up)
                 } else {
                     String::new()
-                }
+                },
             );
+            print_mail_warnings(&delivery);
+            if let Some((ids, note)) = delivery.given_up_note() {
+                jobs::alerts::mail_given_up(config, &state, "`nhanluc digest`", &ids, &note).await;
+            }
             for (to, missing) in &outcome.incomplete {
                 eprintln!("nhanluc: no digest for {to}: indicators missing: {missing}");
             }
-            Ok(
-                if outcome.delivery.failed == 0 && outcome.incomplete.is_empty() {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::from(1)
-                },
-            )
+            // Mail that waits is retried (and given-up mail is in `status`):
+            // exit 1 only when a digest could not be built.
+            Ok(if outcome.incomplete.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Command::Form {
             template,
@@ -369,6 +408,24 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Mail that did not go, on stderr as warnings (the command still exits 0 for it).
+fn print_mail_warnings(delivery: &digest::DeliveryOutcome) {
+    if delivery.failed > 0 {
+        eprintln!(
+            "nhanluc: warning: {} message(s) could not be delivered and wait in the outbox (retried later): {}",
+            delivery.failed,
+            delivery.errors.join("; ")
+        );
+    }
+    if delivery.given_up > 0 {
+        eprintln!(
+            "nhanluc: warning: {} message(s) refused by the mail server every time are given up and not retried (see `nhanluc status`): {}",
+            delivery.given_up,
+            delivery.given_up_text()
+        );
     }
 }
 

@@ -43,7 +43,7 @@ pub enum StateError {
         found: i64,
         known: i64,
     },
-    /// (state slice) The state is missing, empty or another ledger's beside
+    /// The state is missing, empty or another ledger's beside
     /// an archive or warehouse that holds data: refused, nothing changed.
     #[error("{0}")]
     Lost(Box<crate::rebuild::LostState>),
@@ -153,7 +153,7 @@ CREATE INDEX outbox_waiting ON outbox (next_attempt_at) WHERE status = 'pending'
 CREATE INDEX outbox_by_status ON outbox (status);
 "#,
     r#"
--- Arrival: the same bytes from another department are that department's own
+-- The same bytes from another department are that department's own
 -- submission, so a content hash is unique per department, not overall.
 DROP INDEX submissions_by_sha;
 CREATE UNIQUE INDEX submissions_by_sha ON submissions (department, sha256) WHERE status != 'quarantined';
@@ -172,7 +172,7 @@ CREATE TABLE arrival_sightings (
 );
 "#,
     r#"
--- (state slice) Every data part file the ledger holds, with its size and
+-- Every data part file the ledger holds, with its size and
 -- content hash: a part deleted or damaged by hand is found and rebuilt from
 -- its archived workbook. `path` is relative to the warehouse root.
 CREATE TABLE parts (
@@ -188,6 +188,36 @@ CREATE INDEX parts_by_submission ON parts (submission_id);
 -- one that wrote them.
 CREATE TABLE ledger_identity (id TEXT NOT NULL);
 INSERT INTO ledger_identity (id) VALUES (lower(hex(randomblob(16))));
+"#,
+    r#"
+-- A message the server refuses for good (an SMTP 5xx) is
+-- given up after [smtp] max_attempts_refused refusals: status 'failed', never
+-- retried automatically, shown by `status`. SQLite cannot alter a CHECK, so
+-- the table is rebuilt (its rows and ids kept; its indexes made again).
+CREATE TABLE outbox_rebuilt (
+    id              INTEGER PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    key             TEXT NOT NULL,
+    recipient       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    message         BLOB NOT NULL,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error      TEXT,
+    created_at      TEXT NOT NULL,
+    sent_at         TEXT,
+    -- How many attempts the server refused for good (transient failures are not counted).
+    refusals        INTEGER NOT NULL DEFAULT 0,
+    failed_at       TEXT,
+    UNIQUE (key, recipient)
+);
+INSERT INTO outbox_rebuilt (id, kind, key, recipient, subject, message, status, attempts, next_attempt_at, last_error, created_at, sent_at)
+    SELECT id, kind, key, recipient, subject, message, status, attempts, next_attempt_at, last_error, created_at, sent_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_rebuilt RENAME TO outbox;
+CREATE INDEX outbox_waiting ON outbox (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX outbox_by_status ON outbox (status);
 "#,
 ];
 
@@ -1129,7 +1159,7 @@ fn record_submission_in(
     Ok(superseded)
 }
 
-// ---- arrival: incomplete files seen across runs, unfinished quarantines ----
+// ---- incomplete files seen across runs, unfinished quarantines ----
 
 /// An inbox file that looked incomplete, as it was when first seen so.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1228,7 +1258,7 @@ impl State {
     }
 }
 
-// ---- state slice: parts known to the ledger, the ledger's identity, rebuild ----
+// ---- parts known to the ledger, the ledger's identity, rebuild ----
 
 /// A part file as recorded with its submission: relative path, size, sha256.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1400,4 +1430,147 @@ fn upsert_parts_in(tx: &rusqlite::Transaction<'_>, parts: &[PartRecord]) -> rusq
         ])?;
     }
     Ok(())
+}
+
+// ---- messages refused for good ---------------------------------
+
+/// A message given up after the server refused it [smtp] max_attempts_refused
+/// times: never retried automatically.
+#[derive(Debug, Clone)]
+pub struct FailedMessage {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub attempts: i64,
+    pub created_at: String,
+    pub failed_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+impl State {
+    /// Records a refusal (an SMTP 5xx) of a waiting message; at the
+    /// `give_up_after`-th refusal the message is marked failed instead of
+    /// being scheduled again. Returns whether it was given up.
+    pub fn mark_refused(
+        &self,
+        id: i64,
+        error: &str,
+        next_attempt_at: &str,
+        give_up_after: u32,
+    ) -> Result<bool, StateError> {
+        let status: Option<String> = self
+            .conn
+            .query_row(
+                "UPDATE outbox SET attempts = attempts + 1, refusals = refusals + 1, last_error = ?2,
+                     status = CASE WHEN refusals + 1 >= ?4 THEN 'failed' ELSE status END,
+                     failed_at = CASE WHEN refusals + 1 >= ?4 THEN ?5 ELSE failed_at END,
+                     next_attempt_at = CASE WHEN refusals + 1 >= ?4 THEN NULL ELSE ?3 END
+                 WHERE id = ?1 AND status = 'pending'
+                 RETURNING status",
+                params![id, error, next_attempt_at, give_up_after, now()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())?;
+        Ok(status.as_deref() == Some("failed"))
+    }
+
+    /// Messages given up, oldest first, without their bodies.
+    pub fn failed_messages(&self) -> Result<Vec<FailedMessage>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, recipient, subject, attempts, created_at, failed_at, last_error
+                 FROM outbox INDEXED BY outbox_by_status WHERE status = 'failed' ORDER BY id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(FailedMessage {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    recipient: r.get(2)?,
+                    subject: r.get(3)?,
+                    attempts: r.get(4)?,
+                    created_at: r.get(5)?,
+                    failed_at: r.get(6)?,
+                    last_error: r.get(7)?,
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod outbox_failed_tests {
+    use super::*;
+
+    /// The outbox rebuilt by the issue-14 migration keeps every row, id and
+    /// status, and then takes 'failed'.
+    #[test]
+    fn the_outbox_rebuild_keeps_its_rows_and_takes_failed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("state.sqlite3");
+        let rebuild = MIGRATIONS
+            .iter()
+            .position(|sql| sql.contains("outbox_rebuilt"))
+            .expect("the migration");
+        {
+            let conn = Connection::open(&path).expect("open");
+            for sql in &MIGRATIONS[..rebuild] {
+                conn.execute_batch(sql).expect("older migration");
+            }
+            conn.pragma_update(None, "user_version", rebuild as i64)
+                .expect("version");
+            conn.execute_batch(
+                "INSERT INTO outbox (id, kind, key, recipient, subject, message, status, attempts, next_attempt_at, last_error, created_at, sent_at)
+                 VALUES (7, 'digest', 'k1', 'a@x.vn', 's1', x'01', 'pending', 2, '2026-01-01T00:00:00.000Z', '421 busy', '2026-01-01T00:00:00.000Z', NULL),
+                        (9, 'feedback', 'k2', 'b@x.vn', 's2', x'02', 'sent', 1, NULL, NULL, '2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z');",
+            )
+            .expect("rows");
+        }
+        let state = State::open(&path).expect("migrated");
+        assert_eq!(state.outbox_counts().expect("counts"), (1, 1));
+        let waiting = state.pending().expect("pending");
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(
+            (
+                waiting[0].id,
+                waiting[0].attempts,
+                waiting[0].last_error.as_deref()
+            ),
+            (7, 2, Some("421 busy"))
+        );
+        assert!(
+            !state
+                .mark_refused(7, "550 no", "2026-01-02T00:00:00.000Z", 2)
+                .expect("refused")
+        );
+        assert!(
+            state
+                .mark_refused(7, "550 no", "2026-01-02T00:00:00.000Z", 2)
+                .expect("refused")
+        );
+        let failed = state.failed_messages().expect("failed");
+        assert_eq!(failed.len(), 1);
+        assert_eq!((failed[0].id, failed[0].attempts), (7, 4));
+        assert!(failed[0].failed_at.is_some());
+        assert_eq!(
+            state.outbox_counts().expect("counts"),
+            (1, 0),
+            "no longer waiting"
+        );
+        assert_eq!(state.next_outbox_attempt().expect("next"), None);
+        // A failed message is not refused again (nor re-queued under its key).
+        assert!(!state.mark_refused(7, "550 no", "x", 2).expect("no row"));
+        assert!(
+            !state
+                .enqueue("digest", "k1", "a@x.vn", "s1", b"m")
+                .expect("enqueue")
+        );
+    }
 }

@@ -109,6 +109,25 @@ pub struct OutboxInfo {
     pub waiting: i64,
     /// Every waiting message, oldest first.
     pub messages: Vec<MessageInfo>,
+    /// Messages given up: the server refused them `[smtp]
+    /// max_attempts_refused` times; never retried automatically.
+    pub failed: i64,
+    /// Every message given up, oldest first.
+    pub failed_messages: Vec<FailedMessageInfo>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedMessageInfo {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub attempts: i64,
+    pub created_at: String,
+    /// When it was given up.
+    pub failed_at: Option<String>,
+    /// The server's last refusal.
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -277,6 +296,21 @@ pub fn gather(config: &Config, state: &State, now: DateTime<Utc>) -> Result<Snap
         })
         .collect();
 
+    let failed_messages: Vec<FailedMessageInfo> = state
+        .failed_messages()?
+        .into_iter()
+        .map(|m| FailedMessageInfo {
+            id: m.id,
+            kind: m.kind,
+            recipient: m.recipient,
+            subject: m.subject,
+            attempts: m.attempts,
+            created_at: m.created_at,
+            failed_at: m.failed_at,
+            last_error: m.last_error,
+        })
+        .collect();
+
     let counts = state.ledger_counts()?;
     let cells = state.submission_cells()?;
     let quarantined = state
@@ -419,6 +453,8 @@ pub fn gather(config: &Config, state: &State, now: DateTime<Utc>) -> Result<Snap
             sent,
             waiting,
             messages,
+            failed: failed_messages.len() as i64,
+            failed_messages,
         },
         ledger: LedgerInfo {
             accepted: counts.accepted,
@@ -503,7 +539,8 @@ const COUNT_WORDS: &[&[(&str, &str)]] = &[
     &[
         ("messages_queued", "thư xếp hàng"),
         ("messages_delivered", "thư đã gửi"),
-        ("messages_failed", "thư gửi lỗi"),
+        ("messages_waiting", "thư chờ gửi lại"),
+        ("messages_failed", "thư bị từ chối, bỏ"),
     ],
 ];
 
@@ -775,6 +812,7 @@ fn render_outbox(out: &mut String, snapshot: &Snapshot, clock: &Clock, now: Opti
         outbox.sent,
         outbox.waiting
     ));
+    render_failed(out, outbox, clock);
     if outbox.messages.is_empty() {
         out.push('\n');
         return;
@@ -822,6 +860,56 @@ fn render_outbox(out: &mut String, snapshot: &Snapshot, clock: &Clock, now: Opti
         "messages",
     );
     out.push('\n');
+}
+
+/// Messages given up, before the waiting ones: they need someone (a wrong
+/// address in the registry, a full mailbox), the waiting ones only time.
+fn render_failed(out: &mut String, outbox: &OutboxInfo, clock: &Clock) {
+    if outbox.failed_messages.is_empty() {
+        return;
+    }
+    out.push_str(&format!(
+        "Thư bị máy chủ từ chối, không gửi lại: {} (Failed, refused by the server, not retried: {})\n",
+        thousands(outbox.failed),
+        outbox.failed
+    ));
+    let mut table = new_table(&[
+        "Loại (kind)",
+        "Người nhận (recipient)",
+        "Tiêu đề (subject)",
+        "Số lần thử (attempts)",
+        "Bỏ lúc (failed at)",
+        "Lỗi gần nhất (last error)",
+    ]);
+    let mut multi_line = false;
+    for message in outbox.failed_messages.iter().take(TEXT_ROWS) {
+        let error = message.last_error.as_deref().unwrap_or("");
+        multi_line |= error.chars().count() > 50 || message.subject.chars().count() > 50;
+        table.add_row(vec![
+            Cell::new(&message.kind),
+            Cell::new(&message.recipient),
+            Cell::new(&message.subject),
+            right(message.attempts.to_string()),
+            Cell::new(
+                message
+                    .failed_at
+                    .as_deref()
+                    .map(|at| clock.time(at))
+                    .unwrap_or_default(),
+            ),
+            Cell::new(error),
+        ]);
+    }
+    cap_columns(&mut table, &[(2, 50), (5, 50)]);
+    out.push_str(&finish_table(table, multi_line));
+    out.push('\n');
+    more_line(
+        out,
+        TEXT_ROWS.min(outbox.failed_messages.len()),
+        outbox.failed_messages.len(),
+        "thư",
+        "messages",
+    );
 }
 
 /// "2025-03-14 · 120 dòng", with ", +1 tệp bổ sung" and ", 2 bản bị thay

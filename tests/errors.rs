@@ -391,8 +391,21 @@ fn an_unreachable_smtp_server_is_said_once_in_the_outbox_and_on_stderr() {
             &staff_rows("NĂM 2025", &[(name, "001085000001", "Thạc sĩ")]),
         );
     }
-    let out = project.run(&["run", "nightly"]);
-    assert_eq!(out.status.code(), Some(1));
+    // Ingest and feedback only: the digest of three rosters would be
+    // incomplete (no training data), a failure of its own.
+    std::fs::write(
+        project.root().join("jobs/answer.toml"),
+        "schedule = \"0 0 3 * * *\"\nsteps = [\"ingest\", \"feedback\"]\n",
+    )
+    .expect("job");
+    let out = project.run(&["run", "answer"]);
+    // Mail that waits is retried: a warning, not a failed run.
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = printed_error(&out);
     assert!(
         err.contains("3 message(s)") && err.contains("wait in the outbox"),

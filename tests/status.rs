@@ -106,7 +106,7 @@ fn populated() -> Project {
     assert_eq!(
         out.status.code(),
         Some(1),
-        "the run fails: mail cannot be sent\n{}",
+        "the run fails (the digest lacks training figures); its mail waits\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
     // A corrected file for SNV 2025 replaces the first one's rows.

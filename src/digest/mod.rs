@@ -20,7 +20,7 @@ use crate::ingest::period::Period;
 use crate::state::{State, StateError};
 use crate::warehouse::{self, WarehouseError};
 
-pub use mail::{DeliveryOutcome, deliver_pending};
+pub use mail::{DeliveryOutcome, deliver_pending, deliver_pending_except, deliver_pending_until};
 
 /// The built-in message templates; a file of the same name in the configured
 /// digest templates folder replaces one.
@@ -119,8 +119,24 @@ pub struct RenderedDigest {
 }
 
 /// Builds the digest for `period` (the latest with indicators by default),
-/// queues one message per recipient, and delivers everything waiting.
+/// queues one message per recipient, and delivers everything waiting — what
+/// already waited even when the digest cannot be built (no indicators yet):
+/// then the build's error is returned, after the delivery.
 pub async fn run(
+    config: &Config,
+    state: &State,
+    period: Option<&str>,
+) -> Result<DigestOutcome, DigestError> {
+    let built = build(config, state, period);
+    let delivery = deliver_pending(config, state).await?;
+    let mut outcome = built?;
+    outcome.delivery = delivery;
+    Ok(outcome)
+}
+
+/// Builds the digest for `period` (the latest with indicators by default) and
+/// queues one message per recipient; nothing is sent (`delivery` is empty).
+pub fn build(
     config: &Config,
     state: &State,
     period: Option<&str>,
@@ -164,7 +180,6 @@ pub async fn run(
     for (recipient, missing) in &outcome.incomplete {
         tracing::error!(%recipient, %missing, "digest not sent: indicators missing");
     }
-    outcome.delivery = deliver_pending(config, state).await?;
     Ok(outcome)
 }
 

@@ -44,37 +44,96 @@ pub async fn ping(config: &Config, which: Ping) {
 }
 
 /// Tells the operator a run failed: an email to `[alerts] email` and a JSON
-/// POST to `[alerts] webhook`.
+/// POST to `[alerts] webhook`. `error` names the given-up mail too, if any.
 pub async fn run_failed(config: &Config, state: &State, job: &str, run_id: i64, error: &str) {
     let host = hostname();
-    let summary = format!("nhanluc on {host}: job {job} (run {run_id}) failed: {error}");
+    tell(
+        config,
+        state,
+        Alert {
+            key: format!("alert/run/{run_id}"),
+            subject: format!("[nhanluc] Job {job} failed on {host}"),
+            summary: format!("nhanluc on {host}: job {job} (run {run_id}) failed: {error}"),
+            status: "failed",
+            job,
+            run_id: Some(run_id),
+            error,
+            host: &host,
+        },
+    )
+    .await;
+}
+
+/// Tells the operator that messages the mail server refused every time were
+/// given up (they are not retried) by `origin` (a run that otherwise
+/// succeeded, `serve`'s outbox retry, `nhanluc digest`): the same email and
+/// webhook as a failed run, with `"status": "mail_failed"`. Once per set of
+/// messages (the outbox key is made of their ids).
+pub async fn mail_given_up(config: &Config, state: &State, origin: &str, ids: &[i64], note: &str) {
+    let host = hostname();
+    let ids_text: Vec<String> = ids.iter().map(i64::to_string).collect();
+    tell(
+        config,
+        state,
+        Alert {
+            key: format!("alert/mail/{}", ids_text.join(",")),
+            subject: format!("[nhanluc] Mail given up on {host}"),
+            summary: format!("nhanluc on {host}: {origin}: {note}"),
+            status: "mail_failed",
+            job: origin,
+            run_id: None,
+            error: note,
+            host: &host,
+        },
+    )
+    .await;
+}
+
+struct Alert<'a> {
+    key: String,
+    subject: String,
+    summary: String,
+    /// The webhook's `status`.
+    status: &'a str,
+    job: &'a str,
+    run_id: Option<i64>,
+    error: &'a str,
+    host: &'a str,
+}
+
+async fn tell(config: &Config, state: &State, alert: Alert<'_>) {
+    let summary = &alert.summary;
     if let Some(email) = &config.alerts.email {
-        let subject = format!("[nhanluc] Job {job} failed on {host}");
         let text = format!(
             "{summary}\n\nSee `nhanluc status` and the service log for details.\nConfig: {}\n",
             config.file.display()
         );
-        let html = format!("<p>{}</p>", html_escape(&summary));
-        let key = format!("alert/run/{run_id}");
+        let html = format!("<p>{}</p>", html_escape(summary));
         let queued = queue_simple(
             config,
             state,
             Simple {
                 kind: "alert",
-                key: &key,
+                key: &alert.key,
                 to: email,
-                subject: &subject,
+                subject: &alert.subject,
                 text: &text,
                 html: &html,
                 attachments: &[],
             },
         );
         match queued {
-            Ok(_) => {
-                if let Err(e) = crate::digest::deliver_pending(config, state).await {
-                    tracing::warn!(error = %Chain(&e), "the failure alert waits in the outbox");
+            // Bounded by the delivery's deadlines; if it does not go, it waits.
+            // Only the alert: the rest was tried by the run already.
+            Ok(_) => match crate::digest::mail::deliver_key(config, state, &alert.key).await {
+                Ok(outcome) if outcome.failed + outcome.given_up > 0 => {
+                    tracing::warn!("the alert waits in the outbox")
                 }
-            }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %Chain(&e), "the failure alert waits in the outbox")
+                }
+            },
             Err(e) => tracing::warn!(error = %Chain(&e), "cannot queue the failure alert"),
         }
     }
@@ -82,11 +141,11 @@ pub async fn run_failed(config: &Config, state: &State, job: &str, run_id: i64, 
         let Some(client) = client(config) else { return };
         let body = serde_json::json!({
             "text": summary,
-            "job": job,
-            "run": run_id,
-            "status": "failed",
-            "error": error,
-            "host": host,
+            "job": alert.job,
+            "run": alert.run_id,
+            "status": alert.status,
+            "error": alert.error,
+            "host": alert.host,
         });
         send_with_retries(|| client.post(url).json(&body), url).await;
     }

@@ -65,13 +65,29 @@ pub enum JobError {
     IndicatorFiles { count: usize, files: String },
     #[error("digest")]
     Digest(#[from] DigestError),
+    /// Recipients whose indicators are missing (fail closed): a failure
+    /// of the data, not of the mail, so it fails the step.
     #[error("digest not sent to every recipient: {0}")]
     IncompleteDigest(String),
+    /// Mail that could not go this time and waits, retried with the backoff.
+    /// Never a step error (the job goes on, the run succeeds): a warning
+    /// the run prints, in [`RunResult::mail`].
     #[error("{failed} message(s) could not be delivered and wait in the outbox: {errors}")]
     Delivery { failed: usize, errors: String },
+    /// Mail the server refused `[smtp] max_attempts_refused` times, marked
+    /// failed and no longer retried: a warning with an alert, in
+    /// [`RunResult::mail`], never a step error.
+    #[error(
+        "{count} message(s) refused by the mail server every time are given up and not retried (see `nhanluc status`): {messages}"
+    )]
+    Undeliverable { count: usize, messages: String },
+    #[error(
+        "stopped by a shutdown request while sending mail: the message being sent and those after it wait for the next run"
+    )]
+    StoppedInDelivery,
     #[error(transparent)]
     State(#[from] StateError),
-    /// (state slice) Warehouse parts missing or damaged and not rebuilt.
+    /// Warehouse parts missing or damaged and not rebuilt.
     #[error(transparent)]
     Parts(#[from] crate::rebuild::PartsError),
 }
@@ -132,6 +148,11 @@ pub struct RunCounts {
     pub indicator_failures: usize,
     pub messages_queued: usize,
     pub messages_delivered: usize,
+    /// Delivery attempts that failed this run: those messages wait and are
+    /// retried with the backoff.
+    pub messages_waiting: usize,
+    /// Messages given up this run (refused `[smtp] max_attempts_refused`
+    /// times): marked failed, never retried automatically.
     pub messages_failed: usize,
 }
 
@@ -157,10 +178,10 @@ impl RunCounts {
         self.indicator_failures += outcome.failures.len();
     }
 
-    pub fn add_digest(&mut self, outcome: &digest::DigestOutcome) {
-        self.messages_queued += outcome.queued;
-        self.messages_delivered += outcome.delivery.delivered;
-        self.messages_failed += outcome.delivery.failed;
+    pub fn add_delivery(&mut self, delivery: &digest::DeliveryOutcome) {
+        self.messages_delivered += delivery.delivered;
+        self.messages_waiting += delivery.failed;
+        self.messages_failed += delivery.given_up;
     }
 }
 
@@ -170,6 +191,10 @@ pub struct RunResult {
     pub status: RunStatus,
     pub counts: RunCounts,
     pub error: Option<JobError>,
+    /// What the mail step could not do, which does not fail the run:
+    /// [`JobError::Delivery`] (waits, retried) and [`JobError::Undeliverable`]
+    /// (given up), to print as warnings.
+    pub mail: Vec<JobError>,
 }
 
 /// Runs a job now: takes the lock, records the run, runs each step in order,
@@ -207,6 +232,7 @@ pub async fn run_steps(
     tracing::info!(job = name, run = run_id, steps = ?steps.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "run started");
     alerts::ping(config, alerts::Ping::Start).await;
     let mut counts = RunCounts::default();
+    let mut delivery = digest::DeliveryOutcome::default();
     let mut error = None;
     let mut status = RunStatus::Succeeded;
     for (index, step) in steps.iter().enumerate() {
@@ -223,15 +249,33 @@ pub async fn run_steps(
             break;
         }
         tracing::info!(job = name, step = step.as_str(), "step started");
-        if let Err(e) = run_step(config, &mut state, *step, &mut counts).await {
+        let result = run_step(config, &mut state, *step, &mut counts, &mut delivery, stop).await;
+        if let Err(e) = result {
             tracing::error!(job = name, step = step.as_str(), error = %crate::error_chain::Chain(&e), "step failed");
             status = RunStatus::Failed;
             error = Some(e);
             break;
         }
+        if delivery.interrupted {
+            tracing::warn!(
+                job = name,
+                step = step.as_str(),
+                "stopped while sending mail: shutdown requested"
+            );
+            status = RunStatus::Interrupted;
+            error = Some(JobError::StoppedInDelivery);
+            break;
+        }
+    }
+    counts.add_delivery(&delivery);
+    let mail = mail_warnings(&delivery);
+    for warning in &mail {
+        tracing::warn!(job = name, warning = %warning, "mail not delivered; the run goes on");
     }
     let counts_json = serde_json::to_string(&counts).unwrap_or_default();
     let message = error.as_ref().map(|e| crate::error_chain::chain(e));
+    // Given-up mail is told to the operator, whether the run failed or not.
+    let mail_note = delivery.given_up_note();
     state.finish_run(run_id, status, &counts_json, message.as_deref())?;
     tracing::info!(
         job = name,
@@ -240,17 +284,20 @@ pub async fn run_steps(
         "run finished"
     );
     match status {
-        RunStatus::Succeeded => alerts::ping(config, alerts::Ping::Success).await,
+        RunStatus::Succeeded => {
+            alerts::ping(config, alerts::Ping::Success).await;
+            if let Some((ids, note)) = &mail_note {
+                let origin = format!("job {name} (run {run_id})");
+                alerts::mail_given_up(config, &state, &origin, ids, note).await;
+            }
+        }
         RunStatus::Failed => {
             alerts::ping(config, alerts::Ping::Fail).await;
-            alerts::run_failed(
-                config,
-                &state,
-                name,
-                run_id,
-                message.as_deref().unwrap_or_default(),
-            )
-            .await;
+            let mut text = message.clone().unwrap_or_default();
+            if let Some((_, note)) = &mail_note {
+                text = format!("{text}; also {note}");
+            }
+            alerts::run_failed(config, &state, name, run_id, &text).await;
         }
         RunStatus::Interrupted => {}
     }
@@ -259,37 +306,78 @@ pub async fn run_steps(
         status,
         counts,
         error,
+        mail,
     })
 }
 
-/// Sends what waits in the outbox; undelivered messages fail the step but stay queued.
-async fn deliver(config: &Config, state: &State, counts: &mut RunCounts) -> Result<(), JobError> {
-    let delivery = digest::deliver_pending(config, state).await?;
-    counts.messages_delivered += delivery.delivered;
-    counts.messages_failed += delivery.failed;
+/// The run's mail that did not go, as warnings: what waits (retried), what
+/// was given up.
+fn mail_warnings(delivery: &digest::DeliveryOutcome) -> Vec<JobError> {
+    let mut warnings = Vec::new();
     if delivery.failed > 0 {
-        return Err(JobError::Delivery {
+        warnings.push(JobError::Delivery {
             failed: delivery.failed,
             errors: by_cause(&delivery.errors),
         });
     }
+    if delivery.given_up > 0 {
+        warnings.push(JobError::Undeliverable {
+            count: delivery.given_up,
+            messages: delivery.given_up_text(),
+        });
+    }
+    warnings
+}
+
+/// Sends what waits in the outbox, but for what this run already tried (a
+/// message is tried once per run). A message that does not go is the mail's
+/// own matter: it waits (or is given up) and is reported in the run's
+/// `delivery`, never a step error; only the state database failing is.
+async fn deliver(
+    config: &Config,
+    state: &State,
+    delivery: &mut digest::DeliveryOutcome,
+    stop: &AtomicBool,
+) -> Result<(), JobError> {
+    let tried = delivery.tried.clone();
+    delivery.add(digest::deliver_pending_except(config, state, stop, &tried).await?);
     Ok(())
 }
 
 /// Delivery errors ("<recipient>: <why>") grouped by cause, so a server that is
 /// down is said once, not once per recipient: "<why> (to a, b)".
 fn by_cause(errors: &[String]) -> String {
-    let mut causes: Vec<(&str, Vec<&str>)> = Vec::new();
+    // (cause, [(recipient, how many messages)])
+    let mut causes: Vec<(&str, Vec<(&str, usize)>)> = Vec::new();
     for error in errors {
         let (to, why) = error.split_once(": ").unwrap_or(("", error));
-        match causes.iter_mut().find(|(known, _)| *known == why) {
-            Some((_, recipients)) => recipients.push(to),
-            None => causes.push((why, vec![to])),
+        let recipients = match causes.iter_mut().find(|(known, _)| *known == why) {
+            Some((_, recipients)) => recipients,
+            None => {
+                causes.push((why, Vec::new()));
+                match causes.last_mut() {
+                    Some((_, recipients)) => recipients,
+                    None => continue,
+                }
+            }
+        };
+        match recipients.iter_mut().find(|(known, _)| *known == to) {
+            Some((_, count)) => *count += 1,
+            None => recipients.push((to, 1)),
         }
     }
     causes
         .iter()
-        .map(|(why, to)| format!("{why} (to {})", to.join(", ")))
+        .map(|(why, to)| {
+            let to: Vec<String> = to
+                .iter()
+                .map(|(to, count)| match count {
+                    1 => to.to_string(),
+                    n => format!("{to} ×{n}"),
+                })
+                .collect();
+            format!("{why} (to {})", to.join(", "))
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -299,6 +387,8 @@ async fn run_step(
     state: &mut State,
     step: Step,
     counts: &mut RunCounts,
+    delivery: &mut digest::DeliveryOutcome,
+    stop: &AtomicBool,
 ) -> Result<(), JobError> {
     match step {
         Step::Ingest => {
@@ -306,7 +396,7 @@ async fn run_step(
             counts.add_ingest(&report);
         }
         Step::Indicators => {
-            // Never computed over a missing or damaged part (state slice).
+            // Never computed over a missing or damaged part.
             crate::rebuild::ensure_parts(config, state)?;
             let outcome = indicators::compute(config, None).await?;
             counts.add_indicators(&outcome);
@@ -323,18 +413,25 @@ async fn run_step(
             }
         }
         Step::Digest => {
-            crate::rebuild::ensure_parts(config, state)?;
-            let result = digest::run(config, state, None).await;
+            // No digest from incomplete data; what already waits still goes.
+            if let Err(e) = crate::rebuild::ensure_parts(config, state) {
+                deliver(config, state, delivery, stop).await?;
+                return Err(e.into());
+            }
+            // Built and queued first, whatever the mail server does; what
+            // waits is sent even when nothing could be built.
+            let result = digest::build(config, state, None);
+            deliver(config, state, delivery, stop).await?;
             if matches!(result, Err(DigestError::NoIndicators)) && nothing_accepted_yet(state)? {
                 // Day one: an empty inbox is not a broken run. Indicators
                 // missing while data exists still fail (fail closed).
                 tracing::warn!(
                     "nothing to report yet: no workbook has been accepted, so there is no digest to send"
                 );
-                return deliver(config, state, counts).await;
+                return Ok(());
             }
             let outcome = result?;
-            counts.add_digest(&outcome);
+            counts.messages_queued += outcome.queued;
             if !outcome.incomplete.is_empty() {
                 return Err(JobError::IncompleteDigest(
                     outcome
@@ -344,12 +441,6 @@ async fn run_step(
                         .collect::<Vec<_>>()
                         .join("; "),
                 ));
-            }
-            if outcome.delivery.failed > 0 {
-                return Err(JobError::Delivery {
-                    failed: outcome.delivery.failed,
-                    errors: by_cause(&outcome.delivery.errors),
-                });
             }
         }
         Step::Fetch => {
@@ -363,7 +454,7 @@ async fn run_step(
             if let Ok(outcome) = &queued {
                 counts.messages_queued += outcome.queued;
             }
-            deliver(config, state, counts).await?;
+            deliver(config, state, delivery, stop).await?;
             queued?;
         }
         Step::Reminders => {
@@ -372,7 +463,7 @@ async fn run_step(
                 .date_naive();
             let outcome = digest::feedback::queue_reminders(config, state, today)?;
             counts.messages_queued += outcome.queued;
-            deliver(config, state, counts).await?;
+            deliver(config, state, delivery, stop).await?;
         }
     }
     Ok(())
@@ -401,5 +492,16 @@ mod tests {
             by_cause(&errors),
             "Connection error: Connection refused (os error 111) (to a@x.vn, b@x.vn); permanent error (550): no such user (to c@x.vn)"
         );
+    }
+
+    #[test]
+    fn a_recipient_with_several_waiting_messages_is_named_once_with_their_count() {
+        let errors = [
+            "a@x.vn: down".to_string(),
+            "a@x.vn: down".to_string(),
+            "b@x.vn: down".to_string(),
+            "a@x.vn: down".to_string(),
+        ];
+        assert_eq!(by_cause(&errors), "down (to a@x.vn ×3, b@x.vn)");
     }
 }

@@ -2,7 +2,9 @@
 //! job's time zone), ingest as soon as files land (notify), one run at a time,
 //! catch-up of runs missed while the service was down, retries of the outbox
 //! between runs as each message's backoff passes, and a clean stop on
-//! SIGTERM or SIGINT that lets the current step finish.
+//! SIGTERM or SIGINT that lets the current step finish — except a mail
+//! delivery, which is ended at once (the message being sent waits for the
+//! next run, not counted as an attempt: it was us, not the server).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -185,7 +187,9 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
         let tx = tx.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
-            tracing::warn!("shutdown requested: the current step finishes, no new run starts");
+            tracing::warn!(
+                "shutdown requested: the current step finishes (a mail delivery ends now), no new run starts"
+            );
             stop.store(true, Ordering::SeqCst);
             // Wakes the worker if it is idle.
             let _ = tx.send(Request::Arrival);
@@ -326,6 +330,24 @@ async fn retry_outbox(config: &Config, state: &State, stop: &AtomicBool) -> Dura
         }
     };
     match crate::digest::mail::deliver_due(config, state, stop).await {
+        Ok(outcome) if outcome.given_up > 0 => {
+            tracing::error!(
+                delivered = outcome.delivered,
+                given_up = outcome.given_up,
+                messages = %outcome.given_up_text(),
+                "outbox retried: messages refused by the server every time are given up (see `nhanluc status`)"
+            );
+            if let Some((ids, note)) = outcome.given_up_note() {
+                super::alerts::mail_given_up(
+                    config,
+                    state,
+                    "the outbox retry of `nhanluc serve`",
+                    &ids,
+                    &note,
+                )
+                .await;
+            }
+        }
         Ok(outcome) if outcome.failed > 0 => {
             let next = state
                 .next_outbox_attempt()
