@@ -230,7 +230,10 @@ pub fn refuse_older_ledger<'a>(
         let Ok(manifest) = read_manifest(config, &path) else {
             continue;
         };
-        if !unknown.contains(&(manifest.submission_id.as_str(), manifest.department.as_str())) {
+        if !unknown.contains(&(
+            manifest.submission_id.as_str(),
+            manifest.department.as_str(),
+        )) {
             continue;
         }
         let in_inbox = !manifest.source_file.is_empty()
