@@ -284,13 +284,20 @@ fn a_part_that_cannot_be_rebuilt_fails_the_run_before_the_digest() {
         .expect("part name")
         .to_string();
     std::fs::remove_file(&part).expect("delete part");
-    // Its archived workbook is gone too.
+    // Its archived workbook is gone too (its manifest says which it is:
+    // submission ids derive from the department and the sha256).
     let archive = project.data().join("archive");
-    for workbook in project.files_under(&archive, "xlsx") {
-        if workbook.to_string_lossy().contains(&submission) {
-            std::fs::remove_file(workbook).expect("remove archived");
+    let mut removed = 0;
+    for workbook in project.files_under(&archive, "json") {
+        let text = std::fs::read(&workbook).expect("manifest");
+        let manifest: serde_json::Value = serde_json::from_slice(&text).expect("json");
+        if manifest["submission_id"] == submission.as_str() {
+            let stored_as = manifest["stored_as"].as_str().expect("stored_as");
+            std::fs::remove_file(archive.join(stored_as)).expect("remove archived");
+            removed += 1;
         }
     }
+    assert_eq!(removed, 1, "the archived workbook of {submission}");
     let out = project.run(&["run", "nightly"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let err = stderr(&out);
