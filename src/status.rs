@@ -1163,7 +1163,7 @@ fn render_quarantine(out: &mut String, snapshot: &Snapshot, clock: &Clock) {
         table.add_row(vec![
             clock.time(&q.received_at),
             q.department.clone().unwrap_or_else(|| "—".to_string()),
-            q.source_file.clone(),
+            crate::ingest::printable(&q.source_file),
             reason.clone(),
         ]);
     }

@@ -420,6 +420,14 @@ fn links_pipes_and_too_deep_files_are_refused_with_the_reason() {
     assert!(started.elapsed() < Duration::from_secs(60));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(line_of(&stdout, "pipe_2025").contains("a FIFO"), "{stdout}");
+
+    // `inspect` of a pipe says it is not a file, at once (it would block
+    // opening it for reading with nobody writing).
+    let started = Instant::now();
+    let out = run(&project, &["inspect", named.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert!(text(&out).contains("not a regular file"), "{}", text(&out));
 }
 
 /// A job of the steps that concern arrival: ingest, then the departments'

@@ -691,3 +691,61 @@ fn reader_budgets_out_of_range_are_refused_at_start() {
         assert!(stderr.contains(key), "{line}: {stderr}");
     }
 }
+
+/// A file that stops the reader during a job is the analyst's to look at too:
+/// the run goes on (the valid file is accepted, the departments answered) and the
+/// operator gets one alert naming the file and the limits.
+#[test]
+fn a_job_whose_file_stopped_the_reader_alerts_the_operator_once() {
+    let project = Project::with_config_extra("[alerts]\nemail = \"ops@example.gov.vn\"\n");
+    valid_beside(&project);
+    let rows = vec![inline("D5", "NHANLUC-TEST-READER-FAULT")];
+    let stored = raw_xlsx_as(
+        &[("DS", "worksheets/sheet1.xml")],
+        &[("worksheets/sheet1.xml", roster_sheet(&rows))],
+        None,
+        false,
+    );
+    std::fs::create_dir_all(project.inbox().join("HTG")).expect("mkdir");
+    std::fs::write(project.inbox().join("HTG/hong_2025.xlsx"), &stored).expect("write");
+    // No digest: one roster alone has no training figures, which fails closed.
+    std::fs::write(
+        project.root().join("jobs/arrivals.toml"),
+        "schedule = \"0 0 2 * * *\"\nsteps = [\"ingest\", \"feedback\"]\n",
+    )
+    .expect("job");
+    let job = |project: &Project| {
+        Command::new(env!("CARGO_BIN_EXE_nhanluc"))
+            .arg("--config")
+            .arg(project.config_file())
+            .args(["run", "arrivals"])
+            .env_remove("NHANLUC_CONFIG")
+            .env("NHANLUC_TEST_READER_FAULT", "abort")
+            .output()
+            .expect("run nhanluc")
+    };
+    let out = job(&project);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let alerts = |project: &Project| -> Vec<String> {
+        let saved = project.root().join("eml");
+        project
+            .files_under(&project.outbox(), "eml")
+            .iter()
+            .map(|p| common::read_eml(p, &saved))
+            .filter(|m| m.to.contains("ops@example.gov.vn"))
+            .map(|m| format!("{}\n{}", m.subject, m.text))
+            .collect()
+    };
+    let sent = alerts(&project);
+    assert_eq!(sent.len(), 1, "one alert: {sent:?}\n{}", text(&out));
+    assert!(
+        sent[0].contains("stopped the reader") && sent[0].contains("hong_2025.xlsx"),
+        "{}",
+        sent[0]
+    );
+    assert!(sent[0].contains("reader_memory_mib"), "{}", sent[0]);
+    // The next night has nothing new to say.
+    let again = job(&project);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(alerts(&project).len(), 1);
+}

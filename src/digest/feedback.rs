@@ -149,7 +149,7 @@ fn describe_entry(row: &FeedbackRow) -> String {
     let file = if row.source_file.is_empty() {
         "no file name".to_string()
     } else {
-        row.source_file.clone()
+        crate::ingest::printable(&row.source_file)
     };
     if row.submission_id.is_empty() {
         format!("the {} file {file} (ledger row {})", row.status, row.id)
@@ -324,11 +324,14 @@ fn render_feedback_sheets(
         .filter(|(_, view)| !view.form_instructions)
         .map(|(s, _)| s.skips.total())
         .sum();
-    let file_name = row
-        .source_file
-        .rsplit('/')
-        .next()
-        .unwrap_or(&row.source_file);
+    // Shown in the subject and the text: a control character in a name
+    // (a newline) is written as an escape, never raw.
+    let file_name = crate::ingest::printable(
+        row.source_file
+            .rsplit('/')
+            .next()
+            .unwrap_or(&row.source_file),
+    );
     let verdict = match (row.status.as_str(), rejected) {
         ("quarantined", _) => "Không tiếp nhận".to_string(),
         (_, 0) => "Đã tiếp nhận".to_string(),

@@ -238,7 +238,8 @@ pub fn inspect(
         };
         return Ok(inspection);
     }
-    let bytes = std::fs::read(path).map_err(io)?;
+    // Never blocks on a pipe or a device, as ingest reads.
+    let (bytes, _) = super::read_regular(path).map_err(io)?;
     inspection.sha256 = Some(hex::encode(Sha256::digest(&bytes)));
     inspection.format = detect_format(&bytes, path);
     let level = inspection

@@ -174,6 +174,13 @@ pub struct IngestReport {
     pub files: Vec<FileReport>,
     /// Part files removed while reconciling the warehouse with the ledger.
     pub repaired: usize,
+    /// Of the waiting files, those left because they look incomplete: worth
+    /// another look only once `incomplete_after_minutes` have passed.
+    pub incomplete: usize,
+    /// Files quarantined because they stopped the reader (ran out of memory
+    /// or time, or crashed it), as the ledger names them: the analyst is
+    /// alerted, as a file built to harm may be behind it.
+    pub stopped_reader: Vec<String>,
 }
 
 impl IngestReport {
@@ -291,6 +298,8 @@ fn ingest_with(
     }
     drop(progress);
     let mut report = IngestReport {
+        incomplete: committer.incomplete.len(),
+        stopped_reader: committer.stopped_reader,
         files: committer.reports,
         repaired,
     };
@@ -360,6 +369,9 @@ struct Refusal {
     seen: Seen,
     reason_vi: String,
     reason_en: String,
+    /// The file stopped the reader (memory, time, a crash): the analyst is
+    /// told, not only the department.
+    stopped_reader: bool,
 }
 
 struct Ready {
@@ -443,6 +455,15 @@ fn prepare_file(
             seen,
             reason_vi,
             reason_en,
+            stopped_reader: false,
+        })))
+    };
+    let stopped_reader = |seen: Seen, reason_vi: String, reason_en: String| {
+        Ok(Prepared::Quarantine(Box::new(Refusal {
+            seen,
+            reason_vi,
+            reason_en,
+            stopped_reader: true,
         })))
     };
 
@@ -565,13 +586,16 @@ fn prepare_file(
         Err(strikes) => {
             let (reason_vi, reason_en) = reader::twice_reason(strikes);
             tracing::warn!(file = %source_file, "{reason_en}");
-            return refuse(seen, reason_vi, reason_en);
+            return stopped_reader(seen, reason_vi, reason_en);
         }
     };
     let read = read_into(&bytes, fresh);
     mark.done();
     let loader = match read {
         Ok(loader) => loader,
+        Err(e @ WorkbookError::ReaderStopped(_)) => {
+            return stopped_reader(seen, e.reason_vi(), crate::error_chain::chain(&e));
+        }
         Err(e) => return refuse(seen, e.reason_vi(), crate::error_chain::chain(&e)),
     };
     seen.report.sheets = loader
@@ -1368,6 +1392,8 @@ struct Committer<'a> {
     taken: HashSet<(String, String)>,
     /// Inbox files left because they look incomplete: their sightings are kept.
     incomplete: HashSet<String>,
+    /// Files quarantined because they stopped the reader.
+    stopped_reader: Vec<String>,
     batch_limit: usize,
     /// Bytes of the batch's files kept until they are archived.
     held_bytes: u64,
@@ -1385,6 +1411,7 @@ impl<'a> Committer<'a> {
             staged: StagedFiles::default(),
             taken: HashSet::new(),
             incomplete: HashSet::new(),
+            stopped_reader: Vec::new(),
             batch_limit: FIRST_BATCH_FILES,
             held_bytes: 0,
             parts: Vec::new(),
@@ -1548,6 +1575,7 @@ impl<'a> Committer<'a> {
             seen,
             reason_vi,
             reason_en,
+            stopped_reader,
         } = refusal;
         change_point("before-quarantine-move", &seen.path);
         if seen.in_inbox && !unchanged_since(&seen.path, seen.read_as) {
@@ -1597,6 +1625,9 @@ impl<'a> Committer<'a> {
             }
         };
         quarantine_file(self.config, &seen.path, &stored, seen.in_inbox)?;
+        if stopped_reader {
+            self.stopped_reader.push(seen.report.source_file.clone());
+        }
         let mut report = seen.report;
         report.outcome = Outcome::Quarantined {
             reason_vi,

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use sha2::Digest;
+
 use crate::config::Config;
 use crate::digest::mail::{Simple, queue_simple};
 use crate::error_chain::Chain;
@@ -83,6 +85,44 @@ pub async fn mail_given_up(config: &Config, state: &State, origin: &str, ids: &[
             job: origin,
             run_id: None,
             error: note,
+            host: &host,
+        },
+    )
+    .await;
+}
+
+/// Tells the operator that files stopped the reader (it ran out of memory or
+/// time on them, or crashed) and were quarantined: their departments are
+/// told by their feedback, but a file built to harm the service, or a limit
+/// set too low for real workbooks, is the analyst's to look at. With
+/// `"status": "reader_stopped"`; once per set of files.
+pub async fn reader_stopped(config: &Config, state: &State, job: &str, files: &[String]) {
+    let host = hostname();
+    let listed = files
+        .iter()
+        .map(|f| crate::ingest::printable(f))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let note = format!(
+        "{} file(s) stopped the reader and were quarantined (limits: [ingest] reader_memory_mib = {}, read_seconds = {}): {listed}",
+        files.len(),
+        config.ingest.reader_memory_bytes / (1024 * 1024),
+        config.ingest.read_seconds,
+    );
+    tell(
+        config,
+        state,
+        Alert {
+            key: format!(
+                "alert/reader/{}",
+                &hex::encode(sha2::Sha256::digest(files.join("\n").as_bytes()))[..16]
+            ),
+            subject: format!("[nhanluc] Files stopped the reader on {host}"),
+            summary: format!("nhanluc on {host}: {job}: {note}"),
+            status: "reader_stopped",
+            job,
+            run_id: None,
+            error: &note,
             host: &host,
         },
     )

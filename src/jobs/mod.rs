@@ -140,6 +140,8 @@ pub struct RunCounts {
     pub files_duplicate: usize,
     pub files_quarantined: usize,
     pub files_waiting: usize,
+    /// Of `files_waiting`, those that look incomplete (cut short).
+    pub files_incomplete: usize,
     pub rows_loaded: usize,
     pub rows_rejected: usize,
     pub rows_skipped: usize,
@@ -158,6 +160,7 @@ pub struct RunCounts {
 
 impl RunCounts {
     pub fn add_ingest(&mut self, report: &ingest::IngestReport) {
+        self.files_incomplete += report.incomplete;
         for file in &report.files {
             match file.outcome {
                 ingest::Outcome::Accepted { .. } => self.files_accepted += 1,
@@ -394,6 +397,9 @@ async fn run_step(
         Step::Ingest => {
             let report = ingest::ingest(config, state, &[])?;
             counts.add_ingest(&report);
+            if !report.stopped_reader.is_empty() {
+                alerts::reader_stopped(config, state, "ingest", &report.stopped_reader).await;
+            }
         }
         Step::Indicators => {
             // Never computed over a missing or damaged part.

@@ -257,11 +257,21 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
         };
         match result {
             Ok(run) => {
-                if run.counts.files_waiting > 0 {
-                    // Files still being copied: look again once they settle.
+                // Files still being copied: look again once they settle; a
+                // file that looks cut short only once it may be quarantined
+                // as incomplete (a look every few seconds would only record
+                // a run each time).
+                let again = if run.counts.files_waiting > run.counts.files_incomplete {
+                    Some(settle)
+                } else if run.counts.files_incomplete > 0 {
+                    Some(config.ingest.incomplete_after + settle)
+                } else {
+                    None
+                };
+                if let Some(after) = again {
                     let tx = tx.clone();
                     tokio::spawn(async move {
-                        tokio::time::sleep(settle).await;
+                        tokio::time::sleep(after).await;
                         let _ = tx.send(Request::Arrival);
                     });
                 }
