@@ -654,3 +654,67 @@ fn serve_leaves_a_message_not_yet_due_and_a_digest_run_sends_it_at_once() {
         "0"
     );
 }
+
+/// The state deleted while the service runs: each run it would start is
+/// refused (nothing deleted), and the operator is told once through the
+/// webhook and the failure ping — not by mail, whose outbox is in the state
+/// that is refused — however many files arrive meanwhile.
+#[test]
+fn a_state_lost_under_serve_is_refused_and_told_once() {
+    let (port, seen) = http_recorder();
+    let project = Project::with_config_extra(&format!(
+        "[alerts]\nwebhook = \"http://127.0.0.1:{port}/hook\"\nping_fail = \"http://127.0.0.1:{port}/fail\"\n"
+    ));
+    let service = Service::start(&project);
+    std::fs::create_dir_all(project.inbox().join("SYT")).expect("dir");
+    roster(&project.inbox().join("SYT/ds_2025.xlsx"), 5);
+    wait_until(
+        Duration::from_secs(20),
+        "the first file to be taken",
+        || count_files(&project.data().join("archive"), "xlsx") == 1,
+    );
+    wait_until(Duration::from_secs(10), "the arrival run to end", || {
+        sql(
+            &project,
+            "SELECT status FROM runs WHERE job = 'arrival' ORDER BY id DESC LIMIT 1",
+        ) == "succeeded"
+    });
+    for name in ["state.sqlite3", "state.sqlite3-wal", "state.sqlite3-shm"] {
+        let _ = std::fs::remove_file(project.data().join(name));
+    }
+    let parts_before = count_files(&project.warehouse(), "parquet");
+    for (i, name) in ["SNV/a_2025.xlsx", "SNV/b_2025.xlsx"].iter().enumerate() {
+        std::fs::create_dir_all(project.inbox().join("SNV")).expect("dir");
+        roster(&project.inbox().join(name), 3 + i);
+        service.wait_for_log("refusing to run", Duration::from_secs(20));
+        std::thread::sleep(Duration::from_secs(3));
+    }
+    let hooks = || {
+        seen.lock()
+            .expect("lock")
+            .iter()
+            .filter(|r| r.starts_with("POST /hook "))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    wait_until(Duration::from_secs(10), "the webhook", || {
+        !hooks().is_empty()
+    });
+    let told = hooks();
+    assert_eq!(told.len(), 1, "{told:?}\n{}", service.log());
+    assert!(
+        told[0].contains("state_refused") && told[0].contains("rebuild"),
+        "{}",
+        told[0]
+    );
+    assert!(
+        seen.lock()
+            .expect("lock")
+            .iter()
+            .any(|r| r.starts_with("GET /fail ")),
+        "the failure ping"
+    );
+    assert_eq!(count_files(&project.warehouse(), "parquet"), parts_before);
+    assert!(project.inbox().join("SNV/a_2025.xlsx").exists());
+    assert!(!project.data().join("state.sqlite3").exists());
+}

@@ -129,6 +129,30 @@ pub async fn reader_stopped(config: &Config, state: &State, job: &str, files: &[
     .await;
 }
 
+/// Tells the operator that runs are refused because the state database
+/// cannot be trusted (missing, empty, another ledger's: see
+/// [`crate::rebuild`]), from `serve`, which goes on running and refusing
+/// until someone restores it or runs `nhanluc rebuild`. Only the webhook
+/// (`"status": "state_refused"`) and the failure ping: an email would be
+/// queued in the very state that is refused.
+pub async fn state_refused(config: &Config, origin: &str, error: &str) {
+    let host = hostname();
+    if let Some(url) = &config.alerts.webhook
+        && let Some(client) = client(config)
+    {
+        let body = serde_json::json!({
+            "text": format!("nhanluc on {host}: {origin}: {error}"),
+            "job": origin,
+            "run": serde_json::Value::Null,
+            "status": "state_refused",
+            "error": error,
+            "host": host,
+        });
+        send_with_retries(|| client.post(url).json(&body), url).await;
+    }
+    ping(config, Ping::Fail).await;
+}
+
 struct Alert<'a> {
     key: String,
     subject: String,

@@ -205,6 +205,8 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
     let mut queue: VecDeque<Request> = VecDeque::new();
     // When idle, the worker wakes for the outbox as its first message falls due.
     let mut outbox_not_before = tokio::time::Instant::now();
+    // Whether the operator was told that runs are refused for a lost state.
+    let mut told_state_refused = false;
     loop {
         if queue.is_empty() {
             let wait = outbox_wait(&state, outbox_not_before);
@@ -257,6 +259,7 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
         };
         match result {
             Ok(run) => {
+                told_state_refused = false;
                 // Files still being copied: look again once they settle; a
                 // file that looks cut short only once it may be quarantined
                 // as incomplete (a look every few seconds would only record
@@ -278,6 +281,15 @@ pub async fn serve(config: Arc<Config>) -> Result<(), JobError> {
             }
             Err(JobError::Busy(path)) => {
                 tracing::warn!(lock = %path.display(), request = ?request, "another nhanluc run holds the lock: this run is skipped");
+            }
+            Err(JobError::State(crate::state::StateError::Lost(lost))) => {
+                let error = lost.to_string();
+                tracing::error!(request = ?request, %error, "run could not start");
+                // Once until a run starts again, not at every arrival or tick.
+                if !told_state_refused {
+                    told_state_refused = true;
+                    super::alerts::state_refused(&config, "serve", &error).await;
+                }
             }
             Err(e) => {
                 tracing::error!(request = ?request, error = %crate::error_chain::Chain(&e), "run could not start")
