@@ -396,18 +396,8 @@ struct RawSmtp {
     password_env: Option<String>,
     from: String,
     timeout_seconds: Option<u64>,
-    #[serde(default = "default_max_attempts_refused")]
-    max_attempts_refused: u32,
+    max_attempts_refused: Option<u32>,
 }
-
-/// Three refusals: a 5xx caused by a passing misconfiguration of the server
-/// is survived, a mailbox that does not exist is not tried for ever.
-fn default_max_attempts_refused() -> u32 {
-    3
-}
-
-/// The bounds of `[smtp] max_attempts_refused`.
-const MAX_ATTEMPTS_REFUSED: std::ops::RangeInclusive<u32> = 1..=100;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -740,17 +730,13 @@ fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
             "smtp: username and password_env go together (the password itself is read from the environment variable password_env names)",
         ));
     }
-    if !MAX_ATTEMPTS_REFUSED.contains(&raw.max_attempts_refused) {
-        return Err(ConfigError::invalid(
-            file,
-            format!(
-                "smtp.max_attempts_refused: {} is out of range ({}..={})",
-                raw.max_attempts_refused,
-                MAX_ATTEMPTS_REFUSED.start(),
-                MAX_ATTEMPTS_REFUSED.end()
-            ),
-        ));
-    }
+    let max_attempts_refused = bounded(
+        file,
+        "smtp.max_attempts_refused",
+        raw.max_attempts_refused.map(u64::from),
+        3,
+        MAX_ATTEMPTS_REFUSED,
+    )? as u32;
     let security = raw.security.unwrap_or(SmtpSecurity::Starttls);
     let default_port = match security {
         SmtpSecurity::None => 25,
@@ -779,7 +765,7 @@ fn validate_smtp(file: &Path, raw: RawSmtp) -> Result<SmtpConfig, ConfigError> {
         password_env: raw.password_env,
         from: raw.from,
         timeout_seconds,
-        max_attempts_refused: raw.max_attempts_refused,
+        max_attempts_refused,
     })
 }
 
@@ -880,6 +866,13 @@ const PORT: Bounds = Bounds {
     min: 1,
     max: 65535,
     unit: "",
+};
+/// Three refusals by default: a 5xx caused by a passing misconfiguration of
+/// the server is survived, a mailbox that does not exist is not tried for ever.
+const MAX_ATTEMPTS_REFUSED: Bounds = Bounds {
+    min: 1,
+    max: 100,
+    unit: "refusals",
 };
 /// A network wait: at least a second, at most an hour.
 const TIMEOUT_SECONDS: Bounds = Bounds {

@@ -640,10 +640,15 @@ impl State {
 
     /// Accepted and superseded submissions, newest first.
     pub fn submissions(&self) -> Result<Vec<SubmissionRow>, StateError> {
+        self.data_submissions("DESC")
+    }
+
+    /// Accepted and superseded submissions, by ledger id in `direction`.
+    fn data_submissions(&self, direction: &str) -> Result<Vec<SubmissionRow>, StateError> {
         let mut stmt = self
             .conn
             .prepare(&format!(
-                "{SUBMISSION_SELECT} WHERE s.status != 'quarantined' GROUP BY s.id ORDER BY s.id DESC"
+                "{SUBMISSION_SELECT} WHERE s.status != 'quarantined' GROUP BY s.id ORDER BY s.id {direction}"
             ))
             .map_err(self.err())?;
         let rows = stmt
@@ -1399,18 +1404,7 @@ impl State {
     /// Accepted and superseded submissions in the order they were recorded,
     /// with their source and receipt (what `rebuild` compares).
     pub fn submissions_in_order(&self) -> Result<Vec<SubmissionRow>, StateError> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "{SUBMISSION_SELECT} WHERE s.status != 'quarantined' GROUP BY s.id ORDER BY s.id"
-            ))
-            .map_err(self.err())?;
-        let rows = stmt
-            .query_map([], submission_from_row)
-            .map_err(self.err())?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(self.err())?;
-        Ok(rows)
+        self.data_submissions("ASC")
     }
 }
 

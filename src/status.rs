@@ -817,49 +817,80 @@ fn render_outbox(out: &mut String, snapshot: &Snapshot, clock: &Clock, now: Opti
         out.push('\n');
         return;
     }
+    let rows = outbox
+        .messages
+        .iter()
+        .take(TEXT_ROWS)
+        .map(|message| {
+            let next = match message.next_attempt_at.as_deref() {
+                None => "lần chạy tới (next run)".to_string(),
+                Some(at) => {
+                    let due = now.is_some_and(|now| parse_time(at).is_some_and(|t| t <= now));
+                    if due {
+                        format!("{}, đã đến hạn (due)", clock.time(at))
+                    } else {
+                        clock.time(at)
+                    }
+                }
+            };
+            MessageRow {
+                kind: &message.kind,
+                recipient: &message.recipient,
+                subject: &message.subject,
+                attempts: message.attempts,
+                when: next,
+                error: message.last_error.as_deref().unwrap_or(""),
+            }
+        })
+        .collect();
+    render_messages(
+        out,
+        "Thử lại lúc (next attempt)",
+        rows,
+        outbox.messages.len(),
+    );
+    out.push('\n');
+}
+
+/// One outbox message as a row of a status table.
+struct MessageRow<'a> {
+    kind: &'a str,
+    recipient: &'a str,
+    subject: &'a str,
+    attempts: i64,
+    /// The fifth column: when it is tried next, or when it was given up.
+    when: String,
+    error: &'a str,
+}
+
+/// A table of outbox messages (the first [`TEXT_ROWS`] of `total`), the
+/// fifth column headed `when_header`, and the "… and N more" line.
+fn render_messages(out: &mut String, when_header: &str, rows: Vec<MessageRow<'_>>, total: usize) {
     let mut table = new_table(&[
         "Loại (kind)",
         "Người nhận (recipient)",
         "Tiêu đề (subject)",
         "Số lần thử (attempts)",
-        "Thử lại lúc (next attempt)",
+        when_header,
         "Lỗi gần nhất (last error)",
     ]);
     let mut multi_line = false;
-    for message in outbox.messages.iter().take(TEXT_ROWS) {
-        let next = match message.next_attempt_at.as_deref() {
-            None => "lần chạy tới (next run)".to_string(),
-            Some(at) => {
-                let due = now.is_some_and(|now| parse_time(at).is_some_and(|t| t <= now));
-                if due {
-                    format!("{}, đã đến hạn (due)", clock.time(at))
-                } else {
-                    clock.time(at)
-                }
-            }
-        };
-        let error = message.last_error.as_deref().unwrap_or("");
-        multi_line |= error.chars().count() > 50 || message.subject.chars().count() > 50;
+    let shown = rows.len();
+    for row in rows {
+        multi_line |= row.error.chars().count() > 50 || row.subject.chars().count() > 50;
         table.add_row(vec![
-            Cell::new(&message.kind),
-            Cell::new(&message.recipient),
-            Cell::new(&message.subject),
-            right(message.attempts.to_string()),
-            Cell::new(next),
-            Cell::new(error),
+            Cell::new(row.kind),
+            Cell::new(row.recipient),
+            Cell::new(row.subject),
+            right(row.attempts.to_string()),
+            Cell::new(row.when),
+            Cell::new(row.error),
         ]);
     }
     cap_columns(&mut table, &[(2, 50), (5, 50)]);
     out.push_str(&finish_table(table, multi_line));
     out.push('\n');
-    more_line(
-        out,
-        TEXT_ROWS.min(outbox.messages.len()),
-        outbox.messages.len(),
-        "thư",
-        "messages",
-    );
-    out.push('\n');
+    more_line(out, shown, total, "thư", "messages");
 }
 
 /// Messages given up, before the waiting ones: they need someone (a wrong
@@ -873,42 +904,28 @@ fn render_failed(out: &mut String, outbox: &OutboxInfo, clock: &Clock) {
         thousands(outbox.failed),
         outbox.failed
     ));
-    let mut table = new_table(&[
-        "Loại (kind)",
-        "Người nhận (recipient)",
-        "Tiêu đề (subject)",
-        "Số lần thử (attempts)",
-        "Bỏ lúc (failed at)",
-        "Lỗi gần nhất (last error)",
-    ]);
-    let mut multi_line = false;
-    for message in outbox.failed_messages.iter().take(TEXT_ROWS) {
-        let error = message.last_error.as_deref().unwrap_or("");
-        multi_line |= error.chars().count() > 50 || message.subject.chars().count() > 50;
-        table.add_row(vec![
-            Cell::new(&message.kind),
-            Cell::new(&message.recipient),
-            Cell::new(&message.subject),
-            right(message.attempts.to_string()),
-            Cell::new(
-                message
-                    .failed_at
-                    .as_deref()
-                    .map(|at| clock.time(at))
-                    .unwrap_or_default(),
-            ),
-            Cell::new(error),
-        ]);
-    }
-    cap_columns(&mut table, &[(2, 50), (5, 50)]);
-    out.push_str(&finish_table(table, multi_line));
-    out.push('\n');
-    more_line(
+    let rows = outbox
+        .failed_messages
+        .iter()
+        .take(TEXT_ROWS)
+        .map(|message| MessageRow {
+            kind: &message.kind,
+            recipient: &message.recipient,
+            subject: &message.subject,
+            attempts: message.attempts,
+            when: message
+                .failed_at
+                .as_deref()
+                .map(|at| clock.time(at))
+                .unwrap_or_default(),
+            error: message.last_error.as_deref().unwrap_or(""),
+        })
+        .collect();
+    render_messages(
         out,
-        TEXT_ROWS.min(outbox.failed_messages.len()),
+        "Bỏ lúc (failed at)",
+        rows,
         outbox.failed_messages.len(),
-        "thư",
-        "messages",
     );
 }
 

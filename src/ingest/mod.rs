@@ -727,15 +727,20 @@ pub struct Located {
     pub department: Option<String>,
 }
 
-/// Where a file re-ingested from the archive lay when it arrived.
-fn locate_as_if(source_file: &str) -> Located {
-    let relative = PathBuf::from(source_file);
-    let department = relative
+/// The first folder of a path relative to the inbox, when the file lies in one.
+fn department_folder(relative: &Path) -> Option<String> {
+    relative
         .components()
         .next()
         .filter(|_| relative.components().count() > 1)
         .and_then(|c| c.as_os_str().to_str())
-        .map(str::to_string);
+        .map(str::to_string)
+}
+
+/// Where a file re-ingested from the archive lay when it arrived.
+fn locate_as_if(source_file: &str) -> Located {
+    let relative = PathBuf::from(source_file);
+    let department = department_folder(&relative);
     Located {
         relative,
         source_file: source_file.to_string(),
@@ -831,12 +836,7 @@ pub fn locate(inbox: &Path, path: &Path) -> Located {
         r
     });
     let source_file = relative.to_string_lossy().replace('\\', "/");
-    let department = relative
-        .components()
-        .next()
-        .filter(|_| relative.components().count() > 1)
-        .and_then(|c| c.as_os_str().to_str())
-        .map(str::to_string);
+    let department = department_folder(&relative);
     Located {
         relative,
         source_file,
