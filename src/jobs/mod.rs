@@ -236,6 +236,9 @@ pub async fn run_steps(
     alerts::ping(config, alerts::Ping::Start).await;
     let mut counts = RunCounts::default();
     let mut delivery = digest::DeliveryOutcome::default();
+    // Parts are checked once per run before the first step that reads them,
+    // again only after an ingest wrote new ones.
+    let mut parts_checked = false;
     let mut error = None;
     let mut status = RunStatus::Succeeded;
     for (index, step) in steps.iter().enumerate() {
@@ -252,7 +255,16 @@ pub async fn run_steps(
             break;
         }
         tracing::info!(job = name, step = step.as_str(), "step started");
-        let result = run_step(config, &mut state, *step, &mut counts, &mut delivery, stop).await;
+        let result = run_step(
+            config,
+            &mut state,
+            *step,
+            &mut counts,
+            &mut delivery,
+            &mut parts_checked,
+            stop,
+        )
+        .await;
         if let Err(e) = result {
             tracing::error!(job = name, step = step.as_str(), error = %crate::error_chain::Chain(&e), "step failed");
             status = RunStatus::Failed;
@@ -391,10 +403,12 @@ async fn run_step(
     step: Step,
     counts: &mut RunCounts,
     delivery: &mut digest::DeliveryOutcome,
+    parts_checked: &mut bool,
     stop: &AtomicBool,
 ) -> Result<(), JobError> {
     match step {
         Step::Ingest => {
+            *parts_checked = false;
             let report = ingest::ingest(config, state, &[])?;
             counts.add_ingest(&report);
             if !report.stopped_reader.is_empty() {
@@ -403,7 +417,10 @@ async fn run_step(
         }
         Step::Indicators => {
             // Never computed over a missing or damaged part.
-            crate::rebuild::ensure_parts(config, state)?;
+            if !*parts_checked {
+                crate::rebuild::ensure_parts(config, state)?;
+                *parts_checked = true;
+            }
             let outcome = indicators::compute(config, None).await?;
             counts.add_indicators(&outcome);
             if !outcome.failures.is_empty() {
@@ -420,9 +437,12 @@ async fn run_step(
         }
         Step::Digest => {
             // No digest from incomplete data; what already waits still goes.
-            if let Err(e) = crate::rebuild::ensure_parts(config, state) {
-                deliver(config, state, delivery, stop).await?;
-                return Err(e.into());
+            if !*parts_checked {
+                if let Err(e) = crate::rebuild::ensure_parts(config, state) {
+                    deliver(config, state, delivery, stop).await?;
+                    return Err(e.into());
+                }
+                *parts_checked = true;
             }
             // Built and queued first, whatever the mail server does; what
             // waits is sent even when nothing could be built.
