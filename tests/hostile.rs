@@ -373,20 +373,25 @@ fn ten_thousand_empty_sheets_are_read_in_linear_time() {
     assert_quarantined(&project, &out, "nhieu_2025.xlsx", &["known form"]);
 }
 
+/// A roster whose bytes hold the fault hook's marker (stored, not deflated,
+/// so the marker is in the file's bytes): the hook acts on it.
+fn fault_workbook() -> Vec<u8> {
+    let rows = vec![inline("D5", "NHANLUC-TEST-READER-FAULT")];
+    raw_xlsx_as(
+        &[("DS", "worksheets/sheet1.xml")],
+        &[("worksheets/sheet1.xml", roster_sheet(&rows))],
+        None,
+        false,
+    )
+}
+
 /// A file that crashes the reader (the test-only fault hook aborts on it)
 /// costs only itself: quarantined, the other files ingested.
 #[test]
 fn a_file_that_crashes_the_reader_is_quarantined_and_the_rest_ingested() {
     let project = Project::new();
     valid_beside(&project);
-    let rows = vec![inline("D5", "NHANLUC-TEST-READER-FAULT")];
-    // Stored, so the marker is in the file's bytes.
-    let stored = raw_xlsx_as(
-        &[("DS", "worksheets/sheet1.xml")],
-        &[("worksheets/sheet1.xml", roster_sheet(&rows))],
-        None,
-        false,
-    );
+    let stored = fault_workbook();
     std::fs::create_dir_all(project.inbox().join("HTG")).expect("mkdir");
     std::fs::write(project.inbox().join("HTG/hong_2025.xlsx"), &stored).expect("write");
     // A third file after it, of the same department, read by the fresh reader.
@@ -550,13 +555,7 @@ fn a_file_that_hangs_the_reader_is_stopped_at_the_time_budget() {
     )
     .expect("config");
     valid_beside(&project);
-    let rows = vec![inline("D5", "NHANLUC-TEST-READER-FAULT")];
-    let stored = raw_xlsx_as(
-        &[("DS", "worksheets/sheet1.xml")],
-        &[("worksheets/sheet1.xml", roster_sheet(&rows))],
-        None,
-        false,
-    );
+    let stored = fault_workbook();
     std::fs::create_dir_all(project.inbox().join("HTG")).expect("mkdir");
     std::fs::write(project.inbox().join("HTG/treo_2025.xlsx"), &stored).expect("write");
     let started = Instant::now();
@@ -699,13 +698,7 @@ fn reader_budgets_out_of_range_are_refused_at_start() {
 fn a_job_whose_file_stopped_the_reader_alerts_the_operator_once() {
     let project = Project::with_config_extra("[alerts]\nemail = \"ops@example.gov.vn\"\n");
     valid_beside(&project);
-    let rows = vec![inline("D5", "NHANLUC-TEST-READER-FAULT")];
-    let stored = raw_xlsx_as(
-        &[("DS", "worksheets/sheet1.xml")],
-        &[("worksheets/sheet1.xml", roster_sheet(&rows))],
-        None,
-        false,
-    );
+    let stored = fault_workbook();
     std::fs::create_dir_all(project.inbox().join("HTG")).expect("mkdir");
     std::fs::write(project.inbox().join("HTG/hong_2025.xlsx"), &stored).expect("write");
     // No digest: one roster alone has no training figures, which fails closed.
