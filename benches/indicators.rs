@@ -22,8 +22,8 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use nhanluc::config::Config;
-use nhanluc::ingest::sheet::ParsedRow;
-use nhanluc::ingest::value::Value;
+use nhanluc::model::rows::ParsedRow;
+use nhanluc::model::value::Value;
 use nhanluc::warehouse;
 
 type BoxResult<T> = Result<T, Box<dyn Error>>;

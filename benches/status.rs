@@ -26,7 +26,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nhanluc::config::Config;
-use nhanluc::state::{NewQuarantine, NewSubmission, RunStatus, State};
+use nhanluc::model::status::RunStatus;
+use nhanluc::state::{NewQuarantine, NewSubmission, State};
 
 type BoxResult<T> = Result<T, Box<dyn Error>>;
 

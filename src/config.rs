@@ -5,12 +5,12 @@
 //! of failing at 2 a.m. in the middle of a run.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::ingest::template::{Template, TemplateError};
+use crate::model::scope::{Language, Level, Scope};
+use crate::model::template::{Template, TemplateError};
 
 /// The environment variable that names the config file when `--config` is absent.
 pub const CONFIG_ENV: &str = "NHANLUC_CONFIG";
@@ -127,28 +127,6 @@ pub struct SmtpConfig {
     pub max_attempts_refused: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    Province,
-    Department(String),
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scope::Province => f.write_str("province"),
-            Scope::Department(code) => write!(f, "department:{code}"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    Vi,
-    En,
-}
-
 #[derive(Debug, Clone)]
 pub struct Recipient {
     pub email: String,
@@ -226,26 +204,10 @@ pub struct IngestSettings {
 /// `[ingest] reader_memory_mib` by default: the largest bench workbook
 /// (24 MiB, 100,000 rows) reads within it with room to spare.
 pub const DEFAULT_READER_MEMORY_MIB: u64 = 1024;
+/// `[ingest] incomplete_after_minutes` by default.
+pub const DEFAULT_INCOMPLETE_AFTER_MINUTES: u64 = 15;
 /// `[ingest] read_seconds` by default.
 pub const DEFAULT_READ_SECONDS: u64 = 120;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Province,
-    District,
-    Commune,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Province => "province",
-            Level::District => "district",
-            Level::Commune => "commune",
-        }
-    }
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -510,7 +472,7 @@ impl Config {
             .map(|r| validate_recipient(&file, &departments, r))
             .collect::<Result<Vec<_>, _>>()?;
         let jobs = load_jobs(&paths.jobs)?;
-        let templates = crate::ingest::template::load_templates(&paths.templates)?;
+        let templates = crate::model::template::load_templates(&paths.templates)?;
         let organisation = raw
             .digest
             .organisation
@@ -549,7 +511,7 @@ impl Config {
                     &file,
                     "ingest.incomplete_after_minutes",
                     raw.ingest.incomplete_after_minutes,
-                    crate::ingest::INCOMPLETE_AFTER_MINUTES,
+                    DEFAULT_INCOMPLETE_AFTER_MINUTES,
                     INCOMPLETE_AFTER_MINUTES,
                 )?,
             ),
@@ -1191,9 +1153,9 @@ pub fn check(file: &Path) -> ConfigCheck {
             }
             Err(e) => check.problems.push(e),
         }
-        let overlay_problems = crate::ingest::template::check_overlay(&paths.templates);
+        let overlay_problems = crate::model::template::check_overlay(&paths.templates);
         if overlay_problems.is_empty() {
-            match crate::ingest::template::load_templates(&paths.templates) {
+            match crate::model::template::load_templates(&paths.templates) {
                 Ok(templates) => check.templates = Some(templates.len()),
                 Err(e) => check.problems.push(e.into()),
             }

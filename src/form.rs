@@ -20,9 +20,9 @@ use rust_xlsxwriter::{
 };
 
 use crate::config::{Config, Department};
-use crate::ingest::period::{self, Period};
-use crate::ingest::template::{BlankValue, Field, FieldType, Template};
-use crate::ingest::text::fold;
+use crate::model::period::{self, Period};
+use crate::model::template::{BlankValue, Field, FieldType, Template};
+use crate::model::text::fold;
 
 /// The sheet the department fills in.
 pub const DATA_SHEET: &str = "Số liệu";
@@ -136,7 +136,7 @@ pub fn default_file_name(
         stem.push('_');
         stem.push_str(&p.to_string());
     }
-    let name = crate::ingest::safe_file_name(&format!("{stem}.xlsx"));
+    let name = crate::model::names::safe_file_name(&format!("{stem}.xlsx"));
     let read = period::decide(&period::path_evidence(Path::new(&name)), &[])
         .ok()
         .map(|d| d.period);
@@ -786,7 +786,7 @@ fn write_instructions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::template::load_templates;
+    use crate::model::template::load_templates;
     use calamine::{Reader, Xlsx};
 
     fn templates() -> Vec<Template> {
@@ -797,7 +797,7 @@ mod tests {
         Department {
             code: "SNV".into(),
             name: "Sở Nội vụ".into(),
-            level: crate::config::Level::Province,
+            level: crate::model::scope::Level::Province,
             contacts: Vec::new(),
         }
     }
@@ -836,7 +836,7 @@ mod tests {
 
     #[test]
     fn the_yes_no_drop_down_is_read_as_a_bool() {
-        use crate::ingest::value::{Cell, as_bool};
+        use crate::model::value::{Cell, as_bool};
         assert_eq!(as_bool(&Cell::Text(YES.into())), Ok(true));
         assert_eq!(as_bool(&Cell::Text(NO.into())), Ok(false));
     }

@@ -18,6 +18,7 @@ pub mod indicators;
 pub mod ingest;
 pub mod jobs;
 pub mod logging;
+pub mod model;
 mod ordered;
 pub mod progress;
 pub mod rebuild;

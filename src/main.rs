@@ -9,10 +9,12 @@ use clap::{Parser, Subcommand};
 
 use nhanluc::config::{self, Config};
 use nhanluc::error_chain::Chain;
-use nhanluc::ingest::period::Period;
-use nhanluc::ingest::{self, Outcome};
+use nhanluc::ingest;
 use nhanluc::jobs::{self, RunLock};
 use nhanluc::logging::{self, LogFormat, LogOptions};
+use nhanluc::model::names::printable;
+use nhanluc::model::period::Period;
+use nhanluc::model::report::Outcome;
 use nhanluc::state::State;
 use nhanluc::{digest, indicators, status};
 
@@ -125,7 +127,7 @@ enum Command {
 
 fn parse_period(text: &str) -> Result<Period, String> {
     text.parse()
-        .map_err(|e: nhanluc::ingest::period::PeriodParseError| e.to_string())
+        .map_err(|e: nhanluc::model::period::PeriodParseError| e.to_string())
 }
 
 fn main() -> ExitCode {
@@ -641,7 +643,7 @@ fn print_ingest(report: &ingest::IngestReport) {
         };
         println!(
             "{:<48} {:<8} {:<12} {:>7} {:>8} {:>7}  {note}",
-            ingest::printable(&file.source_file),
+            printable(&file.source_file),
             file.department.as_deref().unwrap_or("-"),
             outcome,
             loaded,

@@ -348,7 +348,7 @@ impl Manifest {
 pub fn manifest_path(config: &Config, stored_as: &str, department: &str) -> PathBuf {
     config.paths.archive.join(format!(
         "{stored_as}.{}.json",
-        ingest::safe_file_name(department)
+        crate::model::names::safe_file_name(department)
     ))
 }
 

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error_chain::path_unless_named;
+use crate::model::status::RunStatus;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -364,25 +365,6 @@ pub struct LastFetch {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub sha256: Option<String>,
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunStatus {
-    Succeeded,
-    Failed,
-    /// Stopped between steps by a shutdown request, or found unfinished after a crash.
-    Interrupted,
-}
-
-impl RunStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Succeeded => "succeeded",
-            RunStatus::Failed => "failed",
-            RunStatus::Interrupted => "interrupted",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -17,9 +17,10 @@ use chrono::{DateTime, Utc};
 use comfy_table::{Cell, CellAlignment, ColumnConstraint, Table, Width, presets};
 use serde::Serialize;
 
-use crate::config::{Config, Level};
-use crate::ingest::period::Period;
+use crate::config::Config;
 use crate::jobs;
+use crate::model::period::Period;
+use crate::model::scope::Level;
 use crate::state::{State, StateError};
 use crate::warehouse;
 
@@ -358,7 +359,7 @@ pub fn gather(config: &Config, state: &State, now: DateTime<Utc>) -> Result<Snap
         .collect();
     // The latest in time (an annual report before its own Q4), not the last column.
     let latest_period =
-        crate::ingest::period::latest(periods.iter().map(String::as_str)).map(str::to_string);
+        crate::model::period::latest(periods.iter().map(String::as_str)).map(str::to_string);
 
     let mut by_department: HashMap<String, Vec<SubmissionInfo>> = HashMap::new();
     for cell in cells {
@@ -1180,7 +1181,7 @@ fn render_quarantine(out: &mut String, snapshot: &Snapshot, clock: &Clock) {
         table.add_row(vec![
             clock.time(&q.received_at),
             q.department.clone().unwrap_or_else(|| "—".to_string()),
-            crate::ingest::printable(&q.source_file),
+            crate::model::names::printable(&q.source_file),
             reason.clone(),
         ]);
     }

@@ -20,9 +20,10 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use crate::ingest::sheet::{ParsedRow, Reject};
-use crate::ingest::template::{FieldType, Template};
-use crate::ingest::value::Value;
+use crate::model::indicator::IndicatorRow;
+use crate::model::rows::{ParsedRow, Reject};
+use crate::model::template::{FieldType, Template};
+use crate::model::value::Value;
 
 pub const REJECTS: &str = "rejects";
 pub const SUBMISSIONS: &str = "submissions";
@@ -297,17 +298,6 @@ pub fn submission_batch(record: &SubmissionRecord) -> Result<RecordBatch, Wareho
         table: SUBMISSIONS.into(),
         source,
     })
-}
-
-/// One computed indicator value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IndicatorRow {
-    pub scope: String,
-    pub indicator: String,
-    pub value: Option<f64>,
-    pub numerator: Option<f64>,
-    pub denominator: Option<f64>,
-    pub unit: String,
 }
 
 pub fn indicators_schema() -> SchemaRef {

@@ -12,7 +12,13 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// Modules every other module may use: they use nothing but each other.
+/// The shared vocabulary (periods, scopes, templates, values, rows and
+/// rejects, the ledger report, indicator rows): every module may use it, and
+/// it uses nothing else of the crate.
+const VOCABULARY: &str = "model";
+
+/// Modules every other module may use: they use nothing but each other and
+/// the vocabulary.
 const GROUND: &[&str] = &[
     "config",
     "state",
@@ -35,19 +41,17 @@ const STAGES: &[(&str, &[&str])] = &[
 /// The commands and the service: they may use anything below them and each other.
 const COMMANDS: &[&str] = &["jobs", "rebuild", "status", "check", "logging", "fixtures"];
 
-/// Edges that break the rule today. Issue 15 moves the shared vocabulary
-/// (templates, periods, values, rejects, the lost-state and manifest types)
-/// to a ground-floor module and removes them.
-const DEBT: &[(&str, &str)] = &[
-    ("config", "ingest"),
-    ("state", "rebuild"),
-    ("warehouse", "ingest"),
-    ("digest", "ingest"),
-    ("form", "ingest"),
-    ("ingest", "rebuild"),
-];
+/// Edges that break the rule today: the test fails when a new one appears,
+/// and when one listed is gone (so the list only shrinks).
+const DEBT: &[(&str, &str)] = &[("state", "rebuild"), ("ingest", "rebuild")];
 
 fn allowed(from: &str, to: &str) -> bool {
+    if from == VOCABULARY {
+        return from == to;
+    }
+    if to == VOCABULARY {
+        return true;
+    }
     if from == to || GROUND.contains(&to) && GROUND.contains(&from) {
         return true;
     }
@@ -125,6 +129,7 @@ fn modules_use_only_what_the_layout_allows() {
     }
     let known: BTreeSet<String> = GROUND
         .iter()
+        .chain(&[VOCABULARY])
         .chain(COMMANDS)
         .map(|m| m.to_string())
         .chain(STAGES.iter().map(|(s, _)| s.to_string()))
@@ -167,4 +172,6 @@ fn the_scanner_sees_paths_in_code_and_not_in_comments() {
     assert!(allowed("ingest", "warehouse"));
     assert!(!allowed("state", "jobs"));
     assert!(allowed("jobs", "digest"));
+    assert!(allowed("warehouse", "model"));
+    assert!(!allowed("model", "config"));
 }

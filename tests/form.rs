@@ -12,7 +12,7 @@ use calamine::{Reader, Xlsx, open_workbook};
 use common::{Project, duckdb, read_eml};
 use nhanluc::config::Config;
 use nhanluc::form;
-use nhanluc::ingest::template::{BlankValue, FieldType, Template};
+use nhanluc::model::template::{BlankValue, FieldType, Template};
 
 /// Runs the binary with the project's config in `dir` (the default output
 /// file lands in the current folder).

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use nhanluc::ingest::sheet::{SheetContext, grid_from_bytes, normalise_sheet};
-use nhanluc::ingest::template::{Template, load_templates};
+use nhanluc::model::template::{Template, load_templates};
 
 static TEMPLATES: LazyLock<Vec<Template>> =
     LazyLock::new(|| load_templates(Path::new("/nonexistent")).unwrap_or_default());

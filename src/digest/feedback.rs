@@ -6,8 +6,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::config::{Config, ReportingCycle};
-use crate::ingest::SheetReport;
-use crate::ingest::period::Period;
+use crate::model::period::Period;
+use crate::model::report::SheetReport;
 use crate::state::{FeedbackRow, State};
 
 use super::DigestError;
@@ -47,8 +47,8 @@ struct SheetView {
     loaded: usize,
     rejected_rows: usize,
     unknown_columns: Vec<String>,
-    warnings: Vec<crate::ingest::sheet::SheetWarning>,
-    rejects: Vec<crate::ingest::sheet::Reject>,
+    warnings: Vec<crate::model::rows::SheetWarning>,
+    rejects: Vec<crate::model::rows::Reject>,
     more: usize,
     /// Why the sheet was refused whole (its title names another period), in Vietnamese.
     refused: Option<String>,
@@ -66,8 +66,8 @@ struct SkippedView {
 }
 
 /// Runs of skipped rows, grouped by kind in the order first met: "12–19, 25".
-fn skipped_views(skipped: &[crate::ingest::sheet::SkippedRows]) -> Vec<SkippedView> {
-    let mut kinds: Vec<(crate::ingest::sheet::SkipKind, Vec<String>)> = Vec::new();
+fn skipped_views(skipped: &[crate::model::rows::SkippedRows]) -> Vec<SkippedView> {
+    let mut kinds: Vec<(crate::model::rows::SkipKind, Vec<String>)> = Vec::new();
     for run in skipped {
         let shown = if run.first_row == run.last_row {
             run.first_row.to_string()
@@ -149,7 +149,7 @@ fn describe_entry(row: &FeedbackRow) -> String {
     let file = if row.source_file.is_empty() {
         "no file name".to_string()
     } else {
-        crate::ingest::printable(&row.source_file)
+        crate::model::names::printable(&row.source_file)
     };
     if row.submission_id.is_empty() {
         format!("the {} file {file} (ledger row {})", row.status, row.id)
@@ -326,7 +326,7 @@ fn render_feedback_sheets(
         .sum();
     // Shown in the subject and the text: a control character in a name
     // (a newline) is written as an escape, never raw.
-    let file_name = crate::ingest::printable(
+    let file_name = crate::model::names::printable(
         row.source_file
             .rsplit('/')
             .next()

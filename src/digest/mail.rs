@@ -833,7 +833,7 @@ fn eml_path(dir: &Path, item: &crate::state::OutboxItem) -> std::path::PathBuf {
         "{:06}-{}-{}.eml",
         item.id,
         item.kind,
-        crate::ingest::safe_file_name(&item.recipient.replace('@', "_at_"))
+        crate::model::names::safe_file_name(&item.recipient.replace('@', "_at_"))
     ))
 }
 

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
-use crate::ingest::period::Period;
+use crate::model::period::Period;
 use crate::state::{State, StateError};
 use crate::warehouse::{self, WarehouseError};
 
@@ -146,7 +146,7 @@ pub fn build(
         Some(p) if periods.iter().any(|x| x == p) => p.to_string(),
         Some(p) => return Err(DigestError::MissingPeriod(p.to_string())),
         // The latest in time (an annual report before its own Q4), not in string order.
-        None => crate::ingest::period::latest(periods.iter().map(String::as_str))
+        None => crate::model::period::latest(periods.iter().map(String::as_str))
             .map(str::to_string)
             .ok_or(DigestError::NoIndicators)?,
     };
@@ -399,12 +399,13 @@ mod samples {
     use chrono::NaiveDate;
 
     use super::{DigestError, model};
-    use crate::config::{Config, Department, Language, Level, Recipient, Scope};
-    use crate::ingest::SheetReport;
-    use crate::ingest::period::Period;
-    use crate::ingest::sheet::{Reject, SheetWarning};
+    use crate::config::{Config, Department, Recipient};
+    use crate::model::indicator::IndicatorRow;
+    use crate::model::period::Period;
+    use crate::model::report::SheetReport;
+    use crate::model::rows::{Reject, SheetWarning};
+    use crate::model::scope::{Language, Level, Scope};
     use crate::state::FeedbackRow;
-    use crate::warehouse::IndicatorRow;
 
     type Rendered = Result<(), DigestError>;
 

@@ -4,9 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::config::{Config, Language, Recipient, Scope};
-use crate::ingest::period::Period;
-use crate::warehouse::IndicatorRow;
+use crate::config::{Config, Recipient};
+use crate::model::indicator::IndicatorRow;
+use crate::model::period::Period;
+use crate::model::scope::{Language, Scope};
 
 use super::chart::BarChart;
 

@@ -148,7 +148,7 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
 
 /// (scope, indicator) → value.
 fn values(
-    rows: &[crate::warehouse::IndicatorRow],
+    rows: &[crate::model::indicator::IndicatorRow],
 ) -> std::collections::HashMap<(&str, &str), Option<f64>> {
     rows.iter()
         .map(|r| ((r.scope.as_str(), r.indicator.as_str()), r.value))

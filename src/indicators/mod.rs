@@ -28,7 +28,8 @@ mod snapshot;
 
 use crate::config::Config;
 use crate::error_chain::{Chain, chain};
-use crate::warehouse::{self, IndicatorRow, WarehouseError};
+use crate::model::indicator::IndicatorRow;
+use crate::warehouse::{self, WarehouseError};
 
 /// The built-in catalogue, compiled in from `config/indicators/` (see
 /// `docs/indicators.md` for the ids and their definitions).

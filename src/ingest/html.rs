@@ -11,11 +11,11 @@
 //! to send a real workbook, instead of a reader's English error.
 
 use super::sheet::Merge;
-use super::value::Cell;
 use super::workbook::{
     GridBuilder, MAX_CELLS_PER_SHEET, MAX_COLUMNS, NotAWorkbook, SizeLimit, WorkbookError,
     WorkbookSheet, text_cell,
 };
+use crate::model::value::Cell;
 
 /// The HTML limits of `colspan` and `rowspan`: larger values are clamped.
 const MAX_COLSPAN: u32 = 1000;
@@ -271,7 +271,7 @@ fn read_spreadsheet_xml(xml: &str) -> Result<Vec<WorkbookSheet>, WorkbookError> 
                                 .trim()
                                 .parse::<f64>()
                                 .map_or_else(|_| Cell::Text(text.clone()), Cell::Number),
-                            ("DateTime", _) => super::value::parse_date_text(&text)
+                            ("DateTime", _) => crate::model::value::parse_date_text(&text)
                                 .map_or_else(|| Cell::Text(text.clone()), Cell::Date),
                             ("Boolean", _) => Cell::Bool(text.trim() == "1"),
                             ("Error", _) => Cell::Error(text.trim().to_string()),

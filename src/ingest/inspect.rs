@@ -14,12 +14,13 @@ use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::period::{self, Evidence, Period, SheetRefusal};
-use super::sheet::{
-    ColumnReading, ColumnUse, Reject, RowClass, RowSpan, SheetContext, SheetWarning, Skips,
-};
-use super::template::Template;
+use super::sheet::SheetContext;
 use crate::config::Config;
+use crate::model::period::{self, Evidence, Period, SheetRefusal};
+use crate::model::rows::{
+    ColumnReading, ColumnUse, Reject, RowClass, RowSpan, SheetWarning, Skips,
+};
+use crate::model::template::Template;
 
 /// The width the plain-text tables are laid out for.
 const TEXT_WIDTH: u16 = 80;

@@ -12,12 +12,8 @@ pub mod fetch;
 pub mod html;
 pub mod inbox;
 pub mod inspect;
-pub mod period;
 pub mod reader;
 pub mod sheet;
-pub mod template;
-pub mod text;
-pub mod value;
 pub mod workbook;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -28,13 +24,15 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+use crate::model::names::{NAME_MAX, fit_name, printable, safe_file_name, submission_id};
+use crate::model::report::{FileReport, Outcome, SheetReport};
+use crate::model::rows::{ParsedRow, Reject, SkipKind, Skips};
+use crate::model::rows::{RowClass, RowSpan};
+use crate::model::{period, template, value};
 use crate::state::{NewSubmission, Sighting, State, StateError};
 use crate::warehouse::{self, StagedFiles, WarehouseError};
 use period::{Evidence, Period, PeriodDecision, PeriodRefusal, SheetRefusal};
-use sheet::{
-    Merge, ParsedRow, Reject, RowClass, RowSpan, SeenKeys, SheetContext, SheetNormaliser,
-    SheetOutcome, SkipKind, Skips,
-};
+use sheet::{Merge, SeenKeys, SheetContext, SheetNormaliser, SheetOutcome};
 use template::Template;
 use value::Cell;
 use workbook::WorkbookError;
@@ -74,98 +72,27 @@ fn io_failed<'a>(
     }
 }
 
-/// What happened to one file.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
-    Accepted {
-        submission_id: String,
-        period: String,
-        /// Earlier submissions whose rows this one replaced, as "template:submission".
-        superseded: Vec<String>,
-    },
-    /// The same bytes were taken before: nothing to do.
-    Duplicate { submission_id: String },
-    Quarantined {
-        reason_vi: String,
-        reason_en: String,
-    },
-    /// Left in the inbox for the next run (still being copied).
-    Waiting { reason: String },
-}
-
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct SheetReport {
-    pub sheet: String,
-    /// The workbook hides the sheet: its rows are counted in
-    /// `skips.hidden_sheet`, none is taken.
-    #[serde(default)]
-    pub hidden: bool,
-    pub template: Option<String>,
-    pub header_row: Option<u32>,
-    pub data_rows: usize,
-    pub loaded: usize,
-    pub rejected_rows: usize,
-    pub skips: Skips,
-    pub unknown_columns: Vec<String>,
-    /// Fields no column was found for: null in every row.
-    #[serde(default)]
-    pub fields_not_found: Vec<String>,
-    /// The skipped rows by kind, as runs of row numbers.
-    #[serde(default)]
-    pub skipped_rows: Vec<sheet::SkippedRows>,
-    pub rejects: Vec<Reject>,
-    pub warnings: Vec<sheet::SheetWarning>,
-    /// Why the sheet was refused whole (its title names another period than
-    /// the file's): its rows are counted in `skips.other_period`, none stored.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refused: Option<SheetRefusal>,
-}
-
-impl SheetReport {
-    fn from_outcome(outcome: &SheetOutcome, refused: Option<SheetRefusal>, hidden: bool) -> Self {
-        SheetReport {
-            sheet: outcome.sheet.clone(),
-            hidden,
-            template: outcome.template.clone(),
-            header_row: outcome.header_row,
-            data_rows: outcome.data_rows,
-            loaded: outcome.loaded,
-            rejected_rows: outcome.rejected_rows,
-            skips: outcome.skips,
-            unknown_columns: outcome.unknown_columns.clone(),
-            fields_not_found: outcome.fields_not_found.clone(),
-            skipped_rows: outcome.skipped_rows(),
-            rejects: outcome.rejects.clone(),
-            warnings: outcome.warnings.clone(),
-            refused,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FileReport {
-    /// The path as received, relative to the inbox.
-    pub source_file: String,
-    pub department: Option<String>,
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    pub sheets: Vec<SheetReport>,
-    /// What the period was decided from (see [`period::decide`]); empty when
-    /// the file was not read that far.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub period_evidence: Vec<Evidence>,
-}
-
-impl FileReport {
-    pub fn rows(&self) -> (usize, usize, usize) {
-        self.sheets.iter().fold((0, 0, 0), |(l, r, s), sheet| {
-            (
-                l + sheet.loaded,
-                r + sheet.rejected_rows,
-                s + sheet.skips.total(),
-            )
-        })
+/// The ledger's account of one sheet as the normaliser read it.
+fn sheet_report(
+    outcome: &SheetOutcome,
+    refused: Option<SheetRefusal>,
+    hidden: bool,
+) -> SheetReport {
+    SheetReport {
+        sheet: outcome.sheet.clone(),
+        hidden,
+        template: outcome.template.clone(),
+        header_row: outcome.header_row,
+        data_rows: outcome.data_rows,
+        loaded: outcome.loaded,
+        rejected_rows: outcome.rejected_rows,
+        skips: outcome.skips,
+        unknown_columns: outcome.unknown_columns.clone(),
+        fields_not_found: outcome.fields_not_found.clone(),
+        skipped_rows: outcome.skipped_rows(),
+        rejects: outcome.rejects.clone(),
+        warnings: outcome.warnings.clone(),
+        refused,
     }
 }
 
@@ -603,9 +530,7 @@ fn prepare_file(
         .iter()
         .zip(&loader.refused)
         .zip(&loader.hidden)
-        .map(|((outcome, refused), hidden)| {
-            SheetReport::from_outcome(outcome, refused.clone(), *hidden)
-        })
+        .map(|((outcome, refused), hidden)| sheet_report(outcome, refused.clone(), *hidden))
         .collect();
     for outcome in &loader.outcomes {
         debug_assert!(
@@ -1744,86 +1669,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// A file name that is safe as one path component: no separators, no leading dot.
-pub fn safe_file_name(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || "-_.() ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let trimmed = cleaned.trim_start_matches('.').trim();
-    if trimmed.is_empty() {
-        "file".to_string()
-    } else {
-        fit_name(trimmed, SAFE_NAME_BYTES)
-    }
-}
-
-/// The longest name [`safe_file_name`] returns, in bytes: a path component
-/// is at most 255 bytes, and a name is often given a prefix or a suffix.
-pub const SAFE_NAME_BYTES: usize = 200;
-
-/// The most a file system takes as one path component, in bytes.
-const NAME_MAX: usize = 255;
-
-/// `name` cut to at most `max` bytes at a character boundary, keeping its
-/// extension (up to 16 bytes) so the kind of file still shows.
-pub fn fit_name(name: &str, max: usize) -> String {
-    if name.len() <= max {
-        return name.to_string();
-    }
-    let cut = |text: &str, max: usize| -> String {
-        let mut end = max.min(text.len());
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text[..end].to_string()
-    };
-    match name.rsplit_once('.') {
-        Some((stem, extension))
-            if !stem.is_empty() && extension.len() <= 16 && extension.len() + 2 <= max =>
-        {
-            format!("{}.{extension}", cut(stem, max - extension.len() - 1))
-        }
-        _ => cut(name, max),
-    }
-}
-
-/// `text` with its control characters (newline, tab, escape, …) written
-/// as escapes (`\n`, `\u{1b}`): how a file name or a reason quoting one
-/// goes into a log line, a sidecar line or a message, so a name cannot
-/// forge a line.
-pub fn printable(text: &str) -> String {
-    if !text.chars().any(char::is_control) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_debug().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// A submission's id: derived from its department and its bytes alone, so
-/// the same bytes from two departments are two submissions, and re-ingesting
-/// the archive (`rebuild`) gives every submission the id it had.
-pub fn submission_id(department: &str, sha256: &str) -> String {
-    let digest = Sha256::digest(format!("{department}\n{sha256}").as_bytes());
-    hex::encode(&digest[..8])
-}
-
-/// The default of `[ingest] incomplete_after_minutes`.
-pub const INCOMPLETE_AFTER_MINUTES: u64 = 15;
-
 /// A file's size and modification time, as compared between two looks.
 pub type FileLook = (u64, Option<SystemTime>);
 
@@ -2267,7 +2112,7 @@ mod arrival_tests {
             assert!(fitted.ends_with(".xlsx"), "{fitted}");
         }
         assert_eq!(fit_name("ngắn.xlsx", 100), "ngắn.xlsx");
-        assert!(safe_file_name(&"ệ".repeat(200)).len() <= SAFE_NAME_BYTES);
+        assert!(safe_file_name(&"ệ".repeat(200)).len() <= crate::model::names::SAFE_NAME_BYTES);
         // No extension worth keeping: cut whole.
         assert_eq!(fit_name("ệệệệ", 7), "ệệ");
     }

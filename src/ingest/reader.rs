@@ -46,9 +46,9 @@ use std::time::{Duration, Instant};
 use chrono::Datelike;
 
 use super::sheet::Merge;
-use super::value::Cell;
 use super::workbook::{self, RowSink, WorkbookError};
 use crate::error_chain::chain;
+use crate::model::value::Cell;
 
 /// The hidden first argument that makes the binary a reader child.
 pub const CHILD_ARG: &str = "__reader";

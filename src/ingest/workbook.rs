@@ -32,8 +32,8 @@ use calamine::{
 
 use super::html;
 use super::sheet::{Grid, Merge};
-use super::value::{Cell, parse_date_text};
 use crate::error_chain::chain;
+use crate::model::value::{Cell, parse_date_text};
 
 /// A sheet with more cells than this is refused: real forms are far smaller.
 pub const MAX_CELLS_PER_SHEET: usize = 20_000_000;
@@ -1363,7 +1363,7 @@ const ERROR_SPELLINGS: &[&str] = &[
 ];
 
 pub(super) fn text_cell(text: &str) -> Cell {
-    if let Some(too_long) = super::value::text_or_too_long(text) {
+    if let Some(too_long) = crate::model::value::text_or_too_long(text) {
         return too_long;
     }
     if ERROR_SPELLINGS.contains(&text.trim()) {

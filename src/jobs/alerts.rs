@@ -100,7 +100,7 @@ pub async fn reader_stopped(config: &Config, state: &State, job: &str, files: &[
     let host = hostname();
     let listed = files
         .iter()
-        .map(|f| crate::ingest::printable(f))
+        .map(|f| crate::model::names::printable(f))
         .collect::<Vec<_>>()
         .join(", ");
     let note = format!(

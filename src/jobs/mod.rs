@@ -14,7 +14,9 @@ use crate::config::{Config, Step};
 use crate::digest::{self, DigestError};
 use crate::indicators::{self, IndicatorError};
 use crate::ingest::{self, IngestError};
-use crate::state::{RunStatus, State, StateError};
+use crate::model::report::Outcome;
+use crate::model::status::RunStatus;
+use crate::state::{State, StateError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -163,10 +165,10 @@ impl RunCounts {
         self.files_incomplete += report.incomplete;
         for file in &report.files {
             match file.outcome {
-                ingest::Outcome::Accepted { .. } => self.files_accepted += 1,
-                ingest::Outcome::Duplicate { .. } => self.files_duplicate += 1,
-                ingest::Outcome::Quarantined { .. } => self.files_quarantined += 1,
-                ingest::Outcome::Waiting { .. } => self.files_waiting += 1,
+                Outcome::Accepted { .. } => self.files_accepted += 1,
+                Outcome::Duplicate { .. } => self.files_duplicate += 1,
+                Outcome::Quarantined { .. } => self.files_quarantined += 1,
+                Outcome::Waiting { .. } => self.files_waiting += 1,
             }
             let (loaded, rejected, skipped) = file.rows();
             self.rows_loaded += loaded;

@@ -1,0 +1,82 @@
+//! What the ledger keeps of a file: its outcome and, per sheet, what was
+//! taken, rejected and skipped. Stored as JSON in the ledger, read back by
+//! `status`, `inspect`, the feedback and `rebuild`.
+
+use serde::Serialize;
+
+use super::period::{Evidence, SheetRefusal};
+use super::rows::{Reject, SheetWarning, SkippedRows, Skips};
+
+/// What happened to one file.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted {
+        submission_id: String,
+        period: String,
+        /// Earlier submissions whose rows this one replaced, as "template:submission".
+        superseded: Vec<String>,
+    },
+    /// The same bytes were taken before: nothing to do.
+    Duplicate { submission_id: String },
+    Quarantined {
+        reason_vi: String,
+        reason_en: String,
+    },
+    /// Left in the inbox for the next run (still being copied).
+    Waiting { reason: String },
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct SheetReport {
+    pub sheet: String,
+    /// The workbook hides the sheet: its rows are counted in
+    /// `skips.hidden_sheet`, none is taken.
+    #[serde(default)]
+    pub hidden: bool,
+    pub template: Option<String>,
+    pub header_row: Option<u32>,
+    pub data_rows: usize,
+    pub loaded: usize,
+    pub rejected_rows: usize,
+    pub skips: Skips,
+    pub unknown_columns: Vec<String>,
+    /// Fields no column was found for: null in every row.
+    #[serde(default)]
+    pub fields_not_found: Vec<String>,
+    /// The skipped rows by kind, as runs of row numbers.
+    #[serde(default)]
+    pub skipped_rows: Vec<SkippedRows>,
+    pub rejects: Vec<Reject>,
+    pub warnings: Vec<SheetWarning>,
+    /// Why the sheet was refused whole (its title names another period than
+    /// the file's): its rows are counted in `skips.other_period`, none stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<SheetRefusal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// The path as received, relative to the inbox.
+    pub source_file: String,
+    pub department: Option<String>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub sheets: Vec<SheetReport>,
+    /// What the period was decided from (see `decide` of the period module); empty when
+    /// the file was not read that far.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub period_evidence: Vec<Evidence>,
+}
+
+impl FileReport {
+    pub fn rows(&self) -> (usize, usize, usize) {
+        self.sheets.iter().fold((0, 0, 0), |(l, r, s), sheet| {
+            (
+                l + sheet.loaded,
+                r + sheet.rejected_rows,
+                s + sheet.skips.total(),
+            )
+        })
+    }
+}
