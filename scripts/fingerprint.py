@@ -5,9 +5,10 @@
 
 Every Parquet file of the warehouse (the `_snapshots` cache aside: its names
 carry a fingerprint of the parts) is hashed byte for byte, except a file
-holding a timestamp column (`submissions`: when each file was received),
+holding the time a file was received (`received_at` of `submissions`),
 whose other columns are hashed value by value. Every .eml in the outbox is
-hashed part by part, decoded: text parts as they are, an attached workbook
+hashed part by part, decoded: text parts with their clock times and
+dates masked (a feedback says when its file was received), an attached workbook
 member by member without docProps/core.xml (its creation time); the Date,
 Message-ID and MIME boundaries, which differ on every run, are not part of
 it. Two builds that print the same lines wrote the same warehouse and the
@@ -16,6 +17,7 @@ same mail. Needs pyarrow (scripts/test.sh installs it).
 import email
 import hashlib
 import io
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -26,13 +28,17 @@ import pyarrow.parquet as pq
 
 def parquet_hash(path: Path) -> str:
     table = pq.read_table(path, partitioning=None)
-    timed = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
+    timed = [f.name for f in table.schema if f.name == "received_at" or pa.types.is_timestamp(f.type)]
     if not timed:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     kept = table.drop_columns(timed)
     digest = hashlib.sha256(repr(kept.schema).encode())
     digest.update(repr(kept.to_pylist()).encode())
     return "values:" + digest.hexdigest()
+
+
+# "13:48 ngày 02/12/2026", "at 13:48 on 2026-12-02", HTML-escaped slashes too.
+WHEN = re.compile(rb"\b\d{1,2}:\d{2}\b|\b\d{1,2}(?:/|&#x2f;)\d{1,2}(?:/|&#x2f;)\d{4}\b|\b\d{4}-\d{2}-\d{2}\b")
 
 
 def eml_hash(path: Path) -> str:
@@ -51,6 +57,8 @@ def eml_hash(path: Path) -> str:
                 for member in sorted(book.namelist()):
                     if member != "docProps/core.xml":
                         digest.update(member.encode() + book.read(member))
+        elif part.get_content_maintype() == "text":
+            digest.update(WHEN.sub(b"WHEN", payload))
         else:
             digest.update(payload)
     return digest.hexdigest()
