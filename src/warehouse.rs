@@ -25,10 +25,14 @@ use crate::model::rows::{ParsedRow, Reject};
 use crate::model::template::{FieldType, Template};
 use crate::model::value::Value;
 
+/// The table of rejected rows, one per reason.
 pub const REJECTS: &str = "rejects";
+/// The table of accepted submissions, one row per file.
 pub const SUBMISSIONS: &str = "submissions";
+/// The table of computed indicators, one file per period.
 pub const INDICATORS: &str = "indicators";
 
+/// Why a part file could not be written, read or moved into place.
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
     #[error("cannot {action} {path}")]
@@ -82,6 +86,8 @@ pub fn partition_dir(root: &Path, table: &str, period: &str, department: &str) -
         .join(format!("department={department}"))
 }
 
+/// Where a submission's rows of `table` for one period and department go:
+/// `<root>/<table>/period=<P>/department=<D>/part-<submission>.parquet`.
 pub fn part_path(
     root: &Path,
     table: &str,
@@ -197,6 +203,7 @@ pub fn template_batch(
     })
 }
 
+/// The Arrow schema of the `rejects` table.
 pub fn rejects_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, false);
     Arc::new(Schema::new(vec![
@@ -212,6 +219,7 @@ pub fn rejects_schema() -> SchemaRef {
     ]))
 }
 
+/// The rejects of one submission as a record batch.
 pub fn rejects_batch(
     rejects: &[Reject],
     submission_id: &str,
@@ -259,6 +267,7 @@ pub struct SubmissionRecord {
     pub rows_skipped: i64,
 }
 
+/// The Arrow schema of the `submissions` table.
 pub fn submissions_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, false);
     let count = |name: &str| Field::new(name, DataType::Int64, false);
@@ -275,6 +284,7 @@ pub fn submissions_schema() -> SchemaRef {
     ]))
 }
 
+/// One submission's row of the `submissions` table.
 pub fn submission_batch(record: &SubmissionRecord) -> Result<RecordBatch, WarehouseError> {
     let text = |v: &str| -> ArrayRef { Arc::new(arrow::array::StringArray::from(vec![v])) };
     let count = |v: i64| -> ArrayRef { Arc::new(arrow::array::Int64Array::from(vec![v])) };
@@ -300,6 +310,7 @@ pub fn submission_batch(record: &SubmissionRecord) -> Result<RecordBatch, Wareho
     })
 }
 
+/// The Arrow schema of the `indicators` table.
 pub fn indicators_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("scope", DataType::Utf8, false),
@@ -311,6 +322,7 @@ pub fn indicators_schema() -> SchemaRef {
     ]))
 }
 
+/// The indicators of one period as a record batch.
 pub fn indicators_batch(rows: &[IndicatorRow]) -> Result<RecordBatch, WarehouseError> {
     let mut scope = StringBuilder::new();
     let mut indicator = StringBuilder::new();
@@ -343,6 +355,7 @@ pub fn indicators_batch(rows: &[IndicatorRow]) -> Result<RecordBatch, WarehouseE
     })
 }
 
+/// Where the indicators of `period` go: `<root>/indicators/period=<P>/part-0.parquet`.
 pub fn indicators_path(root: &Path, period: &str) -> PathBuf {
     root.join(INDICATORS)
         .join(format!("period={period}"))
@@ -459,6 +472,8 @@ impl StagedFiles {
         path.with_file_name(format!(".{name}.{tag}.tmp"))
     }
 
+    /// Writes `bytes` to a temporary beside `path` (named by `tag`), to be
+    /// moved into place when the batch is committed.
     pub fn stage_bytes(
         &mut self,
         path: &Path,
@@ -512,6 +527,7 @@ impl StagedFiles {
         })
     }
 
+    /// Takes over the files `other` staged.
     pub fn extend(&mut self, other: StagedFiles) {
         self.renames.extend(other.renames);
         self.bytes += other.bytes;
@@ -552,10 +568,12 @@ impl StagedFiles {
         self.digests = digests;
     }
 
+    /// How many files are staged.
     pub fn len(&self) -> usize {
         self.renames.len()
     }
 
+    /// Nothing is staged.
     pub fn is_empty(&self) -> bool {
         self.renames.is_empty()
     }
@@ -624,6 +642,7 @@ impl PartWriter {
             ));
     }
 
+    /// Appends a batch of rows to the file.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), WarehouseError> {
         self.writer
             .write(batch)
@@ -633,6 +652,7 @@ impl PartWriter {
             })
     }
 
+    /// Closes the file and stages it, to be moved into place on commit.
     pub fn finish(self, staged: &mut StagedFiles) -> Result<(), WarehouseError> {
         let path = self.path.clone();
         self.finish_as(staged, &path)
@@ -694,6 +714,7 @@ impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
     }
 }
 
+/// The SHA-256 of `bytes`, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
 }
@@ -753,6 +774,7 @@ fn sync_file_systems(_folders: &std::collections::BTreeSet<&Path>) -> bool {
     false
 }
 
+/// Flushes a folder, so a rename into it survives a power cut.
 pub fn sync_dir(dir: &Path) -> Result<(), WarehouseError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
@@ -852,6 +874,7 @@ pub fn remove_temporaries(root: &Path) -> Result<usize, WarehouseError> {
     Ok(removed)
 }
 
+/// Removes a file; one already gone is not an error.
 pub fn remove_file(path: &Path) -> Result<(), WarehouseError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),

@@ -38,6 +38,7 @@ pub enum Kind {
     Quarter(u8),
 }
 
+/// A reporting period: a year, a half-year or a quarter of one year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Period {
     pub year: i32,
@@ -47,6 +48,7 @@ pub struct Period {
 const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
 
 impl Period {
+    /// The whole year `year`.
     pub fn year(year: i32) -> Self {
         Period {
             year,
@@ -167,6 +169,7 @@ impl fmt::Display for Period {
     }
 }
 
+/// A text that names no period (`YYYY`, `YYYY-Hn` or `YYYY-Qn`).
 #[derive(Debug, thiserror::Error)]
 #[error("{0:?} is not a period: expected YYYY, YYYY-Hn or YYYY-Qn, e.g. 2025, 2025-H1 or 2025-Q4")]
 pub struct PeriodParseError(String);

@@ -27,6 +27,8 @@ pub enum Outcome {
     Waiting { reason: String },
 }
 
+/// What the ledger keeps of one sheet: its template, header, row counts
+/// by outcome, the rejects and warnings, and why it was refused if it was.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SheetReport {
     pub sheet: String,
@@ -55,6 +57,7 @@ pub struct SheetReport {
     pub refused: Option<SheetRefusal>,
 }
 
+/// What happened to one file of the inbox, and to each of its sheets.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileReport {
     /// The path as received, relative to the inbox.
@@ -70,6 +73,7 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// The rows of all sheets: (loaded, rejected, skipped).
     pub fn rows(&self) -> (usize, usize, usize) {
         self.sheets.iter().fold((0, 0, 0), |(l, r, s), sheet| {
             (

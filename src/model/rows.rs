@@ -4,6 +4,7 @@
 
 use super::value::Value;
 
+/// A data row converted: one typed value per template field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedRow {
     /// The Excel row number, 1-based.
@@ -12,6 +13,8 @@ pub struct ParsedRow {
     pub values: Vec<Value>,
 }
 
+/// A data row refused, with the cell that made it so and why, in
+/// Vietnamese and English: what the department reads in its feedback.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reject {
     pub sheet: String,
@@ -56,6 +59,7 @@ pub struct Skips {
 }
 
 impl Skips {
+    /// Every skipped row, of any kind.
     pub fn total(&self) -> usize {
         self.column_numbers
             + self.repeated_header
@@ -126,6 +130,7 @@ impl SkipKind {
         }
     }
 
+    /// The same in English.
     pub fn label_en(self) -> &'static str {
         match self {
             SkipKind::ColumnNumbers => "column-number row",
@@ -185,6 +190,7 @@ pub struct ColumnReading {
     pub reading: ColumnUse,
 }
 
+/// How a header column feeds its field.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "use", content = "value", rename_all = "snake_case")]
 pub enum ColumnUse {
@@ -203,6 +209,8 @@ pub enum ColumnUse {
     Ignored,
 }
 
+/// Something worth telling the department that rejected no row (a totals
+/// row that does not add up), with its row and cell.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SheetWarning {
     pub source_row: u32,

@@ -39,6 +39,7 @@ pub enum Level {
 }
 
 impl Level {
+    /// The level as written in departments.toml and the warehouse.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Province => "province",

@@ -10,6 +10,7 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// The status as stored in the run history.
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Succeeded => "succeeded",

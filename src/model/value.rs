@@ -66,6 +66,7 @@ pub fn text_or_too_long(text: &str) -> Option<Cell> {
 }
 
 impl Cell {
+    /// An empty cell, or one holding only white space.
     pub fn is_blank(&self) -> bool {
         match self {
             Cell::Empty => true,
@@ -88,6 +89,7 @@ impl Cell {
         }
     }
 
+    /// The cell's text, when it holds one.
     pub fn text(&self) -> Option<&str> {
         match self {
             Cell::Text(text) => Some(text),
@@ -155,10 +157,12 @@ impl Problem {
         )
     }
 
+    /// A required field with no value.
     pub fn missing() -> Self {
         Problem::new("Thiếu giá trị bắt buộc", "Required value is missing")
     }
 
+    /// A cell holding a formula error (`#REF!`, `#N/A`, …).
     pub fn error_cell(code: &str) -> Self {
         Problem::new(
             format!("Ô bị lỗi công thức ({code}): cần nhập giá trị"),
@@ -190,6 +194,8 @@ pub fn unreadable(cell: &Cell) -> Option<Problem> {
     }
 }
 
+/// A text field's value: the cell as a department reads it (a date as
+/// dd/mm/yyyy); blank is none.
 pub fn as_text(cell: &Cell) -> Result<Option<String>, Problem> {
     if let Some(problem) = unreadable(cell) {
         return Err(problem);
@@ -201,6 +207,8 @@ pub fn as_text(cell: &Cell) -> Result<Option<String>, Problem> {
     }
 }
 
+/// An integer field's value: a whole number, also one written as text
+/// with thousands separators; blank is none.
 pub fn as_integer(cell: &Cell) -> Result<Option<i64>, Problem> {
     let not_whole = || {
         Problem::new(
@@ -477,6 +485,7 @@ impl DateBound {
             .map(DateBound::On)
     }
 
+    /// The bound as a date, relative bounds counted back from `today`.
     pub fn resolve(self, today: NaiveDate) -> NaiveDate {
         match self {
             DateBound::On(date) => date,
@@ -505,6 +514,7 @@ pub struct DateBounds {
 }
 
 impl DateBounds {
+    /// No bound at all: any date of 1900–2100 is taken.
     pub fn is_empty(&self) -> bool {
         self.earliest.is_none() && self.latest.is_none() && self.age.is_none()
     }
@@ -618,6 +628,7 @@ pub fn parse_date_text(text: &str) -> Option<NaiveDate> {
     }
 }
 
+/// A yes/no field's value: an x-mark or a yes/no word; blank is no.
 pub fn as_bool(cell: &Cell) -> Result<bool, Problem> {
     if let Some(problem) = unreadable(cell) {
         return Err(problem);
