@@ -17,6 +17,8 @@ pub const CONFIG_ENV: &str = "NHANLUC_CONFIG";
 /// Where the config file is looked for when neither `--config` nor the variable is set.
 pub const DEFAULT_CONFIG: &str = "config/nhanluc.toml";
 
+/// Why the configuration could not be loaded: the file, the key and what
+/// was expected.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The config file itself is missing: said without the OS's "No such
@@ -79,6 +81,7 @@ pub struct Config {
     department_index: HashMap<String, usize>,
 }
 
+/// Where everything lives, resolved against the configuration file's folder.
 #[derive(Debug, Clone)]
 pub struct Paths {
     pub inbox: PathBuf,
@@ -101,6 +104,7 @@ pub struct Paths {
     pub demo_inbox: Option<PathBuf>,
 }
 
+/// How the connection to the SMTP server is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SmtpSecurity {
@@ -109,6 +113,7 @@ pub enum SmtpSecurity {
     Tls,
 }
 
+/// The SMTP server the outbox delivers to (`[smtp]`).
 #[derive(Debug, Clone)]
 pub struct SmtpConfig {
     pub host: String,
@@ -127,6 +132,7 @@ pub struct SmtpConfig {
     pub max_attempts_refused: u32,
 }
 
+/// A digest recipient: an address, the scope it reads and its language.
 #[derive(Debug, Clone)]
 pub struct Recipient {
     pub email: String,
@@ -134,6 +140,7 @@ pub struct Recipient {
     pub language: Language,
 }
 
+/// The digest's sender (`[digest]`).
 #[derive(Debug, Clone)]
 pub struct DigestSettings {
     /// The sender organisation, shown in subjects: "[Sở Nội vụ] …".
@@ -153,6 +160,7 @@ pub struct AlertSettings {
     pub timeout_seconds: u64,
 }
 
+/// How `nhanluc serve` behaves between scheduled runs (`[serve]`).
 #[derive(Debug, Clone)]
 pub struct ServeSettings {
     /// Ingest as soon as files land in the inbox, not only on schedule.
@@ -176,6 +184,7 @@ pub enum ReportingCycle {
     Quarter,
 }
 
+/// When departments that sent nothing are reminded (`[reminders]`).
 #[derive(Debug, Clone)]
 pub struct ReminderSettings {
     pub cycle: ReportingCycle,
@@ -183,6 +192,7 @@ pub struct ReminderSettings {
     pub days_after_period_end: u32,
 }
 
+/// Limits of the ingest (`[ingest]`).
 #[derive(Debug, Clone)]
 pub struct IngestSettings {
     /// A file modified less than this many seconds ago may still be being copied:
@@ -209,6 +219,8 @@ pub const DEFAULT_INCOMPLETE_AFTER_MINUTES: u64 = 15;
 /// `[ingest] read_seconds` by default.
 pub const DEFAULT_READ_SECONDS: u64 = 120;
 
+/// A department of departments.toml: who sends, at which level, and where
+/// its feedback goes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Department {
@@ -219,6 +231,7 @@ pub struct Department {
     pub contacts: Vec<String>,
 }
 
+/// A step of a job, as listed in `steps` of jobs/*.toml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
@@ -232,6 +245,7 @@ pub enum Step {
 }
 
 impl Step {
+    /// The step's name as written in a job file.
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Ingest => "ingest",
@@ -244,6 +258,7 @@ impl Step {
     }
 }
 
+/// What `serve` does with a run missed while it was down: run it once, or skip it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CatchUp {
@@ -251,6 +266,7 @@ pub enum CatchUp {
     Skip,
 }
 
+/// A job of the jobs folder: its schedule and steps.
 #[derive(Debug, Clone)]
 pub struct JobSpec {
     pub name: String,
@@ -596,12 +612,14 @@ impl Config {
         })
     }
 
+    /// The department whose code is `code`.
     pub fn department(&self, code: &str) -> Option<&Department> {
         self.department_index
             .get(code)
             .and_then(|&i| self.departments.get(i))
     }
 
+    /// The template (form) named `name`.
     pub fn template(&self, name: &str) -> Option<&Template> {
         self.templates.iter().find(|t| t.name == name)
     }
@@ -944,6 +962,7 @@ fn validate_recipient(
     })
 }
 
+/// A scope as written in the configuration: `province` or `department:<CODE>`.
 pub fn parse_scope(text: &str) -> Option<Scope> {
     match text.trim() {
         "province" => Some(Scope::Province),

@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::error_chain::path_unless_named;
 use crate::model::status::RunStatus;
 
+/// Why the state database could not be opened, migrated, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// A query or update failed.
@@ -222,6 +223,8 @@ CREATE INDEX outbox_by_status ON outbox (status);
 "#,
 ];
 
+/// The state database (SQLite): the submission ledger, the loads, the run
+/// history, the outbox and the schedule marks.
 pub struct State {
     conn: Connection,
     path: PathBuf,
@@ -245,6 +248,8 @@ pub struct NewSubmission {
     pub loads: Vec<(String, i64)>,
 }
 
+/// A part of the warehouse the ledger counts: one submission's rows of one
+/// template for one period and department.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Load {
     pub submission_id: String,
@@ -253,6 +258,7 @@ pub struct Load {
     pub period: String,
 }
 
+/// An accepted submission as the ledger holds it, with its report (JSON).
 #[derive(Debug, Clone)]
 pub struct SubmissionRow {
     pub submission_id: String,
@@ -301,6 +307,7 @@ pub struct FeedbackRow {
     pub received_at: String,
 }
 
+/// A quarantined file as the ledger holds it.
 #[derive(Debug, Clone)]
 pub struct QuarantineRow {
     pub received_at: String,
@@ -367,6 +374,7 @@ pub struct LastFetch {
     pub sha256: Option<String>,
 }
 
+/// One run of a job in the history.
 #[derive(Debug, Clone)]
 pub struct RunRow {
     pub id: i64,
@@ -378,6 +386,8 @@ pub struct RunRow {
     pub error: Option<String>,
 }
 
+/// A message in the outbox: what it is, to whom, its bytes and how its
+/// delivery went so far.
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
     pub id: i64,
@@ -391,11 +401,14 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
 }
 
+/// The current time as stored in the database: RFC 3339, UTC, milliseconds.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl State {
+    /// Opens (creating it if missing) the database at `path` and brings its
+    /// schema up to date.
     pub fn open(path: &Path) -> Result<State, StateError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|source| StateError::Folder {
@@ -422,6 +435,7 @@ impl State {
         }
     }
 
+    /// Where the database is.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -576,6 +590,7 @@ impl State {
         Ok(rows)
     }
 
+    /// Records that the feedback of submission `id` is in the outbox.
     pub fn mark_feedback_queued(&self, id: i64) -> Result<(), StateError> {
         self.conn
             .execute(
@@ -586,6 +601,7 @@ impl State {
             .map_err(self.err())
     }
 
+    /// Records a quarantined file and why, in the ledger.
     pub fn record_quarantine(&self, q: &NewQuarantine<'_>) -> Result<(), StateError> {
         self.conn
             .execute(
@@ -825,6 +841,7 @@ impl State {
 
     // ---- runs -----------------------------------------------------------------
 
+    /// Records the start of a run of `job`; returns its id.
     pub fn start_run(&self, job: &str) -> Result<i64, StateError> {
         self.conn
             .execute(
@@ -835,6 +852,7 @@ impl State {
         Ok(self.conn.last_insert_rowid())
     }
 
+    /// Records how run `id` ended, with its counts or its error.
     pub fn finish_run(
         &self,
         id: i64,
@@ -874,6 +892,8 @@ impl State {
             .map_err(self.err())
     }
 
+    /// Records that the schedule of `job` was looked at up to `at`, so
+    /// catch-up after a restart starts from there.
     pub fn set_seen_until(&self, job: &str, at: &str) -> Result<(), StateError> {
         self.conn
             .execute(
@@ -904,6 +924,7 @@ impl State {
             .map_err(self.err())
     }
 
+    /// Records a URL's last download: its validators and content hash.
     pub fn record_fetch(
         &self,
         url: &str,
@@ -922,6 +943,7 @@ impl State {
             .map_err(self.err())
     }
 
+    /// The last `limit` runs, newest first.
     pub fn recent_runs(&self, limit: usize) -> Result<Vec<RunRow>, StateError> {
         let mut stmt = self
             .conn
@@ -983,6 +1005,7 @@ impl State {
         Ok(rows)
     }
 
+    /// Records that outbox message `id` was delivered.
     pub fn mark_sent(&self, id: i64) -> Result<(), StateError> {
         self.conn
             .execute(
@@ -993,6 +1016,7 @@ impl State {
             .map_err(self.err())
     }
 
+    /// Records a failed attempt at outbox message `id` and when to try again.
     pub fn mark_failed(
         &self,
         id: i64,

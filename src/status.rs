@@ -86,6 +86,7 @@ pub struct RunInfo {
     pub error: Option<String>,
 }
 
+/// A job of the jobs folder, its schedule and its next run.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobInfo {
     pub name: String,
@@ -97,6 +98,7 @@ pub struct JobInfo {
     pub last_run: Option<LastRun>,
 }
 
+/// How a job's last run went.
 #[derive(Debug, Clone, Serialize)]
 pub struct LastRun {
     pub id: i64,
@@ -104,6 +106,7 @@ pub struct LastRun {
     pub status: String,
 }
 
+/// What waits in the outbox, and what was given up.
 #[derive(Debug, Clone, Serialize)]
 pub struct OutboxInfo {
     pub sent: i64,
@@ -117,6 +120,7 @@ pub struct OutboxInfo {
     pub failed_messages: Vec<FailedMessageInfo>,
 }
 
+/// A message the server refused for good: no longer retried.
 #[derive(Debug, Clone, Serialize)]
 pub struct FailedMessageInfo {
     pub id: i64,
@@ -131,6 +135,7 @@ pub struct FailedMessageInfo {
     pub last_error: Option<String>,
 }
 
+/// A message still waiting for delivery.
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageInfo {
     pub id: i64,
@@ -155,12 +160,14 @@ pub struct LedgerInfo {
     pub quarantined: i64,
 }
 
+/// The submissions of one form in a period.
 #[derive(Debug, Clone, Serialize)]
 pub struct FormInfo {
     pub name: String,
     pub title: String,
 }
 
+/// The departments of one level: how many sent, how many did not.
 #[derive(Debug, Clone, Serialize)]
 pub struct LevelInfo {
     /// `province`, `district` or `commune`.
@@ -172,6 +179,7 @@ pub struct LevelInfo {
     pub forms_latest: BTreeMap<String, usize>,
 }
 
+/// What one department sent in the period.
 #[derive(Debug, Clone, Serialize)]
 pub struct DepartmentInfo {
     pub code: String,
@@ -201,6 +209,7 @@ pub struct SubmissionInfo {
     pub superseded: i64,
 }
 
+/// A department that sent nothing in the period.
 #[derive(Debug, Clone, Serialize)]
 pub struct MissingInfo {
     pub code: String,
@@ -210,6 +219,7 @@ pub struct MissingInfo {
     pub last_period: Option<String>,
 }
 
+/// A quarantined file.
 #[derive(Debug, Clone, Serialize)]
 pub struct QuarantineInfo {
     pub received_at: String,

@@ -18,6 +18,7 @@ use crate::model::report::Outcome;
 use crate::model::status::RunStatus;
 use crate::state::{State, StateError};
 
+/// Why a job's run failed: the step and its cause.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error("no job {name:?} in {dir} (jobs there: {known})")]
@@ -101,6 +102,8 @@ pub struct RunLock {
 }
 
 impl RunLock {
+    /// Takes the run lock beside the state database (one run at a time), or
+    /// fails with `Busy` when another process holds it.
     pub fn acquire(config: &Config) -> Result<RunLock, JobError> {
         let path = config.paths.state.with_extension("lock");
         match try_lock_file(&path)? {
@@ -161,6 +164,7 @@ pub struct RunCounts {
 }
 
 impl RunCounts {
+    /// Counts what an ingest step did.
     pub fn add_ingest(&mut self, report: &ingest::IngestReport) {
         self.files_incomplete += report.incomplete;
         for file in &report.files {
@@ -177,12 +181,14 @@ impl RunCounts {
         }
     }
 
+    /// Counts what an indicators step computed.
     pub fn add_indicators(&mut self, outcome: &indicators::IndicatorOutcome) {
         self.indicator_periods += outcome.periods.len();
         self.indicator_rows += outcome.periods.values().map(Vec::len).sum::<usize>();
         self.indicator_failures += outcome.failures.len();
     }
 
+    /// Counts what a delivery did.
     pub fn add_delivery(&mut self, delivery: &digest::DeliveryOutcome) {
         self.messages_delivered += delivery.delivered;
         self.messages_waiting += delivery.failed;
