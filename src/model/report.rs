@@ -2,7 +2,7 @@
 //! taken, rejected and skipped. Stored as JSON in the ledger, read back by
 //! `status`, `inspect`, the feedback and `rebuild`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::period::{Evidence, SheetRefusal};
 use super::rows::{Reject, SheetWarning, SkippedRows, Skips};
@@ -29,7 +29,7 @@ pub enum Outcome {
 
 /// What the ledger keeps of one sheet: its template, header, row counts
 /// by outcome, the rejects and warnings, and why it was refused if it was.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SheetReport {
     pub sheet: String,
     /// The workbook hides the sheet: its rows are counted in
@@ -82,5 +82,53 @@ impl FileReport {
                 s + sheet.skips.total(),
             )
         })
+    }
+}
+
+/// The format of [`LedgerReport`] this build writes and reads. Stored beside
+/// the report (the ledger's `report_version` column), so a report written
+/// by a later build is refused by name instead of being misread; reports
+/// written before the column existed are version 1.
+pub const LEDGER_REPORT_VERSION: u32 = 1;
+
+/// What the ledger keeps of a file's sheets, as stored: a JSON array of
+/// [`SheetReport`], and the version of that format.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerReport {
+    /// One per sheet of the workbook, in workbook order.
+    pub sheets: Vec<SheetReport>,
+}
+
+/// Why a stored ledger report cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerReportError {
+    /// Written by a later build, in a format this one does not know.
+    #[error(
+        "the report is in format {found}, this build reads format {LEDGER_REPORT_VERSION}: it was written by a newer nhanluc"
+    )]
+    Newer {
+        /// The version stored with the report.
+        found: u32,
+    },
+    /// Not the JSON of a report (cut short, or written by hand).
+    #[error("the report is not valid JSON of a report")]
+    Json(#[source] serde_json::Error),
+}
+
+impl LedgerReport {
+    /// The report as stored: its JSON and its format version.
+    pub fn to_stored(&self) -> (String, u32) {
+        // Serialising these plain structs cannot fail.
+        let json = serde_json::to_string(&self.sheets).unwrap_or_default();
+        (json, LEDGER_REPORT_VERSION)
+    }
+
+    /// The report stored as `json` in format `version`.
+    pub fn from_stored(json: &str, version: u32) -> Result<Self, LedgerReportError> {
+        if version > LEDGER_REPORT_VERSION {
+            return Err(LedgerReportError::Newer { found: version });
+        }
+        let sheets = serde_json::from_str(json).map_err(LedgerReportError::Json)?;
+        Ok(LedgerReport { sheets })
     }
 }
