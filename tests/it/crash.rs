@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{C, Project, duckdb, write_xlsx};
+use crate::support::{C, Project, count_files, duckdb, write_xlsx};
 
 const DEPARTMENTS: &[&str] = &["SNV", "SYT", "SGDDT", "STTTT", "TPDBP", "HTG", "XTM", "XNT"];
 
@@ -68,16 +68,6 @@ fn copy_tree(from: &Path, to: &Path) {
     });
 }
 
-fn count_files(dir: &Path) -> usize {
-    let mut n = 0;
-    support::walk(dir, &mut |p| {
-        if p.extension().is_some_and(|e| e == "xlsx") {
-            n += 1;
-        }
-    });
-    n
-}
-
 #[test]
 fn kill_9_during_ingest_then_rerun_equals_one_clean_run() {
     // The same bytes in both inboxes (a workbook's bytes carry its creation time).
@@ -89,7 +79,7 @@ fn kill_9_during_ingest_then_rerun_equals_one_clean_run() {
 
     let crashed = Project::new();
     copy_tree(source.path(), &crashed.inbox());
-    let total = count_files(&crashed.inbox());
+    let total = count_files(&crashed.inbox(), "xlsx");
     let mut child = Command::new(env!("CARGO_BIN_EXE_nhanluc"))
         .arg("--config")
         .arg(crashed.config_file())
@@ -101,7 +91,7 @@ fn kill_9_during_ingest_then_rerun_equals_one_clean_run() {
     // Kill once part of the inbox is done, while files are still being taken.
     let archive = crashed.data().join("archive");
     let deadline = Instant::now() + Duration::from_secs(120);
-    while count_files(&archive) < total / 4 {
+    while count_files(&archive, "xlsx") < total / 4 {
         assert!(Instant::now() < deadline, "ingest made no progress");
         assert!(
             child.try_wait().expect("wait").is_none(),
@@ -111,15 +101,15 @@ fn kill_9_during_ingest_then_rerun_equals_one_clean_run() {
     }
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
-    let left = count_files(&crashed.inbox());
+    let left = count_files(&crashed.inbox(), "xlsx");
     assert!(
         left > 0 && left < total,
         "killed mid-way: {left} of {total} files still waiting"
     );
 
     crashed.run_ok(&["ingest"]);
-    assert_eq!(count_files(&crashed.inbox()), 0);
-    assert_eq!(count_files(&archive), total);
+    assert_eq!(count_files(&crashed.inbox(), "xlsx"), 0);
+    assert_eq!(count_files(&archive, "xlsx"), total);
     let tables = [
         ("staff", "submission_id, source_sheet, source_row"),
         ("rejects", "submission_id, source_sheet, source_row, cell"),

@@ -18,8 +18,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::support::{Project, duckdb};
-use nhanluc_fixtures::{self as fixtures, Cell, Department, Form, PlanRow, StaffRow, TrainingRow};
+use crate::support::{Project, duckdb, save, write_registry};
+// Rng: a small reproducible stream (SplitMix64), so departments get different mixes.
+use nhanluc_fixtures::{Cell, Department, PlanRow, Rng, StaffRow, TrainingRow};
 
 const fn department(code: &'static str, name: &'static str, level: &'static str) -> Department {
     Department { code, name, level }
@@ -109,29 +110,6 @@ const COMMUNE: LevelMix = LevelMix {
 /// commune level, where the staff row's own level puts them.
 const HTG_COMMUNE_STAFF: usize = 85;
 
-/// A small reproducible shuffle (SplitMix64), so departments get different mixes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            items.swap(i, self.below(i + 1));
-        }
-    }
-}
-
 fn expand(mix: &[(&'static str, usize)], rng: &mut Rng) -> Vec<&'static str> {
     let mut values: Vec<&'static str> = mix
         .iter()
@@ -166,32 +144,10 @@ fn level_staff(mix: &LevelMix, prefix: &str, rng: &mut Rng) -> Vec<StaffRow> {
         .collect()
 }
 
-fn save(form: &Form, path: &Path) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
-    fixtures::form_workbook(form)
-        .expect("workbook")
-        .save(path)
-        .expect("save");
-}
-
-fn write_registry(project: &Project) {
-    let mut text = String::new();
-    for d in REGISTRY {
-        text.push_str(&format!(
-            "[[department]]\ncode = \"{}\"\nname = \"{}\"\nlevel = \"{}\"\ncontacts = [\"{}@example.gov.vn\"]\n\n",
-            d.code,
-            d.name,
-            d.level,
-            d.code.to_lowercase()
-        ));
-    }
-    std::fs::write(project.root().join("config/departments.toml"), text).expect("registry");
-}
-
 /// Every roster, as "tính đến ngày 31/12/2022" in the title block; half of the
 /// files carry no year in their name. Returns each department's people ids.
 fn write_rosters(inbox: &Path) -> BTreeMap<&'static str, Vec<String>> {
-    let mut rng = Rng(2022);
+    let mut rng = Rng::new(2022);
     let province = level_staff(&PROVINCE, "1", &mut rng);
     let district = level_staff(&DISTRICT, "2", &mut rng);
     let commune = level_staff(&COMMUNE, "3", &mut rng);
@@ -208,7 +164,7 @@ fn write_rosters(inbox: &Path) -> BTreeMap<&'static str, Vec<String>> {
     let mut write = |department: &'static Department, rows: &[StaffRow], extra: &[StaffRow]| {
         let mut all = rows.to_vec();
         all.extend_from_slice(extra);
-        let mut form = fixtures::staff_form(department, 2022, &all);
+        let mut form = nhanluc_fixtures::staff_form(department, 2022, &all);
         form.period_line = "(Số liệu tính đến ngày 31/12/2022)".to_string();
         if !extra.is_empty() {
             form.headers.push("Cấp".to_string());
@@ -278,7 +234,7 @@ const CATEGORIES: [&str; 8] = [
 ];
 
 fn write_training(inbox: &Path, ids: &BTreeMap<&'static str, Vec<String>>) {
-    let mut rng = Rng(26_236);
+    let mut rng = Rng::new(26_236);
     for (department, count) in PARTICIPANTS {
         let roster = &ids[department.code];
         let rows: Vec<TrainingRow> = (0..count)
@@ -286,7 +242,7 @@ fn write_training(inbox: &Path, ids: &BTreeMap<&'static str, Vec<String>>) {
                 let (person_id, full_name) = if i % 20 == 19 {
                     (String::new(), format!("Hợp đồng {} {i}", department.code))
                 } else {
-                    let id = roster[rng.below(roster.len())].clone();
+                    let id = roster[rng.below(roster.len() as u64) as usize].clone();
                     let name = format!("Cán bộ {id}");
                     (id, name)
                 };
@@ -295,7 +251,7 @@ fn write_training(inbox: &Path, ids: &BTreeMap<&'static str, Vec<String>>) {
                     full_name,
                     birth_date: Cell::Blank,
                     course: "Bồi dưỡng cán bộ, công chức năm 2022".to_string(),
-                    category: CATEGORIES[rng.below(CATEGORIES.len())].to_string(),
+                    category: CATEGORIES[rng.below(CATEGORIES.len() as u64) as usize].to_string(),
                     mode: if i % 3 == 0 {
                         "Trực tuyến"
                     } else {
@@ -313,7 +269,7 @@ fn write_training(inbox: &Path, ids: &BTreeMap<&'static str, Vec<String>>) {
             })
             .collect();
         save(
-            &fixtures::training_form(department, 2022, &rows),
+            &nhanluc_fixtures::training_form(department, 2022, &rows),
             &inbox
                 .join(department.code)
                 .join("ket-qua-dao-tao-boi-duong_2022.xlsx"),
@@ -341,7 +297,7 @@ fn write_training(inbox: &Path, ids: &BTreeMap<&'static str, Vec<String>>) {
         24_635
     );
     save(
-        &fixtures::plan_form(&SNV, 2022, &plan),
+        &nhanluc_fixtures::plan_form(&SNV, 2022, &plan),
         &inbox.join("SNV/ke-hoach-dao-tao_2022.xlsx"),
     );
 }
@@ -350,7 +306,7 @@ fn write_training(inbox: &Path, ids: &BTreeMap<&'static str, Vec<String>>) {
 fn dien_bien_2022_published_figures_are_reproduced_end_to_end() {
     let started = Instant::now();
     let project = Project::new();
-    write_registry(&project);
+    write_registry(&project, &REGISTRY);
     // The test project's recipients name SYT; this registry has it.
     let ids = write_rosters(&project.inbox());
     write_training(&project.inbox(), &ids);

@@ -22,9 +22,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::LazyLock;
 
-use crate::support::{Project, duckdb};
+use crate::support::{self, Project, duckdb, save};
 use nhanluc_fixtures::{
-    self as fixtures, Cell, Department, Form, PlanRow, StaffRow, TrainingRow, Ymd, form_workbook,
+    self as fixtures, Cell, Department, Form, PlanRow, StaffRow, TrainingRow, Ymd,
 };
 
 const P1: Department = Department {
@@ -61,29 +61,11 @@ const REGISTRY: &[Department] = &[P1, P2, D1, D2, C1, C2];
 
 /// Writes `config/departments.toml` of a test project with these departments.
 fn write_registry(project: &Project, departments: &[Department]) {
-    let mut text = String::new();
-    for d in departments {
-        text.push_str(&format!(
-            "[[department]]\ncode = \"{}\"\nname = \"{}\"\nlevel = \"{}\"\ncontacts = [\"{}@example.gov.vn\"]\n\n",
-            d.code,
-            d.name,
-            d.level,
-            d.code.to_lowercase()
-        ));
-    }
-    std::fs::write(project.root().join("config/departments.toml"), text).expect("registry");
+    support::write_registry(project, departments);
     // The test project's recipients name SYT, which this registry lacks.
     let config = project.config_file();
     let toml = std::fs::read_to_string(&config).expect("config");
     std::fs::write(&config, toml.replace("department:SYT", "province")).expect("config");
-}
-
-fn save(form: &Form, path: &Path) {
-    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
-    form_workbook(form)
-        .expect("workbook")
-        .save(path)
-        .expect("save");
 }
 
 /// A roster row: id, qualification, political theory, digital role, infosec role.

@@ -2,12 +2,9 @@
 //! lines when it is a pipe, per-item lines only with `-v`, warnings always,
 //! nothing but warnings with `--quiet`, and JSON lines on request.
 
-use crate::support;
-
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::support::{C, Project, write_xlsx};
+use crate::support::{C, Project, count_files, write_xlsx};
 
 const FILES: usize = 200;
 /// Of the [`FILES`], these are not spreadsheets and get quarantined.
@@ -146,16 +143,6 @@ fn counters(screen: &str, total: usize, unit: &str) -> Vec<usize> {
         .captures_iter(screen)
         .filter_map(|c| c[1].parse().ok())
         .collect()
-}
-
-fn count_files(dir: &Path, extension: &str) -> usize {
-    let mut n = 0;
-    support::walk(dir, &mut |p| {
-        if p.extension().is_some_and(|e| e == extension) {
-            n += 1;
-        }
-    });
-    n
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::support::{C, Project, SmtpServer, free_port, start_smtp_on, write_xlsx};
+use crate::support::{C, Project, SmtpServer, count_files, free_port, start_smtp_on, write_xlsx};
 
 struct Service {
     child: Child,
@@ -101,16 +101,6 @@ fn wait_until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn count_files(dir: &Path, extension: &str) -> usize {
-    let mut n = 0;
-    support::walk(dir, &mut |p| {
-        if p.extension().is_some_and(|e| e == extension) {
-            n += 1;
-        }
-    });
-    n
 }
 
 fn sql(project: &Project, query: &str) -> String {

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use nhanluc::model::report::SheetReport;
+use nhanluc_fixtures::{Department, Form};
 use rust_xlsxwriter::Workbook;
 use tempfile::TempDir;
 
@@ -156,6 +158,42 @@ pub fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) {
     }
 }
 
+/// How many files under `dir` (recursively) end in `.extension`.
+pub fn count_files(dir: &Path, extension: &str) -> usize {
+    let mut n = 0;
+    walk(dir, &mut |p| {
+        if p.extension().is_some_and(|e| e == extension) {
+            n += 1;
+        }
+    });
+    n
+}
+
+/// Writes `config/departments.toml` of a test project with these departments
+/// (contacts `<code>@example.gov.vn`), replacing the repository's registry.
+pub fn write_registry(project: &Project, departments: &[Department]) {
+    let mut text = String::new();
+    for d in departments {
+        text.push_str(&format!(
+            "[[department]]\ncode = \"{}\"\nname = \"{}\"\nlevel = \"{}\"\ncontacts = [\"{}@example.gov.vn\"]\n\n",
+            d.code,
+            d.name,
+            d.level,
+            d.code.to_lowercase()
+        ));
+    }
+    std::fs::write(project.root().join("config/departments.toml"), text).expect("registry");
+}
+
+/// Writes a fixture form as a workbook at `path`, creating its folder.
+pub fn save(form: &Form, path: &Path) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+    nhanluc_fixtures::form_workbook(form)
+        .expect("workbook")
+        .save(path)
+        .expect("save");
+}
+
 /// Writes a one-sheet workbook with the given rows (row 1 first).
 pub fn write_xlsx(path: &Path, sheet: &str, rows: &[Vec<C>]) {
     write_workbook(path, [(sheet, rows)]);
@@ -265,49 +303,55 @@ pub fn duckdb(sql: &str) -> String {
 /// submission in the ledger: data rows = loaded + rejected + skipped. Returns
 /// the number of sheets checked.
 pub fn assert_rows_accounted(project: &Project) -> usize {
-    let script = r#"
-import json, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-checked = 0
-for file, loaded, rejected, skipped, report in db.execute(
-        "SELECT source_file, rows_loaded, rows_rejected, rows_skipped, report FROM submissions WHERE status != 'quarantined'"):
-    sheets = json.loads(report)
-    totals = [0, 0, 0]
-    for s in sheets:
-        skips = sum(s["skips"].values())
-        if s["data_rows"] != s["loaded"] + s["rejected_rows"] + skips:
-            print(f"UNBALANCED {file} sheet {s['sheet']}: {s}")
-        if s["rejected_rows"] > len(s["rejects"]) or (s["rejected_rows"] == 0) != (len(s["rejects"]) == 0):
-            print(f"REJECTS WITHOUT REASONS {file} sheet {s['sheet']}")
-        totals = [totals[0] + s["loaded"], totals[1] + s["rejected_rows"], totals[2] + skips]
-        checked += 1
-    if totals != [loaded, rejected, skipped]:
-        print(f"LEDGER TOTALS {file}: {totals} != {[loaded, rejected, skipped]}")
-print(f"CHECKED {checked}")
-"#;
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(project.data().join("state.sqlite3"))
-        .output()
-        .expect("python3");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !text.contains("UNBALANCED")
-            && !text.contains("LEDGER TOTALS")
-            && !text.contains("REJECTS WITHOUT"),
-        "{text}"
-    );
-    text.trim()
-        .rsplit(' ')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+    let db = rusqlite::Connection::open_with_flags(
+        project.data().join("state.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open the ledger");
+    let mut query = db
+        .prepare(
+            "SELECT source_file, rows_loaded, rows_rejected, rows_skipped, report
+             FROM submissions WHERE status != 'quarantined'",
+        )
+        .expect("prepare");
+    let submissions = query
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                [row.get::<_, i64>(1)?, row.get(2)?, row.get(3)?],
+                row.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .expect("query")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("ledger rows");
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for (file, ledger, report) in submissions {
+        let report = report.unwrap_or_else(|| panic!("{file}: no report"));
+        // The library's own type, as the feedback and `status` decode it.
+        let sheets: Vec<SheetReport> = serde_json::from_str(&report)
+            .unwrap_or_else(|e| panic!("{file}: report JSON {e}: {report}"));
+        let mut totals = [0i64; 3];
+        for s in &sheets {
+            let skips = s.skips.total();
+            if s.data_rows != s.loaded + s.rejected_rows + skips {
+                problems.push(format!("UNBALANCED {file} sheet {}: {s:?}", s.sheet));
+            }
+            if s.rejected_rows > s.rejects.len() || (s.rejected_rows == 0) != s.rejects.is_empty() {
+                problems.push(format!("REJECTS WITHOUT REASONS {file} sheet {}", s.sheet));
+            }
+            for (total, n) in totals.iter_mut().zip([s.loaded, s.rejected_rows, skips]) {
+                *total += n as i64;
+            }
+            checked += 1;
+        }
+        if totals != ledger {
+            problems.push(format!("LEDGER TOTALS {file}: {totals:?} != {ledger:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    checked
 }
 
 /// A received or written message, decoded by Python's email package.

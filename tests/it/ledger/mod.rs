@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use nhanluc::model::report::SheetReport;
+
 /// One sheet's row accounting, as the ledger's `report` JSON holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SheetAccount {
@@ -106,56 +108,50 @@ pub fn submissions(state: &Path) -> Vec<Submission> {
     rows.into_iter()
         .map(|(mut submission, report)| {
             if let Some(report) = report.filter(|r| !r.is_empty()) {
-                submission.sheets = sheet_accounts(&report);
-                submission.warnings = warnings(&report);
+                let sheets = sheet_reports(&report);
+                submission.sheets = sheets.iter().map(SheetAccount::from).collect();
+                submission.warnings = warnings(&sheets);
             }
             submission
         })
         .collect()
 }
 
-fn sheet_accounts(report: &str) -> Vec<SheetAccount> {
-    let sheets: serde_json::Value =
-        serde_json::from_str(report).unwrap_or_else(|e| panic!("report JSON {e}: {report}"));
-    let n = |v: &serde_json::Value, key: &str| {
-        v[key]
-            .as_u64()
-            .unwrap_or_else(|| panic!("{key} missing in {v}"))
-    };
-    sheets
-        .as_array()
-        .unwrap_or_else(|| panic!("an array of sheets: {report}"))
-        .iter()
-        .map(|s| SheetAccount {
-            sheet: s["sheet"].as_str().expect("sheet name").to_string(),
-            template: s["template"].as_str().map(str::to_string),
-            header_row: s["header_row"].as_u64(),
-            data_rows: n(s, "data_rows"),
-            loaded: n(s, "loaded"),
-            rejected_rows: n(s, "rejected_rows"),
-            column_numbers: n(&s["skips"], "column_numbers"),
-            sections: n(&s["skips"], "sections"),
-            totals: n(&s["skips"], "totals"),
-            signature: n(&s["skips"], "signature"),
-            unmatched: n(&s["skips"], "unmatched"),
-        })
-        .collect()
+/// The ledger's `report` JSON, decoded by the library's own type (as the
+/// feedback and `status` read it), not by a copy of its field names.
+fn sheet_reports(report: &str) -> Vec<SheetReport> {
+    serde_json::from_str(report).unwrap_or_else(|e| panic!("report JSON {e}: {report}"))
 }
 
-fn warnings(report: &str) -> Vec<Warning> {
-    let sheets: serde_json::Value = serde_json::from_str(report).expect("report JSON");
-    let mut out = Vec::new();
-    for sheet in sheets.as_array().into_iter().flatten() {
-        for warning in sheet["warnings"].as_array().into_iter().flatten() {
-            let text = |key: &str| warning[key].as_str().unwrap_or_default().to_string();
-            out.push(Warning {
-                sheet: sheet["sheet"].as_str().unwrap_or_default().to_string(),
-                cell: text("cell"),
-                message_en: text("message_en"),
-            });
+impl From<&SheetReport> for SheetAccount {
+    fn from(s: &SheetReport) -> SheetAccount {
+        SheetAccount {
+            sheet: s.sheet.clone(),
+            template: s.template.clone(),
+            header_row: s.header_row.map(u64::from),
+            data_rows: s.data_rows as u64,
+            loaded: s.loaded as u64,
+            rejected_rows: s.rejected_rows as u64,
+            column_numbers: s.skips.column_numbers as u64,
+            sections: s.skips.sections as u64,
+            totals: s.skips.totals as u64,
+            signature: s.skips.signature as u64,
+            unmatched: s.skips.unmatched as u64,
         }
     }
-    out
+}
+
+fn warnings(sheets: &[SheetReport]) -> Vec<Warning> {
+    sheets
+        .iter()
+        .flat_map(|sheet| {
+            sheet.warnings.iter().map(|warning| Warning {
+                sheet: sheet.sheet.clone(),
+                cell: warning.cell.clone(),
+                message_en: warning.message_en.clone(),
+            })
+        })
+        .collect()
 }
 
 /// One file's line of the table `nhanluc ingest` prints.
