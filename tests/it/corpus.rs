@@ -9,7 +9,7 @@
 //! its SOURCES.md for where they come from and their licences), checked on
 //! every run; and the whole corpus of ~300 files (`../shared/corpus/excel/`),
 //! which lies outside the repository and is checked when it is there.
-//! `cargo test --test corpus -- --nocapture` prints the outcome summary and
+//! `cargo test --test it corpus:: -- --nocapture` prints the outcome summary and
 //! the slowest files.
 
 use crate::ledger;

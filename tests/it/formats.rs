@@ -546,7 +546,7 @@ fn two_row_header_with_merged_group_and_x_marks_as_ods() {
 fn upper_case_extension_and_period_from_the_file_name() {
     let project = Project::new();
     // The name's year agrees with the title's "NĂM 2024": a name that
-    // contradicts the title is refused (tests/periods.rs).
+    // contradicts the title is refused (tests/it/periods.rs).
     let entry = ingest_one(
         &project,
         &form("danh-sach-can-bo.xls"),

@@ -1,10 +1,10 @@
-//! Office styles against the reader: every generated style (tests/office_styles)
+//! Office styles against the reader: every generated style (tests/it/office_styles)
 //! is dropped into a project's inbox and ingested through the real binary;
 //! what is stored, rejected, skipped and the period it is filed under are
 //! compared with the style's ground truth. All mismatches of all styles are
 //! collected and reported once, as a list an integrator can work through.
 //!
-//! `STYLES_ONLY=notes_with_dates,three_row_header cargo test --test styles`
+//! `STYLES_ONLY=notes_with_dates,three_row_header cargo test --test it styles::`
 //! runs only those styles; `STYLES_DUMP=/tmp/styles` (with the determinism
 //! test) writes every style's file there, to open and look at.
 
@@ -1254,7 +1254,7 @@ fn the_comparison_passes_a_reader_that_reads_like_the_truth_and_fails_one_that_d
     );
 }
 
-/// `cargo test --test styles list_the_styles -- --ignored --nocapture`:
+/// `cargo test --test it styles::list_the_styles -- --ignored --nocapture`:
 /// every style in one line (name, file, outcome, description).
 #[test]
 #[ignore = "prints the catalogue; run by hand"]
