@@ -25,52 +25,12 @@ use nhanluc::config::Config;
 use nhanluc::model::rows::ParsedRow;
 use nhanluc::model::value::Value;
 use nhanluc::warehouse;
+// SplitMix64: small, fast, reproducible (the fixture generator's stream).
+use nhanluc_fixtures::Rng;
 
 type BoxResult<T> = Result<T, Box<dyn Error>>;
 
 const PERIOD: &str = "2025";
-
-/// SplitMix64: small, fast, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next_u64() % n }
-    }
-
-    fn between(&mut self, low: i64, high: i64) -> i64 {
-        low + self.below((high - low + 1) as u64) as i64
-    }
-
-    fn percent(&mut self, chance: u64) -> bool {
-        self.below(100) < chance
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-
-    /// A value drawn by weight; `None` stands for a blank cell.
-    fn weighted<'a>(&mut self, table: &[(Option<&'a str>, u64)]) -> Option<&'a str> {
-        let total: u64 = table.iter().map(|(_, w)| w).sum();
-        let mut draw = self.below(total);
-        for (value, weight) in table {
-            if draw < *weight {
-                return *value;
-            }
-            draw -= weight;
-        }
-        None
-    }
-}
 
 struct Unit {
     code: String,
@@ -151,7 +111,7 @@ fn person_id(unit_index: usize, serial: usize) -> String {
 }
 
 fn staff_row(rng: &mut Rng, fields: &[String], unit: &Unit, index: usize, row: usize) -> ParsedRow {
-    let qualification: &[(Option<&str>, u64)] = match unit.level {
+    let qualification: &[(Option<&str>, u32)] = match unit.level {
         "province" => &[
             (Some("doctorate"), 3),
             (Some("master"), 15),
@@ -189,7 +149,9 @@ fn staff_row(rng: &mut Rng, fields: &[String], unit: &Unit, index: usize, row: u
             } else {
                 unit.level
             })),
-            "position" => text(rng.pick(&["Chuyên viên", "Giáo viên", "Bác sĩ", "Kế toán"])),
+            "position" => {
+                text(rng.pick::<&str>(&["Chuyên viên", "Giáo viên", "Bác sĩ", "Kế toán"]))
+            }
             "qualification" => enumeration(rng.weighted(qualification)),
             "political_theory" => enumeration(rng.weighted(&[
                 (Some("advanced"), 4),
@@ -222,7 +184,7 @@ fn staff_row(rng: &mut Rng, fields: &[String], unit: &Unit, index: usize, row: u
     }
 }
 
-const CATEGORIES: &[(Option<&str>, u64)] = &[
+const CATEGORIES: &[(Option<&str>, u32)] = &[
     (Some("professional"), 30),
     (Some("political_theory"), 12),
     (Some("state_management"), 12),
@@ -253,7 +215,7 @@ fn training_row(
     } else {
         Value::Null
     };
-    let lessons = rng.between(8, 200);
+    let lessons = i64::from(rng.between(8, 200));
     let start = date(rng, 2025, 2025);
     let values = fields
         .iter()
@@ -261,7 +223,7 @@ fn training_row(
             "person_id" => id.clone(),
             "full_name" => Value::Text(name(rng)),
             "birth_date" => date(rng, 1965, 2002),
-            "course" => text(rng.pick(&[
+            "course" => text(rng.pick::<&str>(&[
                 "Bồi dưỡng kỹ năng chuyển đổi số",
                 "Lý luận chính trị trung cấp",
                 "Bồi dưỡng kiến thức quản lý nhà nước ngạch chuyên viên",
@@ -284,7 +246,7 @@ fn training_row(
                 (None, 2),
             ])),
             "certified" => Value::Bool(rng.percent(70)),
-            "cost_vnd" => Value::Int(lessons * rng.between(10, 30) * 1_000),
+            "cost_vnd" => Value::Int(lessons * i64::from(rng.between(10, 30)) * 1_000),
             _ => Value::Null,
         })
         .collect();
@@ -318,7 +280,7 @@ fn write_table(
 }
 
 fn generate(config: &Config, units: &[Unit]) -> BoxResult<u64> {
-    let mut rng = Rng(2025);
+    let mut rng = Rng::new(2025);
     let mut bytes = 0;
     let fields = |name: &str| -> BoxResult<Vec<String>> {
         Ok(config
@@ -342,7 +304,7 @@ fn generate(config: &Config, units: &[Unit]) -> BoxResult<u64> {
             .collect();
         bytes += write_table(config, "training", &unit.code, &training)?;
         // A plan: by category, or (one in five) one overall line.
-        let target = (unit.training as i64) * rng.between(85, 115) / 100;
+        let target = (unit.training as i64) * i64::from(rng.between(85, 115)) / 100;
         let plan_lines: Vec<(&str, i64)> = if rng.percent(20) {
             vec![("all", target)]
         } else {
@@ -460,7 +422,7 @@ fn main() -> BoxResult<()> {
     let root = std::env::var_os("NHANLUC_BENCH_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| temp.path().to_path_buf());
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let units = units(&mut rng, staff_total, training_total);
     let config = write_config(&root, &units)?;
 

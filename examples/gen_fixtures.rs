@@ -15,7 +15,7 @@ fn main() -> ExitCode {
         .nth(1)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("fixtures/inbox"));
-    match nhanluc::fixtures::write_province(&inbox) {
+    match nhanluc_fixtures::write_province(&inbox) {
         Ok(files) => {
             for file in &files {
                 println!(

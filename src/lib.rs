@@ -12,7 +12,6 @@ pub mod check;
 pub mod config;
 pub mod digest;
 pub mod error_chain;
-pub mod fixtures;
 pub mod form;
 pub mod indicators;
 pub mod ingest;
