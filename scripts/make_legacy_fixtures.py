@@ -8,7 +8,7 @@ roster and training records in those formats, laid out like the real forms
 (title block, a one- or two-row header with merged cells, column-number row,
 section rows, a "Tổng cộng" totals row, a signature block below the table),
 with deliberate bad rows.
-`tests/formats.rs` ingests each file and asserts the exact rows, rejects and
+`tests/it/formats.rs` ingests each file and asserts the exact rows, rejects and
 skips; the expected values there follow the content below, so change both
 together.
 
@@ -17,7 +17,7 @@ its packages. To remake the files:
 
     python3 -m pip install xlwt==1.3.0 odfpy==1.4.1
     python3 scripts/make_legacy_fixtures.py          # writes fixtures/forms/
-    cargo test --test formats
+    cargo test --test it formats::
 
 Files written (a few KB each):
 
