@@ -147,6 +147,9 @@ pub async fn check(config_file: &Path, smtp: bool) -> Report {
                 message: one_line(&chain(&e)),
             }),
         }
+        for e in crate::catalogue::check_indicator_labels(&config.paths.indicators) {
+            report.problems.push(label_problem(&e));
+        }
     }
 
     if let Some(paths) = &checked.paths {
@@ -231,6 +234,28 @@ fn config_problem(e: &ConfigError, paths: Option<&Paths>) -> Problem {
         kind,
         file,
         message: one_line(message),
+    }
+}
+
+/// A refused indicator label file as a problem: the message without the
+/// file (shown before it); a built-in file is named `built-in <name>`.
+fn label_problem(e: &crate::catalogue::CatalogueError) -> Problem {
+    use crate::catalogue::CatalogueError;
+    let message = match e {
+        CatalogueError::Read { source, .. } => format!("cannot read: {source}"),
+        CatalogueError::Parse { source, .. } => source.to_string(),
+        CatalogueError::Invalid { message, .. } => message.clone(),
+    };
+    let file = e.file();
+    Problem {
+        kind: Kind::Indicator,
+        // A built-in file is named by its bare name, the folder's by its path.
+        file: if file.parent().is_some_and(|p| !p.as_os_str().is_empty()) {
+            file.to_path_buf()
+        } else {
+            PathBuf::from(format!("built-in {}", file.display()))
+        },
+        message: one_line(&message),
     }
 }
 

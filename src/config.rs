@@ -488,7 +488,7 @@ impl Config {
             .map(|r| validate_recipient(&file, &departments, r))
             .collect::<Result<Vec<_>, _>>()?;
         let jobs = load_jobs(&paths.jobs)?;
-        let templates = crate::model::template::load_templates(&paths.templates)?;
+        let templates = crate::catalogue::load_templates(&paths.templates)?;
         let organisation = raw
             .digest
             .organisation
@@ -1172,9 +1172,9 @@ pub fn check(file: &Path) -> ConfigCheck {
             }
             Err(e) => check.problems.push(e),
         }
-        let overlay_problems = crate::model::template::check_overlay(&paths.templates);
+        let overlay_problems = crate::catalogue::check_template_overlay(&paths.templates);
         if overlay_problems.is_empty() {
-            match crate::model::template::load_templates(&paths.templates) {
+            match crate::catalogue::load_templates(&paths.templates) {
                 Ok(templates) => check.templates = Some(templates.len()),
                 Err(e) => check.problems.push(e.into()),
             }

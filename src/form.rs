@@ -786,7 +786,7 @@ fn write_instructions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::template::load_templates;
+    use crate::catalogue::load_templates;
     use calamine::{Reader, Xlsx};
 
     fn templates() -> Vec<Template> {

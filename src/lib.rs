@@ -8,6 +8,7 @@
 //! their work on [`progress`]; [`logging`] shows the log and that progress on
 //! stderr.
 
+pub mod catalogue;
 pub mod check;
 pub mod config;
 pub mod digest;

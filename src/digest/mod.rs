@@ -15,41 +15,13 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::catalogue;
 use crate::config::Config;
 use crate::model::period::Period;
 use crate::state::{State, StateError};
 use crate::warehouse::{self, WarehouseError};
 
 pub use mail::{DeliveryOutcome, deliver_pending, deliver_pending_except, deliver_pending_until};
-
-/// The built-in message templates; a file of the same name in the configured
-/// digest templates folder replaces one.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "digest.html.j2",
-        include_str!("../../config/digest/digest.html.j2"),
-    ),
-    (
-        "digest.txt.j2",
-        include_str!("../../config/digest/digest.txt.j2"),
-    ),
-    (
-        "feedback.html.j2",
-        include_str!("../../config/digest/feedback.html.j2"),
-    ),
-    (
-        "feedback.txt.j2",
-        include_str!("../../config/digest/feedback.txt.j2"),
-    ),
-    (
-        "reminder.html.j2",
-        include_str!("../../config/digest/reminder.html.j2"),
-    ),
-    (
-        "reminder.txt.j2",
-        include_str!("../../config/digest/reminder.txt.j2"),
-    ),
-];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
@@ -78,11 +50,9 @@ pub enum DigestError {
     Chart(#[from] chart::ChartError),
     #[error("cannot write the Excel attachment")]
     Attachment(#[from] rust_xlsxwriter::XlsxError),
-    #[error("cannot read {path}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// A message template or an indicator label file that cannot be read or is refused.
+    #[error(transparent)]
+    Catalogue(#[from] crate::catalogue::CatalogueError),
     #[error(transparent)]
     State(#[from] StateError),
     #[error(transparent)]
@@ -215,10 +185,18 @@ pub fn render_all(
         }
     }
     let env = templates(&config.paths.digest_templates)?;
+    let labels = std::sync::Arc::new(catalogue::indicator_labels(&config.paths.indicators)?);
     let mut rendered = Vec::new();
     for recipient in &config.recipients {
-        let model = match model::build(config, recipient, period, &current, &previous, &submissions)
-        {
+        let model = match model::build(
+            config,
+            recipient,
+            period,
+            &current,
+            &previous,
+            &submissions,
+            &labels,
+        ) {
             Ok(model) => model,
             Err(missing) => {
                 incomplete.push((
@@ -296,21 +274,14 @@ fn render_template(
         })
 }
 
+/// The built-in message templates, each replaced by the file of the same
+/// name in the digest templates folder `dir` (see [`catalogue::MESSAGES`]).
 fn templates(dir: &Path) -> Result<minijinja::Environment<'static>, DigestError> {
     let mut env = minijinja::Environment::new();
-    for (name, built_in) in TEMPLATES {
-        let path = dir.join(name);
-        let source = if path.is_file() {
-            std::fs::read_to_string(&path).map_err(|source| DigestError::Io {
-                path: path.clone(),
-                source,
-            })?
-        } else {
-            built_in.to_string()
-        };
-        env.add_template_owned(name.to_string(), source)
+    for (name, file) in catalogue::MESSAGES.replaced(dir) {
+        env.add_template_owned(name.to_string(), file?.text)
             .map_err(|source| DigestError::Template {
-                file: path.display().to_string(),
+                file: dir.join(name).display().to_string(),
                 source,
             })?;
     }
@@ -336,28 +307,31 @@ pub fn check_templates(dir: &Path, config: Option<&Config>) -> (usize, Vec<Templ
     env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
     let mut problems = Vec::new();
     let mut shown = std::collections::BTreeMap::new();
-    for (name, built_in) in TEMPLATES {
-        let path = dir.join(name);
-        let (file, source) = if path.is_file() {
-            match std::fs::read_to_string(&path) {
-                Ok(source) => (path, source),
-                Err(e) => {
-                    problems.push(TemplateProblem {
-                        file: path,
-                        message: format!("cannot read: {e}"),
-                    });
-                    continue;
-                }
+    let files = catalogue::MESSAGES.replaced(dir);
+    let count = files.len();
+    for (name, file) in files {
+        let (file, source) = match file {
+            Ok(file) => (
+                file.path
+                    .unwrap_or_else(|| PathBuf::from(format!("built-in {name}"))),
+                file.text,
+            ),
+            Err(e) => {
+                problems.push(TemplateProblem {
+                    file: e.file().to_path_buf(),
+                    message: match e {
+                        catalogue::CatalogueError::Read { source, .. } => {
+                            format!("cannot read: {source}")
+                        }
+                        other => other.to_string(),
+                    },
+                });
+                continue;
             }
-        } else {
-            (
-                PathBuf::from(format!("built-in {name}")),
-                built_in.to_string(),
-            )
         };
         match env.add_template_owned(name.to_string(), source) {
             Ok(()) => {
-                shown.insert(*name, file);
+                shown.insert(name, file);
             }
             Err(e) => problems.push(TemplateProblem {
                 file,
@@ -388,13 +362,14 @@ pub fn check_templates(dir: &Path, config: Option<&Config>) -> (usize, Vec<Templ
             }
         }
     }
-    (TEMPLATES.len(), problems)
+    (count, problems)
 }
 
 /// Sample messages for [`check_templates`], made from the configuration.
 mod samples {
     use std::collections::BTreeMap;
     use std::path::PathBuf;
+    use std::sync::Arc;
 
     use chrono::NaiveDate;
 
@@ -488,18 +463,16 @@ mod samples {
         let scopes: Vec<String> = std::iter::once("province".to_string())
             .chain(codes.iter().map(|c| format!("department:{c}")))
             .collect();
+        // The folder's labels; when they are refused (a problem of its own),
+        // the built-in ones, so the messages are still tried.
+        let labels = Arc::new(
+            crate::catalogue::indicator_labels(&config.paths.indicators)
+                .unwrap_or_else(|_| crate::catalogue::built_in_indicator_labels()),
+        );
         let rows = |value: f64| -> Vec<IndicatorRow> {
             let mut rows = Vec::new();
-            for (id, _, _) in model::LABELS {
-                let unit = if id.ends_with("_pct") {
-                    "percent"
-                } else if id.ends_with("_vnd") {
-                    "vnd"
-                } else if id.starts_with("training.lessons") {
-                    "lessons"
-                } else {
-                    "count"
-                };
+            for (id, label) in labels.iter() {
+                let unit = label.unit.as_str();
                 for scope in &scopes {
                     rows.push(IndicatorRow {
                         scope: scope.clone(),
@@ -530,7 +503,18 @@ mod samples {
         }
         recipients
             .iter()
-            .filter_map(|r| model::build(config, r, "2025", &current, &previous, &submissions).ok())
+            .filter_map(|r| {
+                model::build(
+                    config,
+                    r,
+                    "2025",
+                    &current,
+                    &previous,
+                    &submissions,
+                    &labels,
+                )
+                .ok()
+            })
             .collect()
     }
 

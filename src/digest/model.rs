@@ -1,176 +1,17 @@
 //! What a digest says, computed from the indicators: pure, no I/O.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::catalogue::IndicatorLabels;
 use crate::config::{Config, Recipient};
 use crate::model::indicator::IndicatorRow;
 use crate::model::period::Period;
 use crate::model::scope::{Language, Scope};
 
 use super::chart::BarChart;
-
-/// Labels of the built-in indicators: (id, Vietnamese, English). An analyst's
-/// indicator without a label here is shown by its id.
-pub const LABELS: &[(&str, &str, &str)] = &[
-    (
-        "staff.headcount",
-        "Tổng số cán bộ, công chức, viên chức",
-        "Civil servants and public employees",
-    ),
-    (
-        "staff.qualification.postgraduate_pct",
-        "Trình độ sau đại học",
-        "Postgraduate",
-    ),
-    (
-        "staff.qualification.university_pct",
-        "Trình độ đại học",
-        "University",
-    ),
-    (
-        "staff.qualification.college_vocational_pct",
-        "Cao đẳng, trung cấp",
-        "College and intermediate",
-    ),
-    (
-        "staff.qualification.other_pct",
-        "Sơ cấp, chưa qua đào tạo",
-        "Elementary or none",
-    ),
-    (
-        "staff.political_theory.advanced_pct",
-        "Lý luận chính trị cao cấp, cử nhân",
-        "Advanced political theory",
-    ),
-    (
-        "staff.political_theory.intermediate_pct",
-        "Lý luận chính trị trung cấp",
-        "Intermediate political theory",
-    ),
-    (
-        "staff.digital.dedicated",
-        "Cán bộ chuyên trách chuyển đổi số",
-        "Dedicated digital-transformation staff",
-    ),
-    (
-        "staff.digital.part_time",
-        "Cán bộ kiêm nhiệm chuyển đổi số",
-        "Part-time digital-transformation staff",
-    ),
-    (
-        "staff.infosec.total",
-        "Cán bộ an toàn thông tin",
-        "Information-security staff",
-    ),
-    (
-        "staff.units_with_dedicated_it_pct",
-        "Đơn vị có cán bộ chuyên trách CĐS",
-        "Units with dedicated digital staff",
-    ),
-    (
-        "training.participants",
-        "Lượt người được đào tạo, bồi dưỡng",
-        "Training participants",
-    ),
-    (
-        "training.people",
-        "Số người được đào tạo, bồi dưỡng",
-        "People trained",
-    ),
-    (
-        "training.plan_attainment_pct",
-        "Thực hiện so với kế hoạch",
-        "Against the training plan",
-    ),
-    (
-        "training.online_pct",
-        "Tỷ lệ học trực tuyến",
-        "Online share",
-    ),
-    (
-        "training.abroad",
-        "Lượt đào tạo ở nước ngoài",
-        "Trained abroad",
-    ),
-    ("training.pass_rate_pct", "Tỷ lệ đạt yêu cầu", "Pass rate"),
-    (
-        "training.digital_coverage_pct",
-        "CBCCVC được bồi dưỡng kỹ năng số",
-        "Staff trained in digital skills",
-    ),
-    (
-        "training.cost_vnd",
-        "Kinh phí đào tạo, bồi dưỡng",
-        "Training cost",
-    ),
-    (
-        "training.lessons_per_participant",
-        "Số tiết bình quân mỗi lượt",
-        "Lessons per participant",
-    ),
-    (
-        "recruitment.it.fill_rate_pct",
-        "Tuyển dụng CNTT so với chỉ tiêu",
-        "IT recruitment fill rate",
-    ),
-    (
-        "recruitment.it.resigned",
-        "Nhân lực CNTT thôi việc",
-        "IT staff who resigned",
-    ),
-    (
-        "compliance.submission_rate_pct",
-        "Đơn vị đã nộp báo cáo",
-        "Departments that submitted",
-    ),
-    (
-        "training.category.professional",
-        "Bồi dưỡng chuyên môn, nghiệp vụ",
-        "Professional training",
-    ),
-    (
-        "training.category.political_theory",
-        "Bồi dưỡng lý luận chính trị",
-        "Political theory training",
-    ),
-    (
-        "training.category.state_management",
-        "Bồi dưỡng quản lý nhà nước",
-        "State management training",
-    ),
-    (
-        "training.category.leadership",
-        "Bồi dưỡng kỹ năng lãnh đạo, quản lý",
-        "Leadership training",
-    ),
-    (
-        "training.category.defense_security",
-        "Bồi dưỡng quốc phòng và an ninh",
-        "Defense and security training",
-    ),
-    (
-        "training.category.foreign_language",
-        "Bồi dưỡng ngoại ngữ",
-        "Foreign language training",
-    ),
-    (
-        "training.category.digital",
-        "Bồi dưỡng kỹ năng số, chuyển đổi số",
-        "Digital skills training",
-    ),
-    (
-        "training.category.ethnic_language",
-        "Bồi dưỡng tiếng dân tộc",
-        "Ethnic language training",
-    ),
-    (
-        "training.category.other",
-        "Bồi dưỡng khác",
-        "Other training",
-    ),
-];
 
 /// The figures shown first, in this order: what a leader reads on the first screen.
 pub const KEY_FIGURES: &[&str] = &[
@@ -195,14 +36,6 @@ fn by_scope(rows: &[IndicatorRow]) -> std::collections::HashMap<&str, Vec<&Indic
 
 /// Without these for the recipient's scope, the digest is not sent as if complete.
 pub const REQUIRED: &[&str] = &["staff.headcount", "training.participants"];
-
-pub fn label(id: &str, vi: bool) -> String {
-    LABELS
-        .iter()
-        .find(|(i, _, _)| *i == id)
-        .map(|(_, l_vi, l_en)| if vi { *l_vi } else { *l_en }.to_string())
-        .unwrap_or_else(|| id.to_string())
-}
 
 /// Departments listed by name in the mail body (table and "not submitted");
 /// a province has about 150, a larger registry is listed in full in the
@@ -277,6 +110,10 @@ pub struct DigestModel {
     pub table: Vec<IndicatorRow>,
     #[serde(skip)]
     pub previous_table: Vec<IndicatorRow>,
+    /// What each indicator id is called (the label files of the catalogue),
+    /// for the attachment; an id without a label is shown as itself.
+    #[serde(skip)]
+    pub labels: Arc<IndicatorLabels>,
 }
 
 /// Per-department facts from the ledger, for the period.
@@ -292,7 +129,8 @@ pub struct Missing {
     pub indicators: Vec<String>,
 }
 
-/// Builds one recipient's digest, or says which required indicators are missing.
+/// Builds one recipient's digest, or says which required indicators are
+/// missing. `labels` name the indicators (an id without one is shown as itself).
 pub fn build(
     config: &Config,
     recipient: &Recipient,
@@ -300,6 +138,7 @@ pub fn build(
     current: &[IndicatorRow],
     previous: &[IndicatorRow],
     submissions: &Submissions,
+    labels: &Arc<IndicatorLabels>,
 ) -> Result<DigestModel, Missing> {
     let vi = recipient.language == Language::Vi;
     let parsed = period.parse::<Period>().ok();
@@ -334,7 +173,7 @@ pub fn build(
     let is_department = matches!(recipient.scope, Scope::Department(_));
     let figure = |row: &IndicatorRow| Figure {
         id: row.indicator.clone(),
-        label: label(&row.indicator, vi),
+        label: labels.label(&row.indicator, vi),
         value: super::format_value(row.value, &row.unit, vi),
         change: change(row, before.get(&row.indicator), vi),
         direction: direction(row, before.get(&row.indicator)),
@@ -407,7 +246,7 @@ pub fn build(
         })
         .collect();
 
-    let charts = charts(config, recipient, &current_by_scope, &now, vi);
+    let charts = charts(config, recipient, &current_by_scope, &now, labels, vi);
     let title = if vi {
         "Báo cáo đào tạo, bồi dưỡng"
     } else {
@@ -463,6 +302,7 @@ pub fn build(
         charts,
         table,
         previous_table,
+        labels: Arc::clone(labels),
     })
 }
 
@@ -471,6 +311,7 @@ fn charts(
     recipient: &Recipient,
     current_by_scope: &std::collections::HashMap<&str, Vec<&IndicatorRow>>,
     now: &BTreeMap<String, IndicatorRow>,
+    labels: &IndicatorLabels,
     vi: bool,
 ) -> Vec<BarChart> {
     let mut charts = Vec::new();
@@ -517,7 +358,10 @@ fn charts(
             let mut bars: Vec<(String, f64)> = now
                 .values()
                 .filter(|r| r.indicator.starts_with("training.category."))
-                .filter_map(|r| r.value.map(|v| (category_label(&r.indicator, vi), v)))
+                .filter_map(|r| {
+                    r.value
+                        .map(|v| (category_label(labels, &r.indicator, vi), v))
+                })
                 .collect();
             bars.sort_by(|a, b| b.1.total_cmp(&a.1));
             if !bars.is_empty() {
@@ -545,7 +389,7 @@ fn charts(
     .filter_map(|id| {
         now.get(*id)
             .and_then(|r| r.value)
-            .map(|v| (label(id, vi), v))
+            .map(|v| (labels.label(id, vi), v))
     })
     .collect();
     if !qualification.is_empty() {
@@ -580,8 +424,8 @@ fn more_note(total: usize, departments: bool, vi: bool) -> String {
 }
 
 /// A category's name without the "Bồi dưỡng" every one of them starts with.
-fn category_label(id: &str, vi: bool) -> String {
-    let full = label(id, vi);
+fn category_label(labels: &IndicatorLabels, id: &str, vi: bool) -> String {
+    let full = labels.label(id, vi);
     let short = if vi {
         full.strip_prefix("Bồi dưỡng ").map(|s| {
             let mut chars = s.chars();
@@ -693,6 +537,7 @@ mod tests {
             current,
             &[],
             submissions,
+            &Arc::new(crate::catalogue::built_in_indicator_labels()),
         )
         .unwrap()
     }

@@ -2,7 +2,7 @@
 
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 
-use super::model::{DigestModel, label};
+use super::model::DigestModel;
 
 /// Writes the attachment. Every text cell is written as a string, never as a
 /// formula, so text such as "=HYPERLINK(…)" from a sheet stays text.
@@ -72,7 +72,7 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
         };
         sheet.write_string(r, 0, &row.scope)?;
         sheet.write_string(r, 1, &row.indicator)?;
-        sheet.write_string_with_format(r, 2, label(&row.indicator, vi), &wrap)?;
+        sheet.write_string_with_format(r, 2, model.labels.label(&row.indicator, vi), &wrap)?;
         if let Some(v) = row.value {
             sheet.write_number_with_format(r, 3, v, format)?;
         }

@@ -10,7 +10,7 @@
 //! snapshot (one file per period, see `snapshot.rs`), not from the thousands
 //! of parts a country sends. The built-in files are compiled in;
 //! a file of the same name in the folder replaces one (an empty file disables
-//! it), a new name adds an indicator. A broken file is reported and the others
+//! it), a new name adds an indicator (`crate::catalogue` finds the files). A broken file is reported and the others
 //! still run.
 
 use std::collections::BTreeMap;
@@ -26,81 +26,11 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 mod snapshot;
 
+use crate::catalogue::{self, CatalogueError, UNITS};
 use crate::config::Config;
 use crate::error_chain::{Chain, chain};
 use crate::model::indicator::IndicatorRow;
 use crate::warehouse::{self, WarehouseError};
-
-/// The built-in catalogue, compiled in from `config/indicators/` (see
-/// `docs/indicators.md` for the ids and their definitions).
-const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "compliance_submission_rate.sql",
-        include_str!("../../config/indicators/compliance_submission_rate.sql"),
-    ),
-    (
-        "recruitment_it.sql",
-        include_str!("../../config/indicators/recruitment_it.sql"),
-    ),
-    (
-        "staff_digital_roles.sql",
-        include_str!("../../config/indicators/staff_digital_roles.sql"),
-    ),
-    (
-        "staff_headcount.sql",
-        include_str!("../../config/indicators/staff_headcount.sql"),
-    ),
-    (
-        "staff_political_theory.sql",
-        include_str!("../../config/indicators/staff_political_theory.sql"),
-    ),
-    (
-        "staff_qualification.sql",
-        include_str!("../../config/indicators/staff_qualification.sql"),
-    ),
-    (
-        "staff_units_with_dedicated_it.sql",
-        include_str!("../../config/indicators/staff_units_with_dedicated_it.sql"),
-    ),
-    (
-        "training_abroad.sql",
-        include_str!("../../config/indicators/training_abroad.sql"),
-    ),
-    (
-        "training_categories.sql",
-        include_str!("../../config/indicators/training_categories.sql"),
-    ),
-    (
-        "training_cost_lessons.sql",
-        include_str!("../../config/indicators/training_cost_lessons.sql"),
-    ),
-    (
-        "training_digital_coverage.sql",
-        include_str!("../../config/indicators/training_digital_coverage.sql"),
-    ),
-    (
-        "training_online.sql",
-        include_str!("../../config/indicators/training_online.sql"),
-    ),
-    (
-        "training_participants.sql",
-        include_str!("../../config/indicators/training_participants.sql"),
-    ),
-    (
-        "training_pass_rate.sql",
-        include_str!("../../config/indicators/training_pass_rate.sql"),
-    ),
-    (
-        "training_people.sql",
-        include_str!("../../config/indicators/training_people.sql"),
-    ),
-    (
-        "training_plan_attainment.sql",
-        include_str!("../../config/indicators/training_plan_attainment.sql"),
-    ),
-];
-
-const UNITS: &[&str] = &["count", "percent", "vnd", "lessons"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndicatorError {
@@ -111,11 +41,9 @@ pub enum IndicatorError {
         what: String,
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    #[error("cannot read {path}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    /// The folder or one of its files cannot be read.
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
     #[error("cannot prepare the tables for the queries")]
@@ -143,33 +71,18 @@ pub struct Definition {
     pub sql: String,
 }
 
-/// The built-in definitions overlaid by the folder's `.sql` files.
+/// The built-in definitions overlaid by the folder's `.sql` files (by file
+/// name, see [`catalogue::INDICATOR_SQL`]); a file holding only comments is
+/// left out.
 pub fn definitions(dir: &Path) -> Result<Vec<Definition>, IndicatorError> {
-    let mut by_name: BTreeMap<String, String> = BUILT_IN
-        .iter()
-        .map(|(name, sql)| (name.to_string(), sql.to_string()))
-        .collect();
-    if dir.is_dir() {
-        let entries = std::fs::read_dir(dir).map_err(|source| IndicatorError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().and_then(|e| e.to_str()) != Some("sql") {
-                continue;
-            }
-            let sql = std::fs::read_to_string(&path).map_err(|source| IndicatorError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            by_name.insert(entry.file_name().to_string_lossy().into_owned(), sql);
-        }
-    }
-    Ok(by_name
+    let files = catalogue::INDICATOR_SQL.overlaid(dir)?;
+    Ok(files
         .into_iter()
-        .filter(|(_, sql)| !strip_sql_comments(sql).trim().is_empty())
-        .map(|(file, sql)| Definition { file, sql })
+        .filter(|f| !strip_sql_comments(&f.text).trim().is_empty())
+        .map(|f| Definition {
+            file: f.name,
+            sql: f.text,
+        })
         .collect())
 }
 
@@ -561,28 +474,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_file_of_the_catalogue_folder_is_built_in_and_the_same() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/indicators");
-        let mut on_disk: Vec<(String, String)> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "sql"))
-            .map(|p| {
-                let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                (name, std::fs::read_to_string(&p).unwrap())
-            })
-            .collect();
-        on_disk.sort();
-        let built_in: Vec<(String, String)> = BUILT_IN
-            .iter()
-            .map(|(n, s)| (n.to_string(), s.to_string()))
-            .collect();
-        assert_eq!(built_in, on_disk);
-    }
-
-    #[test]
     fn a_missing_folder_gives_the_built_ins() {
         let defs = definitions(Path::new("/nonexistent/indicators")).unwrap();
-        assert_eq!(defs.len(), BUILT_IN.len());
+        assert_eq!(
+            defs.len(),
+            catalogue::INDICATOR_SQL.built_in_names().count()
+        );
     }
 }

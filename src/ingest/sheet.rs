@@ -2434,7 +2434,7 @@ pub fn grid_from_bytes(bytes: &[u8]) -> Grid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::template::load_templates;
+    use crate::catalogue::load_templates;
     use std::path::Path;
 
     fn t(s: &str) -> Cell {

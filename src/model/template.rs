@@ -1,9 +1,9 @@
 //! Templates: the forms departments fill, defined as data.
 //!
-//! The built-in templates are the files of `config/templates/`, compiled into
-//! the binary; a file of the same name in the configured templates folder
-//! replaces the built-in one, and a new name adds a template. Analysts add a
-//! header alias or an enumeration synonym without a rebuild.
+//! A template is read from its text here ([`parse_template`]); which files
+//! there are (the built-in `config/templates/` overlaid by the configured
+//! templates folder, so analysts add a header alias or an enumeration synonym
+//! without a rebuild) is the catalogue's business (`crate::catalogue`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,25 +14,6 @@ use serde::Deserialize;
 
 use super::text::fold;
 use super::value::{DateBound, DateBounds};
-
-const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "staff.toml",
-        include_str!("../../config/templates/staff.toml"),
-    ),
-    (
-        "training.toml",
-        include_str!("../../config/templates/training.toml"),
-    ),
-    (
-        "plan.toml",
-        include_str!("../../config/templates/plan.toml"),
-    ),
-    (
-        "recruitment.toml",
-        include_str!("../../config/templates/recruitment.toml"),
-    ),
-];
 
 /// Columns every warehouse table carries besides the template's fields.
 pub const LINEAGE_COLUMNS: &[&str] = &["submission_id", "source_sheet", "source_row"];
@@ -271,64 +252,7 @@ impl<'de> Deserialize<'de> for WrittenValues {
     }
 }
 
-/// The built-in templates, overlaid by the `.toml` files of `dir` if it exists.
-pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
-    let mut by_name: BTreeMap<String, Template> = BTreeMap::new();
-    for (file, text) in BUILT_IN {
-        let template = parse_template(Path::new(file), text)?;
-        by_name.insert(template.name.clone(), template);
-    }
-    if dir.is_dir() {
-        for file in overlay_files(dir)? {
-            let text = std::fs::read_to_string(&file).map_err(|source| TemplateError::Read {
-                file: file.clone(),
-                source,
-            })?;
-            let template = parse_template(&file, &text)?;
-            by_name.insert(template.name.clone(), template);
-        }
-    }
-    Ok(by_name.into_values().collect())
-}
-
-/// The `.toml` files of the templates folder, sorted.
-fn overlay_files(dir: &Path) -> Result<Vec<PathBuf>, TemplateError> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|source| TemplateError::Read {
-            file: dir.to_path_buf(),
-            source,
-        })?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("toml"))
-        .collect();
-    files.sort();
-    Ok(files)
-}
-
-/// Every problem of the templates folder, each file checked on its own
-/// (where [`load_templates`] stops at the first). No folder, no problem.
-pub fn check_overlay(dir: &Path) -> Vec<TemplateError> {
-    if !dir.is_dir() {
-        return Vec::new();
-    }
-    let files = match overlay_files(dir) {
-        Ok(files) => files,
-        Err(e) => return vec![e],
-    };
-    files
-        .into_iter()
-        .filter_map(|file| {
-            let parsed = std::fs::read_to_string(&file)
-                .map_err(|source| TemplateError::Read {
-                    file: file.clone(),
-                    source,
-                })
-                .and_then(|text| parse_template(&file, &text));
-            parsed.err()
-        })
-        .collect()
-}
-
+/// The template a file's text defines; errors name `file`.
 pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError> {
     let error = |message: String| TemplateError::Invalid {
         file: file.to_path_buf(),
@@ -566,31 +490,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn built_in_templates_load() {
-        let templates = load_templates(Path::new("/nonexistent")).expect("built-ins parse");
-        let names: Vec<&str> = templates.iter().map(|t| t.name.as_str()).collect();
-        assert_eq!(names, ["plan", "recruitment", "staff", "training"]);
-        let staff = templates.iter().find(|t| t.name == "staff").expect("staff");
-        let qualification = staff
-            .field_for_header("TRÌNH ĐỘ\nCHUYÊN MÔN")
-            .expect("header");
-        assert_eq!(staff.fields[qualification].name, "qualification");
-        assert_eq!(
-            staff.fields[qualification].enum_value("cao học"),
-            None,
-            "a spelling the template does not list is not guessed"
-        );
-        assert_eq!(
-            staff.fields[qualification].enum_value("THẠC SĨ"),
-            Some("master")
-        );
-        assert_eq!(
-            staff.fields[qualification].enum_value("master"),
-            Some("master")
-        );
-    }
-
-    #[test]
     fn a_header_naming_two_fields_is_refused() {
         let text = r#"
 name = "x"
@@ -608,116 +507,5 @@ type = "text"
             .expect_err("refused")
             .to_string();
         assert!(err.contains("names both a and b"), "{err}");
-    }
-
-    fn field<'t>(templates: &'t [Template], template: &str, name: &str) -> &'t Field {
-        let template = templates
-            .iter()
-            .find(|t| t.name == template)
-            .expect("template");
-        &template.fields[template.field_index(name).expect("field")]
-    }
-
-    #[test]
-    fn spellings_offices_use_are_known_per_field() {
-        let templates = load_templates(Path::new("/nonexistent")).expect("built-ins parse");
-        let qualification = field(&templates, "staff", "qualification");
-        for (written, value) in [
-            ("Thạc sỹ", "master"),
-            ("Tiến sỹ", "doctorate"),
-            ("Th.S", "master"),
-            ("ThS", "master"),
-            ("Th.s", "master"),
-            ("TS", "doctorate"),
-            ("TSKH", "doctorate"),
-            ("CN", "university"),
-            ("Cử nhân", "university"),
-            ("Kỹ sư", "university"),
-            ("Kĩ sư", "university"),
-            ("Bác sĩ", "university"),
-            ("ĐH", "university"),
-            ("Đ.H", "university"),
-            ("CĐ", "college"),
-            ("TC", "intermediate"),
-            ("Trung học chuyên nghiệp", "intermediate"),
-        ] {
-            assert_eq!(qualification.enum_value(written), Some(value), "{written}");
-        }
-        // The same abbreviation, another field, another meaning.
-        let theory = field(&templates, "staff", "political_theory");
-        for (written, value) in [
-            ("TC", "intermediate"),
-            ("CC", "advanced"),
-            ("SC", "elementary"),
-            ("Cao cấp", "advanced"),
-            ("Cử nhân", "advanced"),
-            ("Cao cấp lý luận chính trị", "advanced"),
-            ("Trung cấp LLCT", "intermediate"),
-        ] {
-            assert_eq!(theory.enum_value(written), Some(value), "{written}");
-        }
-        assert_eq!(
-            theory.enum_value("CN"),
-            None,
-            "CN is a degree, not a theory level"
-        );
-        assert_eq!(
-            qualification.enum_value("CC"),
-            None,
-            "CC is a theory level, not a degree"
-        );
-        let training = templates
-            .iter()
-            .find(|t| t.name == "training")
-            .expect("training");
-        for (header, name) in [
-            ("Kinh phí (VNĐ)", "cost_vnd"),
-            ("Kinh phí (đồng)", "cost_vnd"),
-            ("KINH PHÍ\n(VND)", "cost_vnd"),
-            ("Thời lượng (số tiết)", "lessons"),
-            ("Kết quả học tập", "result"),
-            ("Được cấp chứng chỉ", "certified"),
-        ] {
-            let index = training.field_for_header(header).expect(header);
-            assert_eq!(training.fields[index].name, name, "{header}");
-        }
-        assert_eq!(
-            training.field_for_header("Kinh phí (nghìn đồng)"),
-            None,
-            "thousands of đồng are not đồng"
-        );
-        let result = field(&templates, "training", "result");
-        assert_eq!(result.enum_value("Đạt yêu cầu"), Some("passed"));
-        assert_eq!(result.enum_value("Chưa đạt"), Some("failed"));
-        let category = field(&templates, "training", "category");
-        assert_eq!(category.enum_value("CNTT"), Some("digital"));
-        assert_eq!(category.enum_value("QP-AN"), Some("defense_security"));
-    }
-
-    #[test]
-    fn date_bounds_are_template_data() {
-        use chrono::NaiveDate;
-        let templates = load_templates(Path::new("/nonexistent")).expect("built-ins parse");
-        let birth = field(&templates, "staff", "birth_date");
-        assert_eq!(birth.dates.age, Some((15, 100)));
-        let start = field(&templates, "training", "start_date");
-        assert_eq!(
-            start.dates.earliest,
-            NaiveDate::from_ymd_opt(1990, 1, 1).map(DateBound::On)
-        );
-        assert_eq!(start.dates.latest, Some(DateBound::YearsFromToday(2)));
-        let with = |extra: &str, kind: &str| {
-            let text = format!(
-                "name = \"x\"\n[[fields]]\nname = \"a\"\nheaders = [\"A\"]\ntype = \"{kind}\"\nrequired = true\n{extra}\n"
-            );
-            parse_template(Path::new("x.toml"), &text).map_err(|e| e.to_string())
-        };
-        assert!(with("earliest = \"today-3y\"\nlatest = \"2030-12-31\"", "date").is_ok());
-        let err = with("earliest = \"last year\"", "date").expect_err("refused");
-        assert!(err.contains("fields.earliest"), "{err}");
-        let err = with("age = [100, 15]", "date").expect_err("refused");
-        assert!(err.contains("youngest"), "{err}");
-        let err = with("age = [15, 100]", "text").expect_err("refused");
-        assert!(err.contains("not a date"), "{err}");
     }
 }

@@ -26,6 +26,7 @@ const GROUND: &[&str] = &[
     "retry",
     "progress",
     "ordered",
+    "catalogue",
 ];
 
 /// The stages and the other stages each may use (beside the ground floor).
