@@ -17,6 +17,7 @@ mod office_styles;
 
 mod architecture;
 mod arrival;
+mod catalogue;
 mod check;
 mod config;
 mod corpus;

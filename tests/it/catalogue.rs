@@ -3,11 +3,9 @@
 //! Vietnamese label, without a rebuild; one without a label file shows by its
 //! id; the built-in indicators keep their labels.
 
-mod common;
-
+use crate::support::{Eml, Project, duckdb, read_eml};
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use common::{Eml, Project, duckdb, read_eml};
-use nhanluc::fixtures;
+use nhanluc_fixtures as fixtures;
 
 const WOMEN_SQL: &str = "-- staff.women: women on the roster.
 SELECT period, scope,
