@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::mail::{self, DeliveryOutcome, MailError};
-use crate::message_templates::{self, Sample, SampleError, TemplateError};
+use crate::message_templates::{self, Sample, TemplateError};
 use crate::model::period::Period;
 use crate::state::{State, StateError};
 use crate::warehouse::{self, WarehouseError};
@@ -242,9 +242,9 @@ mod samples {
     use std::collections::BTreeMap;
     use std::path::PathBuf;
 
-    use super::{SampleError, model};
+    use super::model;
     use crate::config::{Config, Department, Recipient};
-    use crate::message_templates::{self, Sample};
+    use crate::message_templates::{self, Sample, SampleError};
     use crate::model::indicator::IndicatorRow;
     use crate::model::scope::{Language, Scope};
 

@@ -12,10 +12,9 @@ use serde::Serialize;
 
 use crate::config::{Config, Step};
 use crate::digest::{self, DigestError};
-use crate::mail::{self, DeliveryOutcome, MailError};
-// Not imported as `notify`: that is the inbox watcher's crate here.
 use crate::indicators::{self, IndicatorError};
 use crate::ingest::{self, IngestError};
+use crate::mail::{self, DeliveryOutcome, MailError};
 use crate::model::report::Outcome;
 use crate::model::status::RunStatus;
 use crate::notify::NotifyError;
@@ -487,6 +486,7 @@ async fn run_step(
         }
         Step::Feedback => {
             // What was queued is sent even if one entry could not be answered.
+            // A bare `notify` is the inbox watcher's crate here.
             let queued = crate::notify::queue_feedback(config, state);
             if let Ok(outcome) = &queued {
                 counts.messages_queued += outcome.queued;
