@@ -237,7 +237,8 @@ pub enum CatalogueError {
     #[error("indicator labels {}", file.display())]
     Parse {
         file: PathBuf,
-        source: toml::de::Error,
+        // Boxed: TOML's error is large, and every step's error carries this one.
+        source: Box<toml::de::Error>,
     },
     /// Well-formed but refused: `message` names the key and what is expected.
     #[error("indicator labels {}: {message}", file.display())]
@@ -259,7 +260,10 @@ impl From<CatalogueError> for TemplateError {
     fn from(e: CatalogueError) -> Self {
         match e {
             CatalogueError::Read { file, source } => TemplateError::Read { file, source },
-            CatalogueError::Parse { file, source } => TemplateError::Parse { file, source },
+            CatalogueError::Parse { file, source } => TemplateError::Parse {
+                file,
+                source: *source,
+            },
             CatalogueError::Invalid { file, message } => TemplateError::Invalid { file, message },
         }
     }
@@ -559,7 +563,7 @@ fn parse_labels(
     let labels: BTreeMap<String, IndicatorLabel> =
         toml::from_str(text).map_err(|source| CatalogueError::Parse {
             file: file.to_path_buf(),
-            source,
+            source: Box::new(source),
         })?;
     for (id, label) in &labels {
         let invalid = |message: String| CatalogueError::Invalid {

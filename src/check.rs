@@ -153,7 +153,14 @@ pub async fn check(config_file: &Path, smtp: bool) -> Report {
     }
 
     if let Some(paths) = &checked.paths {
-        let (count, problems) = crate::digest::check_templates(&paths.digest_templates, config);
+        let (count, problems) = crate::message_templates::check(
+            &paths.digest_templates,
+            config,
+            &[
+                crate::digest::template_samples,
+                crate::notify::template_samples,
+            ],
+        );
         report.digest_templates = count;
         report
             .problems
@@ -167,7 +174,7 @@ pub async fn check(config_file: &Path, smtp: bool) -> Report {
 
     // Without --smtp too: a run would refuse to start (exit 2).
     if let Some(config) = config
-        && let Err(e) = crate::digest::mail::smtp_credentials(config)
+        && let Err(e) = crate::mail::smtp_credentials(config)
     {
         report.problems.push(Problem {
             kind: Kind::Smtp,
@@ -181,10 +188,10 @@ pub async fn check(config_file: &Path, smtp: bool) -> Report {
     if smtp {
         match config.map(|c| (c, &c.smtp)) {
             // Without the password there is no login to try: said above.
-            Some((config, Some(_))) if crate::digest::mail::smtp_credentials(config).is_err() => {}
+            Some((config, Some(_))) if crate::mail::smtp_credentials(config).is_err() => {}
             Some((config, Some(server))) => {
                 let name = format!("{}:{}", server.host, server.port);
-                match crate::digest::mail::probe(config).await {
+                match crate::mail::probe(config).await {
                     Ok(()) => report.smtp = Some(name),
                     Err(message) => report.problems.push(Problem {
                         kind: Kind::Smtp,

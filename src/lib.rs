@@ -2,11 +2,12 @@
 //!
 //! Workbooks dropped into the inbox flow through [`ingest`] into the Parquet
 //! [`warehouse`], [`indicators`] are computed over it with SQL, and the
-//! [`digest`] is mailed to leadership. [`jobs`] runs these steps as named jobs;
-//! [`config`] and [`state`] sit beside them; [`error_chain`] turns any of
-//! their errors into one line that says each cause once. Long steps count
-//! their work on [`progress`]; [`logging`] shows the log and that progress on
-//! stderr.
+//! [`digest`] is mailed to leadership through [`mail`]'s outbox, beside the
+//! departments' feedback and reminders of [`notify`]. [`jobs`] runs these
+//! steps as named jobs; [`config`] and [`state`] sit beside them;
+//! [`error_chain`] turns any of their errors into one line that says each
+//! cause once. Long steps count their work on [`progress`]; [`logging`] shows
+//! the log and that progress on stderr.
 
 pub mod catalogue;
 pub mod check;
@@ -18,7 +19,10 @@ pub mod indicators;
 pub mod ingest;
 pub mod jobs;
 pub mod logging;
+pub mod mail;
+pub mod message_templates;
 pub mod model;
+pub mod notify;
 mod ordered;
 pub mod progress;
 pub mod rebuild;

@@ -208,7 +208,7 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
     if matches!(
         command,
         Command::Run { .. } | Command::Serve | Command::Digest { .. }
-    ) && let Err(e) = digest::mail::smtp_credentials(config)
+    ) && let Err(e) = nhanluc::mail::smtp_credentials(config)
     {
         eprintln!("nhanluc: bad configuration: {e}");
         return Ok(ExitCode::from(2));
@@ -305,7 +305,7 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             let period = period.map(|p| p.to_string());
             // What already waits goes even when no digest can be built.
             let built = digest::build(config, &state, period.as_deref());
-            let delivery = digest::deliver_pending(config, &state).await?;
+            let delivery = nhanluc::mail::deliver_pending(config, &state).await?;
             let written = if config.smtp.is_none() {
                 format!(" (no [smtp]: written to {})", config.paths.outbox.display())
             } else {
@@ -414,7 +414,7 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
 }
 
 /// Mail that did not go, on stderr as warnings (the command still exits 0 for it).
-fn print_mail_warnings(delivery: &digest::DeliveryOutcome) {
+fn print_mail_warnings(delivery: &nhanluc::mail::DeliveryOutcome) {
     if delivery.failed > 0 {
         eprintln!(
             "nhanluc: warning: {} message(s) could not be delivered and wait in the outbox (retried later): {}",

@@ -1,27 +1,25 @@
 //! The digest: key indicators per recipient with charts and an Excel
-//! attachment, rendered from editable templates, queued in the outbox and
-//! delivered by SMTP or written as `.eml` files.
+//! attachment, rendered from editable templates and queued in the outbox of
+//! [`crate::mail`], which delivers it by SMTP or writes it as an `.eml` file.
 //!
 //! Fail closed: a recipient whose required indicators are missing, or whose
 //! chart cannot be drawn, gets nothing, and the run says what is missing.
 
 pub mod chart;
-pub mod feedback;
-pub mod mail;
 pub mod model;
 pub mod xlsx;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
 use crate::catalogue;
 use crate::config::Config;
+use crate::mail::{self, DeliveryOutcome, MailError};
+use crate::message_templates::{self, Sample, TemplateError};
 use crate::model::period::Period;
 use crate::state::{State, StateError};
 use crate::warehouse::{self, WarehouseError};
-
-pub use mail::{DeliveryOutcome, deliver_pending, deliver_pending_except, deliver_pending_until};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
@@ -29,44 +27,23 @@ pub enum DigestError {
     NoIndicators,
     #[error("no indicators for period {0}: run `nhanluc indicators --period {0}`")]
     MissingPeriod(String),
-    #[error("digest template {file}")]
-    Template {
-        file: String,
-        source: minijinja::Error,
-    },
-    #[error("{address:?} is not a mail address (the {role} of a message)")]
-    Address {
-        /// "sender" or "recipient".
-        role: &'static str,
-        address: String,
-        source: lettre::address::AddressError,
-    },
-    #[error("cannot build the message to {recipient}")]
-    Message {
-        recipient: String,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    /// A message template that cannot be read, parsed or rendered.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// A message that cannot be built or queued.
+    #[error(transparent)]
+    Mail(#[from] MailError),
     #[error(transparent)]
     Chart(#[from] chart::ChartError),
     #[error("cannot write the Excel attachment")]
     Attachment(#[from] rust_xlsxwriter::XlsxError),
-    /// A message template or an indicator label file that cannot be read or is refused.
+    /// An indicator label file that cannot be read or is refused.
     #[error(transparent)]
     Catalogue(#[from] crate::catalogue::CatalogueError),
     #[error(transparent)]
     State(#[from] StateError),
     #[error(transparent)]
     Warehouse(#[from] WarehouseError),
-    /// A report in the ledger that cannot be decoded: never answered as an empty one.
-    #[error(
-        "the report of {entry} in the state database cannot be decoded, so its feedback is held back (the other files are answered)"
-    )]
-    Report {
-        /// Which ledger entry: its submission, file and ledger row.
-        entry: String,
-        #[source]
-        source: serde_json::Error,
-    },
 }
 
 #[derive(Debug, Default, Clone)]
@@ -98,7 +75,7 @@ pub async fn run(
     period: Option<&str>,
 ) -> Result<DigestOutcome, DigestError> {
     let built = build(config, state, period);
-    let delivery = deliver_pending(config, state).await?;
+    let delivery = mail::deliver_pending(config, state).await?;
     let mut outcome = built?;
     outcome.delivery = delivery;
     Ok(outcome)
@@ -131,19 +108,21 @@ pub fn build(
             rendered.text, rendered.html
         )));
         let key = format!("digest/{period}/{}", &fingerprint[..16]);
-        let message = mail::build_message(
-            &config.digest.from,
-            &model.recipient,
-            &key,
-            mail::Parts {
+        let queued = mail::queue(
+            config,
+            state,
+            mail::Outgoing {
+                kind: "digest",
+                key: &key,
+                to: &model.recipient,
                 subject: &model.subject,
                 text: &rendered.text,
                 html: &rendered.html,
-                images: rendered.images.clone(),
-                attachments: vec![(attachment_name(model), rendered.attachment.clone())],
+                images: &rendered.images,
+                attachments: &[(attachment_name(model), rendered.attachment.clone())],
             },
         )?;
-        if state.enqueue("digest", &key, &model.recipient, &model.subject, &message)? {
+        if queued {
             outcome.queued += 1;
         }
     }
@@ -184,7 +163,7 @@ pub fn render_all(
             *submissions.rejected_rows.entry(s.department).or_default() += s.rows_rejected;
         }
     }
-    let env = templates(&config.paths.digest_templates)?;
+    let env = message_templates::load(&config.paths.digest_templates)?;
     let labels = std::sync::Arc::new(catalogue::indicator_labels(&config.paths.indicators)?);
     let mut rendered = Vec::new();
     for recipient in &config.recipients {
@@ -213,8 +192,8 @@ pub fn render_all(
             .map(|(i, c)| chart::render_bars(c).map(|png| (format!("chart{}@nhanluc", i + 1), png)))
             .collect::<Result<_, _>>()?;
         let context = digest_context(&model);
-        let html = render_template(&env, "digest.html.j2", &context)?;
-        let text = render_template(&env, "digest.txt.j2", &context)?;
+        let html = message_templates::render(&env, "digest.html.j2", &context)?;
+        let text = message_templates::render(&env, "digest.txt.j2", &context)?;
         let attachment = xlsx::attachment(&model)?;
         rendered.push(RenderedDigest {
             model,
@@ -261,193 +240,51 @@ fn labels(vi: bool) -> minijinja::Value {
     }
 }
 
-fn render_template(
+/// The sample digests of `nhanluc check` (a [`message_templates::Sampler`]).
+pub fn template_samples(
+    config: &Config,
     env: &minijinja::Environment<'_>,
-    name: &str,
-    context: &minijinja::Value,
-) -> Result<String, DigestError> {
-    env.get_template(name)
-        .and_then(|t| t.render(context))
-        .map_err(|source| DigestError::Template {
-            file: name.to_string(),
-            source,
-        })
+    parsed: &std::collections::BTreeMap<&str, PathBuf>,
+) -> Vec<Sample> {
+    samples::render_all(config, env, parsed)
 }
 
-/// The built-in message templates, each replaced by the file of the same
-/// name in the digest templates folder `dir` (see [`catalogue::MESSAGES`]).
-fn templates(dir: &Path) -> Result<minijinja::Environment<'static>, DigestError> {
-    let mut env = minijinja::Environment::new();
-    for (name, file) in catalogue::MESSAGES.replaced(dir) {
-        env.add_template_owned(name.to_string(), file?.text)
-            .map_err(|source| DigestError::Template {
-                file: dir.join(name).display().to_string(),
-                source,
-            })?;
-    }
-    Ok(env)
-}
-
-/// A digest template that does not parse, or fails on a sample message.
-#[derive(Debug, Clone)]
-pub struct TemplateProblem {
-    /// The file in the digest templates folder, or `built-in <name>`.
-    pub file: PathBuf,
-    /// minijinja's message, with the template's name and line.
-    pub message: String,
-}
-
-/// Checks the digest templates (the folder's, else the built-ins): each must
-/// parse, and with a configuration render a sample digest (province and
-/// department, both languages), feedback and reminder. Here, unlike at night,
-/// printing a variable the template does not get is an error: a misspelt
-/// name would otherwise print as nothing. Returns how many templates were checked.
-pub fn check_templates(dir: &Path, config: Option<&Config>) -> (usize, Vec<TemplateProblem>) {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
-    let mut problems = Vec::new();
-    let mut shown = std::collections::BTreeMap::new();
-    let files = catalogue::MESSAGES.replaced(dir);
-    let count = files.len();
-    for (name, file) in files {
-        let (file, source) = match file {
-            Ok(file) => (
-                file.path
-                    .unwrap_or_else(|| PathBuf::from(format!("built-in {name}"))),
-                file.text,
-            ),
-            Err(e) => {
-                problems.push(TemplateProblem {
-                    file: e.file().to_path_buf(),
-                    message: match e {
-                        catalogue::CatalogueError::Read { source, .. } => {
-                            format!("cannot read: {source}")
-                        }
-                        other => other.to_string(),
-                    },
-                });
-                continue;
-            }
-        };
-        match env.add_template_owned(name.to_string(), source) {
-            Ok(()) => {
-                shown.insert(name, file);
-            }
-            Err(e) => problems.push(TemplateProblem {
-                file,
-                message: e.to_string(),
-            }),
-        }
-    }
-    if let Some(config) = config {
-        let mut failed = std::collections::BTreeSet::new();
-        for (names, result) in samples::render_all(config, &env, &shown) {
-            let Err(e) = result else { continue };
-            let (name, message) = match e {
-                DigestError::Template { file, source } => {
-                    // The first line: the alternate form adds the template's source.
-                    let message = source.to_string();
-                    let first = message.lines().next().unwrap_or_default().to_string();
-                    (file, first)
-                }
-                other => (names[0].to_string(), crate::error_chain::chain(&other)),
-            };
-            if let Some(file) = shown.get(name.as_str())
-                && failed.insert(name.clone())
-            {
-                problems.push(TemplateProblem {
-                    file: file.clone(),
-                    message,
-                });
-            }
-        }
-    }
-    (count, problems)
-}
-
-/// Sample messages for [`check_templates`], made from the configuration.
+/// Sample digests for [`template_samples`], made from the configuration.
 mod samples {
     use std::collections::BTreeMap;
     use std::path::PathBuf;
     use std::sync::Arc;
 
-    use chrono::NaiveDate;
-
-    use super::{DigestError, model};
+    use super::model;
     use crate::config::{Config, Department, Recipient};
+    use crate::message_templates::{self, Sample, SampleError};
     use crate::model::indicator::IndicatorRow;
-    use crate::model::period::Period;
-    use crate::model::report::SheetReport;
-    use crate::model::rows::{Reject, SheetWarning};
-    use crate::model::scope::{Language, Level, Scope};
-    use crate::state::FeedbackRow;
+    use crate::model::scope::{Language, Scope};
 
-    type Rendered = Result<(), DigestError>;
-
-    /// Renders each sample whose templates all parsed (`parsed`): the
-    /// template names with the outcome.
+    /// Renders the sample digests if their templates all parsed (`parsed`):
+    /// the template names with the outcome.
     pub(super) fn render_all(
         config: &Config,
         env: &minijinja::Environment<'_>,
         parsed: &BTreeMap<&str, PathBuf>,
-    ) -> Vec<(&'static [&'static str], Rendered)> {
-        let all_parsed = |names: &[&str]| names.iter().all(|n| parsed.contains_key(n));
+    ) -> Vec<Sample> {
         let mut out = Vec::new();
         const DIGEST: &[&str] = &["digest.html.j2", "digest.txt.j2"];
-        const FEEDBACK: &[&str] = &["feedback.txt.j2", "feedback.html.j2"];
-        const REMINDER: &[&str] = &["reminder.txt.j2", "reminder.html.j2"];
-        let sample_department = config.departments.first().cloned().unwrap_or(Department {
-            code: "SAMPLE".into(),
-            name: "Đơn vị mẫu".into(),
-            level: Level::Province,
-            contacts: vec!["van-thu@example.gov.vn".into()],
-        });
-        if all_parsed(DIGEST) {
+        if DIGEST.iter().all(|n| parsed.contains_key(n)) {
+            let sample_department = message_templates::sample_department(config);
             for model in digests(config, &sample_department) {
                 let context = super::digest_context(&model);
                 for name in DIGEST {
                     out.push((
                         DIGEST,
-                        super::render_template(env, name, &context).map(drop),
+                        message_templates::render(env, name, &context)
+                            .map(drop)
+                            .map_err(SampleError::Template),
                     ));
                 }
             }
         }
-        if all_parsed(FEEDBACK) {
-            // With and without attached forms: both branches of the template render.
-            let forms = ["mau_staff_SAMPLE_2025.xlsx".to_string()];
-            for (row, forms) in feedback_rows(&sample_department)
-                .into_iter()
-                .flat_map(|row| [(row.clone(), &forms[..]), (row, &[][..])])
-            {
-                let rendered = super::feedback::render_feedback(
-                    config,
-                    env,
-                    &row,
-                    &sample_department.name,
-                    forms,
-                );
-                out.push((FEEDBACK, rendered.map(drop)));
-            }
-        }
-        if all_parsed(REMINDER) {
-            let (period, deadline) = (Period::year(2025), date(2026, 1, 15));
-            let rendered = super::feedback::render_reminder(
-                config,
-                env,
-                &sample_department,
-                period,
-                deadline,
-                date(2026, 2, 2),
-                &["mau_staff_SAMPLE_2025.xlsx".to_string()],
-            );
-            out.push((REMINDER, rendered.map(drop)));
-        }
         out
-    }
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
     }
 
     /// Digests of 2025 against 2024 with every labelled indicator, for the
@@ -516,56 +353,6 @@ mod samples {
                 .ok()
             })
             .collect()
-    }
-
-    /// A file accepted with a rejected cell, a warning and an unknown column, and one quarantined.
-    fn feedback_rows(department: &Department) -> Vec<FeedbackRow> {
-        let sheet = SheetReport {
-            sheet: "Biểu 01".into(),
-            hidden: false,
-            template: Some("staff".into()),
-            header_row: Some(5),
-            data_rows: 3,
-            loaded: 2,
-            rejected_rows: 1,
-            skips: Default::default(),
-            unknown_columns: vec!["Ghi chú".into()],
-            fields_not_found: Vec::new(),
-            skipped_rows: Vec::new(),
-            rejects: vec![Reject {
-                sheet: "Biểu 01".into(),
-                source_row: 8,
-                column: "Ngày sinh".into(),
-                cell: "D8".into(),
-                value: "31/02/1980".into(),
-                reason_vi: "ngày không có thật".into(),
-                reason_en: "no such date".into(),
-            }],
-            warnings: vec![SheetWarning {
-                source_row: 9,
-                cell: "F9".into(),
-                message_vi: "tổng không khớp".into(),
-                message_en: "the total does not match".into(),
-            }],
-            refused: None,
-        };
-        let report = serde_json::to_string(&vec![sheet]).unwrap_or_default();
-        let row = |status: &str, reason: &str, report: String| FeedbackRow {
-            id: 0,
-            submission_id: "sample".into(),
-            department: department.code.clone(),
-            period: "2025".into(),
-            source_file: format!("{}/bao-cao-2025.xlsx", department.code),
-            status: status.into(),
-            reason: reason.into(),
-            reason_vi: reason.into(),
-            report,
-            received_at: "2026-01-15T02:00:00+00:00".into(),
-        };
-        vec![
-            row("accepted", "", report),
-            row("quarantined", "not a workbook", "[]".into()),
-        ]
     }
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use sha2::Digest;
 
 use crate::config::Config;
-use crate::digest::mail::{Simple, queue_simple};
 use crate::error_chain::Chain;
+use crate::mail::{self, Outgoing};
 use crate::retry::Backoff;
 use crate::state::State;
 
@@ -173,23 +173,24 @@ async fn tell(config: &Config, state: &State, alert: Alert<'_>) {
             config.file.display()
         );
         let html = format!("<p>{}</p>", html_escape(summary));
-        let queued = queue_simple(
+        let queued = mail::queue(
             config,
             state,
-            Simple {
+            Outgoing {
                 kind: "alert",
                 key: &alert.key,
                 to: email,
                 subject: &alert.subject,
                 text: &text,
                 html: &html,
+                images: &[],
                 attachments: &[],
             },
         );
         match queued {
             // Bounded by the delivery's deadlines; if it does not go, it waits.
             // Only the alert: the rest was tried by the run already.
-            Ok(_) => match crate::digest::mail::deliver_key(config, state, &alert.key).await {
+            Ok(_) => match mail::deliver_key(config, state, &alert.key).await {
                 Ok(outcome) if outcome.failed + outcome.given_up > 0 => {
                     tracing::warn!("the alert waits in the outbox")
                 }

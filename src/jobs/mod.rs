@@ -14,8 +14,10 @@ use crate::config::{Config, Step};
 use crate::digest::{self, DigestError};
 use crate::indicators::{self, IndicatorError};
 use crate::ingest::{self, IngestError};
+use crate::mail::{self, DeliveryOutcome, MailError};
 use crate::model::report::Outcome;
 use crate::model::status::RunStatus;
+use crate::notify::NotifyError;
 use crate::state::{State, StateError};
 
 /// Why a job's run failed: the step and its cause.
@@ -68,6 +70,12 @@ pub enum JobError {
     IndicatorFiles { count: usize, files: String },
     #[error("digest")]
     Digest(#[from] DigestError),
+    // Said "digest" as when the departments' mail and the delivery were part
+    // of the digest: a run's error reads as it did.
+    #[error("digest")]
+    Notify(#[from] NotifyError),
+    #[error("digest")]
+    Mail(#[from] MailError),
     /// Recipients whose indicators are missing (fail closed): a failure
     /// of the data, not of the mail, so it fails the step.
     #[error("digest not sent to every recipient: {0}")]
@@ -189,7 +197,7 @@ impl RunCounts {
     }
 
     /// Counts what a delivery did.
-    pub fn add_delivery(&mut self, delivery: &digest::DeliveryOutcome) {
+    pub fn add_delivery(&mut self, delivery: &DeliveryOutcome) {
         self.messages_delivered += delivery.delivered;
         self.messages_waiting += delivery.failed;
         self.messages_failed += delivery.given_up;
@@ -243,7 +251,7 @@ pub async fn run_steps(
     tracing::info!(job = name, run = run_id, steps = ?steps.iter().map(|s| s.as_str()).collect::<Vec<_>>(), "run started");
     alerts::ping(config, alerts::Ping::Start).await;
     let mut counts = RunCounts::default();
-    let mut delivery = digest::DeliveryOutcome::default();
+    let mut delivery = DeliveryOutcome::default();
     // Parts are checked once per run before the first step that reads them,
     // again only after an ingest wrote new ones.
     let mut parts_checked = false;
@@ -335,7 +343,7 @@ pub async fn run_steps(
 
 /// The run's mail that did not go, as warnings: what waits (retried), what
 /// was given up.
-fn mail_warnings(delivery: &digest::DeliveryOutcome) -> Vec<JobError> {
+fn mail_warnings(delivery: &DeliveryOutcome) -> Vec<JobError> {
     let mut warnings = Vec::new();
     if delivery.failed > 0 {
         warnings.push(JobError::Delivery {
@@ -359,11 +367,11 @@ fn mail_warnings(delivery: &digest::DeliveryOutcome) -> Vec<JobError> {
 async fn deliver(
     config: &Config,
     state: &State,
-    delivery: &mut digest::DeliveryOutcome,
+    delivery: &mut DeliveryOutcome,
     stop: &AtomicBool,
 ) -> Result<(), JobError> {
     let tried = delivery.tried.clone();
-    delivery.add(digest::deliver_pending_except(config, state, stop, &tried).await?);
+    delivery.add(mail::deliver_pending_except(config, state, stop, &tried).await?);
     Ok(())
 }
 
@@ -410,7 +418,7 @@ async fn run_step(
     state: &mut State,
     step: Step,
     counts: &mut RunCounts,
-    delivery: &mut digest::DeliveryOutcome,
+    delivery: &mut DeliveryOutcome,
     parts_checked: &mut bool,
     stop: &AtomicBool,
 ) -> Result<(), JobError> {
@@ -484,7 +492,8 @@ async fn run_step(
         }
         Step::Feedback => {
             // What was queued is sent even if one entry could not be answered.
-            let queued = digest::feedback::queue_feedback(config, state);
+            // A bare `notify` is the inbox watcher's crate here.
+            let queued = crate::notify::queue_feedback(config, state);
             if let Ok(outcome) = &queued {
                 counts.messages_queued += outcome.queued;
             }
@@ -495,7 +504,7 @@ async fn run_step(
             let today = chrono::Utc::now()
                 .with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
                 .date_naive();
-            let outcome = digest::feedback::queue_reminders(config, state, today)?;
+            let outcome = crate::notify::queue_reminders(config, state, today)?;
             counts.messages_queued += outcome.queued;
             deliver(config, state, delivery, stop).await?;
         }

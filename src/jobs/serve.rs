@@ -351,7 +351,7 @@ async fn retry_outbox(config: &Config, state: &State, stop: &AtomicBool) -> Dura
             return OUTBOX_POLL;
         }
     };
-    match crate::digest::mail::deliver_due(config, state, stop).await {
+    match crate::mail::deliver_due(config, state, stop).await {
         Ok(outcome) if outcome.given_up > 0 => {
             tracing::error!(
                 delivered = outcome.delivered,

@@ -26,7 +26,11 @@ const GROUND: &[&str] = &[
     "retry",
     "progress",
     "ordered",
+    // The built-in files overlaid by the analyst's folders: forms,
+    // indicator SQL and labels, message templates.
     "catalogue",
+    // The message templates the digest and the departments' mail share.
+    "message_templates",
 ];
 
 /// The stages and the other stages each may use (beside the ground floor).
@@ -34,9 +38,14 @@ const STAGES: &[(&str, &[&str])] = &[
     ("ingest", &["warehouse"]),
     ("warehouse", &[]),
     ("indicators", &["warehouse"]),
-    // The feedback attaches the blank forms of `form`.
-    ("digest", &["warehouse", "indicators", "form"]),
+    ("digest", &["warehouse", "mail"]),
+    // The feedback and reminders attach the blank forms of `form`.
+    ("notify", &["form", "mail"]),
     ("form", &["warehouse"]),
+    // The sink every message goes through (digest, notify, the jobs'
+    // alerts); it knows none of them. Its `.eml` files are written durably
+    // with the warehouse's staged files.
+    ("mail", &["warehouse"]),
 ];
 
 /// The commands and the service: they may use anything below them and each other.

@@ -1,41 +1,19 @@
-//! Mail to departments: feedback on each file they sent, and reminders when
-//! their report is late. Both go through the outbox like the digest. Feedback
-//! quotes only the department's own rows and goes only to its contacts.
+//! Feedback to a department on each file it sent: what was taken, what was
+//! rejected and why, with the blank forms to correct it on.
 
-use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
-use crate::config::{Config, ReportingCycle};
+use crate::config::Config;
+use crate::mail::Outgoing;
+use crate::message_templates;
 use crate::model::period::Period;
 use crate::model::report::SheetReport;
 use crate::state::{FeedbackRow, State};
 
-use super::DigestError;
-use super::mail::{Simple, queue_simple};
-
-/// Queues `message` to each contact (its `to` is replaced); returns how many were new.
-fn queue_to_contacts(
-    config: &Config,
-    state: &State,
-    contacts: &[String],
-    message: Simple<'_>,
-) -> Result<usize, DigestError> {
-    let mut queued = 0;
-    for to in contacts {
-        queued += usize::from(queue_simple(config, state, Simple { to, ..message })?);
-    }
-    Ok(queued)
-}
+use super::{MailOutcome, NotifyError, forms, queue_to_contacts};
 
 /// At most this many rejected cells are quoted per sheet; the rest are counted.
 const MAX_REJECTS_QUOTED: usize = 200;
-
-#[derive(Debug, Default, Clone)]
-pub struct MailOutcome {
-    pub queued: usize,
-    /// Ledger entries with no contact to write to.
-    pub without_contact: Vec<String>,
-}
 
 #[derive(Serialize)]
 struct SheetView {
@@ -107,8 +85,8 @@ const MAX_SKIPPED_RUNS_SHOWN: usize = 12;
 /// An entry whose report cannot be decoded is not answered (an empty report
 /// would tell the department everything was taken): it stays pending, the
 /// others are answered, and the first such entry is returned as the error.
-pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, DigestError> {
-    let env = super::templates(&config.paths.digest_templates)?;
+pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, NotifyError> {
+    let env = message_templates::load(&config.paths.digest_templates)?;
     let mut outcome = MailOutcome::default();
     let mut unreadable = Vec::new();
     // Each row's message and its "queued" mark commit together; rows are
@@ -117,8 +95,8 @@ pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, Dig
         state.in_transaction(|| {
             for row in rows {
                 match queue_one_feedback(config, state, &env, row, &mut outcome) {
-                    Err(error @ DigestError::Report { .. }) => {
-                        if let DigestError::Report { entry, source } = &error {
+                    Err(error @ NotifyError::Report { .. }) => {
+                        if let NotifyError::Report { entry, source } = &error {
                             tracing::error!(%entry, cause = %source, "feedback held back: the report cannot be decoded");
                         }
                         unreadable.push(error);
@@ -126,7 +104,7 @@ pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, Dig
                     other => other?,
                 }
             }
-            Ok::<_, DigestError>(())
+            Ok::<_, NotifyError>(())
         })?;
     }
     match unreadable.into_iter().next() {
@@ -137,8 +115,8 @@ pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, Dig
 
 /// The sheets of a ledger entry's report; an undecodable one is an error
 /// naming the entry, never an empty report.
-fn decode_report(row: &FeedbackRow) -> Result<Vec<SheetReport>, DigestError> {
-    serde_json::from_str(&row.report).map_err(|source| DigestError::Report {
+fn decode_report(row: &FeedbackRow) -> Result<Vec<SheetReport>, NotifyError> {
+    serde_json::from_str(&row.report).map_err(|source| NotifyError::Report {
         entry: describe_entry(row),
         source,
     })
@@ -169,7 +147,7 @@ fn queue_one_feedback(
     env: &minijinja::Environment<'_>,
     row: &FeedbackRow,
     outcome: &mut MailOutcome,
-) -> Result<(), DigestError> {
+) -> Result<(), NotifyError> {
     let Some(department) = config.department(&row.department) else {
         // Unknown folder: nobody to answer; the analyst sees it in `status`.
         outcome.without_contact.push(row.source_file.clone());
@@ -191,13 +169,14 @@ fn queue_one_feedback(
         config,
         state,
         &department.contacts,
-        Simple {
+        Outgoing {
             kind: "feedback",
             key: &key,
             to: "",
             subject: &subject,
             text: &text,
             html: &html,
+            images: &[],
             attachments: &forms,
         },
     )?;
@@ -228,38 +207,13 @@ fn feedback_forms(
     forms(config, department, period, &names)
 }
 
-/// The forms of `names` for a department and period, each as (file name, bytes).
-fn forms(
-    config: &Config,
-    department: &crate::config::Department,
-    period: Option<Period>,
-    names: &[&str],
-) -> Vec<(String, Vec<u8>)> {
-    names
-        .iter()
-        .filter_map(
-            |name| match crate::form::attachment(config, name, Some(department), period) {
-                Ok(form) => Some(form),
-                Err(e) => {
-                    tracing::warn!(template = %name, department = %department.code, error = %crate::error_chain::Chain(&e), "blank form not attached");
-                    None
-                }
-            },
-        )
-        .collect()
-}
-
-/// The templates a reminder attaches the forms of: what its text asks for
-/// (the staff roster and the training results), where they exist.
-pub const REMINDER_FORMS: &[&str] = &["staff", "training"];
-
 pub(super) fn render_feedback(
     config: &Config,
     env: &minijinja::Environment<'_>,
     row: &FeedbackRow,
     department: &str,
     forms: &[String],
-) -> Result<(String, String, String), DigestError> {
+) -> Result<(String, String, String), NotifyError> {
     let sheets = decode_report(row)?;
     render_feedback_sheets(config, env, row, &sheets, department, forms)
 }
@@ -273,7 +227,7 @@ fn render_feedback_sheets(
     sheets: &[SheetReport],
     department: &str,
     forms: &[String],
-) -> Result<(String, String, String), DigestError> {
+) -> Result<(String, String, String), NotifyError> {
     let title_of = |name: &str| {
         config
             .template(name)
@@ -357,8 +311,8 @@ fn render_feedback_sheets(
         sheets => minijinja::value::Serde(&views),
         forms => forms.to_vec(),
     };
-    let text = super::render_template(env, "feedback.txt.j2", &context)?;
-    let html = super::render_template(env, "feedback.html.j2", &context)?;
+    let text = message_templates::render(env, "feedback.txt.j2", &context)?;
+    let html = message_templates::render(env, "feedback.html.j2", &context)?;
     Ok((subject, text, html))
 }
 
@@ -370,174 +324,4 @@ fn local_time(rfc3339: &str) -> String {
                 .to_string()
         })
         .unwrap_or_else(|_| rfc3339.to_string())
-}
-
-/// The last reporting period that has ended on `today`, and its deadline.
-pub fn due_period(
-    today: NaiveDate,
-    cycle: ReportingCycle,
-    days_after_end: u32,
-) -> (Period, NaiveDate) {
-    // The last full span of `months` months (12, 6 or 3) that ended before today.
-    let months: u32 = match cycle {
-        ReportingCycle::Year => 12,
-        ReportingCycle::Half => 6,
-        ReportingCycle::Quarter => 3,
-    };
-    let running = today.month0() / months; // 0 = the first span of the year is running
-    let (year, number) = if running == 0 {
-        (today.year() - 1, 12 / months)
-    } else {
-        (today.year(), running)
-    };
-    // Spans are 1..=4 at most: the casts cannot truncate.
-    let number = number as u8;
-    let period = match cycle {
-        ReportingCycle::Year => Some(Period::year(year)),
-        ReportingCycle::Half => Period::half(year, number),
-        ReportingCycle::Quarter => Period::quarter(year, number),
-    }
-    .unwrap_or_else(|| Period::year(year));
-    let end = NaiveDate::from_ymd_opt(year, u32::from(number) * months, 1)
-        .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
-        .and_then(|d| d.pred_opt());
-    let end = end.unwrap_or(today);
-    let deadline = end + chrono::Days::new(u64::from(days_after_end));
-    (period, deadline)
-}
-
-/// Queues a reminder, once per department and period, to every department
-/// with no accepted submission for the last period once its deadline passed.
-pub fn queue_reminders(
-    config: &Config,
-    state: &State,
-    today: NaiveDate,
-) -> Result<MailOutcome, DigestError> {
-    let (period, deadline) = due_period(
-        today,
-        config.reminders.cycle,
-        config.reminders.days_after_period_end,
-    );
-    let mut outcome = MailOutcome::default();
-    if today <= deadline {
-        return Ok(outcome);
-    }
-    let period_text = period.to_string();
-    let submitted: std::collections::BTreeSet<String> = state
-        .submissions()?
-        .into_iter()
-        .filter(|s| s.period == period_text)
-        .map(|s| s.department)
-        .collect();
-    let env = super::templates(&config.paths.digest_templates)?;
-    for department in &config.departments {
-        if submitted.contains(&department.code) {
-            continue;
-        }
-        if department.contacts.is_empty() {
-            outcome.without_contact.push(department.code.clone());
-            continue;
-        }
-        let names: Vec<&str> = REMINDER_FORMS
-            .iter()
-            .copied()
-            .filter(|name| config.template(name).is_some())
-            .collect();
-        let forms = forms(config, department, Some(period), &names);
-        let form_names: Vec<String> = forms.iter().map(|(name, _)| name.clone()).collect();
-        let (subject, text, html) = render_reminder(
-            config,
-            &env,
-            department,
-            period,
-            deadline,
-            today,
-            &form_names,
-        )?;
-        let key = format!("reminder/{period_text}/{}", department.code);
-        outcome.queued += queue_to_contacts(
-            config,
-            state,
-            &department.contacts,
-            Simple {
-                kind: "reminder",
-                key: &key,
-                to: "",
-                subject: &subject,
-                text: &text,
-                html: &html,
-                attachments: &forms,
-            },
-        )?;
-    }
-    Ok(outcome)
-}
-
-/// One department's reminder: subject, text and HTML.
-pub(super) fn render_reminder(
-    config: &Config,
-    env: &minijinja::Environment<'_>,
-    department: &crate::config::Department,
-    period: Period,
-    deadline: NaiveDate,
-    today: NaiveDate,
-    forms: &[String],
-) -> Result<(String, String, String), DigestError> {
-    let subject = format!(
-        "[{}] Nhắc nộp báo cáo đào tạo, bồi dưỡng {}",
-        config.digest.organisation,
-        period.label_vi()
-    );
-    let context = minijinja::context! {
-        subject => &subject,
-        organisation => &config.digest.organisation,
-        department => &department.name,
-        period => period.to_string(),
-        period_label => period.label_vi(),
-        deadline => deadline.format("%d/%m/%Y").to_string(),
-        today => today.format("%d/%m/%Y").to_string(),
-        folder => format!("inbox/{}/", department.code),
-        forms => forms.to_vec(),
-    };
-    let text = super::render_template(env, "reminder.txt.j2", &context)?;
-    let html = super::render_template(env, "reminder.html.j2", &context)?;
-    Ok((subject, text, html))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("date")
-    }
-
-    #[test]
-    fn the_period_due_and_its_deadline() {
-        let (p, deadline) = due_period(date(2026, 1, 20), ReportingCycle::Year, 15);
-        assert_eq!(
-            (p.to_string(), deadline),
-            ("2025".to_string(), date(2026, 1, 15))
-        );
-        let (p, deadline) = due_period(date(2026, 2, 3), ReportingCycle::Quarter, 10);
-        assert_eq!(
-            (p.to_string(), deadline),
-            ("2025-Q4".to_string(), date(2026, 1, 10))
-        );
-        let (p, deadline) = due_period(date(2026, 11, 23), ReportingCycle::Quarter, 15);
-        assert_eq!(
-            (p.to_string(), deadline),
-            ("2026-Q3".to_string(), date(2026, 10, 15))
-        );
-        let (p, deadline) = due_period(date(2026, 3, 1), ReportingCycle::Half, 20);
-        assert_eq!(
-            (p.to_string(), deadline),
-            ("2025-H2".to_string(), date(2026, 1, 20))
-        );
-        let (p, deadline) = due_period(date(2026, 7, 20), ReportingCycle::Half, 15);
-        assert_eq!(
-            (p.to_string(), deadline),
-            ("2026-H1".to_string(), date(2026, 7, 15))
-        );
-    }
 }
