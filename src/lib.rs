@@ -8,9 +8,11 @@
 //! their work on [`progress`]; [`logging`] shows the log and that progress on
 //! stderr.
 
+pub mod archive;
 pub mod check;
 pub mod config;
 pub mod digest;
+pub mod durable;
 pub mod error_chain;
 pub mod fixtures;
 pub mod form;

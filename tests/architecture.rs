@@ -26,6 +26,8 @@ const GROUND: &[&str] = &[
     "retry",
     "progress",
     "ordered",
+    "archive",
+    "durable",
 ];
 
 /// The stages and the other stages each may use (beside the ground floor).
@@ -43,7 +45,7 @@ const COMMANDS: &[&str] = &["jobs", "rebuild", "status", "check", "logging", "fi
 
 /// Edges that break the rule today: the test fails when a new one appears,
 /// and when one listed is gone (so the list only shrinks).
-const DEBT: &[(&str, &str)] = &[("state", "rebuild"), ("ingest", "rebuild")];
+const DEBT: &[(&str, &str)] = &[];
 
 fn allowed(from: &str, to: &str) -> bool {
     if from == VOCABULARY {
