@@ -7,13 +7,6 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::SystemTime;
 
-use super::files::read_regular;
-use super::files::{
-    archive_bytes, change_point, crash_point, move_file, quarantine_file, quarantine_name,
-    sidecar_of, unchanged_since, write_sidecar,
-};
-use super::prepare::{Prepared, Ready, Refusal, Seen};
-use super::{IngestError, io_error, io_failed};
 use crate::config::Config;
 use crate::model::names::printable;
 use crate::model::report::{FileReport, Outcome};
@@ -21,6 +14,14 @@ use crate::state::PartRecord;
 use crate::state::{NewSubmission, State};
 use crate::warehouse::StagedFile;
 use crate::warehouse::{self, StagedFiles};
+
+use super::files::read_regular;
+use super::files::{
+    archive_bytes, change_point, crash_point, move_file, quarantine_file, quarantine_name,
+    sidecar_of, unchanged_since, write_sidecar,
+};
+use super::prepare::{Prepared, Ready, Refusal, Seen};
+use super::{IngestError, io_error, io_failed};
 
 /// A batch is made durable and committed once it holds this many files (the
 /// first batches are smaller, so the first files land at once)…

@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::{IngestError, inbox, io_error, io_failed, write_atomic};
 use crate::config::Config;
 use crate::model::names::{NAME_MAX, fit_name, printable, safe_file_name};
+
+use super::{IngestError, inbox, io_error, io_failed, write_atomic};
 
 /// Office lock files, editor backups and partial downloads: never someone's submission.
 pub fn is_transient_name(name: &str) -> bool {

@@ -4,15 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use super::prepare::file_verdict;
-use super::sheet::{Merge, SeenKeys, SheetContext, SheetNormaliser, SheetOutcome};
-use super::workbook::{self, WorkbookError};
-use super::{IngestError, reader};
 use crate::config::Config;
 use crate::model::rows::{ParsedRow, Reject, SkipKind, Skips};
 use crate::model::rows::{RowClass, RowSpan};
 use crate::model::{period, template, value};
 use crate::warehouse::{self, StagedFiles};
+
+use super::prepare::file_verdict;
+use super::sheet::{Merge, SeenKeys, SheetContext, SheetNormaliser, SheetOutcome};
+use super::workbook::{self, WorkbookError};
+use super::{IngestError, reader};
 use period::{Evidence, PeriodDecision, PeriodRefusal, SheetRefusal};
 use template::Template;
 use value::Cell;

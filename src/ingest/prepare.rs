@@ -9,18 +9,20 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
-use super::files::{FileLook, is_transient_name, read_regular};
-use super::files::{archive_name, entry_refusal, look_of, mtime_ns};
-use super::load::{Loader, read_into};
-use super::sheet::{SheetContext, SheetOutcome};
-use super::workbook::WorkbookError;
-use super::{AsIf, IngestError, SPREADSHEET_EXTENSIONS, io_error, reader};
 use crate::config::Config;
 use crate::model::names::submission_id;
 use crate::model::report::{FileReport, Outcome, SheetReport};
 use crate::model::{period, template};
 use crate::state::{NewSubmission, Sighting};
 use crate::warehouse::{self, StagedFiles};
+
+use super::files::{
+    FileLook, archive_name, entry_refusal, is_transient_name, look_of, mtime_ns, read_regular,
+};
+use super::load::{Loader, read_into};
+use super::sheet::{SheetContext, SheetOutcome};
+use super::workbook::WorkbookError;
+use super::{AsIf, IngestError, SPREADSHEET_EXTENSIONS, io_error, reader};
 use period::{Evidence, Period, PeriodDecision, PeriodRefusal, SheetRefusal};
 use template::Template;
 

@@ -5,11 +5,12 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
-use super::prepare::{Known, Origin, Prepared, Ready, prepare_file};
-use super::{AsIf, IngestError, guard};
 use crate::config::Config;
 use crate::state::State;
 use crate::warehouse::{self, StagedFiles};
+
+use super::prepare::{Known, Origin, Prepared, Ready, prepare_file};
+use super::{AsIf, IngestError, guard};
 
 /// Reads an archived submission again and writes those of its part files
 /// whose paths are in `paths` (parts found missing or damaged). Returns what
