@@ -61,7 +61,7 @@ pub struct WorkbookRead {
     pub verdict: Result<PeriodDecision, PeriodRefusal>,
 }
 
-/// Reads `bytes` exactly as [`ingest`] does — the same streaming reader and
+/// Reads `bytes` exactly as [`ingest`](super::ingest) does — the same streaming reader and
 /// whole-sheet fallback, the same period checks per sheet, the same verdict —
 /// against `templates`, keeping no row and writing nothing. For `inspect`.
 pub fn read_without_staging(

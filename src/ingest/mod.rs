@@ -1,16 +1,16 @@
 //! Ingest: workbooks in the inbox → warehouse rows, rejects and the ledger.
 //!
-//! Per file ([`prepare`], one worker per core): read and hash it; skip it if
+//! Per file (`prepare`, one worker per core): read and hash it; skip it if
 //! its department sent the same bytes before (another department's
 //! identical file is its own submission); leave it for a later run if it
 //! looks cut short (see `looks_truncated`); find the period; normalise every
 //! sheet (pure, see [`sheet`]) and write the part files as the workbook is
-//! read ([`load`]). Then, in inbox order ([`commit`]): archive the original;
+//! read (`load`). Then, in inbox order (`commit`): archive the original;
 //! commit the ledger; only then remove the file from the inbox. A crash
 //! between any two of these steps is repaired by the next run (see
-//! [`reconcile`], in [`repair`]), once [`guard`] has checked that the state
+//! [`reconcile`], in `repair`), once `guard` has checked that the state
 //! is the ledger of the data beside it. What touches the file system
-//! (inbox entries, archive and quarantine names) is in [`files`].
+//! (inbox entries, archive and quarantine names) is in `files`.
 //!
 //! This module is the stage's API ([`ingest`], [`ingest_archived`], the
 //! report) and the loop that runs the workers and the committer.
@@ -25,7 +25,7 @@ pub mod workbook;
 
 mod commit;
 mod files;
-pub mod guard;
+mod guard;
 mod load;
 mod prepare;
 mod repair;

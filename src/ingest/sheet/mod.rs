@@ -2,11 +2,11 @@
 //! skips out. Pure: no I/O, so it is tested and fuzzed on in-memory grids.
 //!
 //! A sheet arrives as a [`Grid`] (or row by row into a [`SheetNormaliser`]);
-//! its header is found and matched to a template's fields ([`header`]); each
+//! its header is found and matched to a template's fields (`header`); each
 //! row under it is classed, a section, totals, a signature, a note, a row of
-//! column numbers being skipped for what it is ([`rows`]); a data row is
-//! converted to typed values ([`convert`]); and rows are checked against each
-//! other, the same person twice or totals that disagree ([`checks`]).
+//! column numbers being skipped for what it is (`rows`); a data row is
+//! converted to typed values (`convert`); and rows are checked against each
+//! other, the same person twice or totals that disagree (`checks`).
 
 use crate::model::rows::{
     ColumnReading, ParsedRow, Reject, RowClass, RowSpan, SheetWarning, SkipKind, SkippedRows, Skips,
