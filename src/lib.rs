@@ -9,10 +9,12 @@
 //! cause once. Long steps count their work on [`progress`]; [`logging`] shows
 //! the log and that progress on stderr.
 
+pub mod archive;
 pub mod catalogue;
 pub mod check;
 pub mod config;
 pub mod digest;
+pub mod durable;
 pub mod error_chain;
 pub mod form;
 pub mod indicators;

@@ -20,124 +20,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
+use crate::archive::{
+    Census, LostKind, archive_files, lost, read_marker, rebuild_flag, write_marker,
+};
 use crate::config::Config;
 use crate::indicators::{self, IndicatorError, IndicatorOutcome};
-use crate::ingest::{self, IngestError, IngestReport};
+use crate::ingest::{self, IngestError, IngestReport, census, part_records, read_manifest, trust};
 use crate::state::{LedgerCounts, NewQuarantine, PartRecord, State, StateError, SubmissionRow};
-use crate::warehouse::{self, StagedFile};
-
-/// The marker file holding the id of the ledger that wrote the data beside it.
-pub const MARKER: &str = ".nhanluc-ledger";
-
-// ---- the lost-state guard ------------------------------------------------------
-
-/// Why the state cannot be trusted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LostKind {
-    /// No state database file at all.
-    Missing,
-    /// A state database with no submissions, and no marker says it is the
-    /// data's ledger.
-    Empty,
-    /// A state database whose ledger id is not the one the data was written with.
-    Foreign { state_id: String, data_id: String },
-    /// A `rebuild` started and did not finish: the ledger is partial.
-    RebuildUnfinished,
-    /// The ledger does not know submissions the archive shows were taken
-    /// (manifest and workbook archived, gone from the inbox) and the
-    /// warehouse holds parts of: an older copy of the state.
-    Older { unknown: Vec<Manifest> },
-}
-
-/// What a refused state leaves beside it, for the message.
-#[derive(Debug, Clone)]
-pub struct LostState {
-    pub kind: LostKind,
-    pub state: PathBuf,
-    pub archive: PathBuf,
-    pub warehouse: PathBuf,
-    pub census: Census,
-}
-
-/// What the archive and the warehouse hold.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Census {
-    /// Archived workbooks (not manifests, not markers).
-    pub workbooks: usize,
-    pub manifests: usize,
-    /// Data part files (`<table>/period=…/department=…/part-*.parquet`).
-    pub parts: usize,
-}
-
-impl Census {
-    pub fn holds_data(&self) -> bool {
-        self.workbooks > 0 || self.manifests > 0 || self.parts > 0
-    }
-}
-
-impl fmt::Display for LostState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let why = match &self.kind {
-            LostKind::Missing => "is missing".to_string(),
-            LostKind::Empty => "holds no submissions".to_string(),
-            LostKind::Foreign { state_id, data_id } => format!(
-                "is not the ledger the data was written with (its id {state_id}, the data's {data_id})"
-            ),
-            LostKind::Older { unknown } => {
-                let examples: Vec<String> = unknown
-                    .iter()
-                    .take(5)
-                    .map(|m| {
-                        format!(
-                            "{} ({}, received {})",
-                            m.submission_id, m.source_file, m.received_at
-                        )
-                    })
-                    .collect();
-                return write!(
-                    f,
-                    "refusing to run: the state database {} does not know {} submission(s) that the archive {} holds with their manifests and the warehouse {} holds parts of: {}{}. It is older than the data (restored from an older backup?). Nothing was changed or deleted. Run `nhanluc rebuild --force` to reconstruct the ledger and the warehouse from the archive (this state is moved aside, not deleted)",
-                    self.state.display(),
-                    unknown.len(),
-                    self.archive.display(),
-                    self.warehouse.display(),
-                    examples.join(", "),
-                    if unknown.len() > examples.len() {
-                        ", …"
-                    } else {
-                        ""
-                    }
-                );
-            }
-            LostKind::RebuildUnfinished => {
-                return write!(
-                    f,
-                    "refusing to run: a `nhanluc rebuild` of the state database {} started and did not finish ({} is there), so its ledger is partial. Nothing was changed or deleted. Run `nhanluc rebuild --force` again (the partial state and warehouse are moved aside, not deleted)",
-                    self.state.display(),
-                    rebuild_flag(&self.state).display()
-                );
-            }
-        };
-        let c = &self.census;
-        write!(
-            f,
-            "refusing to run: the state database {} {why}, but the archive {} holds {} workbook(s) ({} with a manifest) and the warehouse {} holds {} data part file(s). Nothing was changed or deleted. Restore the state file from a backup, or run `nhanluc rebuild`{} to reconstruct the ledger and the warehouse from the archive",
-            self.state.display(),
-            self.archive.display(),
-            c.workbooks,
-            c.manifests,
-            self.warehouse.display(),
-            c.parts,
-            if matches!(self.kind, LostKind::Foreign { .. }) {
-                " (with --force if this state holds submissions: it is moved aside, not deleted)"
-            } else {
-                ""
-            }
-        )
-    }
-}
+use crate::warehouse::{self};
 
 /// Opens the state database, refusing a lost one (see the module doc). A
 /// missing state file is created only when nothing is beside it (the first
@@ -158,256 +48,6 @@ pub fn open_checked(config: &Config) -> Result<State, StateError> {
     let state = State::open(path)?;
     trust(config, &state)?;
     Ok(state)
-}
-
-/// Whether `state` is the ledger of the data beside it; writes the markers
-/// where they are missing once it is. Cheap when the markers are there.
-pub fn trust(config: &Config, state: &State) -> Result<(), StateError> {
-    let id = state.ledger_id()?;
-    let markers = [
-        read_marker(&config.paths.warehouse),
-        read_marker(&config.paths.archive),
-    ];
-    if let Some(data_id) = markers.iter().flatten().find(|m| **m != id) {
-        return Err(lost(
-            config,
-            LostKind::Foreign {
-                state_id: id,
-                data_id: data_id.clone(),
-            },
-            census(config),
-        ));
-    }
-    if markers.iter().all(Option::is_none) && state.data_submission_count()? == 0 {
-        let census = census(config);
-        if census.holds_data() {
-            return Err(lost(config, LostKind::Empty, census));
-        }
-    }
-    for (dir, marker) in [&config.paths.warehouse, &config.paths.archive]
-        .into_iter()
-        .zip(&markers)
-    {
-        if marker.is_none()
-            && let Err(e) = write_marker(dir, &id)
-        {
-            // The guard still holds through the ledger's counts; say it.
-            tracing::warn!(error = %crate::error_chain::Chain(&e), "cannot write the ledger marker");
-        }
-    }
-    Ok(())
-}
-
-fn lost(config: &Config, kind: LostKind, census: Census) -> StateError {
-    StateError::Lost(Box::new(LostState {
-        kind,
-        state: config.paths.state.clone(),
-        archive: config.paths.archive.clone(),
-        warehouse: config.paths.warehouse.clone(),
-        census,
-    }))
-}
-
-/// Refuses when any of these (submission id, department) pairs, parts the
-/// ledger does not know, was committed by a ledger: its manifest and its
-/// workbook are in the archive and its file is no longer in the inbox. A run
-/// that died before its commit left its inbox file where it was (or its
-/// workbook unarchived), so its parts are still removed as leftovers.
-pub fn refuse_older_ledger<'a>(
-    config: &Config,
-    unknown: impl Iterator<Item = (&'a str, &'a str)>,
-) -> Result<(), StateError> {
-    let unknown: HashSet<(&str, &str)> = unknown.collect();
-    if unknown.is_empty() {
-        return Ok(());
-    }
-    // Submission ids are derived from (department, sha256), so the manifest
-    // of an id is found by reading the manifests, not by its name: a rare
-    // path (parts the ledger does not know), worth one pass over them.
-    let (_, manifests) = archive_files(&config.paths.archive);
-    let mut committed = Vec::new();
-    for path in manifests {
-        let Ok(manifest) = read_manifest(config, &path) else {
-            continue;
-        };
-        if !unknown.contains(&(
-            manifest.submission_id.as_str(),
-            manifest.department.as_str(),
-        )) {
-            continue;
-        }
-        let in_inbox = !manifest.source_file.is_empty()
-            && config.paths.inbox.join(&manifest.source_file).exists();
-        if !in_inbox {
-            committed.push(manifest);
-        }
-    }
-    if committed.is_empty() {
-        return Ok(());
-    }
-    committed.sort_by(|a, b| a.sequence.cmp(&b.sequence));
-    Err(lost(
-        config,
-        LostKind::Older { unknown: committed },
-        census(config),
-    ))
-}
-
-/// The file that says a rebuild of the state at `state` is under way.
-fn rebuild_flag(state: &Path) -> PathBuf {
-    let name = state
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    state.with_file_name(format!("{name}.rebuilding"))
-}
-
-fn read_marker(dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(dir.join(MARKER)).ok()?;
-    let id = text.lines().next()?.trim();
-    (!id.is_empty()).then(|| id.to_string())
-}
-
-fn write_marker(dir: &Path, id: &str) -> Result<(), IngestError> {
-    ingest::write_atomic(
-        &dir.join(MARKER),
-        format!("{id}\nThe id of the nhanluc state database (ledger) that wrote the data here: a state that is not this one is refused.\n").as_bytes(),
-    )
-}
-
-/// Counts what the archive and the warehouse hold.
-pub fn census(config: &Config) -> Census {
-    let (workbooks, manifests) = archive_files(&config.paths.archive);
-    Census {
-        workbooks: workbooks.len(),
-        manifests: manifests.len(),
-        parts: warehouse::list_parts(&config.paths.warehouse).len(),
-    }
-}
-
-/// The archive's workbooks and manifests (paths), in `archive/<aa>/`.
-fn archive_files(archive: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let mut workbooks = Vec::new();
-    let mut manifests = Vec::new();
-    let entries = |dir: &Path| {
-        std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .filter_map(Result::ok)
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .collect::<Vec<_>>()
-    };
-    for folder in entries(archive) {
-        if !folder.path().is_dir() {
-            continue;
-        }
-        for file in entries(&folder.path()) {
-            let path = file.path();
-            if !path.is_file() {
-                continue;
-            }
-            if path.extension().is_some_and(|e| e == "json") {
-                manifests.push(path);
-            } else {
-                workbooks.push(path);
-            }
-        }
-    }
-    workbooks.sort();
-    manifests.sort();
-    (workbooks, manifests)
-}
-
-// ---- manifests -----------------------------------------------------------------
-
-/// What the path told at arrival and when, for one (department, workbook).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Relative to the inbox, forward slashes; its first folder is the department.
-    pub source_file: String,
-    pub department: String,
-    pub received_at: String,
-    /// Relative to the archive.
-    pub stored_as: String,
-    pub submission_id: String,
-    pub sha256: String,
-    /// Sorts as the ledger recorded the submissions: the ingest run's start
-    /// and the file's place in that run's inbox order (see [`sequence`]).
-    pub sequence: String,
-}
-
-impl Manifest {
-    pub fn to_json(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        bytes.push(b'\n');
-        bytes
-    }
-}
-
-/// Where the manifest of `stored_as` for `department` lies.
-pub fn manifest_path(config: &Config, stored_as: &str, department: &str) -> PathBuf {
-    config.paths.archive.join(format!(
-        "{stored_as}.{}.json",
-        crate::model::names::safe_file_name(department)
-    ))
-}
-
-/// The sort key of the `index`-th file of an ingest run started at
-/// `run_started` (RFC 3339, fixed width, so it sorts as text).
-pub fn sequence(run_started: &str, index: usize) -> String {
-    format!("{run_started}#{index:010}")
-}
-
-/// Manifests for ledger entries that have none (workbooks archived by an
-/// older nhanluc), written while the ledger is still there to tell.
-/// `submissions` newest first, as [`State::submissions`] gives them.
-pub fn backfill_manifests(
-    config: &Config,
-    submissions: &[SubmissionRow],
-) -> Result<(), IngestError> {
-    let total = submissions.len();
-    for (newest_first, s) in submissions.iter().enumerate() {
-        if s.stored_as.is_empty() || s.department.is_empty() {
-            continue;
-        }
-        let path = manifest_path(config, &s.stored_as, &s.department);
-        if path.exists() || !config.paths.archive.join(&s.stored_as).is_file() {
-            continue;
-        }
-        let manifest = Manifest {
-            source_file: s.source_file.clone(),
-            department: s.department.clone(),
-            received_at: s.received_at.clone(),
-            stored_as: s.stored_as.clone(),
-            submission_id: s.submission_id.clone(),
-            sha256: s.sha256.clone(),
-            // Before every manifest written at arrival, in ledger order.
-            sequence: sequence("0000-00-00T00:00:00.000Z", total - 1 - newest_first),
-        };
-        ingest::write_atomic(&path, &manifest.to_json())?;
-        tracing::debug!(file = %path.display(), "manifest written for a workbook archived before manifests");
-    }
-    Ok(())
-}
-
-/// The data part files among `files` staged for `submission_id`, as the
-/// ledger records them (the `submissions` table is the ledger's own view,
-/// rewritten from it, and manifests are not parts).
-pub fn part_records(root: &Path, submission_id: &str, files: &[StagedFile]) -> Vec<PartRecord> {
-    files
-        .iter()
-        .filter_map(|f| {
-            let relative = f.path.strip_prefix(root).ok()?;
-            let table = relative.components().next()?.as_os_str().to_str()?;
-            (table != warehouse::SUBMISSIONS).then(|| PartRecord {
-                path: relative.to_string_lossy().replace('\\', "/"),
-                submission_id: submission_id.to_string(),
-                table: table.to_string(),
-                bytes: f.bytes,
-                sha256: f.sha256.clone(),
-            })
-        })
-        .collect()
 }
 
 // ---- parts known to the ledger ---------------------------------------------------
@@ -698,9 +338,9 @@ pub async fn rebuild(
 ) -> Result<RebuildReport, RebuildError> {
     let _lock =
         crate::jobs::RunLock::acquire(config).map_err(|e| RebuildError::Lock(Box::new(e)))?;
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let mut report = RebuildReport::default();
     let state_path = &config.paths.state;
+    let stamp = aside_stamp(&[state_path, &config.paths.warehouse]);
+    let mut report = RebuildReport::default();
     if state_path.exists() {
         let counts = existing_counts(state_path);
         if counts.accepted + counts.superseded + counts.quarantined > 0 && !options.force {
@@ -716,7 +356,8 @@ pub async fn rebuild(
     ingest::write_atomic(
         &flag,
         format!("nhanluc rebuild started at {}\n", crate::state::now()).as_bytes(),
-    )?;
+    )
+    .map_err(IngestError::from)?;
     // Never deleted: moved aside with the WAL beside it, so it still opens.
     let name = state_path
         .file_name()
@@ -781,7 +422,7 @@ pub async fn rebuild(
     let mut state = State::open(state_path)?;
     let id = state.ledger_id()?;
     for dir in [root, &config.paths.archive] {
-        write_marker(dir, &id)?;
+        write_marker(dir, &id).map_err(IngestError::from)?;
     }
     tracing::info!(
         manifests = manifests.len(),
@@ -867,31 +508,6 @@ fn existing_counts(path: &Path) -> LedgerCounts {
     .unwrap_or_default()
 }
 
-/// A manifest whose workbook is there with the bytes it names.
-fn read_manifest(config: &Config, path: &Path) -> Result<Manifest, String> {
-    let text = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let manifest: Manifest =
-        serde_json::from_slice(&text).map_err(|e| format!("not a manifest: {e}"))?;
-    if manifest.stored_as.contains("..") || Path::new(&manifest.stored_as).is_absolute() {
-        return Err(format!(
-            "its workbook path {:?} leaves the archive",
-            manifest.stored_as
-        ));
-    }
-    let workbook = config.paths.archive.join(&manifest.stored_as);
-    match warehouse::file_digest(&workbook) {
-        Ok((_, sha)) if sha == manifest.sha256 => Ok(manifest),
-        Ok(_) => Err(format!(
-            "its workbook {} does not have the sha256 it names",
-            workbook.display()
-        )),
-        Err(e) => Err(format!(
-            "its workbook {} cannot be read: {e}",
-            workbook.display()
-        )),
-    }
-}
-
 /// A quarantined file as its `.reason.txt` sidecar tells it.
 #[derive(Debug, Clone)]
 struct Sidecar {
@@ -971,6 +587,32 @@ fn quarantine_sidecars(config: &Config) -> Vec<Sidecar> {
     found
 }
 
+/// The suffix of what a rebuild moves aside: the time to the second, and a
+/// counter when an earlier rebuild of the same second already took that
+/// name (`<name>.before-rebuild-<stamp>` must be free for every path).
+fn aside_stamp(paths: &[&Path]) -> String {
+    let time = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let taken = |stamp: &str| {
+        paths.iter().any(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            ["", "-wal", "-shm"].iter().any(|suffix| {
+                path.with_file_name(format!("{name}.before-rebuild-{stamp}{suffix}"))
+                    .exists()
+            })
+        })
+    };
+    let mut stamp = time.clone();
+    let mut n = 1;
+    while taken(&stamp) {
+        n += 1;
+        stamp = format!("{time}-{n}");
+    }
+    stamp
+}
+
 /// The time in a quarantine name's `20250131T235959Z-` prefix, as RFC 3339.
 fn stamp_time(name: &str) -> Option<String> {
     let stamp = name.get(..16)?;
@@ -984,17 +626,6 @@ fn stamp_time(name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sequences_sort_in_ledger_order() {
-        let legacy = sequence("0000-00-00T00:00:00.000Z", 12);
-        let first = sequence("2026-01-02T03:04:05.678Z", 9);
-        let second = sequence("2026-01-02T03:04:05.678Z", 10);
-        let later = sequence("2026-01-02T03:04:06.000Z", 0);
-        let mut all = vec![later.clone(), second.clone(), legacy.clone(), first.clone()];
-        all.sort();
-        assert_eq!(all, vec![legacy, first, second, later]);
-    }
 
     #[test]
     fn quarantine_stamps_read_as_times() {

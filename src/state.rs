@@ -48,7 +48,7 @@ pub enum StateError {
     /// The state is missing, empty or another ledger's beside
     /// an archive or warehouse that holds data: refused, nothing changed.
     #[error("{0}")]
-    Lost(Box<crate::rebuild::LostState>),
+    Lost(Box<crate::archive::LostState>),
 }
 
 /// Schema migrations, applied in order; the index + 1 is the `user_version` after each.

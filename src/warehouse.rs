@@ -52,6 +52,8 @@ pub enum WarehouseError {
         path: PathBuf,
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error(transparent)]
+    Write(#[from] crate::durable::WriteError),
     #[error("cannot build the {table} batch")]
     Arrow {
         table: String,
@@ -619,7 +621,7 @@ impl StagedFiles {
             std::fs::rename(tmp, path).map_err(io_error("move into place", path))?;
         }
         for folder in folders {
-            sync_dir(folder)?;
+            crate::durable::sync_dir(folder)?;
         }
         Ok(())
     }
@@ -772,13 +774,6 @@ fn sync_file_systems(folders: &std::collections::BTreeSet<&Path>) -> bool {
 #[cfg(not(target_os = "linux"))]
 fn sync_file_systems(_folders: &std::collections::BTreeSet<&Path>) -> bool {
     false
-}
-
-/// Flushes a folder, so a rename into it survives a power cut.
-pub fn sync_dir(dir: &Path) -> Result<(), WarehouseError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_error("flush the folder", dir))
 }
 
 /// A data file of the warehouse, located by its path.

@@ -147,5 +147,5 @@ fn file_name(url: &str) -> String {
         })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "workbook.xlsx".to_string());
-    super::safe_file_name(&last)
+    crate::model::names::safe_file_name(&last)
 }

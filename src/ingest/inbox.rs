@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime};
 
 use super::{IngestError, io_error, is_transient_name};
 use crate::config::Config;
-use crate::warehouse;
 
 /// Folders below the inbox a submission may lie in (`inbox/<DEPT>/<period>/…`):
 /// a file deeper down is listed too, and refused as too deep.
@@ -183,7 +182,7 @@ pub fn fill_from_demo(config: &Config) -> Result<usize, IngestError> {
         }
     }
     for dir in &folders {
-        warehouse::sync_dir(dir)?;
+        crate::durable::sync_dir(dir)?;
     }
     super::write_atomic(
         &mark,

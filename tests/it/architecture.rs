@@ -31,6 +31,10 @@ const GROUND: &[&str] = &[
     "catalogue",
     // The message templates the digest and the departments' mail share.
     "message_templates",
+    // What is kept beside each archived workbook, and the lost-state guard's words.
+    "archive",
+    // Atomic, flushed writes.
+    "durable",
 ];
 
 /// The stages and the other stages each may use (beside the ground floor).
@@ -53,7 +57,7 @@ const COMMANDS: &[&str] = &["jobs", "rebuild", "status", "check", "logging"];
 
 /// Edges that break the rule today: the test fails when a new one appears,
 /// and when one listed is gone (so the list only shrinks).
-const DEBT: &[(&str, &str)] = &[("state", "rebuild"), ("ingest", "rebuild")];
+const DEBT: &[(&str, &str)] = &[];
 
 fn allowed(from: &str, to: &str) -> bool {
     if from == VOCABULARY {

@@ -1,0 +1,178 @@
+//! Ledger repair: the warehouse made to agree with the ledger after a crash
+//! ([`reconcile`]), and a missing or damaged part written again from its
+//! archived workbook ([`rewrite_parts`]).
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::state::State;
+use crate::warehouse::{self, StagedFiles};
+
+use super::prepare::{Known, Origin, Prepared, Ready, prepare_file};
+use super::{AsIf, IngestError, guard};
+
+/// Reads an archived submission again and writes those of its part files
+/// whose paths are in `paths` (parts found missing or damaged). Returns what
+/// was written, or why that is impossible (the archive lost the file, or the
+/// workbook now reads differently than the ledger recorded).
+pub fn rewrite_parts(
+    config: &Config,
+    submission: &crate::state::SubmissionRow,
+    paths: &HashSet<PathBuf>,
+) -> Result<Result<Vec<warehouse::StagedFile>, String>, IngestError> {
+    let archived = config.paths.archive.join(&submission.stored_as);
+    if submission.stored_as.is_empty() || !archived.is_file() {
+        return Ok(Err(format!(
+            "its archived workbook {} is missing",
+            archived.display()
+        )));
+    }
+    let as_if = AsIf {
+        archived: archived.clone(),
+        source_file: submission.source_file.clone(),
+        received_at: submission.received_at.clone(),
+    };
+    let run_started = crate::state::now();
+    let origin = Origin {
+        run_started: &run_started,
+        as_if: Some(&as_if),
+    };
+    let prepared = prepare_file(config, &Known::default(), &archived, None, 0, origin)?;
+    let ready = match prepared {
+        Prepared::Ready(ready) => ready,
+        Prepared::Quarantine(refusal) => {
+            return Ok(Err(format!(
+                "its archived workbook is refused when read again: {}",
+                refusal.reason_en
+            )));
+        }
+        Prepared::Duplicate(_) | Prepared::Waiting(_) | Prepared::Incomplete { .. } => {
+            return Ok(Err("its archived workbook could not be read again".into()));
+        }
+    };
+    let Ready {
+        submission: again,
+        mut staged,
+        ..
+    } = *ready;
+    let same = again.sha256 == submission.sha256
+        && again.period == submission.period
+        && again.department == submission.department
+        && (again.rows_loaded, again.rows_rejected, again.rows_skipped)
+            == (
+                submission.rows_loaded,
+                submission.rows_rejected,
+                submission.rows_skipped,
+            );
+    if !same {
+        staged.discard();
+        return Ok(Err(format!(
+            "its archived workbook reads differently now ({} rows loaded, {} rejected, {} skipped, period {}; the ledger has {}, {}, {}, period {}): the configuration or templates changed since",
+            again.rows_loaded,
+            again.rows_rejected,
+            again.rows_skipped,
+            again.period,
+            submission.rows_loaded,
+            submission.rows_rejected,
+            submission.rows_skipped,
+            submission.period
+        )));
+    }
+    staged.retain_paths(paths);
+    let files = staged.files();
+    staged.commit()?;
+    Ok(Ok(files))
+}
+
+/// Makes the warehouse agree with the ledger: removes part files of loads that
+/// are not active (superseded, or written by a run that died before its
+/// commit), temporary files, and rewrites the `submissions` table. Returns the
+/// number of files removed.
+pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
+    // A ledger that is not the warehouse's (lost, recreated empty) would
+    // call every part unknown: refuse instead of deleting them.
+    guard::trust(config, state)?;
+    let root = &config.paths.warehouse;
+    let mut removed = warehouse::remove_temporaries(root)?;
+    let mut forgotten = Vec::new();
+    let active: HashSet<(String, String, String, String)> = state
+        .active_loads()?
+        .into_iter()
+        .map(|l| (l.template, l.period, l.department, l.submission_id))
+        .collect();
+    let submissions = state.submissions()?;
+    let accepted: HashSet<&str> = submissions
+        .iter()
+        .filter(|s| s.status == "accepted")
+        .map(|s| s.submission_id.as_str())
+        .collect();
+    let known: BTreeSet<&str> = submissions
+        .iter()
+        .map(|s| s.submission_id.as_str())
+        .collect();
+    let parts = warehouse::list_parts(root);
+    // A part of a submission the ledger never heard of is a crash leftover,
+    // unless the archive shows it was committed: then the ledger is older
+    // than the data (a restored backup) and deleting would lose it.
+    guard::refuse_older_ledger(
+        config,
+        parts
+            .iter()
+            .filter(|p| !known.contains(p.submission_id.as_str()))
+            .map(|p| (p.submission_id.as_str(), p.department.as_str())),
+    )?;
+    for part in parts {
+        let keep = match part.table.as_str() {
+            warehouse::REJECTS => accepted.contains(part.submission_id.as_str()),
+            warehouse::SUBMISSIONS => known.contains(part.submission_id.as_str()),
+            _ => active.contains(&(
+                part.table.clone(),
+                part.period.clone(),
+                part.department.clone(),
+                part.submission_id.clone(),
+            )),
+        };
+        if !keep {
+            tracing::info!(file = %part.path.display(), "removing a part file the ledger does not hold active");
+            warehouse::remove_file(&part.path)?;
+            removed += 1;
+            if let Ok(relative) = part.path.strip_prefix(root) {
+                forgotten.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    state.forget_parts(&forgotten)?;
+    crate::archive::backfill_manifests(config, &submissions)?;
+    let mut staged = StagedFiles::default();
+    let mut published = Vec::new();
+    for s in &submissions {
+        let record = warehouse::SubmissionRecord {
+            submission_id: s.submission_id.clone(),
+            sha256: s.sha256.clone(),
+            source_file: s.source_file.clone(),
+            received_at: s.received_at.clone(),
+            status: s.status.clone(),
+            templates: s.templates.clone(),
+            rows_loaded: s.rows_loaded,
+            rows_rejected: s.rows_rejected,
+            rows_skipped: s.rows_skipped,
+        };
+        let path = warehouse::part_path(
+            root,
+            warehouse::SUBMISSIONS,
+            &s.period,
+            &s.department,
+            &s.submission_id,
+        );
+        let up_to_date = s.published_status.as_deref() == Some(s.status.as_str()) && path.is_file();
+        if !up_to_date {
+            let batch = warehouse::submission_batch(&record)?;
+            staged.stage_parquet(&path, "r", &batch)?;
+            published.push((s.submission_id.as_str(), s.status.as_str()));
+        }
+    }
+    staged.commit()?;
+    state.mark_published(&published)?;
+    Ok(removed)
+}
