@@ -26,6 +26,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nhanluc::config::Config;
+use nhanluc::model::report::LedgerReport;
 use nhanluc::model::status::RunStatus;
 use nhanluc::state::{NewQuarantine, NewSubmission, State};
 
@@ -234,7 +235,7 @@ fn fill_state(config: &Config, departments: usize) -> BoxResult<()> {
             rows_loaded: rows * 2,
             rows_rejected: (n % 7) as i64,
             rows_skipped: 3,
-            report: "[]".to_string(),
+            report: LedgerReport::default(),
             loads: vec![("staff".to_string(), rows), ("training".to_string(), rows)],
         }
     };
@@ -263,7 +264,7 @@ fn fill_state(config: &Config, departments: usize) -> BoxResult<()> {
                 stored_as: &format!("{department}/bang-tinh-{i}.xlsx"),
                 reason_vi: "Không xác định được kỳ báo cáo: đặt tệp vào thư mục năm (2025/) hoặc ghi kỳ vào tên tệp",
                 reason_en: "Cannot determine the reporting period: put the file in a year folder (2025/) or name the period in the file name",
-                report: "[]",
+                report: &LedgerReport::default(),
             })?;
         }
         let body = vec![b'x'; 40 * 1024];

@@ -26,6 +26,7 @@ use crate::archive::{
 use crate::config::Config;
 use crate::indicators::{self, IndicatorError, IndicatorOutcome};
 use crate::ingest::{self, IngestError, IngestReport, census, part_records, read_manifest, trust};
+use crate::model::report::LedgerReport;
 use crate::state::{LedgerCounts, NewQuarantine, PartRecord, State, StateError, SubmissionRow};
 use crate::warehouse::{self};
 
@@ -450,7 +451,7 @@ pub async fn rebuild(
                 stored_as: &q.stored_as,
                 reason_vi: &q.reason_vi,
                 reason_en: &q.reason_en,
-                report: "[]",
+                report: &LedgerReport::default(),
             },
             &q.received_at,
         )?;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error_chain::path_unless_named;
+use crate::model::report::LedgerReport;
 use crate::model::status::RunStatus;
 
 /// Why the state database could not be opened, migrated, read or written.
@@ -221,6 +222,10 @@ ALTER TABLE outbox_rebuilt RENAME TO outbox;
 CREATE INDEX outbox_waiting ON outbox (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX outbox_by_status ON outbox (status);
 "#,
+    // 11: the format of each stored report (model::report::LEDGER_REPORT_VERSION),
+    // so a later build's report is refused by name, not misread. Every report
+    // written before this column is format 1.
+    "ALTER TABLE submissions ADD COLUMN report_version INTEGER NOT NULL DEFAULT 1;",
 ];
 
 /// The state database (SQLite): the submission ledger, the loads, the run
@@ -243,7 +248,7 @@ pub struct NewSubmission {
     pub rows_loaded: i64,
     pub rows_rejected: i64,
     pub rows_skipped: i64,
-    pub report: String,
+    pub report: LedgerReport,
     /// (template, rows) for each template the workbook filled.
     pub loads: Vec<(String, i64)>,
 }
@@ -287,8 +292,8 @@ pub struct NewQuarantine<'a> {
     pub stored_as: &'a str,
     pub reason_vi: &'a str,
     pub reason_en: &'a str,
-    /// The per-sheet report when the file was read (JSON), for the feedback.
-    pub report: &'a str,
+    /// The per-sheet report when the file was read, for the feedback.
+    pub report: &'a LedgerReport,
 }
 
 /// A ledger entry whose department is owed feedback.
@@ -302,8 +307,11 @@ pub struct FeedbackRow {
     pub status: String,
     pub reason: String,
     pub reason_vi: String,
-    /// The per-sheet report, JSON.
+    /// The per-sheet report as stored: JSON of format `report_version`
+    /// (decoded by the feedback, which names the entry when it cannot).
     pub report: String,
+    /// The format of `report` ([`LedgerReport::from_stored`]).
+    pub report_version: u32,
     pub received_at: String,
 }
 
@@ -565,7 +573,7 @@ impl State {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, COALESCE(submission_id, ''), COALESCE(department, ''), COALESCE(period, ''), source_file, status, COALESCE(reason, ''), COALESCE(report, '[]'), received_at, COALESCE(reason_vi, '')
+                "SELECT id, COALESCE(submission_id, ''), COALESCE(department, ''), COALESCE(period, ''), source_file, status, COALESCE(reason, ''), COALESCE(report, '[]'), received_at, COALESCE(reason_vi, ''), report_version
                  FROM submissions WHERE feedback_queued = 0 ORDER BY id",
             )
             .map_err(self.err())?;
@@ -582,6 +590,7 @@ impl State {
                     report: r.get(7)?,
                     received_at: r.get(8)?,
                     reason_vi: r.get(9)?,
+                    report_version: r.get(10)?,
                 })
             })
             .map_err(self.err())?
@@ -603,11 +612,12 @@ impl State {
 
     /// Records a quarantined file and why, in the ledger.
     pub fn record_quarantine(&self, q: &NewQuarantine<'_>) -> Result<(), StateError> {
+        let (report, version) = q.report.to_stored();
         self.conn
             .execute(
-                "INSERT INTO submissions (sha256, department, source_file, stored_as, status, reason, reason_vi, received_at, report)
-                 VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5, ?6, ?7, ?8)",
-                params![q.sha256, q.department, q.source_file, q.stored_as, q.reason_en, q.reason_vi, now(), q.report],
+                "INSERT INTO submissions (sha256, department, source_file, stored_as, status, reason, reason_vi, received_at, report, report_version)
+                 VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5, ?6, ?7, ?8, ?9)",
+                params![q.sha256, q.department, q.source_file, q.stored_as, q.reason_en, q.reason_vi, now(), report, version],
             )
             .map(|_| ())
             .map_err(self.err())
@@ -1126,10 +1136,11 @@ fn record_submission_in(
     tx: &rusqlite::Transaction<'_>,
     s: &NewSubmission,
 ) -> rusqlite::Result<Vec<Load>> {
+    let (report, version) = s.report.to_stored();
     tx.execute(
-        "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report, published_status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11, 'accepted')",
-        params![s.submission_id, s.sha256, s.department, s.period, s.source_file, s.stored_as, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, s.report],
+        "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report, report_version, published_status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11, ?12, 'accepted')",
+        params![s.submission_id, s.sha256, s.department, s.period, s.source_file, s.stored_as, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, report, version],
     )?;
     let mut superseded = Vec::new();
     for (template, rows) in &s.loads {
@@ -1386,11 +1397,12 @@ impl State {
         q: &NewQuarantine<'_>,
         received_at: &str,
     ) -> Result<(), StateError> {
+        let (report, version) = q.report.to_stored();
         self.conn
             .execute(
-                "INSERT INTO submissions (sha256, department, source_file, stored_as, status, reason, reason_vi, received_at, report, feedback_queued)
-                 VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5, ?6, ?7, ?8, 1)",
-                params![q.sha256, q.department, q.source_file, q.stored_as, q.reason_en, q.reason_vi, received_at, q.report],
+                "INSERT INTO submissions (sha256, department, source_file, stored_as, status, reason, reason_vi, received_at, report, report_version, feedback_queued)
+                 VALUES (?1, ?2, ?3, ?4, 'quarantined', ?5, ?6, ?7, ?8, ?9, 1)",
+                params![q.sha256, q.department, q.source_file, q.stored_as, q.reason_en, q.reason_vi, received_at, report, version],
             )
             .map(|_| ())
             .map_err(self.err())

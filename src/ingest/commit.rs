@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use crate::config::Config;
 use crate::model::names::printable;
-use crate::model::report::{FileReport, Outcome};
+use crate::model::report::{FileReport, LedgerReport, Outcome};
 use crate::state::PartRecord;
 use crate::state::{NewSubmission, State};
 use crate::warehouse::StagedFile;
@@ -261,7 +261,9 @@ impl<'a> Committer<'a> {
                     &reason_vi,
                     &reason_en,
                 )?;
-                let sheets = serde_json::to_string(&seen.report.sheets).unwrap_or_default();
+                let sheets = LedgerReport {
+                    sheets: seen.report.sheets.clone(),
+                };
                 self.state.record_quarantine(&crate::state::NewQuarantine {
                     sha256: &seen.sha,
                     department,

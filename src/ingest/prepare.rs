@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::model::names::submission_id;
-use crate::model::report::{FileReport, Outcome, SheetReport};
+use crate::model::report::{FileReport, LedgerReport, Outcome, SheetReport};
 use crate::model::{period, template};
 use crate::state::{NewSubmission, Sighting};
 use crate::warehouse::{self, StagedFiles};
@@ -386,7 +386,9 @@ pub(super) fn prepare_file(
         rows_loaded: loaded as i64,
         rows_rejected: rejected as i64,
         rows_skipped: skipped as i64,
-        report: serde_json::to_string(&seen.report.sheets).unwrap_or_default(),
+        report: LedgerReport {
+            sheets: seen.report.sheets.clone(),
+        },
         loads,
     };
     // Its record in the warehouse's submissions table, written here by the

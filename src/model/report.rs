@@ -132,3 +132,50 @@ impl LedgerReport {
         Ok(LedgerReport { sheets })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet(name: &str) -> SheetReport {
+        SheetReport {
+            sheet: name.into(),
+            hidden: false,
+            template: Some("staff".into()),
+            header_row: Some(4),
+            data_rows: 2,
+            loaded: 2,
+            rejected_rows: 0,
+            skips: Skips::default(),
+            unknown_columns: Vec::new(),
+            fields_not_found: Vec::new(),
+            skipped_rows: Vec::new(),
+            rejects: Vec::new(),
+            warnings: Vec::new(),
+            refused: None,
+        }
+    }
+
+    #[test]
+    fn a_report_reads_back_as_stored_and_a_newer_one_is_refused() {
+        let report = LedgerReport {
+            sheets: vec![sheet("Biểu 1"), sheet("Biểu 2")],
+        };
+        let (json, version) = report.to_stored();
+        assert_eq!(version, LEDGER_REPORT_VERSION);
+        // Format 1 is the bare array of sheets, as reports were stored before
+        // the version column: those read back unchanged.
+        assert!(json.starts_with('['), "{json}");
+        let back = LedgerReport::from_stored(&json, 1).expect("format 1");
+        let names: Vec<&str> = back.sheets.iter().map(|s| s.sheet.as_str()).collect();
+        assert_eq!(names, ["Biểu 1", "Biểu 2"]);
+        let newer = LedgerReport::from_stored(&json, LEDGER_REPORT_VERSION + 1);
+        assert!(
+            matches!(newer, Err(LedgerReportError::Newer { found }) if found == LEDGER_REPORT_VERSION + 1)
+        );
+        assert!(matches!(
+            LedgerReport::from_stored("[{\"sheet\"", 1),
+            Err(LedgerReportError::Json(_))
+        ));
+    }
+}

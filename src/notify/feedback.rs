@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::mail::Outgoing;
 use crate::message_templates;
 use crate::model::period::Period;
-use crate::model::report::SheetReport;
+use crate::model::report::{LedgerReport, SheetReport};
 use crate::state::{FeedbackRow, State};
 
 use super::{MailOutcome, NotifyError, forms, queue_to_contacts};
@@ -116,10 +116,12 @@ pub fn queue_feedback(config: &Config, state: &State) -> Result<MailOutcome, Not
 /// The sheets of a ledger entry's report; an undecodable one is an error
 /// naming the entry, never an empty report.
 fn decode_report(row: &FeedbackRow) -> Result<Vec<SheetReport>, NotifyError> {
-    serde_json::from_str(&row.report).map_err(|source| NotifyError::Report {
-        entry: describe_entry(row),
-        source,
-    })
+    LedgerReport::from_stored(&row.report, row.report_version)
+        .map(|report| report.sheets)
+        .map_err(|source| NotifyError::Report {
+            entry: describe_entry(row),
+            source,
+        })
 }
 
 /// "submission 3f2a… (SYT/danh-sach_2025.xlsx, ledger row 12)".

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::mail::{self, MailError, Outgoing};
 use crate::message_templates::{Sample, TemplateError};
 use crate::model::period::Period;
+use crate::model::report::LedgerReportError;
 use crate::state::{State, StateError};
 
 pub use feedback::queue_feedback;
@@ -36,7 +37,7 @@ pub enum NotifyError {
         /// Which ledger entry: its submission, file and ledger row.
         entry: String,
         #[source]
-        source: serde_json::Error,
+        source: LedgerReportError,
     },
 }
 
@@ -103,7 +104,7 @@ mod samples {
     use crate::config::{Config, Department};
     use crate::message_templates::{self, Sample, SampleError};
     use crate::model::period::Period;
-    use crate::model::report::SheetReport;
+    use crate::model::report::{LedgerReport, SheetReport};
     use crate::model::rows::{Reject, SheetWarning};
     use crate::state::FeedbackRow;
 
@@ -195,8 +196,8 @@ mod samples {
             }],
             refused: None,
         };
-        let report = serde_json::to_string(&vec![sheet]).unwrap_or_default();
-        let row = |status: &str, reason: &str, report: String| FeedbackRow {
+        let stored = |sheets| LedgerReport { sheets }.to_stored();
+        let row = |status: &str, reason: &str, (report, report_version)| FeedbackRow {
             id: 0,
             submission_id: "sample".into(),
             department: department.code.clone(),
@@ -206,11 +207,12 @@ mod samples {
             reason: reason.into(),
             reason_vi: reason.into(),
             report,
+            report_version,
             received_at: "2026-01-15T02:00:00+00:00".into(),
         };
         vec![
-            row("accepted", "", report),
-            row("quarantined", "not a workbook", "[]".into()),
+            row("accepted", "", stored(vec![sheet])),
+            row("quarantined", "not a workbook", stored(Vec::new())),
         ]
     }
 }

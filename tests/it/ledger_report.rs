@@ -99,3 +99,49 @@ fn an_undecodable_report_fails_the_feedback_naming_the_submission() {
     );
     assert_eq!(feedback_messages(&project), written.len());
 }
+
+/// The ledger stores each report with its format version: every report this
+/// build writes is the current format, and one marked as written by a later
+/// build is held back by name ("written by a newer nhanluc"), not misread.
+#[test]
+fn a_report_of_a_newer_format_is_held_back_naming_the_submission() {
+    let project = Project::new();
+    let written = fixtures::write_province(&project.inbox()).expect("fixtures");
+    project.run_ok(&["ingest"]);
+
+    let db = rusqlite::Connection::open(project.data().join("state.sqlite3")).expect("state");
+    let versions: Vec<u32> = db
+        .prepare("SELECT DISTINCT report_version FROM submissions")
+        .expect("query")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("versions");
+    assert_eq!(
+        versions,
+        [nhanluc::model::report::LEDGER_REPORT_VERSION],
+        "every stored report is in this build's format"
+    );
+    let submission_id: String = db
+        .query_row(
+            "SELECT submission_id FROM submissions WHERE source_file = ?1",
+            [BROKEN_FILE],
+            |r| r.get(0),
+        )
+        .expect("the submission");
+    db.execute(
+        "UPDATE submissions SET report_version = report_version + 1 WHERE source_file = ?1",
+        [BROKEN_FILE],
+    )
+    .expect("mark the report newer");
+    drop(db);
+
+    let out = project.run(&["run", "nightly"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&submission_id) && stderr.contains("written by a newer nhanluc"),
+        "{stderr}"
+    );
+    assert_eq!(feedback_messages(&project), written.len() - 1);
+}
