@@ -23,6 +23,8 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use nhanluc::config::Config;
 use nhanluc::model::rows::ParsedRow;
+use nhanluc::model::status::SubmissionStatus;
+use nhanluc::model::submission::Submission;
 use nhanluc::model::value::Value;
 use nhanluc::warehouse;
 // SplitMix64: small, fast, reproducible (the fixture generator's stream).
@@ -350,12 +352,15 @@ fn generate(config: &Config, units: &[Unit]) -> BoxResult<u64> {
         bytes += write_table(config, "recruitment", &unit.code, &recruitment)?;
         // Nine departments in ten have sent their forms.
         if index % 10 != 9 {
-            let record = warehouse::SubmissionRecord {
+            let record = Submission {
                 submission_id: format!("{}-all", unit.code),
                 sha256: format!("{index:064}"),
+                department: unit.code.clone(),
+                period: PERIOD.to_string(),
                 source_file: format!("{}/bao-cao_{PERIOD}.xlsx", unit.code),
+                stored_as: String::new(),
                 received_at: "2026-01-15T02:00:00Z".to_string(),
-                status: "accepted".to_string(),
+                status: SubmissionStatus::Accepted,
                 templates: "staff,training,plan,recruitment".to_string(),
                 rows_loaded: (unit.staff + unit.training) as i64,
                 rows_rejected: 0,

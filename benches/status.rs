@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use nhanluc::config::Config;
 use nhanluc::model::report::LedgerReport;
-use nhanluc::model::status::RunStatus;
+use nhanluc::model::status::{RunStatus, SubmissionStatus};
+use nhanluc::model::submission::Submission;
 use nhanluc::state::{NewQuarantine, NewSubmission, State};
 
 type BoxResult<T> = Result<T, Box<dyn Error>>;
@@ -220,21 +221,25 @@ fn fill_state(config: &Config, departments: usize) -> BoxResult<()> {
     let mut submission = |department: usize, period: &str, day: u32, rows: i64| {
         n += 1;
         NewSubmission {
-            submission_id: format!("{}-{period}-{n:06}", code(department)),
-            sha256: format!("{n:064x}"),
-            department: code(department),
-            period: period.to_string(),
-            source_file: format!("{}/bao-cao_{period}.xlsx", code(department)),
-            stored_as: format!("{period}/{}/{n:06}.xlsx", code(department)),
-            received_at: format!(
-                "2026-0{}-{:02}T03:{:02}:00.000Z",
-                1 + day % 9,
-                1 + day % 28,
-                n % 60
-            ),
-            rows_loaded: rows * 2,
-            rows_rejected: (n % 7) as i64,
-            rows_skipped: 3,
+            submission: Submission {
+                submission_id: format!("{}-{period}-{n:06}", code(department)),
+                sha256: format!("{n:064x}"),
+                department: code(department),
+                period: period.to_string(),
+                source_file: format!("{}/bao-cao_{period}.xlsx", code(department)),
+                stored_as: format!("{period}/{}/{n:06}.xlsx", code(department)),
+                status: SubmissionStatus::Accepted,
+                received_at: format!(
+                    "2026-0{}-{:02}T03:{:02}:00.000Z",
+                    1 + day % 9,
+                    1 + day % 28,
+                    n % 60
+                ),
+                rows_loaded: rows * 2,
+                rows_rejected: (n % 7) as i64,
+                rows_skipped: 3,
+                templates: "staff,training".to_string(),
+            },
             report: LedgerReport::default(),
             loads: vec![("staff".to_string(), rows), ("training".to_string(), rows)],
         }

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::durable::{WriteError, write_atomic};
-use crate::state::{StateError, SubmissionRow};
+use crate::model::submission::Submission;
+use crate::state::StateError;
 
 /// The marker file holding the id of the ledger that wrote the data beside it.
 pub const MARKER: &str = ".nhanluc-ledger";
@@ -236,10 +237,7 @@ pub fn sequence(run_started: &str, index: usize) -> String {
 /// Manifests for ledger entries that have none (workbooks archived by an
 /// older nhanluc), written while the ledger is still there to tell.
 /// `submissions` newest first, as [`crate::state::State::submissions`] gives them.
-pub fn backfill_manifests(
-    config: &Config,
-    submissions: &[SubmissionRow],
-) -> Result<(), WriteError> {
+pub fn backfill_manifests(config: &Config, submissions: &[Submission]) -> Result<(), WriteError> {
     let total = submissions.len();
     for (newest_first, s) in submissions.iter().enumerate() {
         if s.stored_as.is_empty() || s.department.is_empty() {

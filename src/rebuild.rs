@@ -27,7 +27,9 @@ use crate::config::Config;
 use crate::indicators::{self, IndicatorError, IndicatorOutcome};
 use crate::ingest::{self, IngestError, IngestReport, census, part_records, read_manifest, trust};
 use crate::model::report::LedgerReport;
-use crate::state::{LedgerCounts, NewQuarantine, PartRecord, State, StateError, SubmissionRow};
+use crate::model::status::SubmissionStatus;
+use crate::model::submission::Submission;
+use crate::state::{LedgerCounts, NewQuarantine, PartRecord, State, StateError};
 use crate::warehouse::{self};
 
 /// Opens the state database, refusing a lost one (see the module doc). A
@@ -113,7 +115,7 @@ pub fn ensure_parts(config: &Config, state: &mut State) -> Result<PartsCheck, Pa
     let started = std::time::Instant::now();
     let root = &config.paths.warehouse;
     let recorded = state.recorded_parts()?;
-    let submissions: HashMap<String, SubmissionRow> = state
+    let submissions: HashMap<String, Submission> = state
         .submissions()?
         .into_iter()
         .map(|s| (s.submission_id.clone(), s))
@@ -132,7 +134,10 @@ pub fn ensure_parts(config: &Config, state: &mut State) -> Result<PartsCheck, Pa
             (path.to_string_lossy().replace('\\', "/"), l.submission_id)
         })
         .collect();
-    for s in submissions.values().filter(|s| s.status == "accepted") {
+    for s in submissions
+        .values()
+        .filter(|s| s.status == SubmissionStatus::Accepted)
+    {
         let path = warehouse::part_path(
             Path::new(""),
             warehouse::REJECTS,

@@ -11,7 +11,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error_chain::path_unless_named;
 use crate::model::report::LedgerReport;
-use crate::model::status::RunStatus;
+use crate::model::status::{RunStatus, SubmissionStatus};
+use crate::model::submission::Submission;
 
 /// Why the state database could not be opened, migrated, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -238,16 +239,8 @@ pub struct State {
 /// A new accepted submission, recorded together with its loads.
 #[derive(Debug, Clone)]
 pub struct NewSubmission {
-    pub submission_id: String,
-    pub sha256: String,
-    pub department: String,
-    pub period: String,
-    pub source_file: String,
-    pub stored_as: String,
-    pub received_at: String,
-    pub rows_loaded: i64,
-    pub rows_rejected: i64,
-    pub rows_skipped: i64,
+    /// The submission as the ledger will hold it (recorded as accepted).
+    pub submission: Submission,
     pub report: LedgerReport,
     /// (template, rows) for each template the workbook filled.
     pub loads: Vec<(String, i64)>,
@@ -261,25 +254,6 @@ pub struct Load {
     pub template: String,
     pub department: String,
     pub period: String,
-}
-
-/// An accepted submission as the ledger holds it, with its report (JSON).
-#[derive(Debug, Clone)]
-pub struct SubmissionRow {
-    pub submission_id: String,
-    pub sha256: String,
-    pub department: String,
-    pub period: String,
-    pub source_file: String,
-    pub stored_as: String,
-    pub status: String,
-    pub received_at: String,
-    pub rows_loaded: i64,
-    pub rows_rejected: i64,
-    pub rows_skipped: i64,
-    pub templates: String,
-    /// The status its warehouse record was last written with.
-    pub published_status: Option<String>,
 }
 
 /// A refused file, recorded with why.
@@ -304,7 +278,7 @@ pub struct FeedbackRow {
     pub department: String,
     pub period: String,
     pub source_file: String,
-    pub status: String,
+    pub status: SubmissionStatus,
     pub reason: String,
     pub reason_vi: String,
     /// The per-sheet report as stored: JSON of format `report_version`
@@ -492,7 +466,7 @@ impl State {
         &self,
         department: &str,
         sha256: &str,
-    ) -> Result<Option<SubmissionRow>, StateError> {
+    ) -> Result<Option<Submission>, StateError> {
         self.conn
             .query_row(
                 &format!("{SUBMISSION_SELECT} WHERE s.department = ?1 AND s.sha256 = ?2 AND s.status != 'quarantined' GROUP BY s.id"),
@@ -537,8 +511,25 @@ impl State {
         Ok(value)
     }
 
+    /// The status each submission's warehouse record was last written with,
+    /// by submission id (none for one never written).
+    pub fn published_statuses(
+        &self,
+    ) -> Result<std::collections::HashMap<String, SubmissionStatus>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT submission_id, published_status FROM submissions WHERE submission_id IS NOT NULL AND published_status IS NOT NULL")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(self.err())?
+            .collect::<Result<_, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
+
     /// Records that these submissions' warehouse records now carry these statuses.
-    pub fn mark_published(&self, published: &[(&str, &str)]) -> Result<(), StateError> {
+    pub fn mark_published(&self, published: &[(&str, SubmissionStatus)]) -> Result<(), StateError> {
         let tx = self.conn.unchecked_transaction().map_err(self.err())?;
         {
             let mut update = tx
@@ -546,7 +537,7 @@ impl State {
                 .map_err(self.err())?;
             for (submission_id, status) in published {
                 update
-                    .execute(params![submission_id, status])
+                    .execute(params![submission_id, status.as_str()])
                     .map_err(self.err())?;
             }
         }
@@ -647,12 +638,12 @@ impl State {
     }
 
     /// Accepted and superseded submissions, newest first.
-    pub fn submissions(&self) -> Result<Vec<SubmissionRow>, StateError> {
+    pub fn submissions(&self) -> Result<Vec<Submission>, StateError> {
         self.data_submissions("DESC")
     }
 
     /// Accepted and superseded submissions, by ledger id in `direction`.
-    fn data_submissions(&self, direction: &str) -> Result<Vec<SubmissionRow>, StateError> {
+    fn data_submissions(&self, direction: &str) -> Result<Vec<Submission>, StateError> {
         let mut stmt = self
             .conn
             .prepare(&format!(
@@ -1111,11 +1102,11 @@ fn outbox_item_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
     })
 }
 
-const SUBMISSION_SELECT: &str = "SELECT s.submission_id, s.sha256, s.department, s.period, s.source_file, COALESCE(s.stored_as, ''), s.status, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, COALESCE(GROUP_CONCAT(l.template, ','), ''), s.published_status
+const SUBMISSION_SELECT: &str = "SELECT s.submission_id, s.sha256, s.department, s.period, s.source_file, COALESCE(s.stored_as, ''), s.status, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, COALESCE(GROUP_CONCAT(l.template, ','), '')
      FROM submissions s LEFT JOIN loads l ON l.submission_id = s.submission_id";
 
-fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionRow> {
-    Ok(SubmissionRow {
+fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
+    Ok(Submission {
         submission_id: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
         sha256: r.get(1)?,
         department: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
@@ -1128,7 +1119,6 @@ fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SubmissionRow>
         rows_rejected: r.get(9)?,
         rows_skipped: r.get(10)?,
         templates: r.get(11)?,
-        published_status: r.get(12)?,
     })
 }
 
@@ -1137,34 +1127,36 @@ fn record_submission_in(
     s: &NewSubmission,
 ) -> rusqlite::Result<Vec<Load>> {
     let (report, version) = s.report.to_stored();
+    let n = &s.submission;
     tx.execute(
         "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report, report_version, published_status)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11, ?12, 'accepted')",
-        params![s.submission_id, s.sha256, s.department, s.period, s.source_file, s.stored_as, s.received_at, s.rows_loaded, s.rows_rejected, s.rows_skipped, report, version],
+        params![n.submission_id, n.sha256, n.department, n.period, n.source_file, n.stored_as, n.received_at, n.rows_loaded, n.rows_rejected, n.rows_skipped, report, version],
     )?;
     let mut superseded = Vec::new();
     for (template, rows) in &s.loads {
         let mut older = tx.prepare_cached(
             "SELECT submission_id FROM loads WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
         )?;
-        for submission_id in older.query_map(params![s.department, s.period, template], |r| {
-            r.get::<_, String>(0)
-        })? {
+        for submission_id in older.query_map(
+            params![s.submission.department, s.submission.period, template],
+            |r| r.get::<_, String>(0),
+        )? {
             superseded.push(Load {
                 submission_id: submission_id?,
                 template: template.clone(),
-                department: s.department.clone(),
-                period: s.period.clone(),
+                department: s.submission.department.clone(),
+                period: s.submission.period.clone(),
             });
         }
         tx.prepare_cached(
             "UPDATE loads SET active = 0, superseded_by = ?4 WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
         )?
-        .execute(params![s.department, s.period, template, s.submission_id])?;
+        .execute(params![s.submission.department, s.submission.period, template, s.submission.submission_id])?;
         tx.prepare_cached(
             "INSERT INTO loads (submission_id, template, department, period, rows, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
         )?
-        .execute(params![s.submission_id, template, s.department, s.period, rows])?;
+        .execute(params![s.submission.submission_id, template, s.submission.department, s.submission.period, rows])?;
     }
     // A submission none of whose loads is active any more is superseded as a whole.
     let mut whole = tx.prepare_cached(
@@ -1421,7 +1413,7 @@ impl State {
 
     /// Accepted and superseded submissions in the order they were recorded,
     /// with their source and receipt (what `rebuild` compares).
-    pub fn submissions_in_order(&self) -> Result<Vec<SubmissionRow>, StateError> {
+    pub fn submissions_in_order(&self) -> Result<Vec<Submission>, StateError> {
         self.data_submissions("ASC")
     }
 }
@@ -1514,6 +1506,17 @@ impl State {
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.err())?;
         Ok(rows)
+    }
+}
+
+/// Statuses are stored as their names; a name this build does not know is
+/// an error of the row, not a guess.
+impl rusqlite::types::FromSql for SubmissionStatus {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
     }
 }
 

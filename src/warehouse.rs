@@ -22,6 +22,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::model::indicator::IndicatorRow;
 use crate::model::rows::{ParsedRow, Reject};
+use crate::model::submission::Submission;
 use crate::model::template::{FieldType, Template};
 use crate::model::value::Value;
 
@@ -255,20 +256,6 @@ pub fn rejects_batch(
     })
 }
 
-/// One row of the `submissions` table: the ledger's view of a submission.
-#[derive(Debug, Clone)]
-pub struct SubmissionRecord {
-    pub submission_id: String,
-    pub sha256: String,
-    pub source_file: String,
-    pub received_at: String,
-    pub status: String,
-    pub templates: String,
-    pub rows_loaded: i64,
-    pub rows_rejected: i64,
-    pub rows_skipped: i64,
-}
-
 /// The Arrow schema of the `submissions` table.
 pub fn submissions_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, false);
@@ -287,11 +274,11 @@ pub fn submissions_schema() -> SchemaRef {
 }
 
 /// One submission's row of the `submissions` table.
-pub fn submission_batch(record: &SubmissionRecord) -> Result<RecordBatch, WarehouseError> {
+pub fn submission_batch(record: &Submission) -> Result<RecordBatch, WarehouseError> {
     let text = |v: &str| -> ArrayRef { Arc::new(arrow::array::StringArray::from(vec![v])) };
     let count = |v: i64| -> ArrayRef { Arc::new(arrow::array::Int64Array::from(vec![v])) };
     let mut status = StringDictionaryBuilder::<Int32Type>::new();
-    status.append_value(&record.status);
+    status.append_value(record.status.as_str());
     RecordBatch::try_new(
         submissions_schema(),
         vec![

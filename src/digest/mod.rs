@@ -18,6 +18,8 @@ use crate::config::Config;
 use crate::mail::{self, DeliveryOutcome, MailError};
 use crate::message_templates::{self, Sample, TemplateError};
 use crate::model::period::Period;
+use crate::model::scope::Language;
+use crate::model::status::SubmissionStatus;
 use crate::state::{State, StateError};
 use crate::warehouse::{self, WarehouseError};
 
@@ -158,7 +160,7 @@ pub fn render_all(
     };
     let mut submissions = model::Submissions::default();
     for s in state.submissions()? {
-        if s.period == period && s.status == "accepted" {
+        if s.period == period && s.status == SubmissionStatus::Accepted {
             submissions.submitted.insert(s.department.clone());
             *submissions.rejected_rows.entry(s.department).or_default() += s.rows_rejected;
         }
@@ -214,7 +216,7 @@ fn digest_context(model: &model::DigestModel) -> minijinja::Value {
             cid => format!("chart{}@nhanluc", i + 1),
             title => c.title.clone(),
         }).collect::<Vec<_>>(),
-        t => labels(model.lang == "vi"),
+        t => labels(model.lang == Language::Vi),
     }
 }
 
@@ -298,7 +300,11 @@ mod samples {
             .map(|d| d.code.as_str())
             .collect();
         let scopes: Vec<String> = std::iter::once("province".to_string())
-            .chain(codes.iter().map(|c| format!("department:{c}")))
+            .chain(
+                codes
+                    .iter()
+                    .map(|c| Scope::Department(c.to_string()).to_string()),
+            )
             .collect();
         // The folder's labels; when they are refused (a problem of its own),
         // the built-in ones, so the messages are still tried.

@@ -76,7 +76,7 @@ pub struct DepartmentRow {
 pub struct DigestModel {
     #[serde(skip)]
     pub recipient: String,
-    pub lang: &'static str,
+    pub lang: Language,
     pub subject: String,
     pub organisation: String,
     pub title: String,
@@ -222,7 +222,7 @@ pub fn build(
         .iter()
         .map(|d| {
             let rows = current_by_scope
-                .get(format!("department:{}", d.code).as_str())
+                .get(Scope::Department(d.code.clone()).to_string().as_str())
                 .map(|rows| {
                     rows.iter()
                         .map(|r| (r.indicator.clone(), (*r).clone()))
@@ -272,7 +272,7 @@ pub fn build(
     let previous_table = visible(previous);
     Ok(DigestModel {
         recipient: recipient.email.clone(),
-        lang: if vi { "vi" } else { "en" },
+        lang: recipient.language,
         subject: format!("[{}] {title} — {period_label}", config.digest.organisation),
         organisation: config.digest.organisation.clone(),
         title: title.to_string(),
@@ -321,7 +321,7 @@ fn charts(
                 .departments
                 .iter()
                 .map(|d| {
-                    let scope = format!("department:{}", d.code);
+                    let scope = Scope::Department(d.code.clone()).to_string();
                     let value = current_by_scope
                         .get(scope.as_str())
                         .and_then(|rows| {

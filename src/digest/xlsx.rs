@@ -3,11 +3,12 @@
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 
 use super::model::DigestModel;
+use crate::model::scope::{Language, Scope};
 
 /// Writes the attachment. Every text cell is written as a string, never as a
 /// formula, so text such as "=HYPERLINK(…)" from a sheet stays text.
 pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
-    let vi = model.lang == "vi";
+    let vi = model.lang == Language::Vi;
     let mut workbook = Workbook::new();
     let header = Format::new()
         .set_bold()
@@ -131,7 +132,7 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
         sheet.write_string(r, 1, &d.name)?;
         sheet.write_string(r, 2, if d.submitted { "✓" } else { "✗" })?;
         let number = |scope: &str, id: &str| current_values.get(&(scope, id)).copied().flatten();
-        let scope = format!("department:{}", d.code);
+        let scope = Scope::Department(d.code.clone()).to_string();
         if let Some(v) = number(&scope, "staff.headcount") {
             sheet.write_number_with_format(r, 3, v, &count)?;
         }

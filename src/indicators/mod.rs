@@ -30,6 +30,7 @@ use crate::catalogue::{self, CatalogueError, UNITS};
 use crate::config::Config;
 use crate::error_chain::{Chain, chain};
 use crate::model::indicator::IndicatorRow;
+use crate::model::scope::Scope;
 use crate::warehouse::{self, WarehouseError};
 
 #[derive(Debug, thiserror::Error)]
@@ -257,7 +258,7 @@ fn scopes_batch(
         if let Some(l) = l {
             push("level", format!("level:{l}"));
         }
-        push("department", format!("department:{c}"));
+        push("department", Scope::Department(c.to_string()).to_string());
     }
     RecordBatch::try_new(
         Arc::new(Schema::new(vec![

@@ -88,7 +88,10 @@ impl<'a> Committer<'a> {
                 self.quarantine(*refusal)?;
             }
             Prepared::Ready(mut ready) => {
-                let key = (ready.submission.department.clone(), ready.seen.sha.clone());
+                let key = (
+                    ready.submission.submission.department.clone(),
+                    ready.seen.sha.clone(),
+                );
                 if !self.taken.insert(key) {
                     std::mem::take(&mut ready.staged).discard();
                     self.flush()?;
@@ -96,7 +99,7 @@ impl<'a> Committer<'a> {
                 }
                 self.parts.extend(part_records(
                     &self.config.paths.warehouse,
-                    &ready.submission.submission_id,
+                    &ready.submission.submission.submission_id,
                     &ready.staged.files(),
                 ));
                 self.staged.extend(std::mem::take(&mut ready.staged));
@@ -142,11 +145,16 @@ impl<'a> Committer<'a> {
             } = ready;
             if seen.in_inbox {
                 change_point("before-archive", &seen.path);
-                self.archive_from_inbox(&seen.path, &submission.stored_as, &bytes, read_as)?;
+                self.archive_from_inbox(
+                    &seen.path,
+                    &submission.submission.stored_as,
+                    &bytes,
+                    read_as,
+                )?;
             }
             let mut report = seen.report;
             report.outcome = Outcome::Accepted {
-                submission_id: submission.submission_id,
+                submission_id: submission.submission.submission_id,
                 period: period.to_string(),
                 superseded: superseded
                     .iter()

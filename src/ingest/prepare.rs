@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 use crate::config::Config;
 use crate::model::names::submission_id;
 use crate::model::report::{FileReport, LedgerReport, Outcome, SheetReport};
+use crate::model::status::SubmissionStatus;
+use crate::model::submission::Submission;
 use crate::model::{period, template};
 use crate::state::{NewSubmission, Sighting};
 use crate::warehouse::{self, StagedFiles};
@@ -374,18 +376,26 @@ pub(super) fn prepare_file(
     }
     let (loaded, rejected, skipped) = seen.report.rows();
     let submission = NewSubmission {
-        submission_id,
-        sha256: seen.sha.clone(),
-        department: department_code,
-        period: period.to_string(),
-        source_file,
-        stored_as,
-        received_at: origin
-            .as_if
-            .map_or_else(crate::state::now, |a| a.received_at.clone()),
-        rows_loaded: loaded as i64,
-        rows_rejected: rejected as i64,
-        rows_skipped: skipped as i64,
+        submission: Submission {
+            submission_id,
+            sha256: seen.sha.clone(),
+            department: department_code,
+            period: period.to_string(),
+            source_file,
+            stored_as,
+            status: SubmissionStatus::Accepted,
+            received_at: origin
+                .as_if
+                .map_or_else(crate::state::now, |a| a.received_at.clone()),
+            rows_loaded: loaded as i64,
+            rows_rejected: rejected as i64,
+            rows_skipped: skipped as i64,
+            templates: loads
+                .iter()
+                .map(|(t, _)| t.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        },
         report: LedgerReport {
             sheets: seen.report.sheets.clone(),
         },
@@ -393,29 +403,13 @@ pub(super) fn prepare_file(
     };
     // Its record in the warehouse's submissions table, written here by the
     // worker rather than one by one when the ledger is reconciled.
-    let record = warehouse::SubmissionRecord {
-        submission_id: submission.submission_id.clone(),
-        sha256: submission.sha256.clone(),
-        source_file: submission.source_file.clone(),
-        received_at: submission.received_at.clone(),
-        status: "accepted".into(),
-        templates: submission
-            .loads
-            .iter()
-            .map(|(t, _)| t.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-        rows_loaded: submission.rows_loaded,
-        rows_rejected: submission.rows_rejected,
-        rows_skipped: submission.rows_skipped,
-    };
-    let batch = warehouse::submission_batch(&record)?;
+    let batch = warehouse::submission_batch(&submission.submission)?;
     let path = warehouse::part_path(
         &config.paths.warehouse,
         warehouse::SUBMISSIONS,
-        &submission.period,
-        &submission.department,
-        &submission.submission_id,
+        &submission.submission.period,
+        &submission.submission.department,
+        &submission.submission.submission_id,
     );
     staged.stage_parquet(&path, &tag, &batch)?;
     if origin.as_if.is_none() {
@@ -423,12 +417,12 @@ pub(super) fn prepare_file(
         // and `rebuild` needs it. Made durable with the batch, before the
         // ledger commit.
         let manifest = crate::archive::Manifest {
-            source_file: submission.source_file.clone(),
-            department: submission.department.clone(),
-            received_at: submission.received_at.clone(),
-            stored_as: submission.stored_as.clone(),
-            submission_id: submission.submission_id.clone(),
-            sha256: submission.sha256.clone(),
+            source_file: submission.submission.source_file.clone(),
+            department: submission.submission.department.clone(),
+            received_at: submission.submission.received_at.clone(),
+            stored_as: submission.submission.stored_as.clone(),
+            submission_id: submission.submission.submission_id.clone(),
+            sha256: submission.submission.sha256.clone(),
             sequence: crate::archive::sequence(origin.run_started, index),
         };
         staged.stage_bytes(

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use crate::config::Config;
+use crate::model::status::SubmissionStatus;
 use crate::state::State;
 use crate::warehouse::{self, StagedFiles};
 
@@ -18,7 +19,7 @@ use super::{AsIf, IngestError, guard};
 /// workbook now reads differently than the ledger recorded).
 pub fn rewrite_parts(
     config: &Config,
-    submission: &crate::state::SubmissionRow,
+    submission: &crate::model::submission::Submission,
     paths: &HashSet<PathBuf>,
 ) -> Result<Result<Vec<warehouse::StagedFile>, String>, IngestError> {
     let archived = config.paths.archive.join(&submission.stored_as);
@@ -56,23 +57,26 @@ pub fn rewrite_parts(
         mut staged,
         ..
     } = *ready;
-    let same = again.sha256 == submission.sha256
-        && again.period == submission.period
-        && again.department == submission.department
-        && (again.rows_loaded, again.rows_rejected, again.rows_skipped)
-            == (
-                submission.rows_loaded,
-                submission.rows_rejected,
-                submission.rows_skipped,
-            );
+    let same = again.submission.sha256 == submission.sha256
+        && again.submission.period == submission.period
+        && again.submission.department == submission.department
+        && (
+            again.submission.rows_loaded,
+            again.submission.rows_rejected,
+            again.submission.rows_skipped,
+        ) == (
+            submission.rows_loaded,
+            submission.rows_rejected,
+            submission.rows_skipped,
+        );
     if !same {
         staged.discard();
         return Ok(Err(format!(
             "its archived workbook reads differently now ({} rows loaded, {} rejected, {} skipped, period {}; the ledger has {}, {}, {}, period {}): the configuration or templates changed since",
-            again.rows_loaded,
-            again.rows_rejected,
-            again.rows_skipped,
-            again.period,
+            again.submission.rows_loaded,
+            again.submission.rows_rejected,
+            again.submission.rows_skipped,
+            again.submission.period,
             submission.rows_loaded,
             submission.rows_rejected,
             submission.rows_skipped,
@@ -104,7 +108,7 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
     let submissions = state.submissions()?;
     let accepted: HashSet<&str> = submissions
         .iter()
-        .filter(|s| s.status == "accepted")
+        .filter(|s| s.status == SubmissionStatus::Accepted)
         .map(|s| s.submission_id.as_str())
         .collect();
     let known: BTreeSet<&str> = submissions
@@ -146,18 +150,8 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
     crate::archive::backfill_manifests(config, &submissions)?;
     let mut staged = StagedFiles::default();
     let mut published = Vec::new();
+    let published_before = state.published_statuses()?;
     for s in &submissions {
-        let record = warehouse::SubmissionRecord {
-            submission_id: s.submission_id.clone(),
-            sha256: s.sha256.clone(),
-            source_file: s.source_file.clone(),
-            received_at: s.received_at.clone(),
-            status: s.status.clone(),
-            templates: s.templates.clone(),
-            rows_loaded: s.rows_loaded,
-            rows_rejected: s.rows_rejected,
-            rows_skipped: s.rows_skipped,
-        };
         let path = warehouse::part_path(
             root,
             warehouse::SUBMISSIONS,
@@ -165,11 +159,12 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
             &s.department,
             &s.submission_id,
         );
-        let up_to_date = s.published_status.as_deref() == Some(s.status.as_str()) && path.is_file();
+        let up_to_date =
+            published_before.get(&s.submission_id) == Some(&s.status) && path.is_file();
         if !up_to_date {
-            let batch = warehouse::submission_batch(&record)?;
+            let batch = warehouse::submission_batch(s)?;
             staged.stage_parquet(&path, "r", &batch)?;
-            published.push((s.submission_id.as_str(), s.status.as_str()));
+            published.push((s.submission_id.as_str(), s.status));
         }
     }
     staged.commit()?;

@@ -514,10 +514,7 @@ async fn run_step(
 
 /// True before any workbook has been accepted: there is nothing to report.
 fn nothing_accepted_yet(state: &State) -> Result<bool, JobError> {
-    Ok(!state
-        .submissions()?
-        .iter()
-        .any(|s| s.status == "accepted" || s.status == "superseded"))
+    Ok(!state.submissions()?.iter().any(|s| s.status.was_accepted()))
 }
 
 #[cfg(test)]

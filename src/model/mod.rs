@@ -12,6 +12,7 @@ pub mod report;
 pub mod rows;
 pub mod scope;
 pub mod status;
+pub mod submission;
 pub mod template;
 pub mod text;
 pub mod value;

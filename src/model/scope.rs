@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The part of the province an indicator row or a digest is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,9 +21,10 @@ impl fmt::Display for Scope {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// The language a recipient reads; `vi` or `en` in the configuration and
+/// the templates (`lang`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
-/// The language a recipient reads.
 pub enum Language {
     Vi,
     En,

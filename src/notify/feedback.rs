@@ -8,6 +8,7 @@ use crate::mail::Outgoing;
 use crate::message_templates;
 use crate::model::period::Period;
 use crate::model::report::{LedgerReport, SheetReport};
+use crate::model::status::SubmissionStatus;
 use crate::state::{FeedbackRow, State};
 
 use super::{MailOutcome, NotifyError, forms, queue_to_contacts};
@@ -288,8 +289,8 @@ fn render_feedback_sheets(
             .next()
             .unwrap_or(&row.source_file),
     );
-    let verdict = match (row.status.as_str(), rejected) {
-        ("quarantined", _) => "Không tiếp nhận".to_string(),
+    let verdict = match (row.status, rejected) {
+        (SubmissionStatus::Quarantined, _) => "Không tiếp nhận".to_string(),
         (_, 0) => "Đã tiếp nhận".to_string(),
         (_, n) => format!("Đã tiếp nhận, {n} dòng bị từ chối"),
     };
@@ -303,7 +304,7 @@ fn render_feedback_sheets(
         department => department,
         source_file => file_name,
         received_at => local_time(&row.received_at),
-        status => &row.status,
+        status => row.status.as_str(),
         period => &row.period,
         reason_vi => &row.reason_vi,
         reason_en => &row.reason,

@@ -106,6 +106,7 @@ mod samples {
     use crate::model::period::Period;
     use crate::model::report::{LedgerReport, SheetReport};
     use crate::model::rows::{Reject, SheetWarning};
+    use crate::model::status::SubmissionStatus;
     use crate::state::FeedbackRow;
 
     /// Renders each sample whose templates all parsed (`parsed`): the
@@ -197,13 +198,13 @@ mod samples {
             refused: None,
         };
         let stored = |sheets| LedgerReport { sheets }.to_stored();
-        let row = |status: &str, reason: &str, (report, report_version)| FeedbackRow {
+        let row = |status, reason: &str, (report, report_version)| FeedbackRow {
             id: 0,
             submission_id: "sample".into(),
             department: department.code.clone(),
             period: "2025".into(),
             source_file: format!("{}/bao-cao-2025.xlsx", department.code),
-            status: status.into(),
+            status,
             reason: reason.into(),
             reason_vi: reason.into(),
             report,
@@ -211,8 +212,12 @@ mod samples {
             received_at: "2026-01-15T02:00:00+00:00".into(),
         };
         vec![
-            row("accepted", "", stored(vec![sheet])),
-            row("quarantined", "not a workbook", stored(Vec::new())),
+            row(SubmissionStatus::Accepted, "", stored(vec![sheet])),
+            row(
+                SubmissionStatus::Quarantined,
+                "not a workbook",
+                stored(Vec::new()),
+            ),
         ]
     }
 }
