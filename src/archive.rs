@@ -15,7 +15,7 @@ use crate::durable::{WriteError, write_atomic};
 use crate::state::{StateError, SubmissionRow};
 
 /// The marker file holding the id of the ledger that wrote the data beside it.
-pub const MARKER: &str = ".nhanluc-ledger";
+pub(crate) const MARKER: &str = ".nhanluc-ledger";
 
 // ---- the lost-state guard ------------------------------------------------------
 
@@ -58,7 +58,7 @@ pub struct Census {
 }
 
 impl Census {
-    pub fn holds_data(&self) -> bool {
+    pub(crate) fn holds_data(&self) -> bool {
         self.workbooks > 0 || self.manifests > 0 || self.parts > 0
     }
 }
@@ -137,7 +137,7 @@ pub fn lost(config: &Config, kind: LostKind, census: Census) -> StateError {
 }
 
 /// The file that says a rebuild of the state at `state` is under way.
-pub fn rebuild_flag(state: &Path) -> PathBuf {
+pub(crate) fn rebuild_flag(state: &Path) -> PathBuf {
     let name = state
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -146,14 +146,14 @@ pub fn rebuild_flag(state: &Path) -> PathBuf {
 }
 
 /// The ledger id in the marker in `dir`, if there is one.
-pub fn read_marker(dir: &Path) -> Option<String> {
+pub(crate) fn read_marker(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join(MARKER)).ok()?;
     let id = text.lines().next()?.trim();
     (!id.is_empty()).then(|| id.to_string())
 }
 
 /// Writes the marker saying ledger `id` wrote the data in `dir`.
-pub fn write_marker(dir: &Path, id: &str) -> Result<(), WriteError> {
+pub(crate) fn write_marker(dir: &Path, id: &str) -> Result<(), WriteError> {
     write_atomic(
         &dir.join(MARKER),
         format!("{id}\nThe id of the nhanluc state database (ledger) that wrote the data here: a state that is not this one is refused.\n").as_bytes(),
@@ -212,7 +212,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn to_json(&self) -> Vec<u8> {
+    pub(crate) fn to_json(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
         bytes.push(b'\n');
         bytes
@@ -220,7 +220,7 @@ impl Manifest {
 }
 
 /// Where the manifest of `stored_as` for `department` lies.
-pub fn manifest_path(config: &Config, stored_as: &str, department: &str) -> PathBuf {
+pub(crate) fn manifest_path(config: &Config, stored_as: &str, department: &str) -> PathBuf {
     config.paths.archive.join(format!(
         "{stored_as}.{}.json",
         crate::model::names::safe_file_name(department)
@@ -236,7 +236,7 @@ pub fn sequence(run_started: &str, index: usize) -> String {
 /// Manifests for ledger entries that have none (workbooks archived by an
 /// older nhanluc), written while the ledger is still there to tell.
 /// `submissions` newest first, as [`crate::state::State::submissions`] gives them.
-pub fn backfill_manifests(
+pub(crate) fn backfill_manifests(
     config: &Config,
     submissions: &[SubmissionRow],
 ) -> Result<(), WriteError> {

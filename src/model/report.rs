@@ -89,7 +89,7 @@ impl FileReport {
 /// the report (the ledger's `report_version` column), so a report written
 /// by a later build is refused by name instead of being misread; reports
 /// written before the column existed are version 1.
-pub const LEDGER_REPORT_VERSION: u32 = 1;
+pub(crate) const LEDGER_REPORT_VERSION: u32 = 1;
 
 /// What the ledger keeps of a file's sheets, as stored: a JSON array of
 /// [`SheetReport`], and the version of that format.
