@@ -16,7 +16,7 @@ use crate::model::submission::Submission;
 use crate::state::StateError;
 
 /// The marker file holding the id of the ledger that wrote the data beside it.
-pub const MARKER: &str = ".nhanluc-ledger";
+pub(crate) const MARKER: &str = ".nhanluc-ledger";
 
 // ---- the lost-state guard ------------------------------------------------------
 
@@ -59,7 +59,7 @@ pub struct Census {
 }
 
 impl Census {
-    pub fn holds_data(&self) -> bool {
+    pub(crate) fn holds_data(&self) -> bool {
         self.workbooks > 0 || self.manifests > 0 || self.parts > 0
     }
 }
@@ -138,7 +138,7 @@ pub fn lost(config: &Config, kind: LostKind, census: Census) -> StateError {
 }
 
 /// The file that says a rebuild of the state at `state` is under way.
-pub fn rebuild_flag(state: &Path) -> PathBuf {
+pub(crate) fn rebuild_flag(state: &Path) -> PathBuf {
     let name = state
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -147,14 +147,14 @@ pub fn rebuild_flag(state: &Path) -> PathBuf {
 }
 
 /// The ledger id in the marker in `dir`, if there is one.
-pub fn read_marker(dir: &Path) -> Option<String> {
+pub(crate) fn read_marker(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join(MARKER)).ok()?;
     let id = text.lines().next()?.trim();
     (!id.is_empty()).then(|| id.to_string())
 }
 
 /// Writes the marker saying ledger `id` wrote the data in `dir`.
-pub fn write_marker(dir: &Path, id: &str) -> Result<(), WriteError> {
+pub(crate) fn write_marker(dir: &Path, id: &str) -> Result<(), WriteError> {
     write_atomic(
         &dir.join(MARKER),
         format!("{id}\nThe id of the nhanluc state database (ledger) that wrote the data here: a state that is not this one is refused.\n").as_bytes(),
@@ -213,7 +213,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn to_json(&self) -> Vec<u8> {
+    pub(crate) fn to_json(&self) -> Vec<u8> {
         let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
         bytes.push(b'\n');
         bytes
@@ -221,7 +221,7 @@ impl Manifest {
 }
 
 /// Where the manifest of `stored_as` for `department` lies.
-pub fn manifest_path(config: &Config, stored_as: &str, department: &str) -> PathBuf {
+pub(crate) fn manifest_path(config: &Config, stored_as: &str, department: &str) -> PathBuf {
     config.paths.archive.join(format!(
         "{stored_as}.{}.json",
         crate::model::names::safe_file_name(department)
@@ -237,7 +237,10 @@ pub fn sequence(run_started: &str, index: usize) -> String {
 /// Manifests for ledger entries that have none (workbooks archived by an
 /// older nhanluc), written while the ledger is still there to tell.
 /// `submissions` newest first, as [`crate::state::State::submissions`] gives them.
-pub fn backfill_manifests(config: &Config, submissions: &[Submission]) -> Result<(), WriteError> {
+pub(crate) fn backfill_manifests(
+    config: &Config,
+    submissions: &[Submission],
+) -> Result<(), WriteError> {
     let total = submissions.len();
     for (newest_first, s) in submissions.iter().enumerate() {
         if s.stored_as.is_empty() || s.department.is_empty() {

@@ -30,7 +30,7 @@ pub struct Kind {
 }
 
 /// The form templates departments fill.
-pub const FORMS: Kind = Kind {
+pub(crate) const FORMS: Kind = Kind {
     built_in: &[
         ("staff.toml", include_str!("../config/templates/staff.toml")),
         (
@@ -119,7 +119,7 @@ pub const INDICATOR_SQL: Kind = Kind {
 
 /// The labels and units of the ids the indicator queries return, one file
 /// beside each query (same name, `.toml`).
-pub const INDICATOR_LABELS: Kind = Kind {
+pub(crate) const INDICATOR_LABELS: Kind = Kind {
     built_in: &[
         (
             "compliance_submission_rate.toml",
@@ -190,7 +190,7 @@ pub const INDICATOR_LABELS: Kind = Kind {
 };
 
 /// The message templates: digest, feedback and reminder, text and HTML.
-pub const MESSAGES: Kind = Kind {
+pub(crate) const MESSAGES: Kind = Kind {
     built_in: &[
         (
             "digest.html.j2",
@@ -298,7 +298,7 @@ pub fn read(path: &Path) -> Result<String, CatalogueError> {
 
 impl Kind {
     /// The built-in files, in the order they are listed.
-    pub fn built_in(&self) -> impl Iterator<Item = File> + '_ {
+    pub(crate) fn built_in(&self) -> impl Iterator<Item = File> + '_ {
         self.built_in.iter().map(|(name, text)| File {
             name: name.to_string(),
             path: None,
@@ -314,7 +314,7 @@ impl Kind {
     /// The folder's files of this kind, sorted; none when there is no folder.
     /// An entry that cannot be listed is passed over (a file that cannot be
     /// read is an error when read).
-    pub fn folder_files(&self, dir: &Path) -> Result<Vec<PathBuf>, CatalogueError> {
+    pub(crate) fn folder_files(&self, dir: &Path) -> Result<Vec<PathBuf>, CatalogueError> {
         if !dir.is_dir() {
             return Ok(Vec::new());
         }
@@ -404,7 +404,7 @@ pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
 
 /// Every problem of the templates folder, each file checked on its own
 /// (where [`load_templates`] stops at the first). No folder, no problem.
-pub fn check_template_overlay(dir: &Path) -> Vec<TemplateError> {
+pub(crate) fn check_template_overlay(dir: &Path) -> Vec<TemplateError> {
     let files = match FORMS.folder_files(dir) {
         Ok(files) => files,
         Err(e) => return vec![e.into()],
@@ -448,6 +448,7 @@ impl IndicatorLabels {
         }
     }
 
+    /// The label of indicator `id`, if it has one.
     pub fn get(&self, id: &str) -> Option<&IndicatorLabel> {
         self.by_id.get(id)
     }
@@ -457,10 +458,12 @@ impl IndicatorLabels {
         self.by_id.iter().map(|(id, l)| (id.as_str(), l))
     }
 
+    /// How many indicators have a label.
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// Whether no indicator has a label.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
@@ -469,12 +472,12 @@ impl IndicatorLabels {
 /// The labels of the built-in label files overlaid by the `.toml` files of
 /// the indicators folder `dir` (by file name, like the SQL beside them).
 /// Stops at the first file that is refused.
-pub fn indicator_labels(dir: &Path) -> Result<IndicatorLabels, CatalogueError> {
+pub(crate) fn indicator_labels(dir: &Path) -> Result<IndicatorLabels, CatalogueError> {
     merge_labels(INDICATOR_LABELS.overlaid(dir)?)
 }
 
 /// The labels of the built-in label files alone.
-pub fn built_in_indicator_labels() -> IndicatorLabels {
+pub(crate) fn built_in_indicator_labels() -> IndicatorLabels {
     // The built-in files are checked by the tests: none is refused.
     merge_labels(INDICATOR_LABELS.built_in().collect()).unwrap_or_default()
 }
@@ -502,7 +505,7 @@ fn merge_labels(files: Vec<File>) -> Result<IndicatorLabels, CatalogueError> {
 
 /// Every problem of the label files in effect, each file checked on its own
 /// (where [`indicator_labels`] stops at the first).
-pub fn check_indicator_labels(dir: &Path) -> Vec<CatalogueError> {
+pub(crate) fn check_indicator_labels(dir: &Path) -> Vec<CatalogueError> {
     let folder = match INDICATOR_LABELS.folder_files(dir) {
         Ok(files) => files,
         Err(e) => return vec![e],

@@ -70,6 +70,7 @@ pub struct Report {
 }
 
 impl Report {
+    /// Whether nothing was wrong.
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
     }

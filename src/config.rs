@@ -13,9 +13,9 @@ use crate::model::scope::{Language, Level, Scope};
 use crate::model::template::{Template, TemplateError};
 
 /// The environment variable that names the config file when `--config` is absent.
-pub const CONFIG_ENV: &str = "NHANLUC_CONFIG";
+pub(crate) const CONFIG_ENV: &str = "NHANLUC_CONFIG";
 /// Where the config file is looked for when neither `--config` nor the variable is set.
-pub const DEFAULT_CONFIG: &str = "config/nhanluc.toml";
+pub(crate) const DEFAULT_CONFIG: &str = "config/nhanluc.toml";
 
 /// Why the configuration could not be loaded: the file, the key and what
 /// was expected.
@@ -213,11 +213,11 @@ pub struct IngestSettings {
 
 /// `[ingest] reader_memory_mib` by default: the largest bench workbook
 /// (24 MiB, 100,000 rows) reads within it with room to spare.
-pub const DEFAULT_READER_MEMORY_MIB: u64 = 1024;
+pub(crate) const DEFAULT_READER_MEMORY_MIB: u64 = 1024;
 /// `[ingest] incomplete_after_minutes` by default.
-pub const DEFAULT_INCOMPLETE_AFTER_MINUTES: u64 = 15;
+pub(crate) const DEFAULT_INCOMPLETE_AFTER_MINUTES: u64 = 15;
 /// `[ingest] read_seconds` by default.
-pub const DEFAULT_READ_SECONDS: u64 = 120;
+pub(crate) const DEFAULT_READ_SECONDS: u64 = 120;
 
 /// A department of departments.toml: who sends, at which level, and where
 /// its feedback goes.
@@ -963,7 +963,7 @@ fn validate_recipient(
 }
 
 /// A scope as written in the configuration: `province` or `department:<CODE>`.
-pub fn parse_scope(text: &str) -> Option<Scope> {
+pub(crate) fn parse_scope(text: &str) -> Option<Scope> {
     match text.trim() {
         "province" => Some(Scope::Province),
         other => other
@@ -1080,7 +1080,7 @@ fn load_job(file: &Path, name: &str) -> Result<JobSpec, ConfigError> {
 
 /// Checks a cron expression the way the scheduler will read it: seconds
 /// required (6 fields, or 7 with a year).
-pub fn validate_cron(expr: &str) -> Result<(), String> {
+pub(crate) fn validate_cron(expr: &str) -> Result<(), String> {
     let fields = expr.split_whitespace().count();
     if !(6..=7).contains(&fields) {
         return Err(format!("{fields} fields"));

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::names::printable;
 
+/// Why a durable write failed: what was being done, and to which path.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
     // The path as a printable line: a file name may hold a newline.
@@ -48,7 +49,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 }
 
 /// Flushes a folder, so the names renamed into it are durable.
-pub fn sync_dir(dir: &Path) -> Result<(), WriteError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), WriteError> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(io_failed("flush the folder", dir))

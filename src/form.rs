@@ -32,14 +32,16 @@ pub const INSTRUCTIONS_SHEET: &str = "Hướng dẫn";
 /// The yes/no drop-down of a bool field: spellings the reader takes as true
 /// and false (`ingest::value::as_bool`).
 pub const YES: &str = "Có";
+/// The false spelling of that drop-down (the true one is [`YES`]).
 pub const NO: &str = "Không";
 /// Rows under the header that carry the drop-downs and validations. A
 /// validation is one range, so many rows cost nothing in the file.
-pub const PREPARED_ROWS: u32 = 2000;
+pub(crate) const PREPARED_ROWS: u32 = 2000;
 
 /// Rows of the data sheet's title block, 0-based: the header comes after.
 const HEADER_ROW: u32 = 6;
 
+/// Why a form could not be made or written.
 #[derive(Debug, thiserror::Error)]
 pub enum FormError {
     #[error("no template {name:?}; templates: {}", known.join(", "))]
@@ -200,7 +202,7 @@ pub fn header_text(field: &Field) -> String {
 
 /// The texts of the data sheet's title block, top to bottom, as the reader
 /// sees them above the header.
-pub fn title_lines(template: &Template, options: &FormOptions<'_>) -> Vec<String> {
+pub(crate) fn title_lines(template: &Template, options: &FormOptions<'_>) -> Vec<String> {
     let agency = options
         .department
         .map(|d| d.name.to_uppercase())

@@ -9,6 +9,8 @@
 //! cause once. Long steps count their work on [`progress`]; [`logging`] shows
 //! the log and that progress on stderr.
 
+#![deny(unreachable_pub)]
+
 pub mod archive;
 pub mod catalogue;
 pub mod check;

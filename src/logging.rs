@@ -25,7 +25,7 @@ use crate::progress::{self, Meter, Reporter, Step};
 
 /// The environment variable that overrides the log filter (`tracing`'s
 /// `EnvFilter` syntax, e.g. `info,nhanluc::ingest=debug`).
-pub const FILTER_VARIABLE: &str = "NHANLUC_LOG";
+pub(crate) const FILTER_VARIABLE: &str = "NHANLUC_LOG";
 
 /// How often a step writes how far it is when no bar is drawn.
 pub const HEARTBEAT: Duration = Duration::from_secs(15);

@@ -11,6 +11,7 @@ use crate::catalogue::{self, CatalogueError};
 use crate::config::{Config, Department};
 use crate::model::scope::Level;
 
+/// Why a message template could not be read, parsed or rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("digest template {file}")]
@@ -71,11 +72,11 @@ pub enum SampleError {
 
 /// A sample message's template names (the first is blamed for a failure
 /// that is not a template's) and whether it rendered.
-pub type Sample = (&'static [&'static str], Result<(), SampleError>);
+pub(crate) type Sample = (&'static [&'static str], Result<(), SampleError>);
 
 /// Renders the sample messages of one kind from the configuration, with the
 /// templates that parsed (`parsed`: name → file) in `env`.
-pub type Sampler =
+pub(crate) type Sampler =
     fn(&Config, &minijinja::Environment<'_>, &BTreeMap<&str, PathBuf>) -> Vec<Sample>;
 
 /// Checks the message templates (the folder's, else the built-ins): each must
@@ -156,7 +157,7 @@ pub fn check(
 
 /// The department the samples are addressed to: the configuration's first,
 /// else a made-up one.
-pub fn sample_department(config: &Config) -> Department {
+pub(crate) fn sample_department(config: &Config) -> Department {
     config.departments.first().cloned().unwrap_or(Department {
         code: "SAMPLE".into(),
         name: "Đơn vị mẫu".into(),

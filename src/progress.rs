@@ -47,7 +47,7 @@ impl Step {
     }
 
     /// Whether the step counts rows besides items (and a rate of rows is worth showing).
-    pub fn counts_rows(self) -> bool {
+    pub(crate) fn counts_rows(self) -> bool {
         matches!(self, Step::Ingest)
     }
 }
@@ -73,7 +73,7 @@ static REPORTER: OnceLock<Box<dyn Reporter>> = OnceLock::new();
 
 /// Installs the reporter for the life of the process. Returns `false` (and
 /// keeps the first one) if one was installed already.
-pub fn set_reporter(reporter: Box<dyn Reporter>) -> bool {
+pub(crate) fn set_reporter(reporter: Box<dyn Reporter>) -> bool {
     REPORTER.set(reporter).is_ok()
 }
 
@@ -97,7 +97,7 @@ pub struct Task {
 
 impl Task {
     /// `items` more items done, holding `rows` rows.
-    pub fn advance(&mut self, items: usize, rows: usize) {
+    pub(crate) fn advance(&mut self, items: usize, rows: usize) {
         self.done += items as u64;
         self.rows += rows as u64;
         if let Some(meter) = &mut self.meter {

@@ -55,6 +55,8 @@ pub fn open_checked(config: &Config) -> Result<State, StateError> {
 
 // ---- parts known to the ledger ---------------------------------------------------
 
+/// Why the part files could not be checked against the ledger or
+/// rewritten, or which are lost.
 #[derive(Debug, thiserror::Error)]
 pub enum PartsError {
     #[error(transparent)]
@@ -287,6 +289,7 @@ fn looks_like_parquet(path: &Path) -> bool {
 
 // ---- rebuild -----------------------------------------------------------------------
 
+/// Why [`rebuild`] failed or refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RebuildError {
     #[error(transparent)]
@@ -311,6 +314,7 @@ pub enum RebuildError {
     },
 }
 
+/// How [`rebuild`] runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RebuildOptions {
     /// Rebuild even though the state holds submissions (moved aside first).

@@ -35,7 +35,7 @@ impl Backoff {
 
     /// Between the attempts of an alert's HTTP call, which a run waits for:
     /// half a second, doubling, at most 5 seconds.
-    pub const ALERT_HTTP: Backoff = Backoff {
+    pub(crate) const ALERT_HTTP: Backoff = Backoff {
         first: Duration::from_millis(500),
         factor: 2,
         max: Duration::from_secs(5),
@@ -68,7 +68,7 @@ impl Backoff {
     }
 
     /// [`Backoff::delay_after`] with random jitter.
-    pub fn jittered_delay_after(&self, failures: u32) -> Duration {
+    pub(crate) fn jittered_delay_after(&self, failures: u32) -> Duration {
         self.delay_after(failures, random_unit())
     }
 }

@@ -462,7 +462,7 @@ impl State {
 
     /// The department's accepted (or superseded) submission with these
     /// bytes, if any: the same bytes from another department are not it.
-    pub fn submission_by_sha(
+    pub(crate) fn submission_by_sha(
         &self,
         department: &str,
         sha256: &str,
@@ -529,7 +529,10 @@ impl State {
     }
 
     /// Records that these submissions' warehouse records now carry these statuses.
-    pub fn mark_published(&self, published: &[(&str, SubmissionStatus)]) -> Result<(), StateError> {
+    pub(crate) fn mark_published(
+        &self,
+        published: &[(&str, SubmissionStatus)],
+    ) -> Result<(), StateError> {
         let tx = self.conn.unchecked_transaction().map_err(self.err())?;
         {
             let mut update = tx
@@ -545,7 +548,7 @@ impl State {
     }
 
     /// (department, content hash) of every accepted or superseded submission.
-    pub fn known_hashes(&self) -> Result<HashSet<(String, String)>, StateError> {
+    pub(crate) fn known_hashes(&self) -> Result<HashSet<(String, String)>, StateError> {
         let mut stmt = self
             .conn
             .prepare("SELECT COALESCE(department, ''), sha256 FROM submissions WHERE status != 'quarantined'")
@@ -560,7 +563,7 @@ impl State {
 
     /// Accepted, superseded and quarantined files whose department has not
     /// been sent feedback yet, oldest first.
-    pub fn pending_feedback(&self) -> Result<Vec<FeedbackRow>, StateError> {
+    pub(crate) fn pending_feedback(&self) -> Result<Vec<FeedbackRow>, StateError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -591,7 +594,7 @@ impl State {
     }
 
     /// Records that the feedback of submission `id` is in the outbox.
-    pub fn mark_feedback_queued(&self, id: i64) -> Result<(), StateError> {
+    pub(crate) fn mark_feedback_queued(&self, id: i64) -> Result<(), StateError> {
         self.conn
             .execute(
                 "UPDATE submissions SET feedback_queued = 1 WHERE id = ?1",
@@ -615,7 +618,7 @@ impl State {
     }
 
     /// Every load whose rows belong in the warehouse.
-    pub fn active_loads(&self) -> Result<Vec<Load>, StateError> {
+    pub(crate) fn active_loads(&self) -> Result<Vec<Load>, StateError> {
         let mut stmt = self
             .conn
             .prepare(
@@ -872,7 +875,7 @@ impl State {
 
     /// Marks runs left 'running' by a process that died as interrupted. Called
     /// while holding the run lock, so no live run is touched.
-    pub fn mark_interrupted_runs(&self) -> Result<usize, StateError> {
+    pub(crate) fn mark_interrupted_runs(&self) -> Result<usize, StateError> {
         self.conn
             .execute(
                 "UPDATE runs SET status = 'interrupted', ended_at = ?1, error = 'the process ended before the run finished' WHERE status = 'running'",
@@ -895,7 +898,7 @@ impl State {
 
     /// Records that the schedule of `job` was looked at up to `at`, so
     /// catch-up after a restart starts from there.
-    pub fn set_seen_until(&self, job: &str, at: &str) -> Result<(), StateError> {
+    pub(crate) fn set_seen_until(&self, job: &str, at: &str) -> Result<(), StateError> {
         self.conn
             .execute(
                 "INSERT INTO schedule_marks (job, seen_until) VALUES (?1, ?2)
@@ -907,7 +910,7 @@ impl State {
     }
 
     /// What the last fetch of a URL got, for a conditional request.
-    pub fn last_fetch(&self, url: &str) -> Result<LastFetch, StateError> {
+    pub(crate) fn last_fetch(&self, url: &str) -> Result<LastFetch, StateError> {
         self.conn
             .query_row(
                 "SELECT etag, last_modified, sha256 FROM http_sources WHERE url = ?1",
@@ -926,7 +929,7 @@ impl State {
     }
 
     /// Records a URL's last download: its validators and content hash.
-    pub fn record_fetch(
+    pub(crate) fn record_fetch(
         &self,
         url: &str,
         etag: Option<&str>,
@@ -1214,7 +1217,11 @@ impl State {
     }
 
     /// Records (or replaces) the sighting of an incomplete-looking file.
-    pub fn record_sighting(&self, source_file: &str, s: &Sighting) -> Result<(), StateError> {
+    pub(crate) fn record_sighting(
+        &self,
+        source_file: &str,
+        s: &Sighting,
+    ) -> Result<(), StateError> {
         self.conn
             .execute(
                 "INSERT INTO arrival_sightings (source_file, len, mtime_ns, sha256, first_seen_unix)
@@ -1228,7 +1235,7 @@ impl State {
     }
 
     /// Forgets the sightings of files not in `keep` (taken, refused or gone).
-    pub fn keep_sightings(&self, keep: &HashSet<String>) -> Result<(), StateError> {
+    pub(crate) fn keep_sightings(&self, keep: &HashSet<String>) -> Result<(), StateError> {
         let known: Vec<String> = self.sightings()?.into_keys().collect();
         self.in_transaction(|| {
             for source_file in known.iter().filter(|s| !keep.contains(*s)) {
@@ -1247,7 +1254,7 @@ impl State {
     /// bytes), newest first, with where each was to be stored: one whose
     /// file never reached the quarantine folder is a quarantine a crash
     /// interrupted after its ledger row was committed.
-    pub fn quarantine_entries(
+    pub(crate) fn quarantine_entries(
         &self,
         department: Option<&str>,
         source_file: &str,
@@ -1288,14 +1295,14 @@ pub struct PartRecord {
 impl State {
     /// The random id this state database was created with (see the
     /// `ledger_identity` migration).
-    pub fn ledger_id(&self) -> Result<String, StateError> {
+    pub(crate) fn ledger_id(&self) -> Result<String, StateError> {
         self.conn
             .query_row("SELECT id FROM ledger_identity LIMIT 1", [], |r| r.get(0))
             .map_err(self.err())
     }
 
     /// Accepted and superseded submissions: the ledger's account of data.
-    pub fn data_submission_count(&self) -> Result<i64, StateError> {
+    pub(crate) fn data_submission_count(&self) -> Result<i64, StateError> {
         self.conn
             .query_row(
                 "SELECT COUNT(*) FROM submissions WHERE status != 'quarantined'",
@@ -1308,7 +1315,7 @@ impl State {
     /// [`State::record_submissions`], and the part files each wrote, in the
     /// same transaction: a part is known to the ledger exactly when its
     /// submission is.
-    pub fn record_submissions_with_parts(
+    pub(crate) fn record_submissions_with_parts(
         &mut self,
         submissions: &[NewSubmission],
         parts: &[PartRecord],
@@ -1329,7 +1336,7 @@ impl State {
     }
 
     /// Records (or re-records, after a part was rebuilt) part files.
-    pub fn record_parts(&mut self, parts: &[PartRecord]) -> Result<(), StateError> {
+    pub(crate) fn record_parts(&mut self, parts: &[PartRecord]) -> Result<(), StateError> {
         let path = self.path.clone();
         let wrap = |source| StateError::Sqlite {
             path: path.clone(),
@@ -1341,7 +1348,7 @@ impl State {
     }
 
     /// Every recorded part, by relative path.
-    pub fn recorded_parts(
+    pub(crate) fn recorded_parts(
         &self,
     ) -> Result<std::collections::HashMap<String, PartRecord>, StateError> {
         let mut stmt = self
@@ -1366,7 +1373,7 @@ impl State {
     }
 
     /// Forgets parts removed from the warehouse (superseded loads).
-    pub fn forget_parts(&self, paths: &[String]) -> Result<(), StateError> {
+    pub(crate) fn forget_parts(&self, paths: &[String]) -> Result<(), StateError> {
         if paths.is_empty() {
             return Ok(());
         }
@@ -1384,7 +1391,7 @@ impl State {
 
     /// A quarantined file re-recorded by `rebuild` from its sidecar, with the
     /// time it was received then. Its department was told at the time.
-    pub fn record_quarantine_at(
+    pub(crate) fn record_quarantine_at(
         &self,
         q: &NewQuarantine<'_>,
         received_at: &str,
@@ -1402,7 +1409,7 @@ impl State {
 
     /// Marks every ledger entry as answered: after `rebuild`, departments
     /// are not sent their feedback a second time.
-    pub fn mark_all_feedback_queued(&self) -> Result<usize, StateError> {
+    pub(crate) fn mark_all_feedback_queued(&self) -> Result<usize, StateError> {
         self.conn
             .execute(
                 "UPDATE submissions SET feedback_queued = 1 WHERE feedback_queued = 0",
@@ -1456,7 +1463,7 @@ impl State {
     /// Records a refusal (an SMTP 5xx) of a waiting message; at the
     /// `give_up_after`-th refusal the message is marked failed instead of
     /// being scheduled again. Returns whether it was given up.
-    pub fn mark_refused(
+    pub(crate) fn mark_refused(
         &self,
         id: i64,
         error: &str,

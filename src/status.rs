@@ -25,7 +25,7 @@ use crate::state::{State, StateError};
 use crate::warehouse;
 
 /// The version of the JSON document's shape.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 /// Runs listed, newest first.
 const RECENT_RUNS: usize = 10;
 /// Quarantined files listed, newest first.
@@ -558,7 +558,7 @@ const COUNT_WORDS: &[&[(&str, &str)]] = &[
 /// A run's non-zero counters in words, one line per step ("32 tệp nhận, 2
 /// tệp cách ly" / "1.204 dòng nạp, 2 dòng từ chối"); counters this version
 /// has no words for are listed by name at the end.
-pub fn counts_in_words(counts: &BTreeMap<String, i64>) -> String {
+pub(crate) fn counts_in_words(counts: &BTreeMap<String, i64>) -> String {
     let mut lines = Vec::new();
     let mut worded = HashSet::new();
     for group in COUNT_WORDS {

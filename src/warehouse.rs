@@ -31,7 +31,7 @@ pub const REJECTS: &str = "rejects";
 /// The table of accepted submissions, one row per file.
 pub const SUBMISSIONS: &str = "submissions";
 /// The table of computed indicators, one file per period.
-pub const INDICATORS: &str = "indicators";
+pub(crate) const INDICATORS: &str = "indicators";
 
 /// Why a part file could not be written, read or moved into place.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +83,7 @@ fn days_since_epoch(date: NaiveDate) -> i32 {
 }
 
 /// The directory of one partition of a table.
-pub fn partition_dir(root: &Path, table: &str, period: &str, department: &str) -> PathBuf {
+pub(crate) fn partition_dir(root: &Path, table: &str, period: &str, department: &str) -> PathBuf {
     root.join(table)
         .join(format!("period={period}"))
         .join(format!("department={department}"))
@@ -102,7 +102,7 @@ pub fn part_path(
 }
 
 /// The Arrow schema of a template's table.
-pub fn template_schema(template: &Template) -> SchemaRef {
+pub(crate) fn template_schema(template: &Template) -> SchemaRef {
     let mut fields: Vec<Field> = template
         .fields
         .iter()
@@ -207,7 +207,7 @@ pub fn template_batch(
 }
 
 /// The Arrow schema of the `rejects` table.
-pub fn rejects_schema() -> SchemaRef {
+pub(crate) fn rejects_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, false);
     Arc::new(Schema::new(vec![
         text("submission_id"),
@@ -223,7 +223,7 @@ pub fn rejects_schema() -> SchemaRef {
 }
 
 /// The rejects of one submission as a record batch.
-pub fn rejects_batch(
+pub(crate) fn rejects_batch(
     rejects: &[Reject],
     submission_id: &str,
     source_file: &str,
@@ -257,7 +257,7 @@ pub fn rejects_batch(
 }
 
 /// The Arrow schema of the `submissions` table.
-pub fn submissions_schema() -> SchemaRef {
+pub(crate) fn submissions_schema() -> SchemaRef {
     let text = |name: &str| Field::new(name, DataType::Utf8, false);
     let count = |name: &str| Field::new(name, DataType::Int64, false);
     Arc::new(Schema::new(vec![
@@ -300,7 +300,7 @@ pub fn submission_batch(record: &Submission) -> Result<RecordBatch, WarehouseErr
 }
 
 /// The Arrow schema of the `indicators` table.
-pub fn indicators_schema() -> SchemaRef {
+pub(crate) fn indicators_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("scope", DataType::Utf8, false),
         Field::new("indicator", DataType::Utf8, false),
@@ -312,7 +312,7 @@ pub fn indicators_schema() -> SchemaRef {
 }
 
 /// The indicators of one period as a record batch.
-pub fn indicators_batch(rows: &[IndicatorRow]) -> Result<RecordBatch, WarehouseError> {
+pub(crate) fn indicators_batch(rows: &[IndicatorRow]) -> Result<RecordBatch, WarehouseError> {
     let mut scope = StringBuilder::new();
     let mut indicator = StringBuilder::new();
     let mut value = Float64Builder::new();
@@ -345,7 +345,7 @@ pub fn indicators_batch(rows: &[IndicatorRow]) -> Result<RecordBatch, WarehouseE
 }
 
 /// Where the indicators of `period` go: `<root>/indicators/period=<P>/part-0.parquet`.
-pub fn indicators_path(root: &Path, period: &str) -> PathBuf {
+pub(crate) fn indicators_path(root: &Path, period: &str) -> PathBuf {
     root.join(INDICATORS)
         .join(format!("period={period}"))
         .join("part-0.parquet")
@@ -419,7 +419,7 @@ fn writer_properties() -> WriterProperties {
 }
 
 /// Rows per Parquet row group.
-pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+pub(crate) const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Writes a batch as a zstd Parquet file atomically: temporary file, fsync, rename, fsync of the folder.
 pub fn write_parquet_atomic(path: &Path, batch: &RecordBatch) -> Result<(), WarehouseError> {
@@ -463,7 +463,7 @@ impl StagedFiles {
 
     /// Writes `bytes` to a temporary beside `path` (named by `tag`), to be
     /// moved into place when the batch is committed.
-    pub fn stage_bytes(
+    pub(crate) fn stage_bytes(
         &mut self,
         path: &Path,
         tag: &str,
@@ -479,7 +479,7 @@ impl StagedFiles {
     }
 
     /// Stages one batch as the Parquet file `path`.
-    pub fn stage_parquet(
+    pub(crate) fn stage_parquet(
         &mut self,
         path: &Path,
         tag: &str,
@@ -491,7 +491,7 @@ impl StagedFiles {
     }
 
     /// A Parquet writer into the temporary file of `path`; [`PartWriter::finish`] stages it.
-    pub fn parquet_writer(
+    pub(crate) fn parquet_writer(
         &mut self,
         path: &Path,
         tag: &str,
@@ -538,7 +538,7 @@ impl StagedFiles {
 
     /// Keeps only the files staged for `keep` (final paths); the others'
     /// temporaries are deleted. For rewriting some parts of a submission.
-    pub fn retain_paths(&mut self, keep: &std::collections::HashSet<PathBuf>) {
+    pub(crate) fn retain_paths(&mut self, keep: &std::collections::HashSet<PathBuf>) {
         let mut renames = Vec::new();
         let mut digests = Vec::new();
         for (rename, digest) in std::mem::take(&mut self.renames)
@@ -568,12 +568,12 @@ impl StagedFiles {
     }
 
     /// Bytes staged so far (Parquet files count once finished).
-    pub fn staged_bytes(&self) -> u64 {
+    pub(crate) fn staged_bytes(&self) -> u64 {
         self.bytes
     }
 
     /// Deletes the temporaries: the batch is dropped.
-    pub fn discard(self) {
+    pub(crate) fn discard(self) {
         for (tmp, _) in self.renames {
             let _ = std::fs::remove_file(tmp);
         }
@@ -623,7 +623,7 @@ pub struct PartWriter {
 
 impl PartWriter {
     /// Adds a key-value pair to the file's footer metadata.
-    pub fn append_metadata(&mut self, key: &str, value: String) {
+    pub(crate) fn append_metadata(&mut self, key: &str, value: String) {
         self.writer
             .append_key_value_metadata(parquet::file::metadata::KeyValue::new(
                 key.to_string(),
@@ -649,7 +649,11 @@ impl PartWriter {
 
     /// Finishes the file and stages it under `path` instead of the name it
     /// was opened with (known only once the whole input is read).
-    pub fn finish_as(self, staged: &mut StagedFiles, path: &Path) -> Result<(), WarehouseError> {
+    pub(crate) fn finish_as(
+        self,
+        staged: &mut StagedFiles,
+        path: &Path,
+    ) -> Result<(), WarehouseError> {
         let parquet_error = |source| WarehouseError::Parquet {
             path: self.path.clone(),
             source,
@@ -669,7 +673,7 @@ impl PartWriter {
 
 /// Hashes what passes through to the file: the Parquet writer only appends,
 /// so this is the file's sha256, at no extra read.
-pub struct HashingWriter<W> {
+pub(crate) struct HashingWriter<W> {
     inner: W,
     hasher: sha2::Sha256,
     len: u64,
@@ -704,12 +708,12 @@ impl<W: std::io::Write> std::io::Write for HashingWriter<W> {
 }
 
 /// The SHA-256 of `bytes`, as lowercase hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
 }
 
 /// The size and sha256 of a file on disk, read in pieces.
-pub fn file_digest(path: &Path) -> std::io::Result<(u64, String)> {
+pub(crate) fn file_digest(path: &Path) -> std::io::Result<(u64, String)> {
     use std::io::Read;
     let mut file = File::open(path)?;
     let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
@@ -765,7 +769,7 @@ fn sync_file_systems(_folders: &std::collections::BTreeSet<&Path>) -> bool {
 
 /// A data file of the warehouse, located by its path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartFile {
+pub(crate) struct PartFile {
     pub table: String,
     pub period: String,
     pub department: String,
@@ -774,7 +778,7 @@ pub struct PartFile {
 }
 
 /// Every `part-<submission>.parquet` under the partitioned tables (not `indicators`).
-pub fn list_parts(root: &Path) -> Vec<PartFile> {
+pub(crate) fn list_parts(root: &Path) -> Vec<PartFile> {
     let mut parts = Vec::new();
     let read = |p: &Path| {
         std::fs::read_dir(p)

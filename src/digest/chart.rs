@@ -19,6 +19,7 @@ const TOP: u32 = 70;
 const LABEL_WIDTH: u32 = 330;
 const TEXT_SIZE: u32 = 24;
 
+/// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]
 pub enum ChartError {
     /// Refused before drawing: `why` says what is wrong (no error value exists).
@@ -61,7 +62,7 @@ fn format_bar_value(value: f64, percent: bool, vi: bool) -> String {
 }
 
 /// Draws the chart and returns it as PNG bytes.
-pub fn render_bars(chart: &BarChart) -> Result<Vec<u8>, ChartError> {
+pub(crate) fn render_bars(chart: &BarChart) -> Result<Vec<u8>, ChartError> {
     let refused = |why: &'static str| ChartError::Refused {
         title: chart.title.clone(),
         why,

@@ -23,6 +23,7 @@ use crate::model::status::SubmissionStatus;
 use crate::state::{State, StateError};
 use crate::warehouse::{self, WarehouseError};
 
+/// Why the digest could not be built, rendered or queued.
 #[derive(Debug, thiserror::Error)]
 pub enum DigestError {
     #[error("no indicators have been computed yet: run `nhanluc indicators` first")]
@@ -48,6 +49,8 @@ pub enum DigestError {
     Warehouse(#[from] WarehouseError),
 }
 
+/// What one digest run did: the messages queued, the recipients left
+/// without one, and the delivery pass after.
 #[derive(Debug, Default, Clone)]
 pub struct DigestOutcome {
     pub period: String,
@@ -141,7 +144,7 @@ fn attachment_name(model: &model::DigestModel) -> String {
 
 /// Renders every recipient's digest for a period; recipients whose required
 /// indicators are missing are listed in `incomplete` instead.
-pub fn render_all(
+pub(crate) fn render_all(
     config: &Config,
     state: &State,
     period: &str,
@@ -243,7 +246,7 @@ fn labels(vi: bool) -> minijinja::Value {
 }
 
 /// The sample digests of `nhanluc check` (a [`message_templates::Sampler`]).
-pub fn template_samples(
+pub(crate) fn template_samples(
     config: &Config,
     env: &minijinja::Environment<'_>,
     parsed: &std::collections::BTreeMap<&str, PathBuf>,

@@ -14,7 +14,7 @@ use crate::model::scope::{Language, Scope};
 use super::chart::BarChart;
 
 /// The figures shown first, in this order: what a leader reads on the first screen.
-pub const KEY_FIGURES: &[&str] = &[
+pub(crate) const KEY_FIGURES: &[&str] = &[
     "staff.headcount",
     "training.participants",
     "training.plan_attainment_pct",
@@ -35,7 +35,7 @@ fn by_scope(rows: &[IndicatorRow]) -> std::collections::HashMap<&str, Vec<&Indic
 }
 
 /// Without these for the recipient's scope, the digest is not sent as if complete.
-pub const REQUIRED: &[&str] = &["staff.headcount", "training.participants"];
+pub(crate) const REQUIRED: &[&str] = &["staff.headcount", "training.participants"];
 
 /// Departments listed by name in the mail body (table and "not submitted");
 /// a province has about 150, a larger registry is listed in full in the
@@ -43,8 +43,10 @@ pub const REQUIRED: &[&str] = &["staff.headcount", "training.participants"];
 pub const DEPARTMENTS_LISTED: usize = 200;
 /// Bars of the per-department chart: the departments with the most
 /// participants (a chart is read on a phone).
-pub const CHART_BARS: usize = 20;
+pub(crate) const CHART_BARS: usize = 20;
 
+/// One indicator as the digest shows it: its value, the change against the
+/// previous period and the note against plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct Figure {
     pub id: String,
@@ -60,6 +62,7 @@ pub struct Figure {
     pub note: String,
 }
 
+/// One department's line in the digest's table and attachment.
 #[derive(Debug, Clone, Serialize)]
 pub struct DepartmentRow {
     pub code: String,
@@ -123,6 +126,8 @@ pub struct Submissions {
     pub rejected_rows: BTreeMap<String, i64>,
 }
 
+/// The required indicators a scope has no value for: its recipient gets no
+/// digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Missing {
     pub scope: String,

@@ -33,6 +33,7 @@ use crate::model::indicator::IndicatorRow;
 use crate::model::scope::Scope;
 use crate::warehouse::{self, WarehouseError};
 
+/// Why the indicators could not be computed or written.
 #[derive(Debug, thiserror::Error)]
 pub enum IndicatorError {
     /// DataFusion refused a table or view (`what`, e.g. "table staff").
@@ -58,6 +59,7 @@ pub struct IndicatorFailure {
     pub message: String,
 }
 
+/// What one indicators run computed, and the indicators that failed.
 #[derive(Debug, Default)]
 pub struct IndicatorOutcome {
     /// Period → rows written for it.
@@ -154,7 +156,7 @@ pub async fn session(config: &Config) -> Result<SessionContext, IndicatorError> 
 /// The session [`session`] would give over a warehouse with no data: every
 /// table with its columns and no rows, the registry and the scoped views.
 /// Reads and writes nothing: what `nhanluc check` plans the indicator files on.
-pub async fn empty_session(config: &Config) -> Result<SessionContext, IndicatorError> {
+pub(crate) async fn empty_session(config: &Config) -> Result<SessionContext, IndicatorError> {
     register(config, &table_schemas(config), &Default::default(), &[]).await
 }
 
@@ -353,7 +355,7 @@ const OUTPUT_COLUMNS: &[&str] = &["period", "scope", "indicator", "value", "unit
 /// Plans and runs every indicator file over [`empty_session`], so a syntax
 /// error, an unknown table or column, or a missing output column is found
 /// before a night's run. Returns how many files were checked and those that failed.
-pub async fn check_definitions(
+pub(crate) async fn check_definitions(
     config: &Config,
 ) -> Result<(usize, Vec<IndicatorFailure>), IndicatorError> {
     let ctx = empty_session(config).await?;

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::warehouse::{PartFile, StagedFiles, WarehouseError};
 
 /// The folder under the warehouse root.
-pub const SNAPSHOTS: &str = "_snapshots";
+pub(super) const SNAPSHOTS: &str = "_snapshots";
 
 /// A reader takes parts a chunk at a time: at most this many parts…
 const PARTS_PER_CHUNK: usize = 64;
@@ -39,6 +39,8 @@ const CHUNK_BYTES: u64 = 4 * 1024 * 1024;
 /// Chunks read ahead of the one being written, per reader.
 const CHUNKS_AHEAD_PER_READER: usize = 2;
 
+/// Why a snapshot of the warehouse tables could not be read or written.
+/// Public because `IndicatorError::Snapshot` carries it.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error("cannot read {path}")]
@@ -62,7 +64,7 @@ pub enum SnapshotError {
 }
 
 /// A table as the queries see it: its columns, then `period` and `department`.
-pub fn queried_schema(table_schema: &Schema) -> SchemaRef {
+pub(super) fn queried_schema(table_schema: &Schema) -> SchemaRef {
     let mut fields: Vec<Field> = table_schema
         .fields()
         .iter()
@@ -75,7 +77,7 @@ pub fn queried_schema(table_schema: &Schema) -> SchemaRef {
 
 /// What [`refresh`] did.
 #[derive(Debug, Default)]
-pub struct Refreshed {
+pub(super) struct Refreshed {
     /// Table → its snapshot folder, for tables with at least one part.
     pub folders: BTreeMap<String, PathBuf>,
     /// (table, period) snapshots written this time.
@@ -140,7 +142,7 @@ impl PartStamp {
 /// Brings the snapshots of `tables` (name, columns as written in the parts)
 /// in line with `parts`: writes the missing ones and removes the ones no
 /// longer matching any (table, period).
-pub fn refresh(
+pub(super) fn refresh(
     root: &Path,
     tables: &[(String, SchemaRef)],
     parts: &[PartFile],

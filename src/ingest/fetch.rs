@@ -13,7 +13,7 @@ use crate::error_chain::chain;
 use crate::state::State;
 
 #[derive(Debug, Default, Clone)]
-pub struct FetchOutcome {
+pub(crate) struct FetchOutcome {
     /// Files written into the inbox.
     pub fetched: usize,
     /// Sources that had not changed (304, or the same bytes).
@@ -24,7 +24,7 @@ pub struct FetchOutcome {
 
 /// Fetches every configured source. A source that fails is logged and
 /// counted; the others are still fetched.
-pub async fn fetch_sources(config: &Config, state: &State) -> FetchOutcome {
+pub(crate) async fn fetch_sources(config: &Config, state: &State) -> FetchOutcome {
     let mut outcome = FetchOutcome::default();
     if config.sources.is_empty() {
         return outcome;

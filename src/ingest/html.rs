@@ -26,7 +26,7 @@ const SNIFF_BYTES: usize = 4096;
 /// What a file that is not a zip or OLE workbook holds: `None` when it may be
 /// a workbook after all (calamine decides), the sheets of an HTML table, or
 /// why it is refused.
-pub fn sniff(bytes: &[u8]) -> Option<Result<Vec<WorkbookSheet>, WorkbookError>> {
+pub(crate) fn sniff(bytes: &[u8]) -> Option<Result<Vec<WorkbookSheet>, WorkbookError>> {
     const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
     if bytes.starts_with(b"PK") || bytes.starts_with(OLE) {
         return None;
@@ -702,7 +702,7 @@ fn named_entity(name: &str) -> Option<char> {
 
 /// Decodes `&amp;`, `&#7871;`, `&#x1EBF;` and the named entities above; an
 /// unknown or malformed one is kept as written.
-pub fn decode_entities(text: &str) -> String {
+pub(crate) fn decode_entities(text: &str) -> String {
     if !text.contains('&') {
         return text.to_string();
     }

@@ -153,7 +153,7 @@ pub const DEMO_MARK: &str = ".nhanluc-demo";
 /// are. Each copy is written under a hidden name and renamed into place, so
 /// an ingest never sees half a file; the mark is written last, so a copy
 /// interrupted half-way is done again. Returns the number of files copied.
-pub fn fill_from_demo(config: &Config) -> Result<usize, IngestError> {
+pub(crate) fn fill_from_demo(config: &Config) -> Result<usize, IngestError> {
     let Some(demo) = &config.paths.demo_inbox else {
         return Ok(0);
     };

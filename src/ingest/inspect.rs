@@ -27,6 +27,8 @@ const TEXT_WIDTH: u16 = 80;
 /// The level a blank `level` cell would take when no department is known.
 const UNKNOWN_LEVEL: &str = "unknown";
 
+/// Why a file could not be inspected: bad usage (see
+/// [`InspectError::is_usage`]), or a file that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum InspectError {
     #[error("no template {name:?}; templates: {known}")]
@@ -98,6 +100,7 @@ pub enum DepartmentSource {
     None,
 }
 
+/// The department a file is read as, and what named it.
 #[derive(Debug, Clone, Serialize)]
 pub struct DepartmentSeen {
     pub code: Option<String>,

@@ -55,8 +55,10 @@ use commit::Committer;
 use prepare::{Known, Origin, prepare_file};
 
 /// File extensions calamine reads.
-pub const SPREADSHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "ods"];
+pub(crate) const SPREADSHEET_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xlsb", "xls", "ods"];
 
+/// Why ingest stopped: the state database, the warehouse or a file it
+/// could not read or write. A file that is refused is quarantined instead.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error(transparent)]
@@ -91,6 +93,8 @@ fn io_failed<'a>(
     }
 }
 
+/// What one ingest pass did: a report per file, and what it repaired, left
+/// waiting or found stopping the reader.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IngestReport {
     pub files: Vec<FileReport>,
@@ -106,14 +110,17 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
+    /// How many files ended with an outcome `pred` accepts.
     pub fn count(&self, pred: impl Fn(&Outcome) -> bool) -> usize {
         self.files.iter().filter(|f| pred(&f.outcome)).count()
     }
 
+    /// How many files were accepted.
     pub fn accepted(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Accepted { .. }))
     }
 
+    /// How many files were quarantined.
     pub fn quarantined(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Quarantined { .. }))
     }

@@ -56,9 +56,9 @@ pub const CHILD_ARG: &str = "__reader";
 /// Test-only fault hook: with this variable set, a file whose bytes contain
 /// [`FAULT_MARKER`] makes the reader `abort` (a crash) or `sleep` (a hang),
 /// as a hostile file would. Inert without the variable.
-pub const FAULT_ENV: &str = "NHANLUC_TEST_READER_FAULT";
+pub(crate) const FAULT_ENV: &str = "NHANLUC_TEST_READER_FAULT";
 /// The bytes a file must contain for [`FAULT_ENV`] to act on it.
-pub const FAULT_MARKER: &[u8] = b"NHANLUC-TEST-READER-FAULT";
+pub(crate) const FAULT_MARKER: &[u8] = b"NHANLUC-TEST-READER-FAULT";
 
 static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
 static IDLE: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
@@ -80,6 +80,7 @@ pub struct Limits {
 }
 
 impl Limits {
+    /// The budgets the configuration sets.
     pub fn of(settings: &crate::config::IngestSettings) -> Limits {
         Limits {
             memory_bytes: settings.reader_memory_bytes,
@@ -100,6 +101,8 @@ pub enum Stop {
 }
 
 impl Stop {
+    /// Why the file is quarantined, in Vietnamese for the department: what
+    /// stopped the reader and what to do.
     pub fn reason_vi(&self) -> String {
         let why = match self {
             Stop::Memory { mib } => format!("cần hơn {mib} MiB bộ nhớ"),
@@ -861,7 +864,7 @@ impl ReadingMark {
 }
 
 /// The reasons (Vietnamese, English) a file that stopped the reader twice is quarantined with.
-pub fn twice_reason(strikes: u32) -> (String, String) {
+pub(crate) fn twice_reason(strikes: u32) -> (String, String) {
     (
         format!(
             "Tệp làm trình đọc dừng {strikes} lần (chương trình bị dừng khi đang đọc tệp này): tệp có thể bị hỏng; mở bằng Excel, lưu lại và gửi lại"

@@ -40,10 +40,12 @@ pub const MAX_CELLS_PER_SHEET: usize = 20_000_000;
 /// The largest column index accepted (Excel's own limit is 16,384 columns).
 pub const MAX_COLUMNS: u32 = 16_384;
 /// A zip-based workbook that declares more uncompressed bytes than this is refused.
-pub const MAX_UNCOMPRESSED_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+pub(crate) const MAX_UNCOMPRESSED_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// Shared strings are loaded whole by calamine: bound them separately.
-pub const MAX_SHARED_STRINGS_BYTES: u64 = 512 * 1024 * 1024;
+pub(crate) const MAX_SHARED_STRINGS_BYTES: u64 = 512 * 1024 * 1024;
 
+/// Why a workbook could not be read: damaged, password protected, too
+/// large, malformed, or it stopped the reader.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkbookError {
     /// No reader can open it: damaged, or not a spreadsheet at all.

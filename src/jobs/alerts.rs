@@ -17,6 +17,8 @@ use crate::state::State;
 /// waits for them, so they are few and short.
 const ATTEMPTS: u32 = 3;
 
+/// Which moment of a run a dead-man's-switch ping marks: its start, its
+/// success or its failure.
 #[derive(Debug, Clone, Copy)]
 pub enum Ping {
     Start,
@@ -47,7 +49,13 @@ pub async fn ping(config: &Config, which: Ping) {
 
 /// Tells the operator a run failed: an email to `[alerts] email` and a JSON
 /// POST to `[alerts] webhook`. `error` names the given-up mail too, if any.
-pub async fn run_failed(config: &Config, state: &State, job: &str, run_id: i64, error: &str) {
+pub(crate) async fn run_failed(
+    config: &Config,
+    state: &State,
+    job: &str,
+    run_id: i64,
+    error: &str,
+) {
     let host = hostname();
     tell(
         config,
@@ -96,7 +104,7 @@ pub async fn mail_given_up(config: &Config, state: &State, origin: &str, ids: &[
 /// told by their feedback, but a file built to harm the service, or a limit
 /// set too low for real workbooks, is the analyst's to look at. With
 /// `"status": "reader_stopped"`; once per set of files.
-pub async fn reader_stopped(config: &Config, state: &State, job: &str, files: &[String]) {
+pub(crate) async fn reader_stopped(config: &Config, state: &State, job: &str, files: &[String]) {
     let host = hostname();
     let listed = files
         .iter()

@@ -173,7 +173,7 @@ pub struct RunCounts {
 
 impl RunCounts {
     /// Counts what an ingest step did.
-    pub fn add_ingest(&mut self, report: &ingest::IngestReport) {
+    pub(crate) fn add_ingest(&mut self, report: &ingest::IngestReport) {
         self.files_incomplete += report.incomplete;
         for file in &report.files {
             match file.outcome {
@@ -190,14 +190,14 @@ impl RunCounts {
     }
 
     /// Counts what an indicators step computed.
-    pub fn add_indicators(&mut self, outcome: &indicators::IndicatorOutcome) {
+    pub(crate) fn add_indicators(&mut self, outcome: &indicators::IndicatorOutcome) {
         self.indicator_periods += outcome.periods.len();
         self.indicator_rows += outcome.periods.values().map(Vec::len).sum::<usize>();
         self.indicator_failures += outcome.failures.len();
     }
 
     /// Counts what a delivery did.
-    pub fn add_delivery(&mut self, delivery: &DeliveryOutcome) {
+    pub(crate) fn add_delivery(&mut self, delivery: &DeliveryOutcome) {
         self.messages_delivered += delivery.delivered;
         self.messages_waiting += delivery.failed;
         self.messages_failed += delivery.given_up;
@@ -224,7 +224,7 @@ pub async fn run_job(config: &Config, name: &str) -> Result<RunResult, JobError>
 
 /// Like [`run_job`], but stops between steps once `stop` is set (a shutdown
 /// request): the current step always finishes.
-pub async fn run_job_until(
+pub(crate) async fn run_job_until(
     config: &Config,
     name: &str,
     stop: &AtomicBool,
@@ -238,7 +238,7 @@ pub async fn run_job_until(
 }
 
 /// Runs `steps` as a recorded run named `name`, then tells the operator if it failed.
-pub async fn run_steps(
+pub(crate) async fn run_steps(
     config: &Config,
     name: &str,
     steps: &[Step],

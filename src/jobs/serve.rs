@@ -24,7 +24,7 @@ use crate::state::State;
 use super::{JobError, RunLock, run_job_until, run_steps};
 
 /// The name under which ingest-on-arrival runs are recorded.
-pub const ARRIVAL_JOB: &str = "arrival";
+pub(crate) const ARRIVAL_JOB: &str = "arrival";
 /// How often the scheduler records how far it has watched the schedules.
 const MARK_EVERY: Duration = Duration::from_secs(20);
 /// The longest the service goes without looking at the outbox: a message
@@ -79,7 +79,7 @@ pub fn next_run(job: &JobSpec, after: DateTime<Utc>) -> Option<DateTime<chrono_t
 
 /// Whether an occurrence of the job's schedule fell in (`seen_until`, `now`]:
 /// a run the service missed while it was down.
-pub fn missed_since(job: &JobSpec, seen_until: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+pub(crate) fn missed_since(job: &JobSpec, seen_until: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     next_run(job, seen_until).is_some_and(|next| next.with_timezone(&Utc) <= now)
 }
 
@@ -480,7 +480,7 @@ async fn wait_for_signal() {
 }
 
 /// Paths a test or operator may want: the service lock file.
-pub fn service_lock_path(config: &Config) -> PathBuf {
+pub(crate) fn service_lock_path(config: &Config) -> PathBuf {
     config.paths.state.with_extension("serve.lock")
 }
 

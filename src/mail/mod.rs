@@ -18,6 +18,7 @@ pub use outbox::{
 };
 pub use smtp::{MissingPassword, probe, smtp_credentials};
 
+/// Why a message could not be built, or the outbox not read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
     #[error("{address:?} is not a mail address (the {role} of a message)")]

@@ -270,6 +270,8 @@ fn write_pending_eml(
 
 const EML_PER_BATCH: usize = 256;
 
+/// Where outbox item `item` is written as an `.eml` file in the folder
+/// `dir` when there is no SMTP server.
 pub fn eml_path(dir: &Path, item: &crate::state::OutboxItem) -> std::path::PathBuf {
     dir.join(format!(
         "{:06}-{}-{}.eml",

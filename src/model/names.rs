@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 /// A file name that is safe as one path component: no separators, no leading dot.
-pub fn safe_file_name(name: &str) -> String {
+pub(crate) fn safe_file_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
         .map(|c| {
@@ -25,14 +25,14 @@ pub fn safe_file_name(name: &str) -> String {
 
 /// The longest name [`safe_file_name`] returns, in bytes: a path component
 /// is at most 255 bytes, and a name is often given a prefix or a suffix.
-pub const SAFE_NAME_BYTES: usize = 200;
+pub(crate) const SAFE_NAME_BYTES: usize = 200;
 
 /// The most a file system takes as one path component, in bytes.
-pub const NAME_MAX: usize = 255;
+pub(crate) const NAME_MAX: usize = 255;
 
 /// `name` cut to at most `max` bytes at a character boundary, keeping its
 /// extension (up to 16 bytes) so the kind of file still shows.
-pub fn fit_name(name: &str, max: usize) -> String {
+pub(crate) fn fit_name(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_string();
     }

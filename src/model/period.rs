@@ -269,7 +269,7 @@ impl Evidence {
     }
 
     /// "tên tệp "ds_2026.xlsx" ghi năm 2026".
-    pub fn says_vi(&self) -> String {
+    pub(crate) fn says_vi(&self) -> String {
         match self.period {
             Some(p) => format!("{} ghi {}", self.where_vi(), p.label_vi()),
             None => format!(
@@ -395,7 +395,7 @@ fn refusal(evidence: Vec<Evidence>) -> PeriodRefusal {
 
 /// The period the folders and the file name agree on, if they name one
 /// without contradiction. Sheets are checked against it as they are read.
-pub fn path_period(path: &[Evidence]) -> Option<Period> {
+pub(crate) fn path_period(path: &[Evidence]) -> Option<Period> {
     match combine(&path.iter().collect::<Vec<_>>()) {
         Verdict::One(p) => Some(p),
         _ => None,
@@ -690,7 +690,7 @@ fn name_periods(name: &str) -> Vec<Option<Period>> {
 /// ("Điện Biên, ngày 15 tháng 01 năm 2026", "ngày … tháng … năm 2026" left
 /// blank on a form) and the legal basis ("Căn cứ Luật … năm 2008"). The
 /// signature block is below the table and never among these lines.
-pub fn title_evidence(sheet: &str, lines: &[String]) -> Vec<Evidence> {
+pub(crate) fn title_evidence(sheet: &str, lines: &[String]) -> Vec<Evidence> {
     // The folded lines joined by a space; `spans` maps each back to its line.
     let mut joined = String::new();
     let mut spans: Vec<(std::ops::Range<usize>, usize)> = Vec::new();

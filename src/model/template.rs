@@ -16,8 +16,9 @@ use super::text::fold;
 use super::value::{DateBound, DateBounds};
 
 /// Columns every warehouse table carries besides the template's fields.
-pub const LINEAGE_COLUMNS: &[&str] = &["submission_id", "source_sheet", "source_row"];
+pub(crate) const LINEAGE_COLUMNS: &[&str] = &["submission_id", "source_sheet", "source_row"];
 
+/// Why a template file could not be read, or was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     /// The templates folder or one of its files cannot be read.
@@ -48,6 +49,7 @@ impl TemplateError {
     }
 }
 
+/// The kind of value a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldType {
@@ -67,6 +69,8 @@ pub enum BlankValue {
     DepartmentLevel,
 }
 
+/// One field of a template: the headers that name it and the values it
+/// accepts.
 #[derive(Debug, Clone)]
 pub struct Field {
     pub name: String,
@@ -90,7 +94,7 @@ pub struct Field {
 
 impl Field {
     /// The canonical value a cell's text stands for, matched like headers.
-    pub fn enum_value(&self, text: &str) -> Option<&str> {
+    pub(crate) fn enum_value(&self, text: &str) -> Option<&str> {
         self.folded_values
             .get(&fold(text))
             .map(|&i| self.values[i].as_str())
@@ -100,7 +104,7 @@ impl Field {
     /// university): the longest synonym of two words or more that is a
     /// whole-word prefix; none when two values' synonyms are equally long
     /// prefixes.
-    pub fn enum_value_leading(&self, text: &str) -> Option<&str> {
+    pub(crate) fn enum_value_leading(&self, text: &str) -> Option<&str> {
         let folded = fold(text);
         let mut best: Option<(usize, usize)> = None;
         let mut tie = false;
@@ -130,7 +134,7 @@ impl Field {
     }
 
     /// Every text that names one of the values, folded.
-    pub fn folded_value_texts(&self) -> impl Iterator<Item = String> + '_ {
+    pub(crate) fn folded_value_texts(&self) -> impl Iterator<Item = String> + '_ {
         self.folded_values.keys().cloned()
     }
 
@@ -140,6 +144,8 @@ impl Field {
     }
 }
 
+/// A template: the fields of one kind of form, and how its header cells
+/// and values are read.
 #[derive(Debug, Clone)]
 pub struct Template {
     pub name: String,
@@ -161,15 +167,16 @@ impl Template {
     }
 
     /// Every header text the template knows, folded.
-    pub fn folded_header_texts(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn folded_header_texts(&self) -> impl Iterator<Item = &str> {
         self.folded_headers.keys().map(String::as_str)
     }
 
     /// [`Template::field_for_header`] for a header already folded.
-    pub fn field_for_folded_header(&self, folded: &str) -> Option<usize> {
+    pub(crate) fn field_for_folded_header(&self, folded: &str) -> Option<usize> {
         self.folded_headers.get(folded).copied()
     }
 
+    /// The position of the field called `name`.
     pub fn field_index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
     }

@@ -146,7 +146,7 @@ pub fn clean(text: &str) -> String {
 }
 
 /// The column letters of a 0-based column index: 0 → "A", 27 → "AB".
-pub fn column_letters(mut col: u32) -> String {
+pub(crate) fn column_letters(mut col: u32) -> String {
     let mut letters = Vec::new();
     loop {
         letters.push(b'A' + (col % 26) as u8);
@@ -160,7 +160,7 @@ pub fn column_letters(mut col: u32) -> String {
 }
 
 /// The cell address a department sees in Excel, from 0-based row and column.
-pub fn cell_address(row: u32, col: u32) -> String {
+pub(crate) fn cell_address(row: u32, col: u32) -> String {
     format!("{}{}", column_letters(col), row + 1)
 }
 

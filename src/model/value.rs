@@ -36,11 +36,11 @@ pub const MAX_TEXT_CHARS: usize = 32_767;
 
 /// Characters of a value kept where it is copied into a report (rejects,
 /// the ledger's report, feedback mail).
-pub const SHOWN_CHARS: usize = 200;
+pub(crate) const SHOWN_CHARS: usize = 200;
 
 /// `text` cut to [`SHOWN_CHARS`] characters, with "…" when cut: how a
 /// rejected value is copied into reports, whatever its length.
-pub fn clip(text: &str) -> String {
+pub(crate) fn clip(text: &str) -> String {
     clip_to(text, SHOWN_CHARS)
 }
 
@@ -53,7 +53,7 @@ fn clip_to(text: &str, chars: usize) -> String {
 
 /// A text cell as read: a text over [`MAX_TEXT_CHARS`] becomes
 /// [`Cell::TooLong`] without being copied whole.
-pub fn text_or_too_long(text: &str) -> Option<Cell> {
+pub(crate) fn text_or_too_long(text: &str) -> Option<Cell> {
     // Bytes bound characters from above: most texts need no count.
     if text.len() <= MAX_TEXT_CHARS {
         return None;
@@ -67,7 +67,7 @@ pub fn text_or_too_long(text: &str) -> Option<Cell> {
 
 impl Cell {
     /// An empty cell, or one holding only white space.
-    pub fn is_blank(&self) -> bool {
+    pub(crate) fn is_blank(&self) -> bool {
         match self {
             Cell::Empty => true,
             Cell::Text(text) => text.trim().is_empty(),
@@ -146,7 +146,7 @@ impl Problem {
     }
 
     /// A text longer than a cell can hold.
-    pub fn too_long(chars: usize) -> Self {
+    pub(crate) fn too_long(chars: usize) -> Self {
         Problem::new(
             format!(
                 "Ô có {chars} ký tự, vượt giới hạn {MAX_TEXT_CHARS} ký tự một ô của Excel: tệp có thể bị hỏng; sửa ô rồi gửi lại"
@@ -163,7 +163,7 @@ impl Problem {
     }
 
     /// A cell holding a formula error (`#REF!`, `#N/A`, …).
-    pub fn error_cell(code: &str) -> Self {
+    pub(crate) fn error_cell(code: &str) -> Self {
         Problem::new(
             format!("Ô bị lỗi công thức ({code}): cần nhập giá trị"),
             format!("Formula error cell ({code}): a value is needed"),
@@ -171,7 +171,7 @@ impl Problem {
     }
 
     /// A formula cell saved without its computed value.
-    pub fn uncomputed(formula: &str) -> Self {
+    pub(crate) fn uncomputed(formula: &str) -> Self {
         Problem::new(
             format!(
                 "Ô công thức chưa có giá trị tính sẵn (={formula}): mở tệp bằng Excel, lưu lại rồi gửi lại"
@@ -196,7 +196,7 @@ pub fn unreadable(cell: &Cell) -> Option<Problem> {
 
 /// A text field's value: the cell as a department reads it (a date as
 /// dd/mm/yyyy); blank is none.
-pub fn as_text(cell: &Cell) -> Result<Option<String>, Problem> {
+pub(crate) fn as_text(cell: &Cell) -> Result<Option<String>, Problem> {
     if let Some(problem) = unreadable(cell) {
         return Err(problem);
     }
@@ -209,7 +209,7 @@ pub fn as_text(cell: &Cell) -> Result<Option<String>, Problem> {
 
 /// An integer field's value: a whole number, also one written as text
 /// with thousands separators; blank is none.
-pub fn as_integer(cell: &Cell) -> Result<Option<i64>, Problem> {
+pub(crate) fn as_integer(cell: &Cell) -> Result<Option<i64>, Problem> {
     let not_whole = || {
         Problem::new(
             "Không phải số nguyên (ví dụ đúng: 1500000 hoặc 1.500.000)",
@@ -234,7 +234,7 @@ pub fn as_integer(cell: &Cell) -> Result<Option<i64>, Problem> {
 /// in computed figures (a formula's 349999.99999999994 is Excel's 350,000):
 /// a difference of a few units in the last place is noise, a genuine
 /// fraction such as 17.5 is not a whole number.
-pub fn whole_number(n: f64) -> Option<i64> {
+pub(crate) fn whole_number(n: f64) -> Option<i64> {
     if !n.is_finite() || n.abs() >= 9.0e15 {
         return None;
     }
@@ -253,7 +253,7 @@ const CURRENCY_SUFFIXES: &[&str] = &["vnđ", "vnd", "đồng", "dong", "đ"];
 /// "1,500,000", "1500000", "1.500.000 đồng", "1.500.000đ", "350.000 VNĐ",
 /// and a decimal whose fraction is zero ("1.500.000,00", "1,500,000.00").
 /// "17,51" is not a whole number.
-pub fn parse_vietnamese_integer(text: &str) -> Option<i64> {
+pub(crate) fn parse_vietnamese_integer(text: &str) -> Option<i64> {
     // `clean` makes every whitespace character (NBSP, narrow and thin
     // spaces included) one plain space.
     let mut t = clean(text).to_lowercase();
@@ -329,7 +329,7 @@ pub fn parse_vietnamese_decimal(text: &str) -> Option<f64> {
 }
 
 /// The date of an Excel serial in the 1900 system (the Lotus leap-year bug included).
-pub fn date_from_serial(serial: f64) -> Option<NaiveDate> {
+pub(crate) fn date_from_serial(serial: f64) -> Option<NaiveDate> {
     if !serial.is_finite() || !(1.0..2_958_466.0).contains(&serial) {
         return None;
     }
@@ -345,7 +345,7 @@ pub fn date_from_serial(serial: f64) -> Option<NaiveDate> {
 /// number in a date column is a year (1985), digits typed without
 /// separators (31121985) or a serial whose cell is not formatted as a date
 /// (45000); each is rejected with what to write instead.
-pub fn as_date(cell: &Cell) -> Result<Option<NaiveDate>, Problem> {
+pub(crate) fn as_date(cell: &Cell) -> Result<Option<NaiveDate>, Problem> {
     let invalid = |shown: &str| {
         Problem::new(
             format!("Ngày không hợp lệ \"{shown}\": cần dạng ngày/tháng/năm, ví dụ 31/12/2022"),
@@ -486,7 +486,7 @@ impl DateBound {
     }
 
     /// The bound as a date, relative bounds counted back from `today`.
-    pub fn resolve(self, today: NaiveDate) -> NaiveDate {
+    pub(crate) fn resolve(self, today: NaiveDate) -> NaiveDate {
         match self {
             DateBound::On(date) => date,
             DateBound::YearsFromToday(years) => add_years(today, years),
@@ -521,7 +521,7 @@ impl DateBounds {
 }
 
 /// Whole years from `born` to `on` (negative when `born` is later).
-pub fn age_on(born: NaiveDate, on: NaiveDate) -> i64 {
+pub(crate) fn age_on(born: NaiveDate, on: NaiveDate) -> i64 {
     let mut years = i64::from(on.year()) - i64::from(born.year());
     if (on.month(), on.day()) < (born.month(), born.day()) {
         years -= 1;
@@ -531,7 +531,7 @@ pub fn age_on(born: NaiveDate, on: NaiveDate) -> i64 {
 
 /// Refuses a date outside a field's plausible range, with the reason.
 /// `today` is the day the file is read.
-pub fn check_plausible(
+pub(crate) fn check_plausible(
     date: NaiveDate,
     bounds: &DateBounds,
     today: NaiveDate,
@@ -590,7 +590,7 @@ pub fn check_plausible(
 }
 
 /// [`as_date`], then [`check_plausible`] against the field's bounds.
-pub fn as_plausible_date(
+pub(crate) fn as_plausible_date(
     cell: &Cell,
     bounds: &DateBounds,
     today: NaiveDate,
@@ -604,7 +604,7 @@ pub fn as_plausible_date(
 
 /// Day-first dates as typed in Vietnam: "31/12/2022", "31-12-2022", "31.12.2022",
 /// "1/2/2023"; also ISO "2022-12-31" (an ISO cell from ODS) with an optional time.
-pub fn parse_date_text(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date_text(text: &str) -> Option<NaiveDate> {
     let t = clean(text);
     let t = t.split(['T', ' ']).next().unwrap_or("");
     let parts: Vec<&str> = t.split(['/', '-', '.']).collect();
@@ -629,7 +629,7 @@ pub fn parse_date_text(text: &str) -> Option<NaiveDate> {
 }
 
 /// A yes/no field's value: an x-mark or a yes/no word; blank is no.
-pub fn as_bool(cell: &Cell) -> Result<bool, Problem> {
+pub(crate) fn as_bool(cell: &Cell) -> Result<bool, Problem> {
     if let Some(problem) = unreadable(cell) {
         return Err(problem);
     }

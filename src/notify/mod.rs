@@ -19,6 +19,7 @@ use crate::state::{State, StateError};
 pub use feedback::queue_feedback;
 pub use reminders::{REMINDER_FORMS, due_period, queue_reminders};
 
+/// Why feedback or reminders could not be queued.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
     /// A message template that cannot be read, parsed or rendered.
@@ -55,6 +56,8 @@ fn queue_to_contacts(
     Ok(queued)
 }
 
+/// What queueing feedback or reminders did: the messages queued, and the
+/// ledger entries with no one to write to.
 #[derive(Debug, Default, Clone)]
 pub struct MailOutcome {
     pub queued: usize,
@@ -85,7 +88,7 @@ fn forms(
 
 /// The sample feedback and reminder of `nhanluc check` (a
 /// [`crate::message_templates::Sampler`]).
-pub fn template_samples(
+pub(crate) fn template_samples(
     config: &Config,
     env: &minijinja::Environment<'_>,
     parsed: &BTreeMap<&str, PathBuf>,

@@ -189,3 +189,72 @@ fn the_scanner_sees_paths_in_code_and_not_in_comments() {
     assert!(allowed("warehouse", "model"));
     assert!(!allowed("model", "config"));
 }
+
+/// The public items of `text` (outside `#[cfg(test)]` code) with no doc
+/// comment above them, as "line: item".
+fn undocumented(text: &str) -> Vec<String> {
+    const KINDS: &[&str] = &[
+        "fn ",
+        "async fn ",
+        "struct ",
+        "enum ",
+        "const ",
+        "static ",
+        "type ",
+        "trait ",
+    ];
+    let lines: Vec<&str> = text.lines().collect();
+    let mut missing = Vec::new();
+    for (at, line) in lines.iter().enumerate() {
+        let code = line.trim_start();
+        if code.starts_with("#[cfg(test)]") {
+            // Unit tests sit at the end of a file.
+            break;
+        }
+        let Some(item) = code.strip_prefix("pub ") else {
+            continue;
+        };
+        if !KINDS.iter().any(|kind| item.starts_with(kind)) {
+            continue;
+        }
+        let documented = lines[..at]
+            .iter()
+            .rev()
+            .map(|l| l.trim_start())
+            .find(|l| !l.starts_with("#[") && !l.starts_with(")]") && !l.starts_with('"'))
+            .is_some_and(|l| l.starts_with("///"));
+        if !documented {
+            missing.push(format!("{}: {}", at + 1, code));
+        }
+    }
+    missing
+}
+
+#[test]
+fn every_public_item_says_what_it_is() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    // The fixtures crate too: its items are the tests' vocabulary.
+    for dir in ["src", "crates/fixtures/src"] {
+        source_files(&root.join(dir), &mut files);
+    }
+    files.sort();
+    let mut missing = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("source");
+        for item in undocumented(&text) {
+            missing.push(format!("{}:{item}", file.display()));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "public items without a doc comment (write one: what it is, or why it is public):\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn the_doc_check_sees_a_missing_comment_and_skips_tests() {
+    let text = "/// Documented.\n#[derive(Debug)]\npub struct A;\npub fn b() {}\npub(crate) fn c() {}\n#[cfg(test)]\nmod tests {\n    pub fn d() {}\n}\n";
+    assert_eq!(undocumented(text), ["4: pub fn b() {}"]);
+}

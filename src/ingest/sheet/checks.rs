@@ -23,7 +23,7 @@ impl SeenKeys {
     const LIMIT: usize = 1_000_000;
 
     /// Forgets the values a sheet brought (a sheet refused whole).
-    pub fn forget_sheet(&mut self, sheet: &str) {
+    pub(crate) fn forget_sheet(&mut self, sheet: &str) {
         self.0.retain(|_, (first_sheet, _, _)| first_sheet != sheet);
     }
 
