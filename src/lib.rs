@@ -4,10 +4,13 @@
 //! [`warehouse`], [`indicators`] are computed over it with SQL, and the
 //! [`digest`] is mailed to leadership through [`mail`]'s outbox, beside the
 //! departments' feedback and reminders of [`notify`]. [`jobs`] runs these
-//! steps as named jobs; [`config`] and [`state`] sit beside them;
-//! [`error_chain`] turns any of their errors into one line that says each
-//! cause once. Long steps count their work on [`progress`]; [`logging`] shows
-//! the log and that progress on stderr.
+//! steps as named jobs; [`config`] and [`state`] sit beside them, with the
+//! [`catalogue`] of forms, indicator queries and message templates that ship
+//! compiled in; every stage speaks the vocabulary of [`model`], which uses
+//! nothing else of the crate. [`error_chain`] turns any of their errors into
+//! one line that says each cause once. Long steps count their work on
+//! [`progress`]; [`logging`] shows the log and that progress on stderr. The
+//! dependency rule between these modules is a test (tests/it/architecture.rs).
 
 #![deny(unreachable_pub)]
 

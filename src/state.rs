@@ -1417,12 +1417,6 @@ impl State {
             )
             .map_err(self.err())
     }
-
-    /// Accepted and superseded submissions in the order they were recorded,
-    /// with their source and receipt (what `rebuild` compares).
-    pub fn submissions_in_order(&self) -> Result<Vec<Submission>, StateError> {
-        self.data_submissions("ASC")
-    }
 }
 
 fn upsert_parts_in(tx: &rusqlite::Transaction<'_>, parts: &[PartRecord]) -> rusqlite::Result<()> {

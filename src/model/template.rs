@@ -137,11 +137,6 @@ impl Field {
     pub(crate) fn folded_value_texts(&self) -> impl Iterator<Item = String> + '_ {
         self.folded_values.keys().cloned()
     }
-
-    /// The synonyms written in the template, for "accepted: …" messages.
-    pub fn accepted_values(&self) -> &[String] {
-        &self.values
-    }
 }
 
 /// A template: the fields of one kind of form, and how its header cells

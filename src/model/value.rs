@@ -307,27 +307,6 @@ fn grouped_integer(digits: &str) -> Option<i64> {
     groups.concat().parse().ok()
 }
 
-/// Parses a Vietnamese decimal: "17,51", "1.234,5", "1500000", "17.51" where unambiguous.
-pub fn parse_vietnamese_decimal(text: &str) -> Option<f64> {
-    if let Some(i) = parse_vietnamese_integer(text) {
-        return Some(i as f64);
-    }
-    let t = clean(text).replace(' ', "");
-    let (int_part, frac) = match (t.rfind(','), t.rfind('.')) {
-        (Some(c), Some(d)) if c > d => (t[..c].replace('.', ""), &t[c + 1..]),
-        (Some(c), Some(d)) if d > c => (t[..d].replace(',', ""), &t[d + 1..]),
-        (Some(c), None) => (t[..c].to_string(), &t[c + 1..]),
-        (None, Some(d)) => (t[..d].to_string(), &t[d + 1..]),
-        _ => return None,
-    };
-    let digits_only = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    let int_ok = digits_only(int_part.trim_start_matches('-'));
-    if !int_ok || !digits_only(frac) {
-        return None;
-    }
-    format!("{int_part}.{frac}").parse().ok()
-}
-
 /// The date of an Excel serial in the 1900 system (the Lotus leap-year bug included).
 pub(crate) fn date_from_serial(serial: f64) -> Option<NaiveDate> {
     if !serial.is_finite() || !(1.0..2_958_466.0).contains(&serial) {
@@ -672,8 +651,6 @@ mod tests {
         assert_eq!(parse_vietnamese_integer("17,51"), None);
         assert_eq!(parse_vietnamese_integer("1.50.000"), None);
         assert_eq!(parse_vietnamese_integer("abc"), None);
-        assert_eq!(parse_vietnamese_decimal("17,51"), Some(17.51));
-        assert_eq!(parse_vietnamese_decimal("1.234,5"), Some(1234.5));
     }
 
     #[test]
