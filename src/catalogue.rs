@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::model::indicator::Unit;
 use crate::model::template::{Template, TemplateError, parse_template};
 
 /// A kind of catalogue file: the built-in files and the extension of the
@@ -220,9 +221,6 @@ pub(crate) const MESSAGES: Kind = Kind {
     extension: "j2",
 };
 
-/// The units an indicator row may have (the digest formats each its own way).
-pub const UNITS: &[&str] = &["count", "percent", "vnd", "lessons"];
-
 /// A catalogue file that cannot be used, by the file it is in (the folder's
 /// path, or the built-in file's name).
 #[derive(Debug, thiserror::Error)]
@@ -421,14 +419,22 @@ pub(crate) fn check_template_overlay(dir: &Path) -> Vec<TemplateError> {
 }
 
 /// What the digest calls an indicator id, in each language, and its unit.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndicatorLabel {
     pub label_vi: String,
     pub label_en: String,
-    /// The unit the query returns for the id (one of [`UNITS`]): what the
-    /// sample messages of `nhanluc check` are made with.
-    pub unit: String,
+    /// The unit the query returns for the id: what the sample messages of
+    /// `nhanluc check` are made with.
+    pub unit: Unit,
+}
+
+/// An id's table in a label file, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLabel {
+    label_vi: String,
+    label_en: String,
+    unit: String,
 }
 
 /// The labels of every indicator id that has one.
@@ -563,12 +569,13 @@ fn parse_labels(
     file: &Path,
     text: &str,
 ) -> Result<BTreeMap<String, IndicatorLabel>, CatalogueError> {
-    let labels: BTreeMap<String, IndicatorLabel> =
+    let raw: BTreeMap<String, RawLabel> =
         toml::from_str(text).map_err(|source| CatalogueError::Parse {
             file: file.to_path_buf(),
             source: Box::new(source),
         })?;
-    for (id, label) in &labels {
+    let mut labels = BTreeMap::new();
+    for (id, label) in raw {
         let invalid = |message: String| CatalogueError::Invalid {
             file: file.to_path_buf(),
             message,
@@ -578,13 +585,21 @@ fn parse_labels(
                 "{id}: label_vi and label_en must not be empty"
             )));
         }
-        if !UNITS.contains(&label.unit.as_str()) {
+        let Some(unit) = Unit::parse(&label.unit) else {
             return Err(invalid(format!(
                 "{id}.unit: {:?} is not one of {}",
                 label.unit,
-                UNITS.join(", ")
+                Unit::names()
             )));
-        }
+        };
+        labels.insert(
+            id,
+            IndicatorLabel {
+                label_vi: label.label_vi,
+                label_en: label.label_en,
+                unit,
+            },
+        );
     }
     Ok(labels)
 }

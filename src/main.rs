@@ -282,7 +282,7 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
                         "  {:<28} {:<44} {:>14}",
                         row.scope,
                         row.indicator,
-                        digest::format_value(row.value, &row.unit, false)
+                        digest::format_value(row.value, row.unit, false)
                     );
                 }
             }

@@ -20,7 +20,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
-use crate::model::indicator::IndicatorRow;
+use crate::model::indicator::{IndicatorRow, Unit};
 use crate::model::rows::{ParsedRow, Reject};
 use crate::model::submission::Submission;
 use crate::model::template::{FieldType, Template};
@@ -325,7 +325,7 @@ pub(crate) fn indicators_batch(rows: &[IndicatorRow]) -> Result<RecordBatch, War
         value.append_option(row.value);
         numerator.append_option(row.numerator);
         denominator.append_option(row.denominator);
-        unit.append_value(&row.unit);
+        unit.append_value(row.unit.as_str());
     }
     RecordBatch::try_new(
         indicators_schema(),
@@ -378,13 +378,22 @@ pub fn read_indicators(root: &Path, period: &str) -> Result<Vec<IndicatorRow>, W
         let unit = unit.as_string::<i32>();
         let opt = |a: &arrow::array::Float64Array, i: usize| (!a.is_null(i)).then(|| a.value(i));
         for i in 0..batch.num_rows() {
+            let unit = Unit::parse(unit.value(i)).ok_or_else(|| WarehouseError::ReadParquet {
+                path: path.clone(),
+                source: format!(
+                    "unit {:?} is not one of {} (written by another nhanluc?)",
+                    unit.value(i),
+                    Unit::names()
+                )
+                .into(),
+            })?;
             rows.push(IndicatorRow {
                 scope: scope.value(i).to_string(),
                 indicator: indicator.value(i).to_string(),
                 value: opt(&value, i),
                 numerator: opt(&numerator, i),
                 denominator: opt(&denominator, i),
-                unit: unit.value(i).to_string(),
+                unit,
             });
         }
     }

@@ -17,6 +17,7 @@ use crate::catalogue;
 use crate::config::Config;
 use crate::mail::{self, DeliveryOutcome, MailError};
 use crate::message_templates::{self, Sample, TemplateError};
+use crate::model::indicator::Unit;
 use crate::model::period::Period;
 use crate::model::scope::Language;
 use crate::model::status::SubmissionStatus;
@@ -318,7 +319,7 @@ mod samples {
         let rows = |value: f64| -> Vec<IndicatorRow> {
             let mut rows = Vec::new();
             for (id, label) in labels.iter() {
-                let unit = label.unit.as_str();
+                let unit = label.unit;
                 for scope in &scopes {
                     rows.push(IndicatorRow {
                         scope: scope.clone(),
@@ -326,7 +327,7 @@ mod samples {
                         value: Some(value),
                         numerator: Some(value),
                         denominator: Some(100.0),
-                        unit: unit.to_string(),
+                        unit,
                     });
                 }
             }
@@ -380,21 +381,21 @@ pub fn group_thousands(value: i64, vi: bool) -> String {
 }
 
 /// A value as a reader expects it: "17,51%" in Vietnamese, "17.51%" in English.
-pub fn format_value(value: Option<f64>, unit: &str, vi: bool) -> String {
+pub fn format_value(value: Option<f64>, unit: Unit, vi: bool) -> String {
     let Some(v) = value else {
         return "—".to_string();
     };
     match unit {
-        "percent" => {
+        Unit::Percent => {
             let text = format!("{v:.2}%");
             if vi { text.replace('.', ",") } else { text }
         }
-        "vnd" => format!("{} đ", group_thousands(v.round() as i64, vi)),
-        "lessons" => {
+        Unit::Vnd => format!("{} đ", group_thousands(v.round() as i64, vi)),
+        Unit::Lessons => {
             let text = format!("{v:.1}");
             if vi { text.replace('.', ",") } else { text }
         }
-        _ => group_thousands(v.round() as i64, vi),
+        Unit::Count => group_thousands(v.round() as i64, vi),
     }
 }
 
@@ -407,8 +408,8 @@ mod tests {
         assert_eq!(group_thousands(24088, true), "24.088");
         assert_eq!(group_thousands(1_500_000, false), "1,500,000");
         assert_eq!(group_thousands(-999, true), "-999");
-        assert_eq!(format_value(Some(17.5123), "percent", true), "17,51%");
-        assert_eq!(format_value(Some(17.5123), "percent", false), "17.51%");
-        assert_eq!(format_value(None, "count", true), "—");
+        assert_eq!(format_value(Some(17.5123), Unit::Percent, true), "17,51%");
+        assert_eq!(format_value(Some(17.5123), Unit::Percent, false), "17.51%");
+        assert_eq!(format_value(None, Unit::Count, true), "—");
     }
 }

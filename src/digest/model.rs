@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::catalogue::IndicatorLabels;
 use crate::config::{Config, Recipient};
-use crate::model::indicator::IndicatorRow;
+use crate::model::indicator::{IndicatorRow, Unit};
 use crate::model::period::Period;
 use crate::model::scope::{Language, Scope};
 
@@ -179,13 +179,13 @@ pub fn build(
     let figure = |row: &IndicatorRow| Figure {
         id: row.indicator.clone(),
         label: labels.label(&row.indicator, vi),
-        value: super::format_value(row.value, &row.unit, vi),
+        value: super::format_value(row.value, row.unit, vi),
         change: change(row, before.get(&row.indicator), vi),
         direction: direction(row, before.get(&row.indicator)),
         province: if is_department {
             province
                 .get(&row.indicator)
-                .map(|p| super::format_value(p.value, &p.unit, vi))
+                .map(|p| super::format_value(p.value, p.unit, vi))
                 .unwrap_or_default()
         } else {
             String::new()
@@ -236,7 +236,7 @@ pub fn build(
                 .unwrap_or_default();
             let shown = |id: &str| {
                 rows.get(id)
-                    .map(|r| super::format_value(r.value, &r.unit, vi))
+                    .map(|r| super::format_value(r.value, r.unit, vi))
                     .unwrap_or_else(|| "—".into())
             };
             DepartmentRow {
@@ -419,7 +419,7 @@ fn more_note(total: usize, departments: bool, vi: bool) -> String {
     if more == 0 {
         return String::new();
     }
-    let count = super::format_value(Some(more as f64), "count", vi);
+    let count = super::format_value(Some(more as f64), Unit::Count, vi);
     match (vi, departments) {
         (true, true) => format!("… và {count} đơn vị khác: xem tệp Excel đính kèm"),
         (true, false) => format!("… và {count} đơn vị khác"),
@@ -465,11 +465,11 @@ fn change(now: &IndicatorRow, before: Option<&IndicatorRow>, vi: bool) -> String
     } else {
         "="
     };
-    let magnitude = if now.unit == "percent" {
+    let magnitude = if now.unit == Unit::Percent {
         let text = format!("{:.2} {}", diff.abs(), if vi { "điểm %" } else { "pp" });
         if vi { text.replace('.', ",") } else { text }
     } else {
-        super::format_value(Some(diff.abs()), &now.unit, vi)
+        super::format_value(Some(diff.abs()), now.unit, vi)
     };
     format!("{arrow} {magnitude}")
 }
@@ -505,7 +505,7 @@ mod tests {
             value: Some(value),
             numerator: None,
             denominator: None,
-            unit: unit.into(),
+            unit: Unit::parse(unit).expect("a unit"),
         }
     }
 

@@ -3,6 +3,7 @@
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 
 use super::model::DigestModel;
+use crate::model::indicator::Unit;
 use crate::model::scope::{Language, Scope};
 
 /// Writes the attachment. Every text cell is written as a string, never as a
@@ -66,10 +67,10 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
     let current_values = values(&model.table);
     for (i, row) in model.table.iter().enumerate() {
         let r = first + 1 + i as u32;
-        let format = match row.unit.as_str() {
-            "percent" => &percent,
-            "lessons" => &decimal,
-            _ => &count,
+        let format = match row.unit {
+            Unit::Percent => &percent,
+            Unit::Lessons => &decimal,
+            Unit::Count | Unit::Vnd => &count,
         };
         sheet.write_string(r, 0, &row.scope)?;
         sheet.write_string(r, 1, &row.indicator)?;
@@ -83,7 +84,7 @@ pub fn attachment(model: &DigestModel) -> Result<Vec<u8>, XlsxError> {
         if let Some(v) = row.denominator {
             sheet.write_number_with_format(r, 5, v, &count)?;
         }
-        sheet.write_string(r, 6, &row.unit)?;
+        sheet.write_string(r, 6, row.unit.as_str())?;
         let previous = previous_values
             .get(&(row.scope.as_str(), row.indicator.as_str()))
             .copied()

@@ -26,10 +26,10 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 mod snapshot;
 
-use crate::catalogue::{self, CatalogueError, UNITS};
+use crate::catalogue::{self, CatalogueError};
 use crate::config::Config;
 use crate::error_chain::{Chain, chain};
-use crate::model::indicator::IndicatorRow;
+use crate::model::indicator::{IndicatorRow, Unit};
 use crate::model::scope::Scope;
 use crate::warehouse::{self, WarehouseError};
 
@@ -449,13 +449,13 @@ async fn run_definition(
                 ));
             }
             let unit_value = if unit.is_null(i) { "" } else { unit.value(i) };
-            if !UNITS.contains(&unit_value) {
+            let Some(unit) = Unit::parse(unit_value) else {
                 return Err(format!(
                     "indicator {}: unit {unit_value:?} is not one of {}",
                     indicator.value(i),
-                    UNITS.join(", ")
+                    Unit::names()
                 ));
-            }
+            };
             rows.push((
                 period.value(i).to_string(),
                 IndicatorRow {
@@ -464,7 +464,7 @@ async fn run_definition(
                     value: get(&value, i),
                     numerator: get(&numerator, i),
                     denominator: get(&denominator, i),
-                    unit: unit_value.to_string(),
+                    unit,
                 },
             ));
         }
