@@ -426,6 +426,9 @@ pub struct IndicatorLabel {
     /// The unit the query returns for the id: what the sample messages of
     /// `nhanluc check` are made with.
     pub unit: Unit,
+    /// Its place among the digest's key figures (1 first), or `None` for a
+    /// figure listed with the details.
+    pub key_figure: Option<u32>,
 }
 
 /// An id's table in a label file, as written.
@@ -435,6 +438,8 @@ struct RawLabel {
     label_vi: String,
     label_en: String,
     unit: String,
+    #[serde(default)]
+    key_figure: Option<u32>,
 }
 
 /// The labels of every indicator id that has one.
@@ -462,6 +467,18 @@ impl IndicatorLabels {
     /// Every labelled id with its label, by id.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &IndicatorLabel)> {
         self.by_id.iter().map(|(id, l)| (id.as_str(), l))
+    }
+
+    /// The ids the digest shows first, as key figures, in their order
+    /// (`key_figure` of their label; ids of the same place by id).
+    pub fn key_figures(&self) -> Vec<&str> {
+        let mut keyed: Vec<(u32, &str)> = self
+            .by_id
+            .iter()
+            .filter_map(|(id, l)| l.key_figure.map(|place| (place, id.as_str())))
+            .collect();
+        keyed.sort();
+        keyed.into_iter().map(|(_, id)| id).collect()
     }
 
     /// How many indicators have a label.
@@ -598,6 +615,7 @@ fn parse_labels(
                 label_vi: label.label_vi,
                 label_en: label.label_en,
                 unit,
+                key_figure: label.key_figure,
             },
         );
     }
@@ -647,6 +665,28 @@ mod tests {
         );
         assert_eq!(labels.label("training.cost_vnd", false), "Training cost");
         assert_eq!(labels.label("my.new_id", true), "my.new_id");
+    }
+
+    /// What a leader reads on the first screen, in this order: the label
+    /// files hold it as data (`key_figure`), no id twice in one place.
+    #[test]
+    fn the_built_in_key_figures_are_the_designs_in_order() {
+        let labels = built_in_indicator_labels();
+        assert_eq!(
+            labels.key_figures(),
+            [
+                "staff.headcount",
+                "training.participants",
+                "training.plan_attainment_pct",
+                "training.online_pct",
+                "training.digital_coverage_pct",
+                "staff.qualification.postgraduate_pct",
+                "compliance.submission_rate_pct",
+            ]
+        );
+        let mut places: Vec<u32> = labels.iter().filter_map(|(_, l)| l.key_figure).collect();
+        places.sort();
+        assert_eq!(places, (1..=7).collect::<Vec<_>>());
     }
 
     #[test]

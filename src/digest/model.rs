@@ -13,17 +13,6 @@ use crate::model::scope::{Language, Scope};
 
 use super::chart::BarChart;
 
-/// The figures shown first, in this order: what a leader reads on the first screen.
-pub(crate) const KEY_FIGURES: &[&str] = &[
-    "staff.headcount",
-    "training.participants",
-    "training.plan_attainment_pct",
-    "training.online_pct",
-    "training.digital_coverage_pct",
-    "staff.qualification.postgraduate_pct",
-    "compliance.submission_rate_pct",
-];
-
 /// Indicator rows grouped by scope.
 fn by_scope(rows: &[IndicatorRow]) -> std::collections::HashMap<&str, Vec<&IndicatorRow>> {
     let mut grouped: std::collections::HashMap<&str, Vec<&IndicatorRow>> =
@@ -192,14 +181,15 @@ pub fn build(
         },
         note: plan_note(row, vi),
     };
-    let key_figures: Vec<Figure> = KEY_FIGURES
+    let key_ids = labels.key_figures();
+    let key_figures: Vec<Figure> = key_ids
         .iter()
         .filter_map(|id| now.get(*id))
         .map(figure)
         .collect();
     let other_figures: Vec<Figure> = now
         .values()
-        .filter(|r| !KEY_FIGURES.contains(&r.indicator.as_str()))
+        .filter(|r| !key_ids.contains(&r.indicator.as_str()))
         .map(figure)
         .collect();
 

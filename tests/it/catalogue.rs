@@ -188,3 +188,43 @@ unit = "people"
         vi.text
     );
 }
+
+/// The key figures the digest shows first are data too: `key_figure` in a
+/// label file puts an analyst's indicator among them, in that place.
+#[test]
+fn a_label_file_places_a_new_indicator_among_the_key_figures() {
+    let project = Project::new();
+    let indicators = project.root().join("config/indicators");
+    std::fs::create_dir_all(&indicators).expect("indicators folder");
+    std::fs::write(indicators.join("staff_women.sql"), WOMEN_SQL).expect("sql");
+    let keyed = WOMEN_LABELS.replace("unit = \"count\"\n", "unit = \"count\"\nkey_figure = 2\n");
+    std::fs::write(indicators.join("staff_women.toml"), keyed).expect("labels");
+    fixtures::write_province(&project.inbox()).expect("fixtures");
+    project.run_ok(&["run", "nightly"]);
+
+    let scratch = tempfile::tempdir().expect("tmp");
+    let messages: Vec<Eml> = project
+        .files_under(&project.outbox(), "eml")
+        .iter()
+        .enumerate()
+        .map(|(i, f)| read_eml(f, &scratch.path().join(i.to_string())))
+        .collect();
+    let vi = digest_to(&messages, "chu-tich@");
+    let at = |label: &str| {
+        vi.text
+            .find(&format!("- {label}: "))
+            .unwrap_or_else(|| panic!("{label:?} not in\n{}", vi.text))
+    };
+    // Place 2 ties with the built-in training.participants: by id, so
+    // staff.women comes before it, after the headcount (place 1).
+    let headcount = at("Tổng số cán bộ, công chức, viên chức");
+    let women = at("Cán bộ nữ");
+    let participants = at("Lượt người được đào tạo, bồi dưỡng");
+    assert!(
+        headcount < women && women < participants,
+        "key figures out of order:\n{}",
+        vi.text
+    );
+    // Shown once: a key figure is not repeated with the details.
+    assert_eq!(vi.text.matches("- Cán bộ nữ: ").count(), 1, "{}", vi.text);
+}
