@@ -356,7 +356,7 @@ fn generate(config: &Config, units: &[Unit]) -> BoxResult<u64> {
                 submission_id: format!("{}-all", unit.code),
                 sha256: format!("{index:064}"),
                 department: unit.code.clone(),
-                period: PERIOD.to_string(),
+                period: PERIOD.parse().expect("the bench period"),
                 source_file: format!("{}/bao-cao_{PERIOD}.xlsx", unit.code),
                 stored_as: String::new(),
                 received_at: "2026-01-15T02:00:00Z".to_string(),

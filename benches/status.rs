@@ -225,7 +225,7 @@ fn fill_state(config: &Config, departments: usize) -> BoxResult<()> {
                 submission_id: format!("{}-{period}-{n:06}", code(department)),
                 sha256: format!("{n:064x}"),
                 department: code(department),
-                period: period.to_string(),
+                period: period.parse().expect("a bench period"),
                 source_file: format!("{}/bao-cao_{period}.xlsx", code(department)),
                 stored_as: format!("{period}/{}/{n:06}.xlsx", code(department)),
                 status: SubmissionStatus::Accepted,

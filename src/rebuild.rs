@@ -143,7 +143,7 @@ pub fn ensure_parts(config: &Config, state: &mut State) -> Result<PartsCheck, Pa
         let path = warehouse::part_path(
             Path::new(""),
             warehouse::REJECTS,
-            &s.period,
+            &s.period.to_string(),
             &s.department,
             &s.submission_id,
         );
@@ -206,7 +206,7 @@ pub fn ensure_parts(config: &Config, state: &mut State) -> Result<PartsCheck, Pa
         let path = warehouse::part_path(
             root,
             warehouse::SUBMISSIONS,
-            &s.period,
+            &s.period.to_string(),
             &s.department,
             &s.submission_id,
         );

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error_chain::path_unless_named;
+use crate::model::period::Period;
 use crate::model::report::LedgerReport;
 use crate::model::status::{RunStatus, SubmissionStatus};
 use crate::model::submission::Submission;
@@ -1113,7 +1114,7 @@ fn submission_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Submission> {
         submission_id: r.get::<_, Option<String>>(0)?.unwrap_or_default(),
         sha256: r.get(1)?,
         department: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
-        period: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+        period: r.get(3)?,
         source_file: r.get(4)?,
         stored_as: r.get(5)?,
         status: r.get(6)?,
@@ -1131,35 +1132,37 @@ fn record_submission_in(
 ) -> rusqlite::Result<Vec<Load>> {
     let (report, version) = s.report.to_stored();
     let n = &s.submission;
+    let period = n.period.to_string();
     tx.execute(
         "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report, report_version, published_status)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11, ?12, 'accepted')",
-        params![n.submission_id, n.sha256, n.department, n.period, n.source_file, n.stored_as, n.received_at, n.rows_loaded, n.rows_rejected, n.rows_skipped, report, version],
+        params![n.submission_id, n.sha256, n.department, period, n.source_file, n.stored_as, n.received_at, n.rows_loaded, n.rows_rejected, n.rows_skipped, report, version],
     )?;
     let mut superseded = Vec::new();
     for (template, rows) in &s.loads {
         let mut older = tx.prepare_cached(
             "SELECT submission_id FROM loads WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
         )?;
-        for submission_id in older.query_map(
-            params![s.submission.department, s.submission.period, template],
-            |r| r.get::<_, String>(0),
-        )? {
+        for submission_id in older
+            .query_map(params![s.submission.department, period, template], |r| {
+                r.get::<_, String>(0)
+            })?
+        {
             superseded.push(Load {
                 submission_id: submission_id?,
                 template: template.clone(),
                 department: s.submission.department.clone(),
-                period: s.submission.period.clone(),
+                period: period.clone(),
             });
         }
         tx.prepare_cached(
             "UPDATE loads SET active = 0, superseded_by = ?4 WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
         )?
-        .execute(params![s.submission.department, s.submission.period, template, s.submission.submission_id])?;
+        .execute(params![s.submission.department, period, template, s.submission.submission_id])?;
         tx.prepare_cached(
             "INSERT INTO loads (submission_id, template, department, period, rows, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
         )?
-        .execute(params![s.submission.submission_id, template, s.submission.department, s.submission.period, rows])?;
+        .execute(params![s.submission.submission_id, template, s.submission.department, period, rows])?;
     }
     // A submission none of whose loads is active any more is superseded as a whole.
     let mut whole = tx.prepare_cached(
@@ -1507,6 +1510,17 @@ impl State {
             .collect::<Result<Vec<_>, _>>()
             .map_err(self.err())?;
         Ok(rows)
+    }
+}
+
+/// Periods are stored as written (`2025-H1`); one that does not parse is
+/// an error of the row, not a guess.
+impl rusqlite::types::FromSql for Period {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        value
+            .as_str()?
+            .parse()
+            .map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
     }
 }
 

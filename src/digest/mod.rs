@@ -163,8 +163,9 @@ pub(crate) fn render_all(
         _ => Vec::new(),
     };
     let mut submissions = model::Submissions::default();
+    let wanted = period.parse::<Period>().ok();
     for s in state.submissions()? {
-        if s.period == period && s.status == SubmissionStatus::Accepted {
+        if Some(s.period) == wanted && s.status == SubmissionStatus::Accepted {
             submissions.submitted.insert(s.department.clone());
             *submissions.rejected_rows.entry(s.department).or_default() += s.rows_rejected;
         }

@@ -380,7 +380,7 @@ pub(super) fn prepare_file(
             submission_id,
             sha256: seen.sha.clone(),
             department: department_code,
-            period: period.to_string(),
+            period,
             source_file,
             stored_as,
             status: SubmissionStatus::Accepted,
@@ -407,7 +407,7 @@ pub(super) fn prepare_file(
     let path = warehouse::part_path(
         &config.paths.warehouse,
         warehouse::SUBMISSIONS,
-        &submission.submission.period,
+        &submission.submission.period.to_string(),
         &submission.submission.department,
         &submission.submission.submission_id,
     );

@@ -155,7 +155,7 @@ pub fn reconcile(config: &Config, state: &State) -> Result<usize, IngestError> {
         let path = warehouse::part_path(
             root,
             warehouse::SUBMISSIONS,
-            &s.period,
+            &s.period.to_string(),
             &s.department,
             &s.submission_id,
         );

@@ -1,6 +1,7 @@
 //! One submission: a department's workbook taken into the ledger, as the
 //! ledger holds it and as the warehouse's `submissions` table records it.
 
+use super::period::Period;
 use super::status::SubmissionStatus;
 
 /// A submission of the ledger: whose file it is, for which period, where
@@ -14,7 +15,7 @@ pub struct Submission {
     /// The sending department's code.
     pub department: String,
     /// The period its rows are filed under (`2025`, `2025-H1`, `2025-Q4`).
-    pub period: String,
+    pub period: Period,
     /// The path it arrived under, relative to the inbox.
     pub source_file: String,
     /// Where its bytes are kept, relative to the archive folder.

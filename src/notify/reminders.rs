@@ -64,11 +64,10 @@ pub fn queue_reminders(
     if today <= deadline {
         return Ok(outcome);
     }
-    let period_text = period.to_string();
     let submitted: std::collections::BTreeSet<String> = state
         .submissions()?
         .into_iter()
-        .filter(|s| s.period == period_text)
+        .filter(|s| s.period == period)
         .map(|s| s.department)
         .collect();
     let env = message_templates::load(&config.paths.digest_templates)?;
@@ -96,7 +95,7 @@ pub fn queue_reminders(
             today,
             &form_names,
         )?;
-        let key = format!("reminder/{period_text}/{}", department.code);
+        let key = format!("reminder/{period}/{}", department.code);
         outcome.queued += queue_to_contacts(
             config,
             state,
