@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::model::indicator::Unit;
+use crate::model::posts::{Competencies, PostTable, PostsError, parse_competencies, parse_posts};
 use crate::model::template::{Template, TemplateError, parse_template};
 
 /// A kind of catalogue file: the built-in files and the extension of the
@@ -398,6 +399,59 @@ pub fn load_templates(dir: &Path) -> Result<Vec<Template>, TemplateError> {
         by_name.insert(template.name.clone(), template);
     }
     Ok(by_name.into_values().collect())
+}
+
+/// The built-in post-name table (`config/posts.toml`).
+pub(crate) const POSTS: (&str, &str) = ("posts.toml", include_str!("../config/posts.toml"));
+/// The built-in competency table (`config/competencies.toml`).
+pub(crate) const COMPETENCIES: (&str, &str) = (
+    "competencies.toml",
+    include_str!("../config/competencies.toml"),
+);
+
+/// The file at `path` when there is one, else the built-in `(name, text)`.
+fn file_or_built_in(path: &Path, built_in: (&str, &str)) -> Result<File, PostsError> {
+    if path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|source| PostsError::Read {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        Ok(File {
+            name: file_name(path),
+            path: Some(path.to_path_buf()),
+            text,
+        })
+    } else {
+        Ok(File {
+            name: built_in.0.to_string(),
+            path: None,
+            text: built_in.1.to_string(),
+        })
+    }
+}
+
+/// The post-name table and the competency table: the files at `posts` and
+/// `competencies` when they exist (each replaces its built-in one whole),
+/// else the built-in ones; checked together (every post group has a fitting
+/// category, every category is one of the training form's).
+pub fn load_posts(
+    posts: &Path,
+    competencies: &Path,
+    templates: &[Template],
+) -> Result<(PostTable, Competencies), PostsError> {
+    let posts_file = file_or_built_in(posts, POSTS)?;
+    let table = parse_posts(&posts_file.shown(), &posts_file.text)?;
+    let competencies_file = file_or_built_in(competencies, COMPETENCIES)?;
+    let shown = competencies_file.shown();
+    let fitting = parse_competencies(&shown, &competencies_file.text)?;
+    let categories: Vec<String> = templates
+        .iter()
+        .find(|t| t.name == "training")
+        .and_then(|t| t.fields.iter().find(|f| f.name == "category"))
+        .map(|f| f.values.clone())
+        .unwrap_or_default();
+    fitting.check(&shown, &table, &categories)?;
+    Ok((table, fitting))
 }
 
 /// Every problem of the templates folder, each file checked on its own

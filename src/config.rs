@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::model::posts::{Competencies, PostTable, PostsError};
 use crate::model::scope::{Language, Level, Scope};
 use crate::model::template::{Template, TemplateError};
 
@@ -49,6 +50,9 @@ pub enum ConfigError {
     Invalid { file: PathBuf, message: String },
     #[error(transparent)]
     Template(#[from] TemplateError),
+    /// The post-name table or the competency table is refused.
+    #[error(transparent)]
+    Posts(#[from] PostsError),
 }
 
 impl ConfigError {
@@ -77,6 +81,10 @@ pub struct Config {
     pub departments: Vec<Department>,
     pub jobs: BTreeMap<String, JobSpec>,
     pub templates: Vec<Template>,
+    /// Post names → leadership and post group (`config/posts.toml`).
+    pub posts: PostTable,
+    /// Post group → fitting training categories (`config/competencies.toml`).
+    pub competencies: Competencies,
     /// Department code → index in `departments`: a country has 20,000 of them.
     department_index: HashMap<String, usize>,
 }
@@ -98,6 +106,10 @@ pub struct Paths {
     pub indicators: PathBuf,
     /// Digest message templates (minijinja) that replace the built-in ones.
     pub digest_templates: PathBuf,
+    /// The post-name table that replaces the built-in one, when the file exists.
+    pub posts: PathBuf,
+    /// The competency table that replaces the built-in one, when the file exists.
+    pub competencies: PathBuf,
     /// Demo workbooks that fill the inbox the first time it is used
     /// (`[paths] demo_inbox`, set only by the bundled config): the demo runs
     /// on copies, so its tracked workbooks never leave the repository.
@@ -361,6 +373,8 @@ struct RawPaths {
     templates: Option<PathBuf>,
     indicators: Option<PathBuf>,
     digest_templates: Option<PathBuf>,
+    posts: Option<PathBuf>,
+    competencies: Option<PathBuf>,
     demo_inbox: Option<PathBuf>,
 }
 
@@ -489,6 +503,8 @@ impl Config {
             .collect::<Result<Vec<_>, _>>()?;
         let jobs = load_jobs(&paths.jobs)?;
         let templates = crate::catalogue::load_templates(&paths.templates)?;
+        let (posts, competencies) =
+            crate::catalogue::load_posts(&paths.posts, &paths.competencies, &templates)?;
         let organisation = raw
             .digest
             .organisation
@@ -609,6 +625,8 @@ impl Config {
             departments,
             jobs,
             templates,
+            posts,
+            competencies,
         })
     }
 
@@ -643,6 +661,12 @@ fn resolve_paths(base: &Path, raw: &RawPaths) -> Paths {
             raw.digest_templates
                 .as_deref()
                 .unwrap_or(Path::new("digest")),
+        ),
+        posts: resolve(raw.posts.as_deref().unwrap_or(Path::new("posts.toml"))),
+        competencies: resolve(
+            raw.competencies
+                .as_deref()
+                .unwrap_or(Path::new("competencies.toml")),
         ),
         demo_inbox: raw.demo_inbox.as_deref().map(resolve),
     }
@@ -1122,6 +1146,7 @@ impl ConfigError {
             | ConfigError::Parse { file, .. }
             | ConfigError::Invalid { file, .. } => file,
             ConfigError::Template(e) => e.file(),
+            ConfigError::Posts(e) => e.file(),
         }
     }
 }
@@ -1175,7 +1200,14 @@ pub fn check(file: &Path) -> ConfigCheck {
         let overlay_problems = crate::catalogue::check_template_overlay(&paths.templates);
         if overlay_problems.is_empty() {
             match crate::catalogue::load_templates(&paths.templates) {
-                Ok(templates) => check.templates = Some(templates.len()),
+                Ok(templates) => {
+                    check.templates = Some(templates.len());
+                    if let Err(e) =
+                        crate::catalogue::load_posts(&paths.posts, &paths.competencies, &templates)
+                    {
+                        check.problems.push(e.into());
+                    }
+                }
                 Err(e) => check.problems.push(e.into()),
             }
         }

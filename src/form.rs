@@ -308,6 +308,8 @@ fn column_specs(template: &Template) -> Result<Vec<ColumnSpec<'_>>, FormError> {
         .fields
         .iter()
         .enumerate()
+        // A derived field (leadership from the position) has no column.
+        .filter(|(_, field)| field.derived.is_none())
         .map(|(index, field)| {
             let labels = if field.kind == FieldType::Enum {
                 value_labels(template, index)?
@@ -808,7 +810,8 @@ mod tests {
     fn every_label_reads_back_as_its_value_and_is_vietnamese() {
         for template in templates() {
             for (index, field) in template.fields.iter().enumerate() {
-                if field.kind != FieldType::Enum {
+                // A derived field (leadership) is no column of the form.
+                if field.kind != FieldType::Enum || field.derived.is_some() {
                     continue;
                 }
                 let labels = value_labels(&template, index).expect("labels");
@@ -922,14 +925,20 @@ mod tests {
                     calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("open");
                 assert_eq!(book.sheet_names(), [DATA_SHEET, INSTRUCTIONS_SHEET]);
                 let data = book.worksheet_range(DATA_SHEET).expect("data sheet");
-                let header: Vec<String> = (0..template.fields.len())
+                // Derived fields (leadership from the position) have no column.
+                let columns: Vec<&Field> = template
+                    .fields
+                    .iter()
+                    .filter(|f| f.derived.is_none())
+                    .collect();
+                let header: Vec<String> = (0..columns.len())
                     .map(|c| {
                         data.get_value((HEADER_ROW, c as u32))
                             .map(|v| v.to_string())
                             .unwrap_or_default()
                     })
                     .collect();
-                for (text, field) in header.iter().zip(&template.fields) {
+                for (text, field) in header.iter().zip(columns) {
                     assert_eq!(
                         template
                             .field_for_header(text)

@@ -254,6 +254,7 @@ pub fn inspect(
     let ctx = SheetContext {
         department_level: &level,
         today: super::today_in_vietnam(),
+        posts: &config.posts,
     };
     let read = match super::read_without_staging(
         config,

@@ -299,6 +299,7 @@ pub(super) fn prepare_file(
     let ctx = SheetContext {
         department_level: department_entry.level.as_str(),
         today: today_in_vietnam(),
+        posts: &config.posts,
     };
     let submission_id = submission_id(&department_code, &seen.sha);
     let tag = format!("w{index}");

@@ -8,6 +8,7 @@
 pub mod indicator;
 pub mod names;
 pub mod period;
+pub mod posts;
 pub mod report;
 pub mod rows;
 pub mod scope;

@@ -69,6 +69,26 @@ pub enum BlankValue {
     DepartmentLevel,
 }
 
+/// A field computed from another field of the same row through the
+/// post-name table (`config/posts.toml`), never read from a column: the
+/// form offers no column for it and the reader expects no header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Derived {
+    /// `leadership`: the post's leader, manager or staff, from the text field `from`.
+    Leadership { from: usize },
+    /// `post_group`: the post's group, from the text field `from`.
+    PostGroup { from: usize },
+}
+
+impl Derived {
+    /// The field it is computed from.
+    pub fn source(self) -> usize {
+        match self {
+            Derived::Leadership { from } | Derived::PostGroup { from } => from,
+        }
+    }
+}
+
 /// One field of a template: the headers that name it and the values it
 /// accepts.
 #[derive(Debug, Clone)]
@@ -89,6 +109,11 @@ pub struct Field {
     /// For a value written across several columns ("Họ và tên đệm" + "Tên"):
     /// the folded headers of each part, in the order the parts are joined.
     pub parts: Vec<Vec<String>>,
+    /// Computed from another field (`derived_from`), not read from a column.
+    pub derived: Option<Derived>,
+    /// For booleans (`any_text = true`): a cell with any text but an explicit
+    /// no is yes ("Quy hoạch Phó Giám đốc": the planned title written in).
+    pub any_text_is_yes: bool,
     folded_values: HashMap<String, usize>,
 }
 
@@ -193,6 +218,8 @@ struct RawTemplate {
 #[serde(deny_unknown_fields)]
 struct RawField {
     name: String,
+    /// None for a derived field.
+    #[serde(default)]
     headers: Vec<String>,
     #[serde(rename = "type")]
     kind: FieldType,
@@ -211,6 +238,11 @@ struct RawField {
     /// Headers of the columns a value is split across, one list per part.
     #[serde(default)]
     parts: Vec<Vec<String>>,
+    /// The field this one is computed from (`leadership`, `post_group`).
+    derived_from: Option<String>,
+    /// Booleans: any text but an explicit no is yes.
+    #[serde(default)]
+    any_text: bool,
 }
 
 /// An enumeration's `values` table in the order written: the TOML parser
@@ -299,8 +331,32 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
                 "fields.name: {name:?} must be unique, lower-case letters, digits or '_', and not one of submission_id, source_sheet, source_row, period, department"
             )));
         }
-        if raw_field.headers.is_empty() {
+        if raw_field.derived_from.is_some() {
+            let shape_ok = match name.as_str() {
+                "leadership" => {
+                    raw_field.kind == FieldType::Enum
+                        && raw_field
+                            .values
+                            .0
+                            .iter()
+                            .map(|(v, _)| v.as_str())
+                            .eq(leadership_names().iter().copied())
+                }
+                "post_group" => raw_field.kind == FieldType::Text,
+                _ => false,
+            };
+            if !shape_ok || !raw_field.headers.is_empty() || raw_field.required {
+                return Err(error(format!(
+                    "fields.derived_from: field {name}: only leadership (an enumeration of leader, manager, staff) and post_group (text) are derived, with no headers and not required"
+                )));
+            }
+        } else if raw_field.headers.is_empty() {
             return Err(error(format!("fields.headers: field {name} has no header")));
+        }
+        if raw_field.any_text && raw_field.kind != FieldType::Bool {
+            return Err(error(format!(
+                "fields.any_text: field {name} is not a boolean"
+            )));
         }
         for header in &raw_field.headers {
             let folded = fold(header);
@@ -410,10 +466,28 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
             values,
             blank,
             parts,
+            derived: None,
+            any_text_is_yes: raw_field.any_text,
             folded_values,
         });
     }
     for (index, raw_field) in raw.fields.iter().enumerate() {
+        if let Some(other) = &raw_field.derived_from {
+            let from = fields
+                .iter()
+                .position(|f| &f.name == other && f.kind == FieldType::Text && f.derived.is_none())
+                .ok_or_else(|| {
+                    error(format!(
+                        "fields.derived_from: field {}: {other:?} is not a text field of this template",
+                        raw_field.name
+                    ))
+                })?;
+            fields[index].derived = Some(if raw_field.name == "leadership" {
+                Derived::Leadership { from }
+            } else {
+                Derived::PostGroup { from }
+            });
+        }
         if let Some(other) = &raw_field.not_before {
             let other_index = fields
                 .iter()
@@ -449,6 +523,11 @@ pub fn parse_template(file: &Path, text: &str) -> Result<Template, TemplateError
         synonyms,
         unique,
     })
+}
+
+/// The values of a derived `leadership` field, in order.
+fn leadership_names() -> &'static [&'static str] {
+    &super::posts::Leadership::NAMES
 }
 
 /// The plausible dates of a field, from its `earliest`, `latest` and `age` keys.

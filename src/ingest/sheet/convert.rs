@@ -3,8 +3,9 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::model::posts::PostTable;
 use crate::model::rows::Reject;
-use crate::model::template::{BlankValue, Field, FieldType};
+use crate::model::template::{BlankValue, Derived, Field, FieldType};
 use crate::model::text::fold;
 use crate::model::value::{self, Cell, Problem, Value};
 
@@ -148,6 +149,10 @@ pub(super) fn parse_row<'t>(
             }),
             FieldType::Date => value::as_plausible_date(cell, &field.dates, ctx.today)
                 .map(|d| d.map_or(Value::Null, Value::Date)),
+            FieldType::Bool if field.any_text_is_yes => match value::unreadable(cell) {
+                Some(problem) => Err(problem),
+                None => Ok(Value::Bool(is_mark(cell))),
+            },
             FieldType::Bool => value::as_bool(cell).map(Value::Bool),
             FieldType::Enum => match cell {
                 Cell::Error(code) => Err(Problem::error_cell(code)),
@@ -181,6 +186,11 @@ pub(super) fn parse_row<'t>(
                 reject(index, c, cell, problem);
                 values.push(Value::Null);
             }
+        }
+    }
+    for (index, field) in template.fields.iter().enumerate() {
+        if let Some(derived) = field.derived {
+            values[index] = derive(derived, &values[derived.source()], ctx.posts);
         }
     }
     for (index, field) in template.fields.iter().enumerate() {
@@ -253,6 +263,21 @@ impl<'t> EnumValues<'t> {
             known.insert(text.clone(), value);
         }
         value
+    }
+}
+
+/// A derived field's value from its source's (the position): the post the
+/// table names for it, null when the position is blank or names no post.
+pub(super) fn derive(derived: Derived, source: &Value, posts: &PostTable) -> Value {
+    let Value::Text(position) = source else {
+        return Value::Null;
+    };
+    match (derived, posts.lookup(position)) {
+        (_, None) => Value::Null,
+        (Derived::Leadership { .. }, Some(post)) => {
+            Value::Enum(post.leadership.as_str().to_string())
+        }
+        (Derived::PostGroup { .. }, Some(post)) => Value::Text(post.group.clone()),
     }
 }
 

@@ -136,7 +136,12 @@ pub(super) fn find_header<'t>(grid: &Grid, templates: &'t [Template]) -> Option<
                         .iter()
                         .flat_map(|f| f.parts.iter().flatten().cloned()),
                 )
-                .chain(t.fields.iter().flat_map(Field::folded_value_texts))
+                .chain(
+                    t.fields
+                        .iter()
+                        .filter(|f| f.derived.is_none())
+                        .flat_map(Field::folded_value_texts),
+                )
         })
         .collect();
     // Header rows hold texts: a row with a number or a date (an STT, a
@@ -398,7 +403,7 @@ fn enum_value_of_any(template: &Template, text: &str) -> Option<(usize, String)>
         .fields
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.kind == FieldType::Enum)
+        .filter(|(_, f)| f.kind == FieldType::Enum && f.derived.is_none())
         .filter_map(|(i, f)| f.enum_value(text).map(|v| (i, v.to_string())));
     let first = found.next()?;
     found.next().is_none().then_some(first)

@@ -8,6 +8,7 @@
 //! converted to typed values (`convert`); and rows are checked against each
 //! other, the same person twice or totals that disagree (`checks`).
 
+use crate::model::posts::PostTable;
 use crate::model::rows::{
     ColumnReading, ParsedRow, Reject, RowClass, RowSpan, SheetWarning, SkipKind, SkippedRows, Skips,
 };
@@ -45,6 +46,8 @@ pub struct SheetContext<'a> {
     pub department_level: &'a str,
     /// The day the file is read: plausible dates (ages) are judged from it.
     pub today: chrono::NaiveDate,
+    /// The post-name table the derived fields (leadership, post group) are read through.
+    pub posts: &'a PostTable,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -468,7 +471,9 @@ impl<'t> SheetNormaliser<'t> {
                     .fields
                     .iter()
                     .zip(&header.columns)
-                    .filter(|(f, m)| m.is_none() && f.blank != BlankValue::DepartmentLevel)
+                    .filter(|(f, m)| {
+                        m.is_none() && f.blank != BlankValue::DepartmentLevel && f.derived.is_none()
+                    })
                     .map(|(f, _)| f.name.clone())
                     .collect();
                 let totals = RunningTotals::new(header.template);

@@ -22,7 +22,20 @@ fn grid(rows: Vec<Vec<Cell>>) -> Grid {
 const CTX: SheetContext<'static> = SheetContext {
     department_level: "district",
     today: TODAY,
+    posts: &crate::model::posts::PostTable::EMPTY,
 };
+
+/// The built-in post-name table (`config/posts.toml`).
+static POSTS: std::sync::LazyLock<crate::model::posts::PostTable> =
+    std::sync::LazyLock::new(|| {
+        let (posts, _) = crate::catalogue::load_posts(
+            Path::new("/nonexistent/posts.toml"),
+            Path::new("/nonexistent/competencies.toml"),
+            &load_templates(Path::new("/nonexistent")).expect("templates"),
+        )
+        .expect("built-in posts");
+        posts
+    });
 
 const TODAY: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2026, 1, 15) {
     Some(date) => date,
@@ -250,6 +263,7 @@ fn merges_learnt_after_the_rows_are_checked_against_the_header_found() {
     let ctx = SheetContext {
         department_level: "province",
         today: TODAY,
+        posts: &crate::model::posts::PostTable::EMPTY,
     };
     let rows = vec![
         vec![t("KẾT QUẢ ĐÀO TẠO NĂM 2025"), Cell::Empty, Cell::Empty],
@@ -586,6 +600,86 @@ fn three_row_header_with_x_marks_at_the_leaves() {
         ]
     );
     assert!(out.unknown_columns.is_empty(), "{:?}", out.unknown_columns);
+}
+
+#[test]
+fn leadership_and_post_group_are_derived_from_the_position_and_planning_read_as_marks() {
+    let templates = staff_templates();
+    let rows = vec![
+        vec![
+            t("Họ và tên"),
+            t("Mã định danh"),
+            t("Chức vụ"),
+            t("Quy hoạch"),
+        ],
+        vec![t("A"), t("001"), t("Phó Giám đốc Sở"), t("x")],
+        vec![
+            t("B"),
+            t("002"),
+            t("TRƯỞNG PHÒNG Tổ chức"),
+            t("Quy hoạch Phó Giám đốc"),
+        ],
+        vec![t("C"), t("003"), t("Chuyên viên"), Cell::Empty],
+        vec![t("D"), t("004"), t("Chủ tịch UBND xã"), t("Có")],
+        vec![t("E"), t("005"), t("Thợ lặn"), t("Không")],
+        vec![t("F"), t("006"), Cell::Empty, Cell::Empty],
+    ];
+    let ctx = SheetContext {
+        posts: &POSTS,
+        ..CTX
+    };
+    let out = normalise_sheet(&grid(rows), &templates, ctx);
+    assert_eq!(out.loaded, 6, "{:?}", out.rejects);
+    let [leadership, group, planning] =
+        ["leadership", "post_group", "in_planning"].map(|n| field(&templates, "staff", n));
+    let got: Vec<(Value, Value, Value)> = out
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.values[leadership].clone(),
+                r.values[group].clone(),
+                r.values[planning].clone(),
+            )
+        })
+        .collect();
+    let e = |s: &str| Value::Enum(s.into());
+    let x = |s: &str| Value::Text(s.into());
+    assert_eq!(
+        got,
+        [
+            (e("leader"), x("leader"), Value::Bool(true)),
+            (e("manager"), x("manager"), Value::Bool(true)),
+            (e("staff"), x("specialist"), Value::Bool(false)),
+            (e("leader"), x("leader"), Value::Bool(true)),
+            (Value::Null, Value::Null, Value::Bool(false)),
+            (Value::Null, Value::Null, Value::Bool(false)),
+        ]
+    );
+    // Derived fields are never "not found": no column is expected for them.
+    assert!(
+        !out.fields_not_found
+            .iter()
+            .any(|n| n == "leadership" || n == "post_group"),
+        "{:?}",
+        out.fields_not_found
+    );
+}
+
+#[test]
+fn planning_without_its_column_is_null_and_posts_unknown_to_an_empty_table_are_null() {
+    let templates = staff_templates();
+    let rows = vec![
+        vec![t("Họ và tên"), t("Mã định danh"), t("Chức vụ")],
+        vec![t("A"), t("001"), t("Giám đốc")],
+    ];
+    let out = normalise_sheet(&grid(rows), &templates, CTX);
+    assert_eq!(out.loaded, 1);
+    for name in ["in_planning", "leadership", "post_group"] {
+        let f = field(&templates, "staff", name);
+        assert_eq!(out.rows[0].values[f], Value::Null, "{name}");
+    }
+    assert!(out.fields_not_found.iter().any(|n| n == "in_planning"));
 }
 
 #[test]
