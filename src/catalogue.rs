@@ -96,6 +96,14 @@ pub const INDICATOR_SQL: Kind = Kind {
             include_str!("../config/indicators/training_digital_coverage.sql"),
         ),
         (
+            "training_fits_post.sql",
+            include_str!("../config/indicators/training_fits_post.sql"),
+        ),
+        (
+            "training_leaders.sql",
+            include_str!("../config/indicators/training_leaders.sql"),
+        ),
+        (
             "training_online.sql",
             include_str!("../config/indicators/training_online.sql"),
         ),
@@ -166,6 +174,14 @@ pub(crate) const INDICATOR_LABELS: Kind = Kind {
         (
             "training_digital_coverage.toml",
             include_str!("../config/indicators/training_digital_coverage.toml"),
+        ),
+        (
+            "training_fits_post.toml",
+            include_str!("../config/indicators/training_fits_post.toml"),
+        ),
+        (
+            "training_leaders.toml",
+            include_str!("../config/indicators/training_leaders.toml"),
         ),
         (
             "training_online.toml",
@@ -711,8 +727,8 @@ mod tests {
         let labels: Vec<&str> = INDICATOR_LABELS.built_in_names().collect();
         assert_eq!(sql, labels);
         let labels = indicator_labels(Path::new("/nonexistent")).unwrap();
-        assert_eq!(labels.len(), 32);
-        assert_eq!(built_in_indicator_labels().len(), 32);
+        assert_eq!(labels.len(), 39);
+        assert_eq!(built_in_indicator_labels().len(), 39);
         assert_eq!(
             labels.label("staff.headcount", true),
             "Tổng số cán bộ, công chức, viên chức"
@@ -750,7 +766,7 @@ mod tests {
         std::fs::write(dir.path().join("zz_new.sql"), "SELECT 2").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "not a query").unwrap();
         let files = INDICATOR_SQL.overlaid(dir.path()).unwrap();
-        assert_eq!(files.len(), 17);
+        assert_eq!(files.len(), 19);
         let headcount = files
             .iter()
             .find(|f| f.name == "staff_headcount.sql")
@@ -776,7 +792,7 @@ mod tests {
                 .overlaid(Path::new("/nonexistent"))
                 .unwrap()
                 .len(),
-            16
+            18
         );
     }
 

@@ -1,22 +1,33 @@
 -- training.digital_coverage_pct: staff on the roster who attended at least one
 -- course of the digital category (Tin học, Công nghệ thông tin, Chuyển đổi số,
 -- Trí tuệ nhân tạo) in the period, percent of headcount. A training row
--- matches a roster row of the same period and department by person_id (rows
--- without one match nobody); each roster row counts once. Scopes follow the
--- staff row's level, like staff.headcount. A scope with training but no roster
--- (a department that sent no roster): numerator 0, denominator 0, value null.
-WITH digital_trainees AS (
-    SELECT DISTINCT period, department, person_id
+-- matches a roster row of the same period anywhere in the province, by
+-- person_id, else (a training row without one) by full name + birth date: a
+-- course counts for the attendee's department whoever reported it, and "a
+-- course" is any attendance whatever its result. Each roster row counts once,
+-- so the province counts each person once. Scopes follow the staff row's
+-- level, like staff.headcount. A scope with training but no roster (a
+-- department that sent no roster): numerator 0, denominator 0, value null.
+WITH by_id AS (
+    SELECT DISTINCT period, person_id
     FROM training
     WHERE category = 'digital' AND person_id IS NOT NULL
+),
+by_name AS (
+    SELECT DISTINCT period, full_name, birth_date
+    FROM training
+    WHERE category = 'digital' AND person_id IS NULL
+      AND full_name IS NOT NULL AND birth_date IS NOT NULL
 ),
 coverage AS (
     SELECT s.period, s.scope,
            CAST(COUNT(*) AS DOUBLE) AS headcount,
-           CAST(SUM(CASE WHEN d.person_id IS NULL THEN 0 ELSE 1 END) AS DOUBLE) AS covered
+           CAST(SUM(CASE WHEN i.person_id IS NULL AND n.full_name IS NULL THEN 0 ELSE 1 END) AS DOUBLE) AS covered
     FROM staff_scoped s
-    LEFT JOIN digital_trainees d
-      ON d.period = s.period AND d.department = s.department AND d.person_id = s.person_id
+    LEFT JOIN by_id i
+      ON i.period = s.period AND i.person_id = s.person_id
+    LEFT JOIN by_name n
+      ON n.period = s.period AND n.full_name = s.full_name AND n.birth_date = s.birth_date
     GROUP BY s.period, s.scope
 ),
 trained AS (

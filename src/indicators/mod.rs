@@ -4,7 +4,8 @@
 //! columns `period, scope, indicator, value, numerator, denominator, unit`
 //! (one file may return several indicator ids). Queries read the template
 //! tables (`staff`, `training`, …, with the Hive columns `period` and
-//! `department`), the `departments` registry, and a `<table>_scoped` view of
+//! `department`), the `departments` registry, the `competencies` table
+//! (post group → fitting training category), and a `<table>_scoped` view of
 //! each table that repeats every row once per scope: `province`,
 //! `level:<level>` and `department:<CODE>`. Each table is read from its
 //! snapshot (one file per period, see `snapshot.rs`), not from the thousands
@@ -194,6 +195,12 @@ async fn register(
         .map_err(|e| departments_table()(e.into()))?;
     ctx.register_table("departments", Arc::new(table))
         .map_err(|e| departments_table()(e.into()))?;
+    let competencies_table = || engine("table competencies".into());
+    let competencies = competencies_batch(config).map_err(|e| competencies_table()(e.into()))?;
+    let table = MemTable::try_new(competencies.schema(), vec![vec![competencies]])
+        .map_err(|e| competencies_table()(e.into()))?;
+    ctx.register_table("competencies", Arc::new(table))
+        .map_err(|e| competencies_table()(e.into()))?;
     let scopes_table = || engine(format!("table {SCOPES}"));
     let scopes = scopes_batch(config, parts).map_err(|e| scopes_table()(e.into()))?;
     let table = MemTable::try_new(scopes.schema(), vec![vec![scopes]])
@@ -274,6 +281,26 @@ fn scopes_batch(
             Arc::new(StringArray::from(kind)),
             Arc::new(StringArray::from(scope)),
             Arc::new(StringArray::from(level)),
+        ],
+    )
+}
+
+/// `competencies(post_group, category)`: the training categories that fit
+/// each post group (`config/competencies.toml`), one row per pair.
+fn competencies_batch(config: &Config) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let pairs = config.competencies.pairs();
+    RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("post_group", DataType::Utf8, false),
+            Field::new("category", DataType::Utf8, false),
+        ])),
+        vec![
+            Arc::new(StringArray::from(
+                pairs.iter().map(|(g, _)| *g).collect::<Vec<_>>(),
+            )),
+            Arc::new(StringArray::from(
+                pairs.iter().map(|(_, c)| *c).collect::<Vec<_>>(),
+            )),
         ],
     )
 }

@@ -498,11 +498,15 @@ fn read_indicators(warehouse: &Path) -> BTreeMap<(String, String, String), Row> 
 /// rows with the indicators Parquet.
 const DUCKDB_CHECK: &str = r#"
 import sys, glob, os, math, tomllib, duckdb
-warehouse, registry = sys.argv[1], sys.argv[2]
+warehouse, registry, competencies = sys.argv[1], sys.argv[2], sys.argv[3]
 con = duckdb.connect()
 con.execute("CREATE TABLE departments (code VARCHAR, name VARCHAR, level VARCHAR)")
 for d in tomllib.load(open(registry, 'rb'))['department']:
     con.execute("INSERT INTO departments VALUES (?, ?, ?)", [d['code'], d['name'], d['level']])
+con.execute("CREATE TABLE competencies (post_group VARCHAR, category VARCHAR)")
+for group, categories in tomllib.load(open(competencies, 'rb')).items():
+    for category in categories:
+        con.execute("INSERT INTO competencies VALUES (?, ?)", [group, category])
 for t in ['staff', 'training', 'plan', 'recruitment', 'submissions']:
     con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{warehouse}/{t}/*/*/*.parquet', hive_partitioning = true, hive_types = {{'period': VARCHAR, 'department': VARCHAR}})")
     level = "CAST(t.level AS VARCHAR)" if t == 'staff' else "d.level"
@@ -516,7 +520,7 @@ for r in con.execute(f"SELECT period, scope, indicator, value, numerator, denomi
 theirs = {}
 problems = []
 files = {}
-for d in sys.argv[3:]:
+for d in sys.argv[4:]:
     for f in sorted(glob.glob(os.path.join(d, '*.sql'))):
         files[os.path.basename(f)] = f
 for name, f in sorted(files.items()):
@@ -538,12 +542,15 @@ for k in sorted(set(ours) | set(theirs)):
 print("\n".join(problems) if problems else f"ok {len(ours)}")
 "#;
 
-fn duckdb_check(warehouse: &Path, registry: &Path, sql_dirs: &[&Path]) -> String {
+/// (The competency table is the built-in `config/competencies.toml`.)
+pub(crate) fn duckdb_check(warehouse: &Path, registry: &Path, sql_dirs: &[&Path]) -> String {
+    let competencies = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/competencies.toml");
     let out = std::process::Command::new("python3")
         .arg("-c")
         .arg(DUCKDB_CHECK)
         .arg(warehouse)
         .arg(registry)
+        .arg(competencies)
         .args(sql_dirs)
         .output()
         .expect("python3 with duckdb");
@@ -1126,14 +1133,15 @@ fn training_categories_add_up_to_the_participants() {
 #[test]
 fn training_digital_coverage_pct_with_a_department_without_roster() {
     let id = "training.digital_coverage_pct";
-    // Roster rows with a digital course in their own department's record:
-    // P1-01, P1-02 (P1); P2-01 (P2; P1-03's course at P2 does not count for
-    // either); D1-01 and D1-06 (D1). Lò Văn An has no id and matches nobody.
-    ratio("2024", "province", id, 5.0, Some(25.0));
-    ratio("2024", "level:province", id, 3.0, Some(15.0));
+    // Roster rows with a digital course anywhere in the province (a course
+    // counts for the attendee's department, whoever reported it): P1-01,
+    // P1-02 and P1-03 (P1; P1-03's course is in P2's record); P2-01 (P2);
+    // D1-01 and D1-06 (D1). Lò Văn An has no id and no birth date: nobody.
+    ratio("2024", "province", id, 6.0, Some(25.0));
+    ratio("2024", "level:province", id, 4.0, Some(15.0));
     ratio("2024", "level:district", id, 1.0, Some(5.0));
     ratio("2024", "level:commune", id, 1.0, Some(5.0));
-    ratio("2024", "department:P1", id, 2.0, Some(10.0));
+    ratio("2024", "department:P1", id, 3.0, Some(10.0));
     ratio("2024", "department:P2", id, 1.0, Some(5.0));
     ratio("2024", "department:D1", id, 2.0, Some(6.0));
     ratio("2024", "department:C1", id, 0.0, Some(4.0));
@@ -1260,12 +1268,19 @@ fn every_indicator_of_the_catalogue_is_computed() {
         "training.certified",
         "training.cost_vnd",
         "training.digital_coverage_pct",
+        "training.fits_post.no_post_group",
+        "training.fits_post.unmatched",
+        "training.fits_post_pct",
+        "training.leaders.unknown_post",
+        "training.leaders_digital_pct",
+        "training.leaders_trained_pct",
         "training.lessons_per_participant",
         "training.online_pct",
         "training.participants",
         "training.pass_rate_pct",
         "training.people",
         "training.plan_attainment_pct",
+        "training.planned_cadres_trained_pct",
     ];
     assert_eq!(ids.into_iter().collect::<Vec<_>>(), expected);
 }
