@@ -138,7 +138,11 @@ fn plan(lines: &[(&str, i64)]) -> Vec<PlanRow> {
 
 /// An IT recruitment form (no fixture builder exists for it): field, target,
 /// recruited, resigned.
-fn recruitment_form(department: &Department, year: u16, lines: &[(&str, i64, i64, i64)]) -> Form {
+pub(crate) fn recruitment_form(
+    department: &Department,
+    year: u16,
+    lines: &[(&str, i64, i64, i64)],
+) -> Form {
     Form {
         sheet_name: "Tuyen dung".to_string(),
         agency: department.name.to_string(),

@@ -37,6 +37,7 @@ mod ledger_report;
 mod lost_state;
 mod mail_faults;
 mod newcomer;
+mod people;
 mod periods;
 mod pipeline;
 mod progress;
