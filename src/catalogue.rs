@@ -719,6 +719,26 @@ mod tests {
     }
 
     #[test]
+    fn the_post_and_competency_tables_on_disk_are_the_built_in_ones_and_load() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        for (name, text) in [POSTS, COMPETENCIES] {
+            assert_eq!(std::fs::read_to_string(root.join(name)).unwrap(), text);
+        }
+        let templates = load_templates(Path::new("/nonexistent")).unwrap();
+        let (posts, competencies) = load_posts(
+            Path::new("/nonexistent/posts.toml"),
+            Path::new("/nonexistent/competencies.toml"),
+            &templates,
+        )
+        .unwrap();
+        assert!(posts.len() > 40, "{}", posts.len());
+        // Every post group has a fitting category (checked on load).
+        for group in posts.groups() {
+            assert!(!competencies.categories(group).is_empty(), "{group}");
+        }
+    }
+
+    #[test]
     fn every_built_in_query_has_its_label_file_and_every_label_parses() {
         let sql: Vec<String> = INDICATOR_SQL
             .built_in_names()
