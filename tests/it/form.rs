@@ -145,6 +145,11 @@ fn generate(template: &Template, department_level: &str) -> Vec<Vec<Filled>> {
         let blank_row = i == count;
         let mut row: Vec<Filled> = Vec::new();
         for (index, field) in template.fields.iter().enumerate() {
+            // A derived field (leadership from the position, the last ones)
+            // has no column to fill.
+            if field.derived.is_some() {
+                continue;
+            }
             let blank = blank_row && !field.required;
             let filled = match field.kind {
                 _ if blank => Filled {
@@ -302,8 +307,14 @@ fn a_form_filled_by_another_program_is_stored_exactly() {
             &[blank.to_str().expect("utf-8"), form::DATA_SHEET],
         ))
         .expect("validations json");
-        for (index, field) in template.fields.iter().enumerate() {
-            let letter = (b'A' + index as u8) as char;
+        // A derived field (leadership from the position) has no column.
+        let columns = template
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.derived.is_none());
+        for (column, (index, field)) in columns.enumerate() {
+            let letter = (b'A' + column as u8) as char;
             let on_column: Vec<&Validation> = validations
                 .iter()
                 .filter(|v| {
@@ -374,7 +385,12 @@ fn a_form_filled_by_another_program_is_stored_exactly() {
             .iter()
             .map(|r| r.iter().map(|f| f.cell.clone()).collect())
             .collect();
-        let headers: Vec<String> = template.fields.iter().map(form::header_text).collect();
+        let headers: Vec<String> = template
+            .fields
+            .iter()
+            .filter(|f| f.derived.is_none())
+            .map(form::header_text)
+            .collect();
         let target = project.inbox().join("SNV").join(&name);
         std::fs::create_dir_all(target.parent().expect("folder")).expect("inbox folder");
         python(
@@ -432,6 +448,7 @@ fn a_form_filled_by_another_program_is_stored_exactly() {
         let columns: Vec<String> = template
             .fields
             .iter()
+            .filter(|f| f.derived.is_none())
             .map(|f| format!("\"{}\"", f.name))
             .collect();
         let stored = duckdb(&format!(
@@ -457,7 +474,7 @@ fn a_form_filled_by_another_program_is_stored_exactly() {
         );
         // Every value of every enumeration arrived.
         for (index, field) in template.fields.iter().enumerate() {
-            if field.kind != FieldType::Enum {
+            if field.kind != FieldType::Enum || field.derived.is_some() {
                 continue;
             }
             for value in &field.values {
@@ -520,10 +537,17 @@ fn feedback_on_a_file_with_rejects_attaches_the_form() {
     );
     let config = Config::load(&project.config_file()).expect("config");
     let staff = config.template("staff").expect("staff");
-    let headers: Vec<String> = staff.fields.iter().map(form::header_text).collect();
+    // The form's columns: every field but the derived ones (leadership),
+    // which come last.
+    let headers: Vec<String> = staff
+        .fields
+        .iter()
+        .filter(|f| f.derived.is_none())
+        .map(form::header_text)
+        .collect();
     let birth = staff.field_index("birth_date").expect("birth_date");
     // One good row, one with an impossible birth date.
-    let mut good = vec![serde_json::Value::Null; staff.fields.len()];
+    let mut good = vec![serde_json::Value::Null; headers.len()];
     good[0] = serde_json::json!({"s": "001085000001"});
     good[1] = serde_json::json!({"s": "Quàng Văn Minh"});
     let mut bad = good.clone();
@@ -545,7 +569,7 @@ fn feedback_on_a_file_with_rejects_attaches_the_form() {
     // And a clean file from another department: no form for it.
     let clean = project.inbox().join("SGDDT/danh-sach_2025.xlsx");
     std::fs::create_dir_all(clean.parent().expect("folder")).expect("inbox");
-    let mut row = vec![serde_json::Value::Null; staff.fields.len()];
+    let mut row = vec![serde_json::Value::Null; headers.len()];
     row[0] = serde_json::json!({"s": "001085000003"});
     row[1] = serde_json::json!({"s": "Cà Văn Sơn"});
     python(
