@@ -114,6 +114,10 @@ pub const INDICATOR_SQL: Kind = Kind {
             "training_plan_attainment.sql",
             include_str!("../config/indicators/training_plan_attainment.sql"),
         ),
+        (
+            "training_plan_range.sql",
+            include_str!("../config/indicators/training_plan_range.sql"),
+        ),
     ],
     extension: "sql",
 };
@@ -185,6 +189,10 @@ pub(crate) const INDICATOR_LABELS: Kind = Kind {
         (
             "training_plan_attainment.toml",
             include_str!("../config/indicators/training_plan_attainment.toml"),
+        ),
+        (
+            "training_plan_range.toml",
+            include_str!("../config/indicators/training_plan_range.toml"),
         ),
     ],
     extension: "toml",

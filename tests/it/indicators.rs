@@ -69,7 +69,13 @@ fn write_registry(project: &Project, departments: &[Department]) {
 }
 
 /// A roster row: id, qualification, political theory, digital role, infosec role.
-fn staff(id: &str, qualification: &str, theory: &str, digital: &str, infosec: &str) -> StaffRow {
+pub(crate) fn staff(
+    id: &str,
+    qualification: &str,
+    theory: &str,
+    digital: &str,
+    infosec: &str,
+) -> StaffRow {
     StaffRow {
         person_id: id.to_string(),
         full_name: format!("Người {id}"),
@@ -138,7 +144,11 @@ fn plan(lines: &[(&str, i64)]) -> Vec<PlanRow> {
 
 /// An IT recruitment form (no fixture builder exists for it): field, target,
 /// recruited, resigned.
-fn recruitment_form(department: &Department, year: u16, lines: &[(&str, i64, i64, i64)]) -> Form {
+pub(crate) fn recruitment_form(
+    department: &Department,
+    year: u16,
+    lines: &[(&str, i64, i64, i64)],
+) -> Form {
     Form {
         sheet_name: "Tuyen dung".to_string(),
         agency: department.name.to_string(),
@@ -446,12 +456,13 @@ fn write_2025(inbox: &Path) {
     );
 }
 
+/// One indicator row as DuckDB reads it back from the indicators Parquet.
 #[derive(Debug, Clone, PartialEq)]
-struct Row {
-    value: Option<f64>,
-    numerator: Option<f64>,
-    denominator: Option<f64>,
-    unit: String,
+pub(crate) struct Row {
+    pub(crate) value: Option<f64>,
+    pub(crate) numerator: Option<f64>,
+    pub(crate) denominator: Option<f64>,
+    pub(crate) unit: String,
 }
 
 struct Scenario {
@@ -467,7 +478,8 @@ fn parse_number(text: &str) -> Option<f64> {
     (text != "None").then(|| text.parse().expect("a number"))
 }
 
-fn read_indicators(warehouse: &Path) -> BTreeMap<(String, String, String), Row> {
+/// Every indicator row of the warehouse, by (period, scope, indicator).
+pub(crate) fn read_indicators(warehouse: &Path) -> BTreeMap<(String, String, String), Row> {
     let out = duckdb(&format!(
         "SELECT period, scope, indicator, value, numerator, denominator, unit
          FROM read_parquet('{}/indicators/*/*.parquet', hive_partitioning = true, hive_types = {{'period': VARCHAR}})
@@ -538,7 +550,7 @@ for k in sorted(set(ours) | set(theirs)):
 print("\n".join(problems) if problems else f"ok {len(ours)}")
 "#;
 
-fn duckdb_check(warehouse: &Path, registry: &Path, sql_dirs: &[&Path]) -> String {
+pub(crate) fn duckdb_check(warehouse: &Path, registry: &Path, sql_dirs: &[&Path]) -> String {
     let out = std::process::Command::new("python3")
         .arg("-c")
         .arg(DUCKDB_CHECK)

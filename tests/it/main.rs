@@ -39,6 +39,7 @@ mod mail_faults;
 mod newcomer;
 mod periods;
 mod pipeline;
+mod plan_range;
 mod progress;
 mod retry;
 mod serve;
