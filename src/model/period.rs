@@ -324,7 +324,7 @@ impl Evidence {
         match self.period {
             Some(p) => format!("{} ghi {}", self.where_vi(), p.label_vi()),
             None => format!(
-                "{} ghi một khoảng thời gian không phải kỳ báo cáo (năm, 6 tháng, quý)",
+                "{} ghi một khoảng thời gian không phải kỳ báo cáo (năm, 6 tháng, quý; với kế hoạch: giai đoạn 2 đến 11 năm)",
                 self.where_vi()
             ),
         }
@@ -335,7 +335,7 @@ impl Evidence {
         match self.period {
             Some(p) => format!("{} says {}", self.where_en(), p.label_en()),
             None => format!(
-                "{} names a span that is no reporting period (year, half-year, quarter)",
+                "{} names a span that is no reporting period (year, half-year, quarter; for a plan: a range of 2 to 11 years)",
                 self.where_en()
             ),
         }
@@ -427,10 +427,10 @@ fn conflict_reason(evidence: &[Evidence]) -> (String, String) {
     let (vi, en) = evidence_said(evidence);
     (
         format!(
-            "Không xác định được kỳ báo cáo: {vi}. Sửa tên tệp hoặc tiêu đề biểu cho đúng một kỳ báo cáo (năm, 6 tháng đầu/cuối năm hoặc quý) rồi gửi lại"
+            "Không xác định được kỳ báo cáo: {vi}. Sửa tên tệp hoặc tiêu đề biểu cho đúng một kỳ báo cáo (năm, 6 tháng đầu/cuối năm hoặc quý; kế hoạch có thể theo giai đoạn, ví dụ \"GIAI ĐOẠN 2021 - 2025\") rồi gửi lại"
         ),
         format!(
-            "Cannot determine the reporting period: {en}. Correct the file name or the title so that they name one reporting period (a year, a half-year or a quarter) and send the file again"
+            "Cannot determine the reporting period: {en}. Correct the file name or the title so that they name one reporting period (a year, a half-year or a quarter; a plan may cover a range of years, e.g. \"GIAI ĐOẠN 2021 - 2025\") and send the file again"
         ),
     )
 }
