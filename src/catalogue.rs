@@ -665,8 +665,8 @@ mod tests {
         let labels: Vec<&str> = INDICATOR_LABELS.built_in_names().collect();
         assert_eq!(sql, labels);
         let labels = indicator_labels(Path::new("/nonexistent")).unwrap();
-        assert_eq!(labels.len(), 32);
-        assert_eq!(built_in_indicator_labels().len(), 32);
+        assert_eq!(labels.len(), 35);
+        assert_eq!(built_in_indicator_labels().len(), 35);
         assert_eq!(
             labels.label("staff.headcount", true),
             "Tổng số cán bộ, công chức, viên chức"
@@ -704,7 +704,7 @@ mod tests {
         std::fs::write(dir.path().join("zz_new.sql"), "SELECT 2").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "not a query").unwrap();
         let files = INDICATOR_SQL.overlaid(dir.path()).unwrap();
-        assert_eq!(files.len(), 17);
+        assert_eq!(files.len(), 18);
         let headcount = files
             .iter()
             .find(|f| f.name == "staff_headcount.sql")
@@ -730,7 +730,7 @@ mod tests {
                 .overlaid(Path::new("/nonexistent"))
                 .unwrap()
                 .len(),
-            16
+            17
         );
     }
 
