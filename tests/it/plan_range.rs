@@ -435,3 +435,65 @@ fn a_range_is_refused_where_it_cannot_be_filed() {
             .is_empty()
     );
 }
+
+/// A workbook of a range holding a plan sheet and a training sheet: the
+/// training cannot be filed under the range, so the file is refused, the
+/// training sheet named, and the plan not stored either (no file is split
+/// silently).
+#[test]
+fn a_plan_with_a_training_sheet_under_a_range_is_refused_whole() {
+    use crate::support::{C, write_sheets};
+    let project = Project::new();
+    write_registry(&project);
+    let plan = vec![
+        vec![C::T("SỞ NỘI VỤ")],
+        vec![C::T("KẾ HOẠCH ĐÀO TẠO, BỒI DƯỠNG GIAI ĐOẠN 2021 – 2025")],
+        vec![],
+        vec![C::T("STT"), C::T("Nội dung"), C::T("Chỉ tiêu")],
+        vec![C::N(1.0), C::T("Chung"), C::N(39_000.0)],
+    ];
+    let training = support::training_rows(
+        "GIAI ĐOẠN 2021 – 2025",
+        &[("Lò Văn Chăm", "001085000123", "Bồi dưỡng kỹ năng số")],
+    );
+    write_sheets(
+        &project.inbox().join("SNV/kh_va_dt_2021-2025.xlsx"),
+        &[("KH", plan), ("Đào tạo", training)],
+    );
+    let out = project.run_ok(&["ingest"]);
+    assert!(out.contains("1 quarantined"), "{out}");
+    let reasons = quarantine_reasons(&project).join("\n");
+    assert!(reasons.contains("trang \"Đào tạo\""), "{reasons}");
+    assert!(
+        reasons.contains("sheet \"Đào tạo\" (training)"),
+        "{reasons}"
+    );
+    assert!(
+        !reasons.contains("trang \"KH\""),
+        "the plan sheet may be of a range: {reasons}"
+    );
+    assert!(
+        project
+            .files_under(&project.warehouse().join("plan"), "parquet")
+            .is_empty()
+    );
+    assert!(
+        project
+            .files_under(&project.warehouse().join("training"), "parquet")
+            .is_empty()
+    );
+}
+
+/// `nhanluc form` makes a plan's form for a range, and no other form's.
+#[test]
+fn a_form_for_a_range_is_a_plans_only() {
+    let project = Project::new();
+    let plan = project.root().join("mau_plan_2021-2025.xlsx");
+    let plan_arg = plan.to_string_lossy().to_string();
+    project.run_ok(&["form", "plan", "--period", "2021-2025", "-o", &plan_arg]);
+    assert!(plan.is_file());
+    let out = project.run(&["form", "staff", "--period", "2021-2025"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("only a plan may cover"), "{stderr}");
+}
