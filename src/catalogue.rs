@@ -123,6 +123,10 @@ pub const INDICATOR_SQL: Kind = Kind {
             "training_plan_attainment.sql",
             include_str!("../config/indicators/training_plan_attainment.sql"),
         ),
+        (
+            "training_plan_range.sql",
+            include_str!("../config/indicators/training_plan_range.sql"),
+        ),
     ],
     extension: "sql",
 };
@@ -202,6 +206,10 @@ pub(crate) const INDICATOR_LABELS: Kind = Kind {
         (
             "training_plan_attainment.toml",
             include_str!("../config/indicators/training_plan_attainment.toml"),
+        ),
+        (
+            "training_plan_range.toml",
+            include_str!("../config/indicators/training_plan_range.toml"),
         ),
     ],
     extension: "toml",
@@ -747,8 +755,8 @@ mod tests {
         let labels: Vec<&str> = INDICATOR_LABELS.built_in_names().collect();
         assert_eq!(sql, labels);
         let labels = indicator_labels(Path::new("/nonexistent")).unwrap();
-        assert_eq!(labels.len(), 39);
-        assert_eq!(built_in_indicator_labels().len(), 39);
+        assert_eq!(labels.len(), 42);
+        assert_eq!(built_in_indicator_labels().len(), 42);
         assert_eq!(
             labels.label("staff.headcount", true),
             "Tổng số cán bộ, công chức, viên chức"
@@ -786,7 +794,7 @@ mod tests {
         std::fs::write(dir.path().join("zz_new.sql"), "SELECT 2").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "not a query").unwrap();
         let files = INDICATOR_SQL.overlaid(dir.path()).unwrap();
-        assert_eq!(files.len(), 19);
+        assert_eq!(files.len(), 20);
         let headcount = files
             .iter()
             .find(|f| f.name == "staff_headcount.sql")
@@ -812,7 +820,7 @@ mod tests {
                 .overlaid(Path::new("/nonexistent"))
                 .unwrap()
                 .len(),
-            18
+            19
         );
     }
 

@@ -38,6 +38,9 @@ pub const NO: &str = "Không";
 /// validation is one range, so many rows cost nothing in the file.
 pub(crate) const PREPARED_ROWS: u32 = 2000;
 
+/// The one template whose period may be a range of years (as ingest rules).
+const RANGE_TEMPLATE: &str = "plan";
+
 /// Rows of the data sheet's title block, 0-based: the header comes after.
 const HEADER_ROW: u32 = 6;
 
@@ -62,6 +65,12 @@ pub enum FormError {
         read: String,
         wanted: String,
     },
+    /// A range of years for a form that is no plan: ingest would refuse
+    /// the filled-in file.
+    #[error(
+        "period {period} is a range of years, which only a plan may cover; template {template} reports a year, a half-year or a quarter"
+    )]
+    RangeNotAPlan { template: String, period: String },
     /// An enumeration value no spelling of which the reader maps back to it.
     #[error(
         "template {template}: field {field}: value {value} has no spelling the reader maps back to it"
@@ -236,6 +245,14 @@ fn period_line(period: Option<Period>) -> String {
 
 /// Builds the form's workbook.
 pub fn build(template: &Template, options: &FormOptions<'_>) -> Result<Vec<u8>, FormError> {
+    if let Some(period) = options.period.filter(|p| p.is_range())
+        && template.name != RANGE_TEMPLATE
+    {
+        return Err(FormError::RangeNotAPlan {
+            template: template.name.clone(),
+            period: period.to_string(),
+        });
+    }
     let columns = column_specs(template)?;
     let layout = InstructionsLayout::new(&columns);
     let mut workbook = Workbook::new();
@@ -844,6 +861,34 @@ mod tests {
         use crate::model::value::{Cell, as_bool};
         assert_eq!(as_bool(&Cell::Text(YES.into())), Ok(true));
         assert_eq!(as_bool(&Cell::Text(NO.into())), Ok(false));
+    }
+
+    #[test]
+    fn a_plan_form_of_a_range_reads_back_as_its_range_and_no_other_form_has_one() {
+        let all = templates();
+        let plan = all.iter().find(|t| t.name == "plan").expect("plan");
+        let dept = department();
+        let range: Period = "2021-2025".parse().expect("range");
+        let options = FormOptions {
+            department: Some(&dept),
+            period: Some(range),
+            organisation: "Sở Nội vụ",
+        };
+        assert_eq!(title_period(&title_lines(plan, &options)), Some(range));
+        let name = default_file_name("plan", Some("SNV"), Some(range)).expect("name");
+        assert_eq!(name, "mau_plan_SNV_2021-2025.xlsx");
+        let sheets = [period::SheetTitle {
+            sheet: DATA_SHEET.to_string(),
+            evidence: period::title_evidence(DATA_SHEET, &title_lines(plan, &options)),
+        }];
+        let both = period::decide(&period::path_evidence(Path::new(&name)), &sheets);
+        assert_eq!(both.ok().map(|d| d.period), Some(range));
+        assert!(build(plan, &options).is_ok());
+        let staff = all.iter().find(|t| t.name == "staff").expect("staff");
+        assert!(matches!(
+            build(staff, &options),
+            Err(FormError::RangeNotAPlan { .. })
+        ));
     }
 
     #[test]

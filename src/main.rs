@@ -472,6 +472,7 @@ fn write_form(
             e @ (FormError::UnknownTemplate { .. }
             | FormError::UnknownDepartment { .. }
             | FormError::MisleadingFileName { .. }
+            | FormError::RangeNotAPlan { .. }
             | FormError::NoLabel { .. }),
         ) => {
             eprintln!("nhanluc form: {e}");

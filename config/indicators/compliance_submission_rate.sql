@@ -3,13 +3,17 @@
 -- registry; for a level, of the registry's departments at that level; for a
 -- department, 0 or 100. Computed for every period that appears in any table,
 -- so a department that sent nothing reads 0. A quarter and its year are
--- different periods.
+-- different periods. A plan's range of years (period `2021-2025`, nine
+-- characters) is no reporting period: no row for it.
 WITH periods AS (
-    SELECT period FROM submissions
-    UNION SELECT period FROM staff
-    UNION SELECT period FROM training
-    UNION SELECT period FROM plan
-    UNION SELECT period FROM recruitment
+    SELECT period FROM (
+        SELECT period FROM submissions
+        UNION SELECT period FROM staff
+        UNION SELECT period FROM training
+        UNION SELECT period FROM plan
+        UNION SELECT period FROM recruitment
+    ) AS named
+    WHERE LENGTH(period) <> 9
 ),
 registry AS (
     SELECT code, 'province' AS scope FROM departments

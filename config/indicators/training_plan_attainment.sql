@@ -6,7 +6,9 @@
 -- scope's target is the sum of its departments' targets (plans count at the
 -- submitting department's level), compared with the scope's participants.
 -- Plan but no training: 0. Training but no plan: value and denominator null.
--- A target of 0: null.
+-- A target of 0: null. A plan over a range of years (period `2021-2025`,
+-- nine characters) is no period's plan here: training.plan_range.* compares
+-- with it, so it never adds to an annual plan of the same department.
 WITH department_targets AS (
     SELECT period, scope, department,
            CASE WHEN SUM(CASE WHEN category = 'all' THEN 1 ELSE 0 END) > 0
@@ -14,6 +16,7 @@ WITH department_targets AS (
                 ELSE SUM(target_participants)
            END AS target
     FROM plan_scoped
+    WHERE LENGTH(period) <> 9
     GROUP BY period, scope, department
 ),
 targets AS (

@@ -596,7 +596,68 @@ pub fn file_verdict(
             evidence: period::title_evidence(&o.sheet, &o.title_lines),
         })
         .collect();
-    period::decide(path_evidence, &titles)
+    let decision = period::decide(path_evidence, &titles)?;
+    if decision.period.is_range() {
+        range_only_for_plans(outcomes, templates, &decision)?;
+    }
+    Ok(decision)
+}
+
+/// The template whose rows may be filed under a range of years: a plan
+/// ("Kế hoạch … giai đoạn 2021–2025"). A roster, training or recruitment
+/// report is of a year, a half-year or a quarter.
+const RANGE_TEMPLATE: &str = "plan";
+
+/// Refuses a file whose period is a range when a sheet taken from it is not
+/// a plan: its rows cannot be filed under a range, and the file is not
+/// split silently.
+fn range_only_for_plans(
+    outcomes: &[SheetOutcome],
+    templates: &[Template],
+    decision: &PeriodDecision,
+) -> Result<(), PeriodRefusal> {
+    let refused_sheets: Vec<&str> = decision
+        .refused_sheets
+        .iter()
+        .map(|r| r.sheet.as_str())
+        .collect();
+    let others: Vec<(&str, &str)> = outcomes
+        .iter()
+        .filter(|o| !refused_sheets.contains(&o.sheet.as_str()))
+        .filter_map(|o| o.template.as_deref().map(|t| (o.sheet.as_str(), t)))
+        .filter(|(_, t)| *t != RANGE_TEMPLATE)
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let title_of = |name: &str| {
+        templates
+            .iter()
+            .find(|t| t.name == name)
+            .map_or_else(|| name.to_string(), |t| t.title.clone())
+    };
+    let sheets_vi: Vec<String> = others
+        .iter()
+        .map(|(sheet, t)| format!("trang \"{sheet}\" ({})", title_of(t)))
+        .collect();
+    let sheets_en: Vec<String> = others
+        .iter()
+        .map(|(sheet, t)| format!("sheet \"{sheet}\" ({t})"))
+        .collect();
+    let period = decision.period;
+    Err(PeriodRefusal {
+        evidence: decision.evidence.clone(),
+        reason_vi: format!(
+            "Kỳ của tệp là {}, nhưng chỉ kế hoạch mới được lập theo giai đoạn nhiều năm: {} phải là số liệu của một năm, 6 tháng hoặc một quý. Ghi kỳ báo cáo đó vào tên tệp hoặc tiêu đề biểu (\"NĂM 2023\"), gửi kế hoạch giai đoạn trong một tệp riêng, rồi gửi lại",
+            period.label_vi(),
+            sheets_vi.join(", ")
+        ),
+        reason_en: format!(
+            "The file's period is the range {}, but only a plan may cover a range of years: {} must report one year, half-year or quarter. Put that period in the file name or the title (\"NĂM 2023\"), send the plan for the range in a file of its own, and send the file again",
+            period.label_en(),
+            sheets_en.join(", ")
+        ),
+    })
 }
 
 /// What a truncated file lacks, in both languages.

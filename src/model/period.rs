@@ -1,10 +1,12 @@
 //! The reporting period of a submission, and the one place that decides it
 //! from the evidence a file carries.
 //!
-//! A period is a year `2025`, a half-year `2025-H1` / `2025-H2` or a quarter
-//! `2025-Q4`; these strings are the warehouse's partition values and what
-//! `--period` takes. (Plan ranges `2021-2025`, issue 16, will be one more
-//! [`Kind`].)
+//! A period is a year `2025`, a half-year `2025-H1` / `2025-H2`, a quarter
+//! `2025-Q4` or, for plans only, a range of years `2021-2025` ("giai đoạn
+//! 2021–2025", 2 to 11 years); these strings are the warehouse's partition
+//! values and what `--period` takes. A range is no reporting period of its
+//! own: it is never "the latest period", and the indicators compare the
+//! ordinary periods inside it with its plan.
 //!
 //! Evidence comes from the folders under the department's folder, the file
 //! name, and the title block above each sheet's header; [`decide`] weighs
@@ -25,20 +27,30 @@ use super::text::fold;
 /// Years outside this range are no reporting period ("so-1904", a serial number).
 const YEARS: std::ops::RangeInclusive<i32> = 1990..=2100;
 
+/// How many years a plan's range may span, both ends included.
+pub const RANGE_YEARS: std::ops::RangeInclusive<i32> = 2..=11;
+
 /// What part of its year a period covers.
 ///
 /// The variant order is the order of the period strings ("2025" <
-/// "2025-H1" < "2025-Q1"), so sorting periods and sorting their strings agree.
+/// "2025-2030" < "2025-H1" < "2025-Q1"), so sorting periods and sorting
+/// their strings agree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     Year,
+    /// A plan's range of years from the period's `year` to `end`, both
+    /// included: 2 to 11 years (made only by [`Period::range`]).
+    Range {
+        end: i32,
+    },
     /// 1 or 2 (made only by [`Period::half`]).
     Half(u8),
     /// 1 to 4 (made only by [`Period::quarter`]).
     Quarter(u8),
 }
 
-/// A reporting period: a year, a half-year or a quarter of one year.
+/// A reporting period: a year, a half-year or a quarter of one year, or a
+/// plan's range of years (`year` is then its first year).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Period {
     pub year: i32,
@@ -72,12 +84,35 @@ impl Period {
         })
     }
 
+    /// The range of years from `start` to `end`, both included: `None`
+    /// unless `start < end` and it spans at most [`RANGE_YEARS`] years.
+    pub fn range(start: i32, end: i32) -> Option<Self> {
+        let valid = start < end
+            && YEARS.contains(&start)
+            && YEARS.contains(&end)
+            && RANGE_YEARS.contains(&(end - start + 1));
+        valid.then_some(Period {
+            year: start,
+            kind: Kind::Range { end },
+        })
+    }
+
+    /// Whether this is a plan's range of years (`2021-2025`), not a
+    /// reporting period of one year or part of one.
+    pub fn is_range(self) -> bool {
+        matches!(self.kind, Kind::Range { .. })
+    }
+
     /// The period before this one of the same kind: 2024 for 2025, 2025-Q3
-    /// for 2025-Q4, 2024-H2 for 2025-H1.
+    /// for 2025-Q4, 2024-H2 for 2025-H1, 2016-2020 for 2021-2025.
     pub fn previous(self) -> Period {
         let Period { year, kind } = self;
         match kind {
             Kind::Year => Period::year(year - 1),
+            Kind::Range { end } => Period {
+                year: year - (end - year + 1),
+                kind: Kind::Range { end: year - 1 },
+            },
             Kind::Half(1) => Period {
                 year: year - 1,
                 kind: Kind::Half(2),
@@ -102,15 +137,18 @@ impl Period {
     fn end_and_span(self) -> (i32, u8, u8) {
         match self.kind {
             Kind::Year => (self.year, 12, 12),
+            Kind::Range { end } => (end, 12, 12),
             Kind::Half(h) => (self.year, h * 6, 6),
             Kind::Quarter(q) => (self.year, q * 3, 3),
         }
     }
 
-    /// Whether `other` lies within this period: a year holds its halves and
-    /// quarters; every period holds itself.
+    /// Whether `other` lies within this period as evidence sees it: a year
+    /// holds its halves and quarters; every period holds itself. A range
+    /// holds nothing but itself, and no year holds a range: a plan for
+    /// 2021–2025 and a report of 2023 are different reports.
     pub fn contains(self, other: Period) -> bool {
-        self == other || (self.kind == Kind::Year && self.year == other.year)
+        self == other || (self.kind == Kind::Year && self.year == other.year && !other.is_range())
     }
 
     /// Whether the two can describe the same report: equal, or one within
@@ -119,10 +157,12 @@ impl Period {
         self.contains(other) || other.contains(self)
     }
 
-    /// "năm 2025", "6 tháng đầu năm 2025" or "quý IV năm 2025", for subjects and headings.
+    /// "năm 2025", "6 tháng đầu năm 2025", "quý IV năm 2025" or "giai đoạn
+    /// 2021–2025", for subjects and headings.
     pub fn label_vi(self) -> String {
         match self.kind {
             Kind::Year => format!("năm {}", self.year),
+            Kind::Range { end } => format!("giai đoạn {}–{end}", self.year),
             Kind::Half(1) => format!("6 tháng đầu năm {}", self.year),
             Kind::Half(_) => format!("6 tháng cuối năm {}", self.year),
             Kind::Quarter(q) => format!(
@@ -133,10 +173,11 @@ impl Period {
         }
     }
 
-    /// "year 2025", "H1 2025" or "Q4 2025".
+    /// "year 2025", "H1 2025", "Q4 2025" or "2021–2025".
     pub fn label_en(self) -> String {
         match self.kind {
             Kind::Year => format!("year {}", self.year),
+            Kind::Range { end } => format!("{}–{end}", self.year),
             Kind::Half(h) => format!("H{h} {}", self.year),
             Kind::Quarter(q) => format!("Q{q} {}", self.year),
         }
@@ -146,13 +187,15 @@ impl Period {
 /// The latest of `periods` (text that is no period ignored): the one that
 /// ends last, and of those ending together the longest, so a year's annual
 /// report comes before its Q4 and H2 when the digest picks "the latest"
-/// (string order would put "2025-Q4" after "2025", and "2025-Q1" too).
+/// (string order would put "2025-Q4" after "2025", and "2025-Q1" too). A
+/// plan's range is never the latest period: it is no reporting period.
 pub fn latest<'a>(periods: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     periods
         .into_iter()
         .filter_map(|text| {
             text.parse::<Period>()
                 .ok()
+                .filter(|p| !p.is_range())
                 .map(|p| (p.end_and_span(), text))
         })
         .max()
@@ -163,28 +206,36 @@ impl fmt::Display for Period {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
             Kind::Year => write!(f, "{}", self.year),
+            Kind::Range { end } => write!(f, "{}-{end}", self.year),
             Kind::Half(h) => write!(f, "{}-H{h}", self.year),
             Kind::Quarter(q) => write!(f, "{}-Q{q}", self.year),
         }
     }
 }
 
-/// A text that names no period (`YYYY`, `YYYY-Hn` or `YYYY-Qn`).
+/// A text that names no period (`YYYY`, `YYYY-Hn`, `YYYY-Qn` or `YYYY-YYYY`).
 #[derive(Debug, thiserror::Error)]
-#[error("{0:?} is not a period: expected YYYY, YYYY-Hn or YYYY-Qn, e.g. 2025, 2025-H1 or 2025-Q4")]
+#[error(
+    "{0:?} is not a period: expected YYYY, YYYY-Hn, YYYY-Qn or a plan's range YYYY-YYYY (2 to 11 years), e.g. 2025, 2025-H1, 2025-Q4 or 2021-2025"
+)]
 pub struct PeriodParseError(String);
 
 impl FromStr for Period {
     type Err = PeriodParseError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        static EXACT: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(r"^(\d{4})(?:-([QqHh])(\d))?$").expect("static regex"));
+        static EXACT: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"^(\d{4})(?:-([QqHh])(\d)|-(\d{4}))?$").expect("static regex")
+        });
         let error = || PeriodParseError(text.to_string());
         let captures = EXACT.captures(text.trim()).ok_or_else(error)?;
         let year: i32 = captures[1].parse().map_err(|_| error())?;
         if !YEARS.contains(&year) {
             return Err(error());
+        }
+        if let Some(end) = captures.get(4) {
+            let end: i32 = end.as_str().parse().map_err(|_| error())?;
+            return Period::range(year, end).ok_or_else(error);
         }
         let Some(kind) = captures.get(2) else {
             return Ok(Period::year(year));
@@ -273,7 +324,7 @@ impl Evidence {
         match self.period {
             Some(p) => format!("{} ghi {}", self.where_vi(), p.label_vi()),
             None => format!(
-                "{} ghi một khoảng thời gian không phải kỳ báo cáo (năm, 6 tháng, quý)",
+                "{} ghi một khoảng thời gian không phải kỳ báo cáo (năm, 6 tháng, quý; với kế hoạch: giai đoạn 2 đến 11 năm)",
                 self.where_vi()
             ),
         }
@@ -284,7 +335,7 @@ impl Evidence {
         match self.period {
             Some(p) => format!("{} says {}", self.where_en(), p.label_en()),
             None => format!(
-                "{} names a span that is no reporting period (year, half-year, quarter)",
+                "{} names a span that is no reporting period (year, half-year, quarter; for a plan: a range of 2 to 11 years)",
                 self.where_en()
             ),
         }
@@ -376,10 +427,10 @@ fn conflict_reason(evidence: &[Evidence]) -> (String, String) {
     let (vi, en) = evidence_said(evidence);
     (
         format!(
-            "Không xác định được kỳ báo cáo: {vi}. Sửa tên tệp hoặc tiêu đề biểu cho đúng một kỳ báo cáo (năm, 6 tháng đầu/cuối năm hoặc quý) rồi gửi lại"
+            "Không xác định được kỳ báo cáo: {vi}. Sửa tên tệp hoặc tiêu đề biểu cho đúng một kỳ báo cáo (năm, 6 tháng đầu/cuối năm hoặc quý; kế hoạch có thể theo giai đoạn, ví dụ \"GIAI ĐOẠN 2021 - 2025\") rồi gửi lại"
         ),
         format!(
-            "Cannot determine the reporting period: {en}. Correct the file name or the title so that they name one reporting period (a year, a half-year or a quarter) and send the file again"
+            "Cannot determine the reporting period: {en}. Correct the file name or the title so that they name one reporting period (a year, a half-year or a quarter; a plan may cover a range of years, e.g. \"GIAI ĐOẠN 2021 - 2025\") and send the file again"
         ),
     )
 }
@@ -572,6 +623,32 @@ fn read_half(c: &regex::Captures<'_>) -> Option<Option<Period>> {
     Some(Period::half(year, half))
 }
 
+/// A range of years "2021 đến 2025" (a dash is read as "đến", see
+/// [`dashes_between_years`]): a plan's range when it spans 2 to 11 years
+/// forward, else a span that is no period ("2025-2021", "2000-2025").
+fn read_range(c: &regex::Captures<'_>) -> Option<Option<Period>> {
+    let start = year_of(c.name("y")?.as_str())?;
+    let end = year_of(c.name("e")?.as_str())?;
+    Some(Period::range(start, end))
+}
+
+/// The text with a dash between two years ("2021-2025", "2021 – 2025",
+/// "2021—2025", spaces or none) written "2021 đến 2025", before folding
+/// drops the dash: so a range reads as one mention and neither of its
+/// years as a year. Only four digits on both sides count: "12-01-2026"
+/// and "2026-01-12" are dates, untouched.
+fn dashes_between_years(text: &str) -> String {
+    static DASH: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(^|[^0-9])([0-9]{4})\s*[-\u{2010}\u{2011}\u{2012}\u{2013}\u{2014}\u{2015}\u{2212}]\s*([0-9]{4})([^0-9]|$)",
+        )
+    });
+    // Twice: a match takes the character after it, which may begin another.
+    let once = DASH.replace_all(text, "${1}${2} đến ${3}${4}");
+    DASH.replace_all(&once, "${1}${2} đến ${3}${4}")
+        .into_owned()
+}
+
 /// A month, or a number of months other than six: a year is named, but the
 /// report is not of a year, a half or a quarter, so it cannot be filed.
 fn read_unfileable(c: &regex::Captures<'_>) -> Option<Option<Period>> {
@@ -624,7 +701,7 @@ pub fn path_evidence(relative: &Path) -> Vec<Evidence> {
 fn name_periods(name: &str) -> Vec<Option<Period>> {
     static SPLIT: LazyLock<Regex> = LazyLock::new(|| re(r"([a-z])([0-9])|([0-9])([a-z])"));
     // Separate letters from digits so "quy4", "2025Q4", "6thang" are words.
-    let folded = fold(name);
+    let folded = fold(&dashes_between_years(name));
     let mut spaced = folded.clone();
     // Two passes: a match consumes both characters, so "q4x" needs another.
     for _ in 0..2 {
@@ -644,6 +721,22 @@ fn name_periods(name: &str) -> Vec<Option<Period>> {
             (
                 re(r"\b\d{4} (?:0?[1-9]|1[0-2]) (?:0?[1-9]|[12]\d|3[01])\b"),
                 None,
+            ),
+            // A school year is no plan's range.
+            (re(r"\bnam hoc \d{4} (?:den )?\d{4}\b"), None),
+            // A range: "2021-2025" (a dash, see `dashes_between_years`),
+            // "2021 đến 2025", or two years after "giai đoạn" / "gd" with
+            // any separator ("giai_doan_2021_2025"). Two years with no dash
+            // and no "giai đoạn" ("ds_2024_2025") stay two years.
+            (
+                re(
+                    r"\b(?:(?:giai doan|gd|thoi ky) )?(?:tu )?(?:nam )?(?P<y>\d{4}) den (?:nam )?(?P<e>\d{4})\b",
+                ),
+                Some(read_range),
+            ),
+            (
+                re(r"\b(?:giai doan|gd|thoi ky) (?P<y>\d{4}) (?P<e>\d{4})\b"),
+                Some(read_range),
             ),
             // "6T_dau_2025": six months abbreviated, as file names have it.
             (
@@ -695,7 +788,7 @@ pub(crate) fn title_evidence(sheet: &str, lines: &[String]) -> Vec<Evidence> {
     let mut joined = String::new();
     let mut spans: Vec<(std::ops::Range<usize>, usize)> = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        let folded = fold(line);
+        let folded = fold(&dashes_between_years(line));
         if folded.is_empty() || folded.starts_with("can cu ") {
             continue;
         }
@@ -722,6 +815,14 @@ pub(crate) fn title_evidence(sheet: &str, lines: &[String]) -> Vec<Evidence> {
             (
                 re(r"\bngay (?:\d{1,2} )?(?:thang )?(?:\d{1,2} )?(?:nam )?\d{4}\b"),
                 None,
+            ),
+            // A school year ("NĂM HỌC 2024-2025") is no plan's range.
+            (re(r"\b(?:nam hoc|nien khoa) \d{4} den \d{4}\b"), None),
+            // "GIAI ĐOẠN 2021 - 2025", "giai đoạn 2021–2025", "từ năm 2021
+            // đến năm 2025", "các năm 2021-2025": the range, never its years.
+            (
+                re(r"\b(?:tu )?(?:cac )?(?:nam )?(?P<y>\d{4}) den (?:nam )?(?P<e>\d{4})\b"),
+                Some(read_range),
             ),
             (
                 re(r"\bnam (?:ke hoach|bao cao) (?P<y>\d{4})\b"),
@@ -823,15 +924,135 @@ mod tests {
         assert_eq!(p("2025-H3"), None);
         assert_eq!(p("2025-H0"), None);
         assert_eq!(p("1904"), None);
-        assert_eq!(
-            p("2021-2025"),
-            None,
-            "ranges are not periods yet (issue 16)"
-        );
+        assert_eq!(p("2021-2025"), Period::range(2021, 2025));
+        assert_eq!(pp("2021-2025").to_string(), "2021-2025");
+        assert_eq!(pp("2021-2025").year, 2021);
+        assert_eq!(pp("2021-2025").kind, Kind::Range { end: 2025 });
+        assert_eq!(p("2024-2025"), Period::range(2024, 2025), "two years");
+        assert!(p("2020-2030").is_some(), "eleven years");
+        assert_eq!(p("2020-2031"), None, "twelve years");
+        assert_eq!(p("2025-2021"), None, "backwards");
+        assert_eq!(p("2025-2025"), None, "one year is a year");
+        assert_eq!(Period::range(2021, 2021), None);
+        assert_eq!(Period::range(1980, 1985), None);
         assert_eq!(Period::year(2025).previous(), Period::year(2024));
         assert_eq!(p("2025-Q1").map(Period::previous), p("2024-Q4"));
         assert_eq!(p("2025-H1").map(Period::previous), p("2024-H2"));
         assert_eq!(p("2025-H2").map(Period::previous), p("2025-H1"));
+        assert_eq!(p("2021-2025").map(Period::previous), p("2016-2020"));
+    }
+
+    #[test]
+    fn a_range_is_labelled_and_never_the_latest() {
+        assert_eq!(pp("2021-2025").label_vi(), "giai đoạn 2021–2025");
+        assert_eq!(pp("2021-2025").label_en(), "2021–2025");
+        assert!(pp("2021-2025").is_range());
+        assert!(!pp("2025").is_range());
+        assert_eq!(latest(["2021-2025", "2023"]), Some("2023"));
+        assert_eq!(latest(["2023-Q1", "2021-2030"]), Some("2023-Q1"));
+        assert_eq!(latest(["2021-2025"]), None);
+        // A range sorts as its string, between its first year and that year's halves.
+        let mut periods = ["2021-H1", "2022", "2021-2025", "2021"].map(pp);
+        periods.sort();
+        let strings: Vec<String> = periods.iter().map(ToString::to_string).collect();
+        assert_eq!(strings, ["2021", "2021-2025", "2021-H1", "2022"]);
+        // As evidence, a range and a year of it are different reports.
+        assert!(!pp("2021").contains(pp("2021-2025")));
+        assert!(!pp("2021-2025").contains(pp("2023")));
+        assert!(pp("2021-2025").contains(pp("2021-2025")));
+    }
+
+    #[test]
+    fn ranges_in_file_names() {
+        let r = || p("2021-2025");
+        assert_eq!(named("kehoach_2021-2025.xlsx"), [r()]);
+        assert_eq!(named("KH DTBD 2021 - 2025.xlsx"), [r()]);
+        assert_eq!(named("ke_hoach_2021–2025.xlsx"), [r()]);
+        assert_eq!(named("ke hoach 2021—2025 (ban cuoi).xlsx"), [r()]);
+        assert_eq!(named("KH_giai_doan_2021_2025.xlsx"), [r()]);
+        assert_eq!(named("kh_gd2021-2025.xlsx"), [r()]);
+        assert_eq!(named("Kế hoạch giai đoạn 2021-2025.xlsx"), [r()]);
+        assert_eq!(named("kh_tu_2021_den_2025.xlsx"), [r()]);
+        assert_eq!(named("2021-2025/ke_hoach.xlsx"), [r()]);
+        // Not ranges: a date, an ISO date, two years with no dash, a school year.
+        assert!(named("KH gui ngay 12-01-2026.xlsx").is_empty());
+        assert!(named("kh 2026-01-12.xlsx").is_empty());
+        assert_eq!(named("ds_2024_2025.xlsx"), [p("2024"), p("2025")]);
+        assert!(named("ds_nam_hoc_2024-2025.xlsx").is_empty());
+        // A dash range that is no plan's range names no period: refused, not a year.
+        assert_eq!(named("kh_2025-2021.xlsx"), [None]);
+        assert_eq!(named("kh_2000-2025.xlsx"), [None]);
+        // The range beside a date still counts.
+        assert_eq!(named("kh_2021-2025 gui ngay 12-01-2026.xlsx"), [r()]);
+    }
+
+    #[test]
+    fn ranges_in_titles() {
+        let r = || p("2021-2025");
+        assert_eq!(
+            title(&["KẾ HOẠCH ĐÀO TẠO, BỒI DƯỠNG", "GIAI ĐOẠN 2021 - 2025"]),
+            [r()]
+        );
+        assert_eq!(title(&["Kế hoạch giai đoạn 2021–2025"]), [r()]);
+        assert_eq!(title(&["KẾ HOẠCH GIAI ĐOẠN 2021—2025"]), [r()]);
+        assert_eq!(title(&["kế hoạch giai đoạn 2021-2025"]), [r()]);
+        assert_eq!(title(&["KẾ HOẠCH 2021 – 2025"]), [r()]);
+        assert_eq!(title(&["Kế hoạch từ năm 2021 đến năm 2025"]), [r()]);
+        assert_eq!(title(&["KẾ HOẠCH CÁC NĂM 2021-2025"]), [r()]);
+        // Never its first or last year: "NĂM 2021-2025" is the range.
+        assert_eq!(title(&["KẾ HOẠCH NĂM 2021-2025"]), [r()]);
+        use unicode_normalization::UnicodeNormalization;
+        let nfd: String = "GIAI ĐOẠN 2021 – 2025".nfd().collect();
+        assert_eq!(title(&[nfd.as_str()]), [r()]);
+        assert_eq!(title(&["GIAI ĐOẠN 2021\u{a0}-\u{a0}2025"]), [r()]);
+        // Not ranges.
+        assert!(title(&["DANH SÁCH", "NĂM HỌC 2024-2025"]).is_empty());
+        assert!(title(&["Hà Nội, ngày 12-01-2026"]).is_empty());
+        assert_eq!(title(&["GIAI ĐOẠN 2025 - 2021"]), [None]);
+        assert_eq!(title(&["GIAI ĐOẠN 2021 - 2040"]), [None]);
+        // The range with a document date on the same line.
+        assert_eq!(
+            title(&["GIAI ĐOẠN 2021-2025 Quảng Ninh, ngày 15 tháng 01 năm 2021"]),
+            [r()]
+        );
+    }
+
+    #[test]
+    fn a_range_is_decided_from_name_and_title_and_refused_beside_a_year() {
+        let d = decided(
+            "kehoach_2021-2025.xlsx",
+            &[sheet("KH", &["GIAI ĐOẠN 2021 - 2025"])],
+        )
+        .expect("decided");
+        assert_eq!(d.period, pp("2021-2025"));
+        assert_eq!(d.evidence.len(), 2);
+        let d = decided("kehoach.xlsx", &[sheet("KH", &["giai đoạn 2021–2025"])]).expect("decided");
+        assert_eq!(d.period, pp("2021-2025"));
+        // A year in the name and a range in the title: both shown, refused.
+        let r = decided(
+            "kehoach_2025.xlsx",
+            &[sheet("KH", &["KẾ HOẠCH GIAI ĐOẠN 2021–2025"])],
+        )
+        .expect_err("refused");
+        assert!(r.reason_vi.contains("năm 2025"), "{}", r.reason_vi);
+        assert!(
+            r.reason_vi.contains("giai đoạn 2021–2025"),
+            "{}",
+            r.reason_vi
+        );
+        assert!(r.reason_en.contains("year 2025"), "{}", r.reason_en);
+        assert!(r.reason_en.contains("says 2021–2025"), "{}", r.reason_en);
+        // The other way round, and a range with a quarter of one of its years.
+        assert!(decided("kh_2021-2025.xlsx", &[sheet("KH", &["NĂM 2023"])]).is_err());
+        assert!(decided("kh_2021-2025.xlsx", &[sheet("KH", &["QUÝ I NĂM 2021"])]).is_err());
+        // Two different ranges.
+        assert!(
+            decided(
+                "kh_2021-2025.xlsx",
+                &[sheet("KH", &["GIAI ĐOẠN 2026-2030"])]
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -74,7 +74,7 @@ fn a_new_query_with_its_label_file_shows_in_the_digest_under_its_label() {
     fixtures::write_province(&project.inbox()).expect("fixtures");
 
     let check = project.run_ok(&["check"]);
-    assert!(check.contains("20 indicator files"), "{check}");
+    assert!(check.contains("21 indicator files"), "{check}");
     project.run_ok(&["run", "nightly"]);
 
     let women = province_value(&project, "staff.women");

@@ -69,7 +69,13 @@ fn write_registry(project: &Project, departments: &[Department]) {
 }
 
 /// A roster row: id, qualification, political theory, digital role, infosec role.
-fn staff(id: &str, qualification: &str, theory: &str, digital: &str, infosec: &str) -> StaffRow {
+pub(crate) fn staff(
+    id: &str,
+    qualification: &str,
+    theory: &str,
+    digital: &str,
+    infosec: &str,
+) -> StaffRow {
     StaffRow {
         person_id: id.to_string(),
         full_name: format!("Người {id}"),
@@ -450,12 +456,13 @@ fn write_2025(inbox: &Path) {
     );
 }
 
+/// One indicator row as DuckDB reads it back from the indicators Parquet.
 #[derive(Debug, Clone, PartialEq)]
-struct Row {
-    value: Option<f64>,
-    numerator: Option<f64>,
-    denominator: Option<f64>,
-    unit: String,
+pub(crate) struct Row {
+    pub(crate) value: Option<f64>,
+    pub(crate) numerator: Option<f64>,
+    pub(crate) denominator: Option<f64>,
+    pub(crate) unit: String,
 }
 
 struct Scenario {
@@ -471,7 +478,8 @@ fn parse_number(text: &str) -> Option<f64> {
     (text != "None").then(|| text.parse().expect("a number"))
 }
 
-fn read_indicators(warehouse: &Path) -> BTreeMap<(String, String, String), Row> {
+/// Every indicator row of the warehouse, by (period, scope, indicator).
+pub(crate) fn read_indicators(warehouse: &Path) -> BTreeMap<(String, String, String), Row> {
     let out = duckdb(&format!(
         "SELECT period, scope, indicator, value, numerator, denominator, unit
          FROM read_parquet('{}/indicators/*/*.parquet', hive_partitioning = true, hive_types = {{'period': VARCHAR}})

@@ -40,6 +40,7 @@ mod newcomer;
 mod people;
 mod periods;
 mod pipeline;
+mod plan_range;
 mod progress;
 mod retry;
 mod serve;

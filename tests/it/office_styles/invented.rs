@@ -6,7 +6,7 @@ use unicode_normalization::UnicodeNormalization;
 use super::book::{Cell, Sheet, n, t};
 use super::kit::*;
 use super::roster::*;
-use super::{Kind, Outcome, SheetTruth, Style, V};
+use super::{Kind, SheetTruth, Style, V};
 
 pub fn styles() -> Vec<Style> {
     vec![
@@ -42,6 +42,7 @@ pub fn styles() -> Vec<Style> {
         english_headers_export(),
         quarter_token_in_name(),
         plan_range_of_years(),
+        plan_range_in_title_only(),
         second_half_year(),
         dispatch_date_in_title(),
         repeated_header_no_numbers(),
@@ -1281,18 +1282,46 @@ fn plan_range_of_years() -> Style {
             .i("budget_vnd", 60_000_000),
     ]);
     tb.signature = signature_block(4);
-    let (sheet, _) = sheet_of("KH", &tb);
-    // Plan ranges are a period of their own with issue 16; until then the
-    // file is refused with both years shown, never filed under one of them.
-    style(
+    single(
         "plan_range_of_years",
-        "plan 'ke_hoach_2021-2025.xlsx' titled GIAI ĐOẠN 2021 - 2025: refused naming 2021 and 2025 (ranges come with issue 16)",
+        "plan 'ke_hoach_2021-2025.xlsx' titled GIAI ĐOẠN 2021 - 2025: the range 2021-2025",
         file,
-        vec![sheet],
-        vec![],
-        Outcome::Refused {
-            says: vec!["2021".into(), "2025".into()],
-        },
+        "KH",
+        &tb,
+        "2021-2025",
+    )
+}
+
+/// A range written with an en dash in the title alone, the file name naming
+/// nothing: the title decides the range.
+fn plan_range_in_title_only() -> Style {
+    let file = "SNV/Ke hoach DTBD (ban chinh thuc).xlsx";
+    let cols = vec![
+        stt("TT"),
+        spelled(&["Lĩnh vực"], "category", CATEGORY_VI),
+        int(&["Chỉ tiêu"], "target_participants"),
+    ];
+    let mut tb = table("plan", level_of(file), cols);
+    tb.title = vec![
+        "SỞ NỘI VỤ".into(),
+        "Kế hoạch đào tạo, bồi dưỡng cán bộ, công chức".into(),
+        "giai đoạn 2026–2030".into(),
+    ];
+    tb.items = items(vec![
+        rec()
+            .s("category", "digital")
+            .i("target_participants", 1200),
+        rec()
+            .s("category", "professional")
+            .i("target_participants", 3400),
+    ]);
+    single(
+        "plan_range_in_title_only",
+        "plan titled 'giai đoạn 2026–2030' (en dash) in a file whose name names no period: the range 2026-2030",
+        file,
+        "Sheet1",
+        &tb,
+        "2026-2030",
     )
 }
 
