@@ -11,7 +11,7 @@ use crate::model::indicator::{IndicatorRow, Unit};
 use crate::model::period::Period;
 use crate::model::scope::{Language, Scope};
 
-use super::chart::BarChart;
+use super::chart::{BarChart, TrendChart, TrendSeries};
 
 /// Indicator rows grouped by scope.
 fn by_scope(rows: &[IndicatorRow]) -> std::collections::HashMap<&str, Vec<&IndicatorRow>> {
@@ -106,6 +106,85 @@ pub struct DigestModel {
     /// for the attachment; an id without a label is shown as itself.
     #[serde(skip)]
     pub labels: Arc<IndicatorLabels>,
+    /// The key figures over the last periods of the same kind.
+    pub trends: Trends,
+    /// The trend chart, when there are two periods or more to draw.
+    #[serde(skip)]
+    pub trend_chart: Option<TrendChart>,
+    /// IT recruitment by year, oldest first (empty without recruitment rows).
+    pub recruitment: Vec<RecruitmentYear>,
+    /// Multi-year plan progress per scope (empty without such rows).
+    pub plan_ranges: Vec<PlanProgress>,
+}
+
+/// Indicator rows of periods before the digest's, by period: what the trends
+/// and the IT recruitment table are read from (the warehouse's
+/// `indicators/period=<P>/` snapshots). A period here with no rows at all is
+/// taken as one without indicators.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub periods: BTreeMap<Period, Vec<IndicatorRow>>,
+}
+
+/// How many periods a trend covers, the digest's own included.
+pub const TREND_PERIODS: usize = 5;
+/// How many years the IT recruitment table lists at most.
+pub const RECRUITMENT_YEARS: usize = 5;
+/// A multi-year plan is behind schedule when its attainment is more than this
+/// many percentage points below the share of the range elapsed.
+pub const PLAN_RANGE_TOLERANCE_POINTS: f64 = 5.0;
+
+/// The key figures over the last [`TREND_PERIODS`] periods of the digest's
+/// kind, for the recipient's scope.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Trends {
+    /// The periods, oldest first, as their strings ("2021", "2025-Q4").
+    pub periods: Vec<String>,
+    /// One line per key figure that has a value in any of the periods.
+    pub rows: Vec<TrendRow>,
+    /// Said in words instead of a chart when there is only one period.
+    pub note: String,
+}
+
+/// One key figure over the trend's periods.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRow {
+    pub id: String,
+    pub label: String,
+    /// The values as a reader sees them, one per period ("—" for none).
+    pub values: Vec<String>,
+    /// The values themselves, for the chart and the attachment.
+    #[serde(skip)]
+    pub raw: Vec<Option<f64>>,
+    #[serde(skip)]
+    pub unit: Unit,
+}
+
+/// One year of the IT recruitment table (ids `recruitment.it.*`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RecruitmentYear {
+    pub year: String,
+    pub target: String,
+    pub recruited: String,
+    pub fill_rate: String,
+    pub resigned: String,
+    /// Target, recruited, fill rate (percent) and resigned, for the attachment.
+    #[serde(skip)]
+    pub raw: [Option<f64>; 4],
+}
+
+/// Progress against a multi-year plan for one scope (ids `training.plan_range.*`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanProgress {
+    pub scope: String,
+    pub scope_label: String,
+    /// "Kế hoạch giai đoạn: đạt 45,2% (kỳ vọng 60,0%) — chậm so với tiến độ".
+    pub line: String,
+    /// `Some(true)` on track, `Some(false)` behind, `None` when a share is unknown.
+    pub on_track: Option<bool>,
+    /// Participants, attainment (percent), expected (percent), for the attachment.
+    #[serde(skip)]
+    pub raw: [Option<f64>; 3],
 }
 
 /// Per-department facts from the ledger, for the period.
@@ -131,6 +210,7 @@ pub fn build(
     period: &str,
     current: &[IndicatorRow],
     previous: &[IndicatorRow],
+    history: &History,
     submissions: &Submissions,
     labels: &Arc<IndicatorLabels>,
 ) -> Result<DigestModel, Missing> {
@@ -265,6 +345,25 @@ pub fn build(
     };
     let table = visible(current);
     let previous_table = visible(previous);
+    let rows_of = |p: Period| -> Option<&[IndicatorRow]> {
+        if Some(p) == parsed {
+            Some(current)
+        } else {
+            history
+                .periods
+                .get(&p)
+                .map(Vec::as_slice)
+                .filter(|rows| !rows.is_empty())
+        }
+    };
+    let trends = parsed
+        .map(|p| trends(p, &history.periods, &rows_of, &scope, labels, vi))
+        .unwrap_or_default();
+    let trend_chart = trend_chart(&trends, vi);
+    let recruitment = parsed
+        .map(|p| recruitment(p, &history.periods, &rows_of, &scope, vi))
+        .unwrap_or_default();
+    let plan_ranges = plan_ranges(config, recipient, &current_by_scope, vi);
     Ok(DigestModel {
         recipient: recipient.email.clone(),
         lang: recipient.language,
@@ -298,7 +397,262 @@ pub fn build(
         table,
         previous_table,
         labels: Arc::clone(labels),
+        trends,
+        trend_chart,
+        recruitment,
+        plan_ranges,
     })
+}
+
+/// Whether two periods are of the same kind (years, halves, quarters).
+fn same_kind(a: Period, b: Period) -> bool {
+    use crate::model::period::Kind;
+    matches!(
+        (a.kind, b.kind),
+        (Kind::Year, Kind::Year) | (Kind::Half(_), Kind::Half(_)) | (Kind::Quarter(_), Kind::Quarter(_))
+    )
+}
+
+/// The value of `id` at `scope` among `rows`.
+fn value_at(rows: &[IndicatorRow], scope: &str, id: &str) -> Option<f64> {
+    rows.iter()
+        .find(|r| r.scope == scope && r.indicator == id)
+        .and_then(|r| r.value)
+}
+
+/// The key figures at `scope` over `period` and the periods of its kind
+/// before it that have indicators, the last [`TREND_PERIODS`] in all.
+fn trends<'a>(
+    period: Period,
+    history: &BTreeMap<Period, Vec<IndicatorRow>>,
+    rows_of: &dyn Fn(Period) -> Option<&'a [IndicatorRow]>,
+    scope: &str,
+    labels: &IndicatorLabels,
+    vi: bool,
+) -> Trends {
+    let mut periods: Vec<Period> = history
+        .keys()
+        .copied()
+        .filter(|p| same_kind(*p, period) && *p < period && rows_of(*p).is_some())
+        .collect();
+    periods.push(period);
+    let periods: Vec<Period> = periods
+        .split_off(periods.len().saturating_sub(TREND_PERIODS));
+    let mut rows = Vec::new();
+    for id in labels.key_figures() {
+        let found: Vec<Option<&IndicatorRow>> = periods
+            .iter()
+            .map(|p| {
+                rows_of(*p).and_then(|rows| rows.iter().find(|r| r.scope == scope && r.indicator == id))
+            })
+            .collect();
+        let raw: Vec<Option<f64>> = found.iter().map(|r| r.and_then(|r| r.value)).collect();
+        if raw.iter().all(Option::is_none) {
+            continue;
+        }
+        let unit = found
+            .iter()
+            .flatten()
+            .map(|r| r.unit)
+            .next_back()
+            .or_else(|| labels.get(id).map(|l| l.unit))
+            .unwrap_or(Unit::Count);
+        rows.push(TrendRow {
+            id: id.to_string(),
+            label: labels.label(id, vi),
+            values: raw
+                .iter()
+                .map(|v| super::format_value(*v, unit, vi))
+                .collect(),
+            raw,
+            unit,
+        });
+    }
+    let note = if periods.len() < 2 {
+        let label = if vi { period.label_vi() } else { period.label_en() };
+        if vi {
+            format!("Mới có số liệu của một kỳ ({label}): chưa thể hiện xu hướng.")
+        } else {
+            format!("Figures exist for one period only ({label}): no trend yet.")
+        }
+    } else {
+        String::new()
+    };
+    Trends {
+        periods: periods.iter().map(Period::to_string).collect(),
+        rows,
+        note,
+    }
+}
+
+/// The chart of the trends: one small panel per key figure, drawn only when
+/// there are two periods or more.
+fn trend_chart(trends: &Trends, vi: bool) -> Option<TrendChart> {
+    if trends.periods.len() < 2 || trends.rows.is_empty() {
+        return None;
+    }
+    Some(TrendChart {
+        title: if vi {
+            format!("Xu hướng {} kỳ gần nhất", trends.periods.len())
+        } else {
+            format!("Trend over the last {} periods", trends.periods.len())
+        },
+        periods: trends.periods.clone(),
+        series: trends
+            .rows
+            .iter()
+            .map(|r| TrendSeries {
+                label: r.label.clone(),
+                unit: r.unit,
+                values: r.raw.clone(),
+            })
+            .collect(),
+        vi,
+    })
+}
+
+/// The IT recruitment ids, in the table's column order.
+const RECRUITMENT_IDS: [&str; 4] = [
+    "recruitment.it.target",
+    "recruitment.it.recruited",
+    "recruitment.it.fill_rate_pct",
+    "recruitment.it.resigned",
+];
+
+/// IT recruitment at `scope` by year: the years up to the digest's (its own
+/// year for a quarter or half-year digest) whose indicators have a
+/// `recruitment.it.*` row for the scope, the last [`RECRUITMENT_YEARS`].
+fn recruitment<'a>(
+    period: Period,
+    history: &BTreeMap<Period, Vec<IndicatorRow>>,
+    rows_of: &dyn Fn(Period) -> Option<&'a [IndicatorRow]>,
+    scope: &str,
+    vi: bool,
+) -> Vec<RecruitmentYear> {
+    let mut years: BTreeSet<Period> = history
+        .keys()
+        .copied()
+        .filter(|p| p.kind == crate::model::period::Kind::Year && p.year <= period.year)
+        .collect();
+    if period.kind == crate::model::period::Kind::Year {
+        years.insert(period);
+    }
+    let mut table: Vec<RecruitmentYear> = years
+        .into_iter()
+        .filter_map(|year| {
+            let rows = rows_of(year)?;
+            let any = rows
+                .iter()
+                .any(|r| r.scope == scope && RECRUITMENT_IDS.contains(&r.indicator.as_str()));
+            if !any {
+                return None;
+            }
+            let raw = RECRUITMENT_IDS.map(|id| value_at(rows, scope, id));
+            Some(RecruitmentYear {
+                year: year.to_string(),
+                target: super::format_value(raw[0], Unit::Count, vi),
+                recruited: super::format_value(raw[1], Unit::Count, vi),
+                fill_rate: super::format_value(raw[2], Unit::Percent, vi),
+                resigned: super::format_value(raw[3], Unit::Count, vi),
+                raw,
+            })
+        })
+        .collect();
+    let cut = table.len().saturating_sub(RECRUITMENT_YEARS);
+    table.split_off(cut)
+}
+
+/// The multi-year plan ids: participants so far, attainment, expected share.
+const PLAN_RANGE_IDS: [&str; 3] = [
+    "training.plan_range.participants",
+    "training.plan_range.attainment_pct",
+    "training.plan_range.expected_pct",
+];
+
+/// A share with one decimal: "45,2%" (vi), "45.2%" (en).
+fn one_decimal_percent(value: f64, vi: bool) -> String {
+    let text = format!("{value:.1}%");
+    if vi { text.replace('.', ",") } else { text }
+}
+
+/// Whether a plan is on track: behind when the attainment is more than
+/// [`PLAN_RANGE_TOLERANCE_POINTS`] below the expected share.
+pub fn plan_on_track(attainment: f64, expected: f64) -> bool {
+    attainment >= expected - PLAN_RANGE_TOLERANCE_POINTS
+}
+
+/// The line said about a multi-year plan, or `None` without an attainment.
+pub fn plan_range_line(
+    attainment: Option<f64>,
+    expected: Option<f64>,
+    vi: bool,
+) -> Option<(String, Option<bool>)> {
+    let attainment = attainment?;
+    let reached = one_decimal_percent(attainment, vi);
+    Some(match expected {
+        Some(expected) => {
+            let on_track = plan_on_track(attainment, expected);
+            let expected = one_decimal_percent(expected, vi);
+            let line = match (vi, on_track) {
+                (true, true) => format!("Kế hoạch giai đoạn: đạt {reached} (kỳ vọng {expected}) — đúng tiến độ"),
+                (true, false) => format!("Kế hoạch giai đoạn: đạt {reached} (kỳ vọng {expected}) — chậm so với tiến độ"),
+                (false, true) => format!("Multi-year plan: {reached} reached ({expected} expected) — on track"),
+                (false, false) => format!("Multi-year plan: {reached} reached ({expected} expected) — behind schedule"),
+            };
+            (line, Some(on_track))
+        }
+        None if vi => (format!("Kế hoạch giai đoạn: đạt {reached}"), None),
+        None => (format!("Multi-year plan: {reached} reached"), None),
+    })
+}
+
+/// A line per scope with multi-year plan rows: the recipient's own scope
+/// first, then the departments of the registry (for a province recipient)
+/// or the province (for a department head).
+fn plan_ranges(
+    config: &Config,
+    recipient: &Recipient,
+    current_by_scope: &std::collections::HashMap<&str, Vec<&IndicatorRow>>,
+    vi: bool,
+) -> Vec<PlanProgress> {
+    let province_label = if vi { "Toàn tỉnh" } else { "Province" }.to_string();
+    let mut scopes: Vec<(String, String)> = Vec::new();
+    match &recipient.scope {
+        Scope::Province => {
+            scopes.push(("province".into(), province_label));
+            for d in config.departments.iter() {
+                scopes.push((Scope::Department(d.code.clone()).to_string(), d.name.clone()));
+            }
+        }
+        Scope::Department(code) => {
+            let name = config
+                .department(code)
+                .map(|d| d.name.clone())
+                .unwrap_or_else(|| code.clone());
+            scopes.push((recipient.scope.to_string(), name));
+            scopes.push(("province".into(), province_label));
+        }
+    }
+    scopes
+        .into_iter()
+        .filter_map(|(scope, scope_label)| {
+            let rows = current_by_scope.get(scope.as_str())?;
+            let raw = PLAN_RANGE_IDS.map(|id| {
+                rows.iter()
+                    .find(|r| r.indicator == id)
+                    .and_then(|r| r.value)
+            });
+            let (line, on_track) = plan_range_line(raw[1], raw[2], vi)?;
+            Some(PlanProgress {
+                scope,
+                scope_label,
+                line,
+                on_track,
+                raw,
+            })
+        })
+        .take(DEPARTMENTS_LISTED)
+        .collect()
 }
 
 fn charts(
@@ -531,6 +885,7 @@ mod tests {
             "2025",
             current,
             &[],
+            &History::default(),
             submissions,
             &Arc::new(crate::catalogue::built_in_indicator_labels()),
         )
