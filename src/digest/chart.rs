@@ -248,7 +248,11 @@ pub(crate) fn render_trends(chart: &TrendChart) -> Result<Vec<u8>, ChartError> {
             let high = present.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let top = y0 + PANEL_PLOT_TOP - PANEL_LABEL + 20;
             let y_of = |v: f64| {
-                let share = if high > low { (v - low) / (high - low) } else { 0.5 };
+                let share = if high > low {
+                    (v - low) / (high - low)
+                } else {
+                    0.5
+                };
                 top + PANEL_PLOT_HEIGHT - (share * f64::from(PANEL_PLOT_HEIGHT)).round() as i32
             };
             // The line, broken where a period has no value.

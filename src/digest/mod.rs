@@ -237,7 +237,8 @@ fn history(
     };
     let key_ids = labels.key_figures();
     let kept = |id: &str| key_ids.contains(&id) || id.starts_with("recruitment.it.");
-    let same_kind = |p: Period| std::mem::discriminant(&p.kind) == std::mem::discriminant(&current.kind);
+    let same_kind =
+        |p: Period| std::mem::discriminant(&p.kind) == std::mem::discriminant(&current.kind);
     let mut earlier: Vec<Period> = warehouse::indicator_periods(&config.paths.warehouse)
         .iter()
         .filter_map(|p| p.parse::<Period>().ok())
@@ -330,7 +331,7 @@ mod samples {
     use super::model;
     use crate::config::{Config, Department, Recipient};
     use crate::message_templates::{self, Sample, SampleError};
-    use crate::model::indicator::IndicatorRow;
+    use crate::model::indicator::{IndicatorRow, Unit};
     use crate::model::scope::{Language, Scope};
 
     /// Renders the sample digests if their templates all parsed (`parsed`):
@@ -399,7 +400,23 @@ mod samples {
             }
             rows
         };
-        let (current, previous) = (rows(106.5), rows(98.0));
+        let (mut current, previous) = (rows(106.5), rows(98.0));
+        for (id, value, unit) in [
+            ("training.plan_range.participants", 17_628.0, Unit::Count),
+            ("training.plan_range.attainment_pct", 45.2, Unit::Percent),
+            ("training.plan_range.expected_pct", 60.0, Unit::Percent),
+        ] {
+            for scope in scopes.iter().take(2) {
+                current.push(IndicatorRow {
+                    scope: scope.clone(),
+                    indicator: id.to_string(),
+                    value: Some(value),
+                    numerator: None,
+                    denominator: None,
+                    unit,
+                });
+            }
+        }
         // Trends, IT recruitment and plan progress in the samples too, so
         // their parts of the templates are tried.
         let mut history = model::History::default();

@@ -409,7 +409,9 @@ fn same_kind(a: Period, b: Period) -> bool {
     use crate::model::period::Kind;
     matches!(
         (a.kind, b.kind),
-        (Kind::Year, Kind::Year) | (Kind::Half(_), Kind::Half(_)) | (Kind::Quarter(_), Kind::Quarter(_))
+        (Kind::Year, Kind::Year)
+            | (Kind::Half(_), Kind::Half(_))
+            | (Kind::Quarter(_), Kind::Quarter(_))
     )
 }
 
@@ -436,14 +438,14 @@ fn trends<'a>(
         .filter(|p| same_kind(*p, period) && *p < period && rows_of(*p).is_some())
         .collect();
     periods.push(period);
-    let periods: Vec<Period> = periods
-        .split_off(periods.len().saturating_sub(TREND_PERIODS));
+    let periods: Vec<Period> = periods.split_off(periods.len().saturating_sub(TREND_PERIODS));
     let mut rows = Vec::new();
     for id in labels.key_figures() {
         let found: Vec<Option<&IndicatorRow>> = periods
             .iter()
             .map(|p| {
-                rows_of(*p).and_then(|rows| rows.iter().find(|r| r.scope == scope && r.indicator == id))
+                rows_of(*p)
+                    .and_then(|rows| rows.iter().find(|r| r.scope == scope && r.indicator == id))
             })
             .collect();
         let raw: Vec<Option<f64>> = found.iter().map(|r| r.and_then(|r| r.value)).collect();
@@ -469,7 +471,11 @@ fn trends<'a>(
         });
     }
     let note = if periods.len() < 2 {
-        let label = if vi { period.label_vi() } else { period.label_en() };
+        let label = if vi {
+            period.label_vi()
+        } else {
+            period.label_en()
+        };
         if vi {
             format!("Mới có số liệu của một kỳ ({label}): chưa thể hiện xu hướng.")
         } else {
@@ -594,10 +600,18 @@ pub fn plan_range_line(
             let on_track = plan_on_track(attainment, expected);
             let expected = one_decimal_percent(expected, vi);
             let line = match (vi, on_track) {
-                (true, true) => format!("Kế hoạch giai đoạn: đạt {reached} (kỳ vọng {expected}) — đúng tiến độ"),
-                (true, false) => format!("Kế hoạch giai đoạn: đạt {reached} (kỳ vọng {expected}) — chậm so với tiến độ"),
-                (false, true) => format!("Multi-year plan: {reached} reached ({expected} expected) — on track"),
-                (false, false) => format!("Multi-year plan: {reached} reached ({expected} expected) — behind schedule"),
+                (true, true) => {
+                    format!("Kế hoạch giai đoạn: đạt {reached} (kỳ vọng {expected}) — đúng tiến độ")
+                }
+                (true, false) => format!(
+                    "Kế hoạch giai đoạn: đạt {reached} (kỳ vọng {expected}) — chậm so với tiến độ"
+                ),
+                (false, true) => {
+                    format!("Multi-year plan: {reached} reached ({expected} expected) — on track")
+                }
+                (false, false) => format!(
+                    "Multi-year plan: {reached} reached ({expected} expected) — behind schedule"
+                ),
             };
             (line, Some(on_track))
         }
@@ -621,7 +635,10 @@ fn plan_ranges(
         Scope::Province => {
             scopes.push(("province".into(), province_label));
             for d in config.departments.iter() {
-                scopes.push((Scope::Department(d.code.clone()).to_string(), d.name.clone()));
+                scopes.push((
+                    Scope::Department(d.code.clone()).to_string(),
+                    d.name.clone(),
+                ));
             }
         }
         Scope::Department(code) => {
@@ -953,6 +970,303 @@ mod tests {
             ("", "")
         );
         assert_eq!(model.charts[0].bars.len(), CHART_BARS);
+    }
+
+    /// The digest of `period` for the config's first recipient, with `history`.
+    fn model_with(
+        config: &Config,
+        period: &str,
+        current: &[IndicatorRow],
+        history: &History,
+    ) -> DigestModel {
+        build(
+            config,
+            &config.recipients[0],
+            period,
+            current,
+            &[],
+            history,
+            &Submissions::default(),
+            &Arc::new(crate::catalogue::built_in_indicator_labels()),
+        )
+        .unwrap()
+    }
+
+    fn at(scope: &str, indicator: &str, value: f64, unit: &str) -> IndicatorRow {
+        IndicatorRow {
+            scope: scope.into(),
+            ..row(indicator, value, unit)
+        }
+    }
+
+    /// The two required figures of the province, plus `extra`.
+    fn required(headcount: f64, extra: Vec<IndicatorRow>) -> Vec<IndicatorRow> {
+        let mut rows = vec![
+            row("staff.headcount", headcount, "count"),
+            row("training.participants", 500.0, "count"),
+        ];
+        rows.extend(extra);
+        rows
+    }
+
+    #[test]
+    fn trends_take_the_last_five_periods_of_the_same_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = country(3, dir.path());
+        let mut history = History::default();
+        // Six earlier years (the oldest falls out), a quarter (another kind)
+        // and a year after the digest's (not earlier).
+        for (year, headcount) in [
+            (2019, 900.0),
+            (2020, 910.0),
+            (2021, 1000.0),
+            (2022, 1100.0),
+            (2023, 1200.0),
+            (2024, 1250.0),
+        ] {
+            let mut rows = required(headcount, vec![]);
+            if year == 2022 {
+                // 2022 has no online share: a gap, not a shift.
+            } else {
+                rows.push(row("training.online_pct", year as f64 - 1980.0, "percent"));
+            }
+            // Another scope's figure is not the recipient's.
+            rows.push(at("department:DV0001", "staff.headcount", 7.0, "count"));
+            history.periods.insert(Period::year(year), rows);
+        }
+        history
+            .periods
+            .insert("2024-Q4".parse().unwrap(), required(5.0, vec![]));
+        history
+            .periods
+            .insert(Period::year(2026), required(9.0, vec![]));
+        let current = required(1300.0, vec![row("training.online_pct", 54.107, "percent")]);
+        let model = model_with(&config, "2025", &current, &history);
+
+        let trends = &model.trends;
+        assert_eq!(trends.periods, ["2021", "2022", "2023", "2024", "2025"]);
+        assert_eq!(trends.note, "");
+        let headcount = &trends.rows[0];
+        assert_eq!(headcount.id, "staff.headcount");
+        assert_eq!(
+            headcount.values,
+            ["1.000", "1.100", "1.200", "1.250", "1.300"]
+        );
+        let online = trends
+            .rows
+            .iter()
+            .find(|r| r.id == "training.online_pct")
+            .unwrap();
+        // 2021 − 1980 = 41, 2023 → 43, 2024 → 44; 2022 has none.
+        assert_eq!(online.values, ["41,00%", "—", "43,00%", "44,00%", "54,11%"]);
+        assert_eq!(online.raw[1], None);
+        // Key figures with no value anywhere are left out (no plan here).
+        assert!(
+            !trends
+                .rows
+                .iter()
+                .any(|r| r.id == "training.plan_attainment_pct")
+        );
+        let chart = model.trend_chart.as_ref().expect("a chart of five periods");
+        assert_eq!(chart.periods.len(), 5);
+        assert_eq!(chart.series.len(), trends.rows.len());
+        assert_eq!(chart.title, "Xu hướng 5 kỳ gần nhất");
+    }
+
+    #[test]
+    fn a_quarter_trend_follows_quarters_across_years() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = country(1, dir.path());
+        let mut history = History::default();
+        for (period, headcount) in [("2024-Q3", 10.0), ("2024-Q4", 11.0), ("2024", 99.0)] {
+            history
+                .periods
+                .insert(period.parse().unwrap(), required(headcount, vec![]));
+        }
+        let model = model_with(&config, "2025-Q1", &required(12.0, vec![]), &history);
+        assert_eq!(model.trends.periods, ["2024-Q3", "2024-Q4", "2025-Q1"]);
+        assert_eq!(model.trends.rows[0].values, ["10", "11", "12"]);
+    }
+
+    #[test]
+    fn one_period_is_said_in_words_and_draws_no_chart() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = country(1, dir.path());
+        let model = model_with(
+            &config,
+            "2025",
+            &required(10.0, vec![]),
+            &History::default(),
+        );
+        assert_eq!(model.trends.periods, ["2025"]);
+        assert_eq!(
+            model.trends.note,
+            "Mới có số liệu của một kỳ (năm 2025): chưa thể hiện xu hướng."
+        );
+        assert!(model.trend_chart.is_none());
+        assert!(model.recruitment.is_empty());
+        assert!(model.plan_ranges.is_empty());
+    }
+
+    /// Quang Ninh's IT recruitment: 2020 4 of 19, 2022 8 of 12, 2024 3 of 6.
+    fn quang_ninh(year: i32) -> Vec<IndicatorRow> {
+        let (target, recruited, resigned) = match year {
+            2020 => (19.0, 4.0, 1.0),
+            2022 => (12.0, 8.0, 0.0),
+            _ => (6.0, 3.0, 2.0),
+        };
+        vec![
+            row("recruitment.it.target", target, "count"),
+            row("recruitment.it.recruited", recruited, "count"),
+            row(
+                "recruitment.it.fill_rate_pct",
+                100.0 * recruited / target,
+                "percent",
+            ),
+            row("recruitment.it.resigned", resigned, "count"),
+        ]
+    }
+
+    #[test]
+    fn it_recruitment_by_year_lists_the_years_with_recruitment_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = country(1, dir.path());
+        let mut history = History::default();
+        history
+            .periods
+            .insert(Period::year(2020), required(1.0, quang_ninh(2020)));
+        // 2021 and 2023 have indicators but no recruitment.
+        history
+            .periods
+            .insert(Period::year(2021), required(1.0, vec![]));
+        history
+            .periods
+            .insert(Period::year(2022), required(1.0, quang_ninh(2022)));
+        history
+            .periods
+            .insert(Period::year(2023), required(1.0, vec![]));
+        let model = model_with(&config, "2024", &required(1.0, quang_ninh(2024)), &history);
+        let table: Vec<[&str; 5]> = model
+            .recruitment
+            .iter()
+            .map(|y| {
+                [
+                    y.year.as_str(),
+                    y.target.as_str(),
+                    y.recruited.as_str(),
+                    y.fill_rate.as_str(),
+                    y.resigned.as_str(),
+                ]
+            })
+            .collect();
+        // 4/19 = 21.0526…, 8/12 = 66.666…, 3/6 = 50.
+        assert_eq!(
+            table,
+            [
+                ["2020", "19", "4", "21,05%", "1"],
+                ["2022", "12", "8", "66,67%", "0"],
+                ["2024", "6", "3", "50,00%", "2"],
+            ]
+        );
+        // A quarter digest of 2025 lists the years up to 2025 from the history.
+        history
+            .periods
+            .insert(Period::year(2024), required(1.0, quang_ninh(2024)));
+        let quarter = model_with(&config, "2025-Q1", &required(1.0, vec![]), &history);
+        assert_eq!(quarter.recruitment.len(), 3);
+    }
+
+    #[test]
+    fn at_most_five_recruitment_years_the_last_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = country(1, dir.path());
+        let mut history = History::default();
+        for year in 2017..=2023 {
+            history
+                .periods
+                .insert(Period::year(year), required(1.0, quang_ninh(2024)));
+        }
+        let model = model_with(&config, "2024", &required(1.0, quang_ninh(2024)), &history);
+        let years: Vec<&str> = model.recruitment.iter().map(|y| y.year.as_str()).collect();
+        assert_eq!(years, ["2020", "2021", "2022", "2023", "2024"]);
+    }
+
+    #[test]
+    fn multi_year_plan_progress_in_words_per_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = country(4, dir.path());
+        let plan = |scope: &str, participants: f64, attainment: f64, expected: f64| {
+            vec![
+                at(
+                    scope,
+                    "training.plan_range.participants",
+                    participants,
+                    "count",
+                ),
+                at(
+                    scope,
+                    "training.plan_range.attainment_pct",
+                    attainment,
+                    "percent",
+                ),
+                at(
+                    scope,
+                    "training.plan_range.expected_pct",
+                    expected,
+                    "percent",
+                ),
+            ]
+        };
+        let mut extra = plan("province", 17_628.0, 45.2, 60.0);
+        // Exactly 5 points below: still on track; 5.1 below: behind.
+        extra.extend(plan("department:DV0002", 110.0, 55.0, 60.0));
+        extra.extend(plan("department:DV0003", 98.0, 54.9, 60.0));
+        // A department with an attainment but no expected share: no verdict.
+        extra.push(at(
+            "department:DV0004",
+            "training.plan_range.attainment_pct",
+            12.0,
+            "percent",
+        ));
+        let model = model_with(&config, "2023", &required(1.0, extra), &History::default());
+        let lines: Vec<(&str, &str, Option<bool>)> = model
+            .plan_ranges
+            .iter()
+            .map(|p| (p.scope_label.as_str(), p.line.as_str(), p.on_track))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (
+                    "Toàn tỉnh",
+                    "Kế hoạch giai đoạn: đạt 45,2% (kỳ vọng 60,0%) — chậm so với tiến độ",
+                    Some(false)
+                ),
+                (
+                    "Đơn vị 2",
+                    "Kế hoạch giai đoạn: đạt 55,0% (kỳ vọng 60,0%) — đúng tiến độ",
+                    Some(true)
+                ),
+                (
+                    "Đơn vị 3",
+                    "Kế hoạch giai đoạn: đạt 54,9% (kỳ vọng 60,0%) — chậm so với tiến độ",
+                    Some(false)
+                ),
+                ("Đơn vị 4", "Kế hoạch giai đoạn: đạt 12,0%", None),
+            ]
+        );
+        assert_eq!(
+            model.plan_ranges[0].raw,
+            [Some(17_628.0), Some(45.2), Some(60.0)]
+        );
+        assert_eq!(
+            plan_range_line(Some(61.0), Some(60.0), false),
+            Some((
+                "Multi-year plan: 61.0% reached (60.0% expected) — on track".to_string(),
+                Some(true)
+            ))
+        );
+        assert_eq!(plan_range_line(None, Some(60.0), true), None);
     }
 
     #[test]
