@@ -44,4 +44,5 @@ mod retry;
 mod serve;
 mod status;
 mod styles;
+mod trends;
 mod values;
