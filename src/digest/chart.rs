@@ -168,10 +168,12 @@ fn format_point(value: f64, unit: Unit, vi: bool) -> String {
 }
 
 // The trend's panels, at twice the size a phone shows them.
-const PANEL_HEIGHT: u32 = 178;
-const PANEL_LABEL: i32 = 30;
+// A panel: its label (y 0–32), the values above the points (from 40), the
+// line (76–132), the periods under it (156–180), a rule at the bottom.
+const PANEL_HEIGHT: u32 = 196;
 const PANEL_PLOT_TOP: i32 = 76;
 const PANEL_PLOT_HEIGHT: i32 = 56;
+const PERIOD_GAP: i32 = 24;
 const SIDE: i32 = 70;
 
 /// Draws the trend chart and returns it as PNG bytes. Refused (so the
@@ -216,12 +218,12 @@ pub(crate) fn render_trends(chart: &TrendChart) -> Result<Vec<u8>, ChartError> {
         let title_style = (FAMILY, TEXT_SIZE + 5).into_font().color(&dark);
         root.draw(&Text::new(chart.title.clone(), (16, 18), title_style))
             .map_err(draw)?;
-        let label_style = (FAMILY, TEXT_SIZE + 2).into_font().color(&dark);
-        let value_style = (FAMILY, TEXT_SIZE)
+        let label_style = (FAMILY, TEXT_SIZE + 4).into_font().color(&dark);
+        let value_style = (FAMILY, TEXT_SIZE + 2)
             .into_font()
             .color(&dark)
             .pos(Pos::new(HPos::Center, VPos::Bottom));
-        let period_style = (FAMILY, TEXT_SIZE - 2)
+        let period_style = (FAMILY, TEXT_SIZE)
             .into_font()
             .color(&grey)
             .pos(Pos::new(HPos::Center, VPos::Top));
@@ -232,13 +234,13 @@ pub(crate) fn render_trends(chart: &TrendChart) -> Result<Vec<u8>, ChartError> {
             let y0 = (TOP + PANEL_HEIGHT * k as u32) as i32;
             if k > 0 {
                 root.draw(&PathElement::new(
-                    vec![(16, y0 - 6), (WIDTH as i32 - 16, y0 - 6)],
+                    vec![(16, y0 - 8), (WIDTH as i32 - 16, y0 - 8)],
                     RGBColor(229, 231, 235).stroke_width(2),
                 ))
                 .map_err(draw)?;
             }
             root.draw(&Text::new(
-                shorten(&series.label, 44),
+                shorten(&series.label, 40),
                 (16, y0),
                 label_style.clone(),
             ))
@@ -246,7 +248,7 @@ pub(crate) fn render_trends(chart: &TrendChart) -> Result<Vec<u8>, ChartError> {
             let present: Vec<f64> = series.values.iter().flatten().copied().collect();
             let low = present.iter().copied().fold(f64::INFINITY, f64::min);
             let high = present.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let top = y0 + PANEL_PLOT_TOP - PANEL_LABEL + 20;
+            let top = y0 + PANEL_PLOT_TOP;
             let y_of = |v: f64| {
                 let share = if high > low {
                     (v - low) / (high - low)
@@ -292,7 +294,7 @@ pub(crate) fn render_trends(chart: &TrendChart) -> Result<Vec<u8>, ChartError> {
                 }
                 root.draw(&Text::new(
                     chart.periods[i].clone(),
-                    (x, top + PANEL_PLOT_HEIGHT + 14),
+                    (x, top + PANEL_PLOT_HEIGHT + PERIOD_GAP),
                     period_style.clone(),
                 ))
                 .map_err(draw)?;
