@@ -163,7 +163,8 @@ pub(crate) fn render_all(
         _ => Vec::new(),
     };
     let labels = std::sync::Arc::new(catalogue::indicator_labels(&config.paths.indicators)?);
-    let history = history(config, period, &labels)?;
+    let mut history = history(config, period, &labels)?;
+    history.previous = previous;
     let mut submissions = model::Submissions::default();
     let wanted = period.parse::<Period>().ok();
     for s in state.submissions()? {
@@ -180,7 +181,6 @@ pub(crate) fn render_all(
             recipient,
             period,
             &current,
-            &previous,
             &history,
             &submissions,
             &labels,
@@ -419,7 +419,10 @@ mod samples {
         }
         // Trends, IT recruitment and plan progress in the samples too, so
         // their parts of the templates are tried.
-        let mut history = model::History::default();
+        let mut history = model::History {
+            previous: previous.clone(),
+            ..model::History::default()
+        };
         history
             .periods
             .insert(crate::model::period::Period::year(2024), previous.clone());
@@ -443,17 +446,7 @@ mod samples {
         recipients
             .iter()
             .filter_map(|r| {
-                model::build(
-                    config,
-                    r,
-                    "2025",
-                    &current,
-                    &previous,
-                    &history,
-                    &submissions,
-                    &labels,
-                )
-                .ok()
+                model::build(config, r, "2025", &current, &history, &submissions, &labels).ok()
             })
             .collect()
     }

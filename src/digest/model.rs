@@ -123,6 +123,10 @@ pub struct DigestModel {
 /// taken as one without indicators.
 #[derive(Debug, Clone, Default)]
 pub struct History {
+    /// The period just before the digest's (for "change against the
+    /// previous period"), every indicator of it.
+    pub previous: Vec<IndicatorRow>,
+    /// Earlier periods, only the ids the trends and tables read.
     pub periods: BTreeMap<Period, Vec<IndicatorRow>>,
 }
 
@@ -209,11 +213,11 @@ pub fn build(
     recipient: &Recipient,
     period: &str,
     current: &[IndicatorRow],
-    previous: &[IndicatorRow],
     history: &History,
     submissions: &Submissions,
     labels: &Arc<IndicatorLabels>,
 ) -> Result<DigestModel, Missing> {
+    let previous = history.previous.as_slice();
     let vi = recipient.language == Language::Vi;
     let parsed = period.parse::<Period>().ok();
     let label_of = |p: Option<Period>| match (p, vi) {
@@ -901,7 +905,6 @@ mod tests {
             &config.recipients[0],
             "2025",
             current,
-            &[],
             &History::default(),
             submissions,
             &Arc::new(crate::catalogue::built_in_indicator_labels()),
@@ -984,7 +987,6 @@ mod tests {
             &config.recipients[0],
             period,
             current,
-            &[],
             history,
             &Submissions::default(),
             &Arc::new(crate::catalogue::built_in_indicator_labels()),

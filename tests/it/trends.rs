@@ -21,8 +21,11 @@ const SNV: Department = Department {
     level: "province",
 };
 
+/// One line of a recruitment form: field, target, recruited, resigned.
+type Line<'a> = (&'a str, i64, i64, i64);
+
 /// An IT recruitment form: field, target, recruited, resigned.
-fn recruitment_form(year: u16, lines: &[(&str, i64, i64, i64)]) -> Form {
+fn recruitment_form(year: u16, lines: &[Line<'_>]) -> Form {
     Form {
         sheet_name: "Tuyen dung".to_string(),
         agency: SNV.name.to_string(),
@@ -53,7 +56,7 @@ fn recruitment_form(year: u16, lines: &[(&str, i64, i64, i64)]) -> Form {
 /// 2020: 15 + 4 IT posts, 3 + 1 filled (4/19), one resigned; "Khác" is not
 /// IT. 2022: 8 of 12. 2024: 3 of 6, two resigned.
 fn write_recruitment(inbox: &Path) {
-    let lines: [(u16, &[(&str, i64, i64, i64)]); 3] = [
+    let lines: [(u16, &[Line<'_>]); 3] = [
         (
             2020,
             &[
