@@ -755,8 +755,9 @@ mod tests {
         let labels: Vec<&str> = INDICATOR_LABELS.built_in_names().collect();
         assert_eq!(sql, labels);
         let labels = indicator_labels(Path::new("/nonexistent")).unwrap();
-        assert_eq!(labels.len(), 42);
-        assert_eq!(built_in_indicator_labels().len(), 42);
+        // 32 before issue 16; +7 people, +3 plan range, +2 IT recruitment.
+        assert_eq!(labels.len(), 44);
+        assert_eq!(built_in_indicator_labels().len(), 44);
         assert_eq!(
             labels.label("staff.headcount", true),
             "Tổng số cán bộ, công chức, viên chức"

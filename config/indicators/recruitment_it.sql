@@ -3,6 +3,8 @@
 --   recruitment.it.fill_rate_pct  recruited / target, percent; a target of 0
 --                                 (or no IT line at all): null
 --   recruitment.it.resigned       sum of resigned (count)
+--   recruitment.it.target         sum of the IT target (count)
+--   recruitment.it.recruited      sum of IT recruited (count)
 -- A blank recruited or resigned cell counts as 0.
 WITH sums AS (
     SELECT period, scope,
@@ -16,9 +18,12 @@ SELECT s.period, s.scope, i.indicator,
        CASE i.indicator
            WHEN 'recruitment.it.fill_rate_pct' THEN 100.0 * s.recruited / NULLIF(s.target, 0)
            WHEN 'recruitment.it.resigned' THEN s.resigned
+           WHEN 'recruitment.it.target' THEN s.target
+           WHEN 'recruitment.it.recruited' THEN s.recruited
        END AS value,
        CASE WHEN i.indicator = 'recruitment.it.fill_rate_pct' THEN s.recruited END AS numerator,
        CASE WHEN i.indicator = 'recruitment.it.fill_rate_pct' THEN s.target END AS denominator,
        CASE WHEN i.indicator = 'recruitment.it.fill_rate_pct' THEN 'percent' ELSE 'count' END AS unit
 FROM sums s
-CROSS JOIN (VALUES ('recruitment.it.fill_rate_pct'), ('recruitment.it.resigned')) AS i (indicator)
+CROSS JOIN (VALUES ('recruitment.it.fill_rate_pct'), ('recruitment.it.resigned'),
+                   ('recruitment.it.target'), ('recruitment.it.recruited')) AS i (indicator)

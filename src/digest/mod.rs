@@ -162,6 +162,9 @@ pub(crate) fn render_all(
         }
         _ => Vec::new(),
     };
+    let labels = std::sync::Arc::new(catalogue::indicator_labels(&config.paths.indicators)?);
+    let mut history = history(config, period, &labels)?;
+    history.previous = previous;
     let mut submissions = model::Submissions::default();
     let wanted = period.parse::<Period>().ok();
     for s in state.submissions()? {
@@ -171,7 +174,6 @@ pub(crate) fn render_all(
         }
     }
     let env = message_templates::load(&config.paths.digest_templates)?;
-    let labels = std::sync::Arc::new(catalogue::indicator_labels(&config.paths.indicators)?);
     let mut rendered = Vec::new();
     for recipient in &config.recipients {
         let model = match model::build(
@@ -179,7 +181,7 @@ pub(crate) fn render_all(
             recipient,
             period,
             &current,
-            &previous,
+            &history,
             &submissions,
             &labels,
         ) {
@@ -192,12 +194,15 @@ pub(crate) fn render_all(
                 continue;
             }
         };
-        let images: Vec<(String, Vec<u8>)> = model
+        let mut images: Vec<(String, Vec<u8>)> = model
             .charts
             .iter()
             .enumerate()
             .map(|(i, c)| chart::render_bars(c).map(|png| (format!("chart{}@nhanluc", i + 1), png)))
             .collect::<Result<_, _>>()?;
+        if let Some(trend) = &model.trend_chart {
+            images.push((TREND_CID.to_string(), chart::render_trends(trend)?));
+        }
         let context = digest_context(&model);
         let html = message_templates::render(&env, "digest.html.j2", &context)?;
         let text = message_templates::render(&env, "digest.txt.j2", &context)?;
@@ -213,10 +218,63 @@ pub(crate) fn render_all(
     Ok(rendered)
 }
 
+/// The content id of the trend chart's inline image.
+const TREND_CID: &str = "trends@nhanluc";
+
+/// The indicator rows of the periods before `period` the digest reads back
+/// for its trends and IT recruitment table, each from its snapshot
+/// `indicators/period=<P>/`: the last periods of the same kind, and the
+/// years up to the period's. Only the rows of the key figures and of the
+/// `recruitment.it.*` ids are kept.
+fn history(
+    config: &Config,
+    period: &str,
+    labels: &catalogue::IndicatorLabels,
+) -> Result<model::History, DigestError> {
+    let mut history = model::History::default();
+    let Ok(current) = period.parse::<Period>() else {
+        return Ok(history);
+    };
+    let key_ids = labels.key_figures();
+    let kept = |id: &str| key_ids.contains(&id) || id.starts_with("recruitment.it.");
+    let same_kind =
+        |p: Period| std::mem::discriminant(&p.kind) == std::mem::discriminant(&current.kind);
+    let mut earlier: Vec<Period> = warehouse::indicator_periods(&config.paths.warehouse)
+        .iter()
+        .filter_map(|p| p.parse::<Period>().ok())
+        .filter(|p| *p != current)
+        .collect();
+    earlier.sort();
+    let trend: Vec<Period> = earlier
+        .iter()
+        .copied()
+        .filter(|p| same_kind(*p) && *p < current)
+        .collect();
+    let trend = &trend[trend.len().saturating_sub(model::TREND_PERIODS - 1)..];
+    let years = earlier
+        .iter()
+        .copied()
+        .filter(|p| p.kind == crate::model::period::Kind::Year && p.year <= current.year);
+    for p in trend.iter().copied().chain(years) {
+        if history.periods.contains_key(&p) {
+            continue;
+        }
+        let rows = warehouse::read_indicators(&config.paths.warehouse, &p.to_string())?;
+        history
+            .periods
+            .insert(p, rows.into_iter().filter(|r| kept(&r.indicator)).collect());
+    }
+    Ok(history)
+}
+
 /// What the digest templates see: the model `m`, the charts' ids and titles, the labels `t`.
 fn digest_context(model: &model::DigestModel) -> minijinja::Value {
     minijinja::context! {
         m => minijinja::value::Serde(model),
+        trend_chart => model.trend_chart.as_ref().map(|c| minijinja::context! {
+            cid => TREND_CID,
+            title => c.title.clone(),
+        }),
         charts => model.charts.iter().enumerate().map(|(i, c)| minijinja::context! {
             cid => format!("chart{}@nhanluc", i + 1),
             title => c.title.clone(),
@@ -233,6 +291,10 @@ fn labels(vi: bool) -> minijinja::Value {
             headcount => "CBCCVC", participants => "Lượt đào tạo", online => "Trực tuyến",
             submitted => "Đã nộp", submissions => "Đơn vị đã nộp báo cáo", missing => "Chưa nộp",
             rejected => "Dòng dữ liệu bị từ chối (đơn vị đã được thông báo)", attachment => "Bảng đầy đủ trong tệp Excel đính kèm.",
+            trends => "Xu hướng các kỳ gần nhất", indicator => "Chỉ tiêu",
+            recruitment => "Tuyển dụng nhân lực CNTT theo năm", year => "Năm", target => "Chỉ tiêu",
+            recruited => "Đã tuyển", fill_rate => "Tỷ lệ đạt", resigned => "Thôi việc",
+            plan_range => "Tiến độ kế hoạch giai đoạn",
             footer => "Thư tự động từ hệ thống nhanluc. Số liệu tổng hợp, không chứa thông tin cá nhân.",
         }
     } else {
@@ -242,6 +304,10 @@ fn labels(vi: bool) -> minijinja::Value {
             headcount => "Staff", participants => "Participants", online => "Online",
             submitted => "Submitted", submissions => "Departments that submitted", missing => "Not submitted",
             rejected => "Rejected data rows (the departments were told)", attachment => "The full tables are in the attached Excel file.",
+            trends => "Trend over the last periods", indicator => "Indicator",
+            recruitment => "IT recruitment by year", year => "Year", target => "Target",
+            recruited => "Recruited", fill_rate => "Fill rate", resigned => "Resigned",
+            plan_range => "Multi-year plan progress",
             footer => "Automatic message from nhanluc. Aggregates only, no personal data.",
         }
     }
@@ -265,7 +331,7 @@ mod samples {
     use super::model;
     use crate::config::{Config, Department, Recipient};
     use crate::message_templates::{self, Sample, SampleError};
-    use crate::model::indicator::IndicatorRow;
+    use crate::model::indicator::{IndicatorRow, Unit};
     use crate::model::scope::{Language, Scope};
 
     /// Renders the sample digests if their templates all parsed (`parsed`):
@@ -334,7 +400,35 @@ mod samples {
             }
             rows
         };
-        let (current, previous) = (rows(106.5), rows(98.0));
+        let (mut current, previous) = (rows(106.5), rows(98.0));
+        for (id, value, unit) in [
+            ("training.plan_range.participants", 17_628.0, Unit::Count),
+            ("training.plan_range.attainment_pct", 45.2, Unit::Percent),
+            ("training.plan_range.expected_pct", 60.0, Unit::Percent),
+        ] {
+            for scope in scopes.iter().take(2) {
+                current.push(IndicatorRow {
+                    scope: scope.clone(),
+                    indicator: id.to_string(),
+                    value: Some(value),
+                    numerator: None,
+                    denominator: None,
+                    unit,
+                });
+            }
+        }
+        // Trends, IT recruitment and plan progress in the samples too, so
+        // their parts of the templates are tried.
+        let mut history = model::History {
+            previous: previous.clone(),
+            ..model::History::default()
+        };
+        history
+            .periods
+            .insert(crate::model::period::Period::year(2024), previous.clone());
+        history
+            .periods
+            .insert(crate::model::period::Period::year(2023), rows(90.0));
         let submissions = model::Submissions {
             submitted: codes.iter().skip(1).map(|c| c.to_string()).collect(),
             rejected_rows: codes.iter().take(2).map(|c| (c.to_string(), 3)).collect(),
@@ -352,16 +446,7 @@ mod samples {
         recipients
             .iter()
             .filter_map(|r| {
-                model::build(
-                    config,
-                    r,
-                    "2025",
-                    &current,
-                    &previous,
-                    &submissions,
-                    &labels,
-                )
-                .ok()
+                model::build(config, r, "2025", &current, &history, &submissions, &labels).ok()
             })
             .collect()
     }

@@ -63,7 +63,7 @@ fn digest_over_smtp_has_inline_charts_and_an_attachment_with_the_figures() {
         .match_indices("cid:")
         .map(|(i, _)| province.html[i + 4..].split('"').next().unwrap_or(""))
         .collect();
-    assert_eq!(cids.len(), 2, "two charts");
+    assert_eq!(cids.len(), 3, "two bar charts and the trend chart");
     for cid in &cids {
         assert!(
             province.inline_png.iter().any(|c| c == cid),

@@ -1224,6 +1224,31 @@ fn recruitment_it_resigned() {
 }
 
 #[test]
+fn recruitment_it_target_and_recruited() {
+    // P1's IT lines: CNTT 4 posts (3 filled) + ATTT 1 (0 filled); "Khác"
+    // (10 of 10) is not IT. C1 has no IT line: 0 and 0.
+    values(
+        "recruitment.it.target",
+        "count",
+        &[
+            ("province", Some(5.0)),
+            ("department:P1", Some(5.0)),
+            ("department:C1", Some(0.0)),
+        ],
+    );
+    values(
+        "recruitment.it.recruited",
+        "count",
+        &[
+            ("province", Some(3.0)),
+            ("department:P1", Some(3.0)),
+            ("department:C1", Some(0.0)),
+        ],
+    );
+    absent("2024", "department:P2", "recruitment.it.target");
+}
+
+#[test]
 fn compliance_submission_rate_pct() {
     let id = "compliance.submission_rate_pct";
     // 2024: everyone but C2.
@@ -1255,7 +1280,9 @@ fn every_indicator_of_the_catalogue_is_computed() {
     let expected = [
         "compliance.submission_rate_pct",
         "recruitment.it.fill_rate_pct",
+        "recruitment.it.recruited",
         "recruitment.it.resigned",
+        "recruitment.it.target",
         "staff.digital.dedicated",
         "staff.digital.part_time",
         "staff.headcount",

@@ -46,4 +46,5 @@ mod retry;
 mod serve;
 mod status;
 mod styles;
+mod trends;
 mod values;
