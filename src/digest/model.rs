@@ -592,36 +592,47 @@ pub fn plan_on_track(attainment: f64, expected: f64) -> bool {
 }
 
 /// The line said about a multi-year plan, or `None` without an attainment.
+///
+/// `so_far` is the attainment's numerator and denominator (participants so
+/// far, the range's target): a leader quotes the count, not only the share.
 pub fn plan_range_line(
     attainment: Option<f64>,
     expected: Option<f64>,
+    so_far: Option<(f64, f64)>,
     vi: bool,
 ) -> Option<(String, Option<bool>)> {
     let attainment = attainment?;
-    let reached = one_decimal_percent(attainment, vi);
-    Some(match expected {
-        Some(expected) => {
-            let on_track = plan_on_track(attainment, expected);
-            let expected = one_decimal_percent(expected, vi);
-            let line = match (vi, on_track) {
-                (true, true) => {
-                    format!("Kế hoạch giai đoạn: đạt {reached} (kỳ vọng {expected}) — đúng tiến độ")
-                }
-                (true, false) => format!(
-                    "Kế hoạch giai đoạn: đạt {reached} (kỳ vọng {expected}) — chậm so với tiến độ"
-                ),
-                (false, true) => {
-                    format!("Multi-year plan: {reached} reached ({expected} expected) — on track")
-                }
-                (false, false) => format!(
-                    "Multi-year plan: {reached} reached ({expected} expected) — behind schedule"
-                ),
-            };
-            (line, Some(on_track))
+    let share = one_decimal_percent(attainment, vi);
+    let reached = match (so_far, vi) {
+        (None, true) => format!("đạt {share}"),
+        (None, false) => format!("{share} reached"),
+        (Some((participants, target)), _) => {
+            let count = |v: f64| super::group_thousands(v.round() as i64, vi);
+            let (participants, target) = (count(participants), count(target));
+            if vi {
+                format!("{participants}/{target} lượt người, đạt {share}")
+            } else {
+                format!("{participants}/{target} attendances, {share} reached")
+            }
         }
-        None if vi => (format!("Kế hoạch giai đoạn: đạt {reached}"), None),
-        None => (format!("Multi-year plan: {reached} reached"), None),
-    })
+    };
+    let prefix = if vi {
+        "Kế hoạch giai đoạn"
+    } else {
+        "Multi-year plan"
+    };
+    let Some(expected) = expected else {
+        return Some((format!("{prefix}: {reached}"), None));
+    };
+    let on_track = plan_on_track(attainment, expected);
+    let expected = one_decimal_percent(expected, vi);
+    let verdict = match (vi, on_track) {
+        (true, true) => format!("(kỳ vọng {expected}) — đúng tiến độ"),
+        (true, false) => format!("(kỳ vọng {expected}) — chậm so với tiến độ"),
+        (false, true) => format!("({expected} expected) — on track"),
+        (false, false) => format!("({expected} expected) — behind schedule"),
+    };
+    Some((format!("{prefix}: {reached} {verdict}"), Some(on_track)))
 }
 
 /// A line per scope with multi-year plan rows: the recipient's own scope
@@ -658,12 +669,10 @@ fn plan_ranges(
         .into_iter()
         .filter_map(|(scope, scope_label)| {
             let rows = current_by_scope.get(scope.as_str())?;
-            let raw = PLAN_RANGE_IDS.map(|id| {
-                rows.iter()
-                    .find(|r| r.indicator == id)
-                    .and_then(|r| r.value)
-            });
-            let (line, on_track) = plan_range_line(raw[1], raw[2], vi)?;
+            let find = |id: &str| rows.iter().find(|r| r.indicator == id);
+            let raw = PLAN_RANGE_IDS.map(|id| find(id).and_then(|r| r.value));
+            let so_far = find(PLAN_RANGE_IDS[1]).and_then(|r| r.numerator.zip(r.denominator));
+            let (line, on_track) = plan_range_line(raw[1], raw[2], so_far, vi)?;
             Some(PlanProgress {
                 scope,
                 scope_label,
@@ -1262,13 +1271,21 @@ mod tests {
             [Some(17_628.0), Some(45.2), Some(60.0)]
         );
         assert_eq!(
-            plan_range_line(Some(61.0), Some(60.0), false),
+            plan_range_line(Some(61.0), Some(60.0), None, false),
             Some((
                 "Multi-year plan: 61.0% reached (60.0% expected) — on track".to_string(),
                 Some(true)
             ))
         );
-        assert_eq!(plan_range_line(None, Some(60.0), true), None);
+        assert_eq!(plan_range_line(None, Some(60.0), None, true), None);
+        assert_eq!(
+            plan_range_line(Some(5.04), Some(60.0), Some((1_967.0, 39_000.0)), true),
+            Some((
+                "Kế hoạch giai đoạn: 1.967/39.000 lượt người, đạt 5,0% (kỳ vọng 60,0%) — chậm so với tiến độ"
+                    .to_string(),
+                Some(false)
+            ))
+        );
     }
 
     #[test]

@@ -497,3 +497,82 @@ fn a_form_for_a_range_is_a_plans_only() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("only a plan may cover"), "{stderr}");
 }
+
+/// The digest says where the range plan stands, in words and in counts, for
+/// the province and for the department that has the plan (not for one
+/// without), and its attachment has the figures: 2023 in 2021–2025, the
+/// province 1,967/39,000 = 5.04 % against 3/5 = 60 % expected, SNV
+/// 1,217/39,000 = 3.12 %; both more than 5 points behind.
+#[test]
+fn the_digest_says_whether_the_range_plan_is_on_track() {
+    let project = province(true);
+    project.run_ok(&["digest", "--period", "2023"]);
+    let scratch = tempfile::tempdir().expect("tmp");
+    let messages: Vec<support::Eml> = project
+        .files_under(&project.outbox(), "eml")
+        .iter()
+        .enumerate()
+        .map(|(i, f)| support::read_eml(f, &scratch.path().join(i.to_string())))
+        .filter(|m| m.subject.contains("2023"))
+        .collect();
+    let vi = messages
+        .iter()
+        .find(|m| m.to.contains("chu-tich"))
+        .expect("the province's 2023 digest");
+    for line in [
+        "- Toàn tỉnh: Kế hoạch giai đoạn: 1.967/39.000 lượt người, đạt 5,0% (kỳ vọng 60,0%) — chậm so với tiến độ",
+        "- Sở Nội vụ: Kế hoạch giai đoạn: 1.217/39.000 lượt người, đạt 3,1% (kỳ vọng 60,0%) — chậm so với tiến độ",
+    ] {
+        assert!(vi.text.contains(line), "missing {line:?} in\n{}", vi.text);
+    }
+    assert!(
+        !vi.text.contains("- Huyện Đông Xuyên: Kế hoạch"),
+        "{}",
+        vi.text
+    );
+    // minijinja escapes "/" in HTML as &#x2f;, which a mail client shows as "/".
+    assert!(
+        vi.html.replace("&#x2f;", "/").contains(
+            "Toàn tỉnh: <span style=\"color:#b45309;\">Kế hoạch giai đoạn: 1.967/39.000 lượt người"
+        ),
+        "{}",
+        vi.html
+    );
+    let en = messages
+        .iter()
+        .find(|m| m.to.contains("advisor"))
+        .expect("the English 2023 digest");
+    assert!(
+        en.text.contains(
+            "Multi-year plan: 1,967/39,000 attendances, 5.0% reached (60.0% expected) — behind schedule"
+        ),
+        "{}",
+        en.text
+    );
+
+    let (_, path) = &vi.attachments[0];
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(path).expect("attachment");
+    let sheet = calamine::Reader::worksheet_range(&mut workbook, "Kế hoạch giai đoạn")
+        .expect("the multi-year plan sheet");
+    let province: Vec<String> = sheet
+        .rows()
+        .find(|r| r.first().map(|c| c.to_string()) == Some("province".into()))
+        .expect("the province's row")
+        .iter()
+        .map(|c| match c {
+            calamine::Data::Float(f) => format!("{f:.2}"),
+            other => other.to_string(),
+        })
+        .collect();
+    assert_eq!(
+        province,
+        [
+            "province",
+            "Toàn tỉnh",
+            "1967.00",
+            "5.04",
+            "60.00",
+            "chậm so với tiến độ"
+        ]
+    );
+}
