@@ -877,3 +877,139 @@ pub fn remove_file(path: &Path) -> Result<(), WarehouseError> {
         Err(e) => Err(io_error("remove", path)(e)),
     }
 }
+
+/// The table of the department registry as of the last run: `code`, `name`,
+/// `level`, one file `departments/part-0.parquet` (not partitioned).
+pub const DEPARTMENTS: &str = "departments";
+
+/// The folder of the tables' schemas: `_schemas/<table>.parquet`, zero rows,
+/// each table's Arrow schema with its Hive columns (`period`, `department`)
+/// as strings. A `_` folder, so no reader takes it for a table.
+pub const SCHEMAS: &str = "_schemas";
+
+/// One department of the registry, as the warehouse holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryRow {
+    /// The department's code (its inbox folder).
+    pub code: String,
+    /// Its name as in departments.toml.
+    pub name: String,
+    /// `province`, `district` or `commune`.
+    pub level: String,
+}
+
+/// The Arrow schema of the `departments` table.
+pub(crate) fn departments_schema() -> SchemaRef {
+    let text = |name: &str| Field::new(name, DataType::Utf8, false);
+    Arc::new(Schema::new(vec![text("code"), text("name"), text("level")]))
+}
+
+/// The registry as one `departments` batch, in the registry's order.
+pub(crate) fn departments_batch(rows: &[RegistryRow]) -> Result<RecordBatch, WarehouseError> {
+    let column = |f: fn(&RegistryRow) -> &str| -> ArrayRef {
+        Arc::new(arrow::array::StringArray::from(
+            rows.iter().map(f).collect::<Vec<_>>(),
+        ))
+    };
+    RecordBatch::try_new(
+        departments_schema(),
+        vec![
+            column(|r| &r.code),
+            column(|r| &r.name),
+            column(|r| &r.level),
+        ],
+    )
+    .map_err(|source| WarehouseError::Arrow {
+        table: DEPARTMENTS.into(),
+        source,
+    })
+}
+
+/// Where the registry goes: `<root>/departments/part-0.parquet`.
+pub fn departments_path(root: &Path) -> PathBuf {
+    root.join(DEPARTMENTS).join("part-0.parquet")
+}
+
+/// Where the schema of `table` goes: `<root>/_schemas/<table>.parquet`.
+pub fn schema_path(root: &Path, table: &str) -> PathBuf {
+    root.join(SCHEMAS).join(format!("{table}.parquet"))
+}
+
+/// A table's schema as its readers see it: the file's columns, then the Hive
+/// columns of its path (`period` and `department`) as non-null strings.
+fn with_partition_columns(schema: &Schema, partitions: &[&str]) -> SchemaRef {
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    for name in partitions {
+        fields.push(Field::new(*name, DataType::Utf8, false));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// A batch as the bytes of a Parquet file, written the way every warehouse
+/// file is (the same input gives the same bytes).
+fn parquet_bytes(path: &Path, batch: &RecordBatch) -> Result<Vec<u8>, WarehouseError> {
+    let parquet_error = |source| WarehouseError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut bytes, batch.schema(), Some(writer_properties()))
+        .map_err(parquet_error)?;
+    writer.write(batch).map_err(parquet_error)?;
+    writer.close().map_err(parquet_error)?;
+    Ok(bytes)
+}
+
+/// Writes `batch` to `path` atomically unless the file already holds exactly
+/// these bytes. Returns whether it wrote.
+fn write_if_changed(path: &Path, batch: &RecordBatch) -> Result<bool, WarehouseError> {
+    let bytes = parquet_bytes(path, batch)?;
+    if std::fs::read(path).is_ok_and(|held| held == bytes) {
+        return Ok(false);
+    }
+    crate::durable::write_atomic(path, &bytes)?;
+    Ok(true)
+}
+
+/// Writes what another engine needs besides the data: the registry
+/// (`departments/part-0.parquet`) and the schema of every table
+/// (`_schemas/<table>.parquet`, zero rows), each only when missing or
+/// different, so a run with the same registry and templates changes no
+/// byte. Returns how many files were written.
+pub fn write_contract(
+    root: &Path,
+    templates: &[Template],
+    registry: &[RegistryRow],
+) -> Result<usize, WarehouseError> {
+    let hive = ["period", "department"];
+    let mut schemas: Vec<(String, SchemaRef)> = templates
+        .iter()
+        .map(|t| {
+            (
+                t.name.clone(),
+                with_partition_columns(&template_schema(t), &hive),
+            )
+        })
+        .collect();
+    schemas.push((
+        REJECTS.into(),
+        with_partition_columns(&rejects_schema(), &hive),
+    ));
+    schemas.push((
+        SUBMISSIONS.into(),
+        with_partition_columns(&submissions_schema(), &hive),
+    ));
+    schemas.push((
+        INDICATORS.into(),
+        with_partition_columns(&indicators_schema(), &["period"]),
+    ));
+    schemas.push((DEPARTMENTS.into(), departments_schema()));
+    let mut written = 0;
+    for (table, schema) in schemas {
+        let empty = RecordBatch::new_empty(schema);
+        written += usize::from(write_if_changed(&schema_path(root, &table), &empty)?);
+    }
+    let registry = departments_batch(registry)?;
+    written += usize::from(write_if_changed(&departments_path(root), &registry)?);
+    Ok(written)
+}

@@ -190,7 +190,8 @@ async fn register(
         }
     }
     let departments_table = || engine("table departments".into());
-    let departments = departments_batch(config).map_err(|e| departments_table()(e.into()))?;
+    let departments = warehouse::departments_batch(&registry_rows(config))
+        .map_err(|e| departments_table()(e.into()))?;
     let table = MemTable::try_new(departments.schema(), vec![vec![departments]])
         .map_err(|e| departments_table()(e.into()))?;
     ctx.register_table("departments", Arc::new(table))
@@ -305,32 +306,36 @@ fn competencies_batch(config: &Config) -> Result<RecordBatch, arrow::error::Arro
     )
 }
 
-fn departments_batch(config: &Config) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let column = |f: &dyn Fn(&crate::config::Department) -> String| -> Arc<dyn Array> {
-        Arc::new(StringArray::from(
-            config.departments.iter().map(f).collect::<Vec<_>>(),
-        ))
-    };
-    RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("code", DataType::Utf8, false),
-            Field::new("name", DataType::Utf8, false),
-            Field::new("level", DataType::Utf8, false),
-        ])),
-        vec![
-            column(&|d| d.code.clone()),
-            column(&|d| d.name.clone()),
-            column(&|d| d.level.as_str().to_string()),
-        ],
-    )
+/// The registry of departments.toml as the warehouse's `departments` rows.
+fn registry_rows(config: &Config) -> Vec<warehouse::RegistryRow> {
+    config
+        .departments
+        .iter()
+        .map(|d| warehouse::RegistryRow {
+            code: d.code.clone(),
+            name: d.name.clone(),
+            level: d.level.as_str().to_string(),
+        })
+        .collect()
 }
 
 /// Computes every indicator (for `only_period`, or every period with data) and
-/// writes `indicators/period=<P>/part-0.parquet` for each period.
+/// writes `indicators/period=<P>/part-0.parquet` for each period. Writes the
+/// registry (`departments/part-0.parquet`) and the tables' schemas
+/// (`_schemas/<table>.parquet`) first, each only if missing or different
+/// ([`warehouse::write_contract`]).
 pub async fn compute(
     config: &Config,
     only_period: Option<&str>,
 ) -> Result<IndicatorOutcome, IndicatorError> {
+    let contract = warehouse::write_contract(
+        &config.paths.warehouse,
+        &config.templates,
+        &registry_rows(config),
+    )?;
+    if contract > 0 {
+        tracing::info!(files = contract, "registry and table schemas written");
+    }
     let ctx = session(config).await?;
     let mut outcome = IndicatorOutcome::default();
     let definitions = definitions(&config.paths.indicators)?;

@@ -48,3 +48,4 @@ mod status;
 mod styles;
 mod trends;
 mod values;
+mod warehouse_contract;
