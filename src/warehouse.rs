@@ -2,7 +2,9 @@
 //!
 //! Layout: `<root>/<table>/period=<P>/department=<D>/part-<submission>.parquet`,
 //! and `<root>/indicators/period=<P>/part-0.parquet`. `period` and `department`
-//! live in the path only. Every data file is written to a hidden temporary file,
+//! live in the path only. Beside the data, `<root>/departments/part-0.parquet`
+//! holds the registry and `<root>/_schemas/<table>.parquet` each table's schema
+//! ([`write_contract`]), so another engine needs nothing but the warehouse. Every data file is written to a hidden temporary file,
 //! fsynced and renamed, so a reader never sees half a file and a crash leaves
 //! at most a temporary file that [`remove_temporaries`] deletes.
 
