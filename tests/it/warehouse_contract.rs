@@ -293,3 +293,28 @@ fn the_registry_file_is_unchanged_by_a_second_run_and_replaced_when_the_registry
         ]
     );
 }
+
+#[test]
+fn rebuild_writes_the_registry_and_the_schemas_again() {
+    let project = Project::new();
+    fixtures::write_province(&project.inbox()).expect("fixtures");
+    project.run_ok(&["run", "nightly"]);
+    let registry = std::fs::read(departments_file(&project)).expect("departments file");
+    let schema = std::fs::read(project.warehouse().join("_schemas/training.parquet"))
+        .expect("training schema");
+    // The state lost: `rebuild` moves the warehouse aside and writes it anew.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(project.data().join(format!("state.sqlite3{suffix}")));
+    }
+    let out = project.run_ok(&["rebuild"]);
+    assert!(out.contains("old warehouse kept as"), "{out}");
+    assert_eq!(
+        std::fs::read(departments_file(&project)).expect("rebuilt departments file"),
+        registry
+    );
+    assert_eq!(
+        std::fs::read(project.warehouse().join("_schemas/training.parquet"))
+            .expect("rebuilt training schema"),
+        schema
+    );
+}
