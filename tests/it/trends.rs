@@ -11,8 +11,9 @@
 use std::path::Path;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use nhanluc_fixtures::{self as fixtures, Cell, Department, Form, Ymd};
+use nhanluc_fixtures::{self as fixtures, Department};
 
+use crate::indicators::recruitment_form;
 use crate::support::{Eml, Project, read_eml, save};
 
 const SNV: Department = Department {
@@ -23,35 +24,6 @@ const SNV: Department = Department {
 
 /// One line of a recruitment form: field, target, recruited, resigned.
 type Line<'a> = (&'a str, i64, i64, i64);
-
-/// An IT recruitment form: field, target, recruited, resigned.
-fn recruitment_form(year: u16, lines: &[Line<'_>]) -> Form {
-    Form {
-        sheet_name: "Tuyen dung".to_string(),
-        agency: SNV.name.to_string(),
-        title: "BÁO CÁO TUYỂN DỤNG CÔNG CHỨC, VIÊN CHỨC".to_string(),
-        period_line: format!("NĂM {year}"),
-        headers: ["STT", "Lĩnh vực", "Chỉ tiêu", "Đã tuyển", "Thôi việc"]
-            .iter()
-            .map(|h| h.to_string())
-            .collect(),
-        number_row: false,
-        rows: lines
-            .iter()
-            .enumerate()
-            .map(|(i, (field, target, recruited, resigned))| {
-                vec![
-                    Cell::int(i as i64 + 1),
-                    Cell::text(*field),
-                    Cell::int(*target),
-                    Cell::int(*recruited),
-                    Cell::int(*resigned),
-                ]
-            })
-            .collect(),
-        signed_on: Ymd::new(year + 1, 1, 15),
-    }
-}
 
 /// 2020: 15 + 4 IT posts, 3 + 1 filled (4/19), one resigned; "Khác" is not
 /// IT. 2022: 8 of 12. 2024: 3 of 6, two resigned.
@@ -70,7 +42,7 @@ fn write_recruitment(inbox: &Path) {
     ];
     for (year, lines) in lines {
         save(
-            &recruitment_form(year, lines),
+            &recruitment_form(&SNV, year, lines),
             &inbox.join(format!("SNV/tuyen-dung_{year}.xlsx")),
         );
     }
