@@ -231,18 +231,8 @@ fn an_empty_inbox_still_leaves_every_table_schema_readable() {
 #[test]
 fn the_registry_file_is_unchanged_by_a_second_run_and_replaced_when_the_registry_changes() {
     let project = Project::new();
-    let (snv, syt) = (
-        Department {
-            code: "SNV",
-            name: "Sở Nội vụ",
-            level: "province",
-        },
-        Department {
-            code: "SYT",
-            name: "Sở Y tế",
-            level: "province",
-        },
-    );
+    // The fixture province's first two departments: SNV and SYT.
+    let (snv, syt) = (fixtures::DEPARTMENTS[0], fixtures::DEPARTMENTS[1]);
     write_registry(&project, &[snv, syt]);
     project.run_ok(&["run", "nightly"]);
     let first = std::fs::read(departments_file(&project)).expect("departments file");
