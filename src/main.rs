@@ -264,6 +264,7 @@ async fn dispatch(config: &Config, command: Command) -> anyhow::Result<ExitCode>
             let _lock = RunLock::acquire(config)?;
             let mut state = open_state(config)?;
             let report = ingest::ingest(config, &mut state, &files)?;
+            nhanluc::indicators::publish_contract(config)?;
             print_ingest(&report);
             Ok(ExitCode::SUCCESS)
         }

@@ -889,6 +889,26 @@ pub const DEPARTMENTS: &str = "departments";
 /// as strings. A `_` folder, so no reader takes it for a table.
 pub const SCHEMAS: &str = "_schemas";
 
+/// The training that fits each post group (`post_group`, `category`), one
+/// file `competencies/part-0.parquet`: `config/competencies.toml` as a table.
+pub const COMPETENCIES: &str = "competencies";
+
+/// The SQL of the scopes the indicator files group by (the
+/// `department_scopes` table and the `<table>_scoped` views), as nhanluc runs
+/// it: `_schemas/scopes.sql`, so another engine defines them from the same text.
+pub const SCOPES_SQL: &str = "scopes.sql";
+
+/// What another engine needs besides the data, written by [`write_contract`].
+#[derive(Debug, Clone, Copy)]
+pub struct Contract<'a> {
+    pub templates: &'a [Template],
+    pub registry: &'a [RegistryRow],
+    /// (post group, category) pairs.
+    pub competencies: &'a [(&'a str, &'a str)],
+    /// The text of `_schemas/scopes.sql`.
+    pub scopes_sql: &'a str,
+}
+
 /// One department of the registry, as the warehouse holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistryRow {
@@ -932,6 +952,39 @@ pub fn departments_path(root: &Path) -> PathBuf {
     root.join(DEPARTMENTS).join("part-0.parquet")
 }
 
+/// Where the competency table goes: `<root>/competencies/part-0.parquet`.
+pub fn competencies_path(root: &Path) -> PathBuf {
+    root.join(COMPETENCIES).join("part-0.parquet")
+}
+
+/// Where the scopes' SQL goes: `<root>/_schemas/scopes.sql`.
+pub fn scopes_sql_path(root: &Path) -> PathBuf {
+    root.join(SCHEMAS).join(SCOPES_SQL)
+}
+
+/// The Arrow schema of the `competencies` table.
+pub(crate) fn competencies_schema() -> SchemaRef {
+    let text = |name: &str| Field::new(name, DataType::Utf8, false);
+    Arc::new(Schema::new(vec![text("post_group"), text("category")]))
+}
+
+/// The competency pairs as one `competencies` batch, in the given order.
+pub(crate) fn competencies_batch(pairs: &[(&str, &str)]) -> Result<RecordBatch, WarehouseError> {
+    let groups: Vec<&str> = pairs.iter().map(|p| p.0).collect();
+    let categories: Vec<&str> = pairs.iter().map(|p| p.1).collect();
+    RecordBatch::try_new(
+        competencies_schema(),
+        vec![
+            Arc::new(arrow::array::StringArray::from(groups)),
+            Arc::new(arrow::array::StringArray::from(categories)),
+        ],
+    )
+    .map_err(|source| WarehouseError::Arrow {
+        table: COMPETENCIES.into(),
+        source,
+    })
+}
+
 /// Where the schema of `table` goes: `<root>/_schemas/<table>.parquet`.
 pub fn schema_path(root: &Path, table: &str) -> PathBuf {
     root.join(SCHEMAS).join(format!("{table}.parquet"))
@@ -965,24 +1018,31 @@ fn parquet_bytes(path: &Path, batch: &RecordBatch) -> Result<Vec<u8>, WarehouseE
 /// Writes `batch` to `path` atomically unless the file already holds exactly
 /// these bytes. Returns whether it wrote.
 fn write_if_changed(path: &Path, batch: &RecordBatch) -> Result<bool, WarehouseError> {
-    let bytes = parquet_bytes(path, batch)?;
+    write_bytes_if_changed(path, &parquet_bytes(path, batch)?)
+}
+
+/// Writes `bytes` to `path` atomically unless the file already holds them.
+fn write_bytes_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, WarehouseError> {
     if std::fs::read(path).is_ok_and(|held| held == bytes) {
         return Ok(false);
     }
-    crate::durable::write_atomic(path, &bytes)?;
+    crate::durable::write_atomic(path, bytes)?;
     Ok(true)
 }
 
 /// Writes what another engine needs besides the data: the registry
-/// (`departments/part-0.parquet`) and the schema of every table
-/// (`_schemas/<table>.parquet`, zero rows), each only when missing or
-/// different, so a run with the same registry and templates changes no
-/// byte. Returns how many files were written.
-pub fn write_contract(
-    root: &Path,
-    templates: &[Template],
-    registry: &[RegistryRow],
-) -> Result<usize, WarehouseError> {
+/// (`departments/part-0.parquet`), the competency table
+/// (`competencies/part-0.parquet`), the schema of every table
+/// (`_schemas/<table>.parquet`, zero rows) and the scopes' SQL
+/// (`_schemas/scopes.sql`), each only when missing or different, so a run
+/// with the same configuration changes no byte. Returns how many files were written.
+pub fn write_contract(root: &Path, contract: &Contract<'_>) -> Result<usize, WarehouseError> {
+    let Contract {
+        templates,
+        registry,
+        competencies,
+        scopes_sql,
+    } = *contract;
     let hive = ["period", "department"];
     let mut schemas: Vec<(String, SchemaRef)> = templates
         .iter()
@@ -1006,6 +1066,7 @@ pub fn write_contract(
         with_partition_columns(&indicators_schema(), &["period"]),
     ));
     schemas.push((DEPARTMENTS.into(), departments_schema()));
+    schemas.push((COMPETENCIES.into(), competencies_schema()));
     let mut written = 0;
     for (table, schema) in schemas {
         let empty = RecordBatch::new_empty(schema);
@@ -1013,5 +1074,11 @@ pub fn write_contract(
     }
     let registry = departments_batch(registry)?;
     written += usize::from(write_if_changed(&departments_path(root), &registry)?);
+    let competencies = competencies_batch(competencies)?;
+    written += usize::from(write_if_changed(&competencies_path(root), &competencies)?);
+    written += usize::from(write_bytes_if_changed(
+        &scopes_sql_path(root),
+        scopes_sql.as_bytes(),
+    )?);
     Ok(written)
 }

@@ -7,7 +7,8 @@
 //! `department`), the `departments` registry, the `competencies` table
 //! (post group → fitting training category), and a `<table>_scoped` view of
 //! each table that repeats every row once per scope: `province`,
-//! `level:<level>` and `department:<CODE>`. Each table is read from its
+//! `level:<level>` and `department:<CODE>`, as `scopes.sql` defines them (the
+//! text published in the warehouse for other engines). Each table is read from its
 //! snapshot (one file per period, see `snapshot.rs`), not from the thousands
 //! of parts a country sends. The built-in files are compiled in;
 //! a file of the same name in the folder replaces one (an empty file disables
@@ -25,13 +26,15 @@ use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::ListingOptions;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+mod scopes;
 mod snapshot;
+
+pub use scopes::SQL as SCOPES_SQL;
 
 use crate::catalogue::{self, CatalogueError};
 use crate::config::Config;
 use crate::error_chain::{Chain, chain};
 use crate::model::indicator::{IndicatorRow, Unit};
-use crate::model::scope::Scope;
 use crate::warehouse::{self, WarehouseError};
 
 /// Why the indicators could not be computed or written.
@@ -197,55 +200,46 @@ async fn register(
     ctx.register_table("departments", Arc::new(table))
         .map_err(|e| departments_table()(e.into()))?;
     let competencies_table = || engine("table competencies".into());
-    let competencies = competencies_batch(config).map_err(|e| competencies_table()(e.into()))?;
+    let competencies = warehouse::competencies_batch(&config.competencies.pairs())
+        .map_err(|e| competencies_table()(e.into()))?;
     let table = MemTable::try_new(competencies.schema(), vec![vec![competencies]])
         .map_err(|e| competencies_table()(e.into()))?;
     ctx.register_table("competencies", Arc::new(table))
         .map_err(|e| competencies_table()(e.into()))?;
-    let scopes_table = || engine(format!("table {SCOPES}"));
-    let scopes = scopes_batch(config, parts).map_err(|e| scopes_table()(e.into()))?;
-    let table = MemTable::try_new(scopes.schema(), vec![vec![scopes]])
+    let codes_table = || engine(format!("table {}", scopes::DEPARTMENT_CODES));
+    let codes = department_codes_batch(config, parts).map_err(|e| codes_table()(e.into()))?;
+    let table = MemTable::try_new(codes.schema(), vec![vec![codes]])
+        .map_err(|e| codes_table()(e.into()))?;
+    ctx.register_table(scopes::DEPARTMENT_CODES, Arc::new(table))
+        .map_err(|e| codes_table()(e.into()))?;
+    // Materialised, not a view: each scoped view joins it, and a small table
+    // of known size is what the join should build its hash table from.
+    let scopes_table = || engine(format!("table {}", scopes::DEPARTMENT_SCOPES));
+    let scope_rows = ctx
+        .sql(&scopes::department_scopes())
+        .await
         .map_err(|e| scopes_table()(e.into()))?;
-    ctx.register_table(SCOPES, Arc::new(table))
+    let schema = Arc::new(scope_rows.schema().as_arrow().clone());
+    let batches = scope_rows
+        .collect()
+        .await
+        .map_err(|e| scopes_table()(e.into()))?;
+    let table = MemTable::try_new(schema, vec![batches]).map_err(|e| scopes_table()(e.into()))?;
+    ctx.register_table(scopes::DEPARTMENT_SCOPES, Arc::new(table))
         .map_err(|e| scopes_table()(e.into()))?;
     for (name, _) in tables {
-        ctx.sql(&scoped_view_sql(name))
+        let view = format!("CREATE VIEW {name}_scoped AS {}", scopes::scoped_view(name));
+        ctx.sql(&view)
             .await
             .map_err(|e| engine(format!("view {name}_scoped"))(e.into()))?;
     }
     Ok(ctx)
 }
 
-/// The table behind the `_scoped` views: one row per department and scope
-/// it belongs to (`kind` = `province`, `level` or `department`).
-const SCOPES: &str = "department_scopes";
-
-/// `<table>_scoped`: each row once per scope. It means the same as
-///
-/// ```sql
-/// SELECT 'province' AS scope, t.* FROM t
-/// UNION ALL SELECT 'level:' || d.level, t.* FROM t JOIN departments d ON d.code = t.department
-/// UNION ALL SELECT 'department:' || t.department, t.* FROM t
-/// ```
-///
-/// (with the staff row's own level for `staff`), but reads the table once
-/// instead of three times: one join with [`SCOPES`], which holds every
-/// registry department and every department found in the warehouse (one no
-/// longer in the registry keeps its province and department scopes, and has
-/// no level).
-fn scoped_view_sql(table: &str) -> String {
-    let scope = if table == "staff" {
-        "CASE WHEN s.kind = 'level' THEN 'level:' || COALESCE(CAST(t.level AS VARCHAR), s.level) ELSE s.scope END"
-    } else {
-        "s.scope"
-    };
-    format!(
-        "CREATE VIEW {table}_scoped AS
-         SELECT {scope} AS scope, t.* FROM {SCOPES} s JOIN {table} t ON s.code = t.department"
-    )
-}
-
-fn scopes_batch(
+/// `department_codes(code, level)`, what `scopes.sql` builds the scopes
+/// from: every registry department with its level, and every department found
+/// in the warehouse's parts but no longer in the registry, with a null level.
+fn department_codes_batch(
     config: &Config,
     parts: &[warehouse::PartFile],
 ) -> Result<RecordBatch, arrow::error::ArrowError> {
@@ -256,51 +250,15 @@ fn scopes_batch(
     for d in &config.departments {
         codes.insert(d.code.as_str(), Some(d.level.as_str()));
     }
-    let (mut code, mut kind, mut scope, mut level) = (vec![], vec![], vec![], vec![]);
-    for (c, l) in codes {
-        let mut push = |k: &str, s: String| {
-            code.push(c.to_string());
-            kind.push(k.to_string());
-            scope.push(s);
-            level.push(l.map(str::to_string));
-        };
-        push("province", "province".to_string());
-        if let Some(l) = l {
-            push("level", format!("level:{l}"));
-        }
-        push("department", Scope::Department(c.to_string()).to_string());
-    }
     RecordBatch::try_new(
         Arc::new(Schema::new(vec![
             Field::new("code", DataType::Utf8, false),
-            Field::new("kind", DataType::Utf8, false),
-            Field::new("scope", DataType::Utf8, false),
             Field::new("level", DataType::Utf8, true),
         ])),
         vec![
-            Arc::new(StringArray::from(code)),
-            Arc::new(StringArray::from(kind)),
-            Arc::new(StringArray::from(scope)),
-            Arc::new(StringArray::from(level)),
-        ],
-    )
-}
-
-/// `competencies(post_group, category)`: the training categories that fit
-/// each post group (`config/competencies.toml`), one row per pair.
-fn competencies_batch(config: &Config) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let pairs = config.competencies.pairs();
-    RecordBatch::try_new(
-        Arc::new(Schema::new(vec![
-            Field::new("post_group", DataType::Utf8, false),
-            Field::new("category", DataType::Utf8, false),
-        ])),
-        vec![
+            Arc::new(StringArray::from(codes.keys().copied().collect::<Vec<_>>())),
             Arc::new(StringArray::from(
-                pairs.iter().map(|(g, _)| *g).collect::<Vec<_>>(),
-            )),
-            Arc::new(StringArray::from(
-                pairs.iter().map(|(_, c)| *c).collect::<Vec<_>>(),
+                codes.values().copied().collect::<Vec<_>>(),
             )),
         ],
     )
@@ -319,23 +277,37 @@ fn registry_rows(config: &Config) -> Vec<warehouse::RegistryRow> {
         .collect()
 }
 
+/// Writes what another engine needs to run the indicator files over the
+/// warehouse without nhanluc's configuration: the registry, the competency
+/// table, every table's schema and the scopes' SQL
+/// ([`warehouse::write_contract`]; unchanged files are not rewritten).
+pub fn publish_contract(config: &Config) -> Result<usize, IndicatorError> {
+    let written = warehouse::write_contract(
+        &config.paths.warehouse,
+        &warehouse::Contract {
+            templates: &config.templates,
+            registry: &registry_rows(config),
+            competencies: &config.competencies.pairs(),
+            scopes_sql: SCOPES_SQL,
+        },
+    )?;
+    if written > 0 {
+        tracing::info!(
+            files = written,
+            "warehouse contract written (registry, competencies, schemas, scopes)"
+        );
+    }
+    Ok(written)
+}
+
 /// Computes every indicator (for `only_period`, or every period with data) and
-/// writes `indicators/period=<P>/part-0.parquet` for each period. Writes the
-/// registry (`departments/part-0.parquet`) and the tables' schemas
-/// (`_schemas/<table>.parquet`) first, each only if missing or different
-/// ([`warehouse::write_contract`]).
+/// writes `indicators/period=<P>/part-0.parquet` for each period, after
+/// [`publish_contract`].
 pub async fn compute(
     config: &Config,
     only_period: Option<&str>,
 ) -> Result<IndicatorOutcome, IndicatorError> {
-    let contract = warehouse::write_contract(
-        &config.paths.warehouse,
-        &config.templates,
-        &registry_rows(config),
-    )?;
-    if contract > 0 {
-        tracing::info!(files = contract, "registry and table schemas written");
-    }
+    publish_contract(config)?;
     let ctx = session(config).await?;
     let mut outcome = IndicatorOutcome::default();
     let definitions = definitions(&config.paths.indicators)?;

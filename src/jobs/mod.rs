@@ -427,6 +427,8 @@ async fn run_step(
             *parts_checked = false;
             let report = ingest::ingest(config, state, &[])?;
             counts.add_ingest(&report);
+            // Another engine may read the warehouse after an ingest-only run.
+            indicators::publish_contract(config)?;
             if !report.stopped_reader.is_empty() {
                 alerts::reader_stopped(config, state, "ingest", &report.stopped_reader).await;
             }

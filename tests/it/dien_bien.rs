@@ -302,14 +302,20 @@ fn write_training(inbox: &Path, ids: &BTreeMap<&'static str, Vec<String>>) {
     );
 }
 
+/// The province's registry and its 2022 workbooks (rosters, training, plan)
+/// in the project's inbox; also the Spark job's first province (`spark.rs`).
+pub(crate) fn write_province(project: &Project) {
+    write_registry(project, &REGISTRY);
+    // The test project's recipients name SYT; this registry has it.
+    let ids = write_rosters(&project.inbox());
+    write_training(&project.inbox(), &ids);
+}
+
 #[test]
 fn dien_bien_2022_published_figures_are_reproduced_end_to_end() {
     let started = Instant::now();
     let project = Project::new();
-    write_registry(&project, &REGISTRY);
-    // The test project's recipients name SYT; this registry has it.
-    let ids = write_rosters(&project.inbox());
-    write_training(&project.inbox(), &ids);
+    write_province(&project);
     let written = started.elapsed();
 
     let out = project.run_ok(&["ingest"]);

@@ -44,6 +44,7 @@ mod plan_range;
 mod progress;
 mod retry;
 mod serve;
+mod spark;
 mod status;
 mod styles;
 mod trends;

@@ -261,11 +261,8 @@ static SCENARIO: LazyLock<Scenario> = LazyLock::new(|| {
         })
         .collect();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let duckdb_check = crate::indicators::duckdb_check(
-        &warehouse,
-        &project.root().join("config/departments.toml"),
-        &[&repo.join("config/indicators")],
-    );
+    let duckdb_check =
+        crate::indicators::duckdb_check(&warehouse, &[&repo.join("config/indicators")]);
     Scenario {
         rows,
         staff,

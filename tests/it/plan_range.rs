@@ -188,11 +188,7 @@ static WITH_RANGE: LazyLock<Scenario> = LazyLock::new(|| {
     let project = province(true);
     let rows = read_indicators(&project.warehouse());
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let duckdb_check = duckdb_check(
-        &project.warehouse(),
-        &project.root().join("config/departments.toml"),
-        &[&repo.join("config/indicators")],
-    );
+    let duckdb_check = duckdb_check(&project.warehouse(), &[&repo.join("config/indicators")]);
     Scenario {
         project,
         rows,

@@ -1,7 +1,9 @@
 //! The warehouse as a contract for other engines: the registry as the
-//! `departments` table and every table's schema under `_schemas/`, readable
-//! with nothing but the warehouse.
+//! `departments` table, the competency table, every table's schema under
+//! `_schemas/` and the scopes' SQL (`_schemas/scopes.sql`), readable with
+//! nothing but the warehouse, after any ingest or indicators step.
 
+use std::path::Path;
 use std::process::Command;
 
 use crate::support::{Project, duckdb, write_registry};
@@ -137,6 +139,10 @@ const EXPECTED_SCHEMAS: &[(&str, &[(&str, &str)])] = &[
         "departments",
         &[("code", "string"), ("name", "string"), ("level", "string")],
     ),
+    (
+        "competencies",
+        &[("post_group", "string"), ("category", "string")],
+    ),
 ];
 
 /// `name:type` of every column of every `_schemas/*.parquet`, and its row
@@ -173,6 +179,7 @@ fn an_empty_inbox_still_leaves_every_table_schema_readable() {
     assert_eq!(
         tables,
         [
+            "competencies",
             "departments",
             "indicators",
             "plan",
@@ -226,6 +233,68 @@ fn an_empty_inbox_still_leaves_every_table_schema_readable() {
     }
     // No data part appeared: the warehouse holds only the contract files.
     assert!(!project.warehouse().join("staff").exists());
+}
+
+/// The competency table as `group|category` lines, read by DuckDB.
+fn competencies_in_duckdb(project: &Project) -> Vec<String> {
+    duckdb(&format!(
+        "SELECT post_group, category FROM read_parquet('{}') ORDER BY ALL",
+        project
+            .warehouse()
+            .join("competencies/part-0.parquet")
+            .display()
+    ))
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+#[test]
+fn an_ingest_alone_leaves_the_contract_and_the_competencies_follow_the_config() {
+    let project = Project::new();
+    fixtures::write_province(&project.inbox()).expect("demo province");
+    project.run_ok(&["ingest"]);
+    assert!(
+        !project.warehouse().join("indicators").exists(),
+        "no indicators step ran"
+    );
+    assert!(departments_file(&project).is_file());
+    let scopes = std::fs::read_to_string(project.warehouse().join("_schemas/scopes.sql"))
+        .expect("_schemas/scopes.sql after an ingest");
+    assert_eq!(
+        scopes,
+        nhanluc::indicators::SCOPES_SQL,
+        "the text nhanluc runs"
+    );
+    for view in [
+        "-- view: department_scopes",
+        "-- view: staff_scoped",
+        "-- view: {table}_scoped",
+    ] {
+        assert!(scopes.contains(view), "{view}");
+    }
+    // The built-in table, then an overlay of config/competencies.toml.
+    let built_in = competencies_in_duckdb(&project);
+    for pair in ["it|digital", "it|professional"] {
+        assert!(built_in.contains(&pair.to_string()), "{pair}: {built_in:?}");
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/competencies.toml");
+    let text = std::fs::read_to_string(repo).expect("config/competencies.toml");
+    let narrowed = text.replace("it = [\"digital\", \"professional\"]", "it = [\"digital\"]");
+    assert_ne!(
+        narrowed, text,
+        "the built-in file names it = [digital, professional]"
+    );
+    std::fs::write(project.root().join("config/competencies.toml"), narrowed)
+        .expect("competencies overlay");
+    project.run_ok(&["ingest"]);
+    let overlaid = competencies_in_duckdb(&project);
+    assert!(overlaid.contains(&"it|digital".to_string()), "{overlaid:?}");
+    assert!(
+        !overlaid.contains(&"it|professional".to_string()),
+        "{overlaid:?}"
+    );
+    assert_eq!(overlaid.len(), built_in.len() - 1);
 }
 
 #[test]
