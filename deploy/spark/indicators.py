@@ -49,6 +49,7 @@ import argparse
 import math
 import re
 import sys
+import time
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -145,8 +146,11 @@ def strip_sql_comments(sql: str) -> str:
 def definitions(files: Files, folder: str) -> list[Definition]:
     """Every `.sql` file of the folder, by name, without comment-only files."""
     names = [n for n in files.names(folder) if n.endswith(".sql")]
-    if not names and not files.exists(folder):
-        raise ContractError(f"{folder}: the indicator folder does not exist")
+    if not names:
+        why = "has no .sql file" if files.exists(folder) else "does not exist"
+        raise ContractError(
+            f"{folder}: the indicator folder {why} (give nhanluc's config/indicators, or a copy with your own files)"
+        )
     found = []
     for name in names:
         sql = files.text(join(folder, name))
@@ -335,9 +339,12 @@ def run_catalogue(
     spark: SparkSession, tables: Tables, defs: list[Definition], failures: list[str], label: str
 ) -> DataFrame | None:
     """Every file's rows, one after the other (None when no file gave rows)."""
+    started = time.monotonic()
     cached = register(spark, tables)
+    print(f"indicators.py: {label}tables registered in {time.monotonic() - started:.1f} s", file=sys.stderr, flush=True)
     result = None
     for definition in defs:
+        started = time.monotonic()
         try:
             rows = run_definition(spark, definition)
         except Exception as error:  # one broken file must not stop the others
@@ -346,6 +353,11 @@ def run_catalogue(
             failures.append(f"{label}{definition.file}: {message}")
             print(f"indicators.py: {label}{definition.file} failed: {message}", file=sys.stderr)
             continue
+        print(
+            f"indicators.py: {label}{definition.file} computed in {time.monotonic() - started:.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
         result = rows if result is None else result.unionByName(rows)
     for frame in cached:
         frame.unpersist()
