@@ -244,11 +244,14 @@ fn sql(project: &Project, query: &str) -> String {
     rows.join("\n")
 }
 
+/// The indicator files of the periods (not `_schemas/indicators.parquet`,
+/// which every ingest writes).
 fn indicator_files(project: &Project) -> usize {
+    let indicators = project.warehouse().join("indicators");
     project
         .files_under(&project.warehouse(), "parquet")
         .iter()
-        .filter(|p| p.to_string_lossy().contains("indicators"))
+        .filter(|p| p.starts_with(&indicators))
         .count()
 }
 
