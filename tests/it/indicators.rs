@@ -570,19 +570,9 @@ print("\n".join(problems) if problems else f"ok {len(ours)}")
 "#;
 
 pub(crate) fn duckdb_check(warehouse: &Path, sql_dirs: &[&Path]) -> String {
-    let out = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(DUCKDB_CHECK)
-        .arg(warehouse)
-        .args(sql_dirs)
-        .output()
-        .expect("python3 with duckdb");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    let mut args = vec![warehouse];
+    args.extend_from_slice(sql_dirs);
+    support::python(DUCKDB_CHECK, &args)
 }
 
 static SCENARIO: LazyLock<Scenario> = LazyLock::new(|| {

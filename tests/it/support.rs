@@ -283,20 +283,30 @@ pub fn staff_rows(title: &'static str, people: &[(&str, &str, &str)]) -> Vec<Vec
     rows
 }
 
-/// Runs SQL in DuckDB (the Python package) and returns what it prints.
-pub fn duckdb(sql: &str) -> String {
+/// Runs a Python `script` (`python3 -c`, the packages `scripts/test.sh`
+/// installs) with `args`, asserts it succeeded, and returns what it printed,
+/// trimmed.
+pub fn python<A: AsRef<std::ffi::OsStr>>(script: &str, args: &[A]) -> String {
     let out = Command::new("python3")
         .arg("-c")
-        .arg("import sys, duckdb; rows = duckdb.sql(sys.argv[1]).fetchall(); print('\\n'.join('|'.join(str(v) for v in r) for r in rows))")
-        .arg(sql)
+        .arg(script)
+        .args(args)
         .output()
-        .expect("python3 with duckdb (installed by .ci/run)");
+        .expect("python3 (with the packages scripts/test.sh installs)");
     assert!(
         out.status.success(),
-        "duckdb failed: {}",
+        "python3 failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Runs SQL in DuckDB (the Python package) and returns what it prints.
+pub fn duckdb(sql: &str) -> String {
+    python(
+        "import sys, duckdb; rows = duckdb.sql(sys.argv[1]).fetchall(); print('\\n'.join('|'.join(str(v) for v in r) for r in rows))",
+        &[sql],
+    )
 }
 
 /// Asserts the row-accounting identity for every sheet of every accepted

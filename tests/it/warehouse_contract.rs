@@ -4,33 +4,22 @@
 //! nothing but the warehouse, after any ingest or indicators step.
 
 use std::path::Path;
-use std::process::Command;
 
-use crate::support::{Project, duckdb, write_registry};
+use crate::support::{Project, duckdb, python, write_registry};
 use nhanluc_fixtures::{self as fixtures, Department};
 
 /// `departments.toml` of the project as `code|name|level` lines, read by
 /// Python's own TOML parser (not by nhanluc), in file order.
 fn registry_lines(project: &Project) -> Vec<String> {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import sys, tomllib\n\
-             for d in tomllib.load(open(sys.argv[1], 'rb'))['department']:\n\
-             \x20   print(d['code'] + '|' + d['name'] + '|' + d['level'])",
-        )
-        .arg(project.root().join("config/departments.toml"))
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
+    python(
+        "import sys, tomllib\n\
+         for d in tomllib.load(open(sys.argv[1], 'rb'))['department']:\n\
+         \x20   print(d['code'] + '|' + d['name'] + '|' + d['level'])",
+        &[project.root().join("config/departments.toml")],
+    )
+    .lines()
+    .map(str::to_string)
+    .collect()
 }
 
 fn departments_file(project: &Project) -> std::path::PathBuf {
@@ -148,26 +137,16 @@ const EXPECTED_SCHEMAS: &[(&str, &[(&str, &str)])] = &[
 /// `name:type` of every column of every `_schemas/*.parquet`, and its row
 /// count, as pyarrow reads them: `table rows name:type;name:type;…` per line.
 fn schemas_by_pyarrow(project: &Project) -> Vec<String> {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import sys, pathlib, pyarrow.parquet as pq\n\
-             for p in sorted(pathlib.Path(sys.argv[1]).glob('*.parquet')):\n\
-             \x20   t = pq.read_table(p)\n\
-             \x20   print(p.stem, t.num_rows, ';'.join(f'{f.name}:{f.type}' for f in t.schema))",
-        )
-        .arg(project.warehouse().join("_schemas"))
-        .output()
-        .expect("python3 with pyarrow");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
+    python(
+        "import sys, pathlib, pyarrow.parquet as pq\n\
+         for p in sorted(pathlib.Path(sys.argv[1]).glob('*.parquet')):\n\
+         \x20   t = pq.read_table(p)\n\
+         \x20   print(p.stem, t.num_rows, ';'.join(f'{f.name}:{f.type}' for f in t.schema))",
+        &[project.warehouse().join("_schemas")],
+    )
+    .lines()
+    .map(str::to_string)
+    .collect()
 }
 
 #[test]
