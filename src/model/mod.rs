@@ -5,6 +5,8 @@
 //! an indicator value; how a run ended. Imports nothing else of the crate,
 //! so every stage may use it and none reaches into another to speak.
 
+pub mod addition;
+pub mod identity;
 pub mod indicator;
 pub mod names;
 pub mod period;
