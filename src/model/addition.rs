@@ -167,23 +167,22 @@ const LIST_WORDS: [[&str; 2]; 4] = [
 ];
 
 fn supplement_in_title(words: &[&str]) -> bool {
-    let at: Vec<usize> = (0..words.len())
+    (0..words.len())
         .filter(|&i| {
             words[i] == "bosung" || (words[i] == "bo" && words.get(i + 1) == Some(&"sung"))
         })
-        .collect();
-    at.into_iter().any(|i| {
-        let after = i + if words[i] == "bosung" { 1 } else { 2 };
-        let before_list = i >= 2 && LIST_WORDS.iter().any(|w| words[i - 2..i] == *w);
-        let next = words.get(after).copied();
-        let after_ok = match next {
-            None => true,
-            Some("lan" | "dot") => true,
-            Some("danh") => words.get(after + 1) == Some(&"sach"),
-            Some(_) => false,
-        };
-        i == 0 || before_list || after_ok
-    })
+        .any(|i| {
+            let after = i + if words[i] == "bosung" { 1 } else { 2 };
+            let before_list = i >= 2 && LIST_WORDS.iter().any(|w| words[i - 2..i] == *w);
+            let next = words.get(after).copied();
+            let after_ok = match next {
+                None => true,
+                Some("lan" | "dot") => true,
+                Some("danh") => words.get(after + 1) == Some(&"sach"),
+                Some(_) => false,
+            };
+            i == 0 || before_list || after_ok
+        })
 }
 
 /// What a file declares, from its marks: the batch when one names a batch
