@@ -26,6 +26,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use nhanluc::config::Config;
+use nhanluc::model::addition::Effect;
 use nhanluc::model::report::LedgerReport;
 use nhanluc::model::status::{RunStatus, SubmissionStatus};
 use nhanluc::model::submission::Submission;
@@ -242,6 +243,8 @@ fn fill_state(config: &Config, departments: usize) -> BoxResult<()> {
             },
             report: LedgerReport::default(),
             loads: vec![("staff".to_string(), rows), ("training".to_string(), rows)],
+            addition: None,
+            effect: Effect::First,
         }
     };
     for d in 0..departments {

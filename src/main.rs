@@ -12,6 +12,7 @@ use nhanluc::error_chain::Chain;
 use nhanluc::ingest;
 use nhanluc::jobs::{self, RunLock};
 use nhanluc::logging::{self, LogFormat, LogOptions};
+use nhanluc::model::addition::Effect;
 use nhanluc::model::names::printable;
 use nhanluc::model::period::Period;
 use nhanluc::model::report::Outcome;
@@ -618,7 +619,10 @@ fn print_ingest(report: &ingest::IngestReport) {
         let (loaded, rejected, skipped) = file.rows();
         let (outcome, note) = match &file.outcome {
             Outcome::Accepted {
-                period, superseded, ..
+                period,
+                superseded,
+                effect,
+                ..
             } => {
                 let mut note = format!("period {period}");
                 // A period more specific than some of its evidence (a year in
@@ -631,6 +635,14 @@ fn print_ingest(report: &ingest::IngestReport) {
                     let from: Vec<String> =
                         file.period_evidence.iter().map(|e| e.says_en()).collect();
                     note.push_str(&format!(" ({})", from.join("; ")));
+                }
+                if let Effect::Added { addition, to, .. } = effect {
+                    let files: Vec<&str> = to.iter().map(|e| e.source_file.as_str()).collect();
+                    note.push_str(&format!(
+                        "; {} added to {}",
+                        addition.label_en(),
+                        files.join(", ")
+                    ));
                 }
                 if !superseded.is_empty() {
                     note.push_str(&format!("; supersedes {}", superseded.join(", ")));

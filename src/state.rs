@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error_chain::path_unless_named;
+use crate::model::addition::{Addition, Effect};
 use crate::model::period::Period;
 use crate::model::report::LedgerReport;
 use crate::model::status::{RunStatus, SubmissionStatus};
@@ -228,6 +229,13 @@ CREATE INDEX outbox_by_status ON outbox (status);
     // so a later build's report is refused by name, not misread. Every report
     // written before this column is format 1.
     "ALTER TABLE submissions ADD COLUMN report_version INTEGER NOT NULL DEFAULT 1;",
+    // Additions (DESIGN, Warehouse): a load's declared addition ("supplement",
+    // "batch:N"; NULL: a whole list), and what each accepted file did to the
+    // rows held (JSON of `model::addition::Effect`).
+    r#"
+ALTER TABLE loads ADD COLUMN addition TEXT;
+ALTER TABLE submissions ADD COLUMN effect TEXT;
+"#,
 ];
 
 /// The state database (SQLite): the submission ledger, the loads, the run
@@ -245,6 +253,21 @@ pub struct NewSubmission {
     pub report: LedgerReport,
     /// (template, rows) for each template the workbook filled.
     pub loads: Vec<(String, i64)>,
+    /// Declared an addition: its loads add to the active ones instead of
+    /// replacing them (a batch replaces only the same batch).
+    pub addition: Option<Addition>,
+    /// What it does to the rows held, for the feedback.
+    pub effect: Effect,
+}
+
+/// A load whose rows are in the warehouse, with the file it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveLoad {
+    pub submission_id: String,
+    pub source_file: String,
+    pub received_at: String,
+    pub rows: i64,
+    pub addition: Option<Addition>,
 }
 
 /// A part of the warehouse the ledger counts: one submission's rows of one
@@ -288,6 +311,8 @@ pub struct FeedbackRow {
     /// The format of `report` ([`LedgerReport::from_stored`]).
     pub report_version: u32,
     pub received_at: String,
+    /// What the file did to the rows held (accepted files).
+    pub effect: Effect,
 }
 
 /// A quarantined file as the ledger holds it.
@@ -568,7 +593,7 @@ impl State {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT id, COALESCE(submission_id, ''), COALESCE(department, ''), COALESCE(period, ''), source_file, status, COALESCE(reason, ''), COALESCE(report, '[]'), received_at, COALESCE(reason_vi, ''), report_version
+                "SELECT id, COALESCE(submission_id, ''), COALESCE(department, ''), COALESCE(period, ''), source_file, status, COALESCE(reason, ''), COALESCE(report, '[]'), received_at, COALESCE(reason_vi, ''), report_version, effect
                  FROM submissions WHERE feedback_queued = 0 ORDER BY id",
             )
             .map_err(self.err())?;
@@ -586,6 +611,7 @@ impl State {
                     received_at: r.get(8)?,
                     reason_vi: r.get(9)?,
                     report_version: r.get(10)?,
+                    effect: Effect::from_stored(r.get::<_, Option<String>>(11)?.as_deref()),
                 })
             })
             .map_err(self.err())?
@@ -1134,35 +1160,47 @@ fn record_submission_in(
     let n = &s.submission;
     let period = n.period.to_string();
     tx.execute(
-        "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report, report_version, published_status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11, ?12, 'accepted')",
-        params![n.submission_id, n.sha256, n.department, period, n.source_file, n.stored_as, n.received_at, n.rows_loaded, n.rows_rejected, n.rows_skipped, report, version],
+        "INSERT INTO submissions (submission_id, sha256, department, period, source_file, stored_as, status, received_at, rows_loaded, rows_rejected, rows_skipped, report, report_version, published_status, effect)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?7, ?8, ?9, ?10, ?11, ?12, 'accepted', ?13)",
+        params![n.submission_id, n.sha256, n.department, period, n.source_file, n.stored_as, n.received_at, n.rows_loaded, n.rows_rejected, n.rows_skipped, report, version, s.effect.to_stored()],
     )?;
+    // A whole list replaces every active load; a supplement replaces none;
+    // batch N replaces batch N only.
+    let stored_addition = s.addition.map(Addition::as_stored);
     let mut superseded = Vec::new();
     for (template, rows) in &s.loads {
         let mut older = tx.prepare_cached(
-            "SELECT submission_id FROM loads WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
+            "SELECT submission_id, addition FROM loads WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
         )?;
-        for submission_id in older
+        let active = older
             .query_map(params![s.submission.department, period, template], |r| {
-                r.get::<_, String>(0)
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
             })?
-        {
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut deactivate = tx.prepare_cached(
+            "UPDATE loads SET active = 0, superseded_by = ?3 WHERE submission_id = ?1 AND template = ?2 AND active = 1",
+        )?;
+        for (submission_id, addition) in active {
+            let replaced = match s.addition {
+                None => true,
+                Some(Addition::Supplement) => false,
+                Some(Addition::Batch(_)) => addition == stored_addition,
+            };
+            if !replaced {
+                continue;
+            }
+            deactivate.execute(params![submission_id, template, s.submission.submission_id])?;
             superseded.push(Load {
-                submission_id: submission_id?,
+                submission_id,
                 template: template.clone(),
                 department: s.submission.department.clone(),
                 period: period.clone(),
             });
         }
         tx.prepare_cached(
-            "UPDATE loads SET active = 0, superseded_by = ?4 WHERE department = ?1 AND period = ?2 AND template = ?3 AND active = 1",
+            "INSERT INTO loads (submission_id, template, department, period, rows, active, addition) VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
         )?
-        .execute(params![s.submission.department, period, template, s.submission.submission_id])?;
-        tx.prepare_cached(
-            "INSERT INTO loads (submission_id, template, department, period, rows, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)",
-        )?
-        .execute(params![s.submission.submission_id, template, s.submission.department, period, rows])?;
+        .execute(params![s.submission.submission_id, template, s.submission.department, period, rows, stored_addition])?;
     }
     // A submission none of whose loads is active any more is superseded as a whole.
     let mut whole = tx.prepare_cached(
@@ -1177,6 +1215,44 @@ fn record_submission_in(
         }
     }
     Ok(superseded)
+}
+
+impl State {
+    /// The loads of a department's form for a period whose rows are held,
+    /// oldest first, with the files they came from.
+    pub fn held_loads(
+        &self,
+        department: &str,
+        period: &str,
+        template: &str,
+    ) -> Result<Vec<ActiveLoad>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT l.submission_id, s.source_file, s.received_at, l.rows, l.addition
+                 FROM loads l JOIN submissions s ON s.submission_id = l.submission_id
+                 WHERE l.department = ?1 AND l.period = ?2 AND l.template = ?3 AND l.active = 1
+                 ORDER BY s.id",
+            )
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map(params![department, period, template], |r| {
+                Ok(ActiveLoad {
+                    submission_id: r.get(0)?,
+                    source_file: r.get(1)?,
+                    received_at: r.get(2)?,
+                    rows: r.get(3)?,
+                    addition: r
+                        .get::<_, Option<String>>(4)?
+                        .as_deref()
+                        .and_then(Addition::from_stored),
+                })
+            })
+            .map_err(self.err())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.err())?;
+        Ok(rows)
+    }
 }
 
 // ---- incomplete files seen across runs, unfinished quarantines ----

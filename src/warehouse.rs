@@ -22,6 +22,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
+use crate::model::identity::RowIdentity;
 use crate::model::indicator::{IndicatorRow, Unit};
 use crate::model::rows::{ParsedRow, Reject};
 use crate::model::submission::Submission;
@@ -82,6 +83,11 @@ fn dictionary_type() -> DataType {
 fn days_since_epoch(date: NaiveDate) -> i32 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
     (date - epoch).num_days() as i32
+}
+
+/// A `Date32` value back as a date.
+fn date_from_days(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(days.into()))
 }
 
 /// The directory of one partition of a table.
@@ -396,6 +402,106 @@ pub fn read_indicators(root: &Path, period: &str) -> Result<Vec<IndicatorRow>, W
                 numerator: opt(&numerator, i),
                 denominator: opt(&denominator, i),
                 unit,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// One stored row's identity and where in its file it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredIdentity {
+    pub identity: RowIdentity,
+    pub sheet: String,
+    pub source_row: u32,
+}
+
+/// The identities of the rows of one part file (a template's table),
+/// reading only the columns that tell who a row is about.
+pub fn read_identities(path: &Path) -> Result<Vec<StoredIdentity>, WarehouseError> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Date32Type, Int64Type};
+    use parquet::arrow::ProjectionMask;
+    let file = File::open(path).map_err(io_error("open", path))?;
+    let unreadable =
+        |source: Box<dyn std::error::Error + Send + Sync>| WarehouseError::ReadParquet {
+            path: path.to_path_buf(),
+            source,
+        };
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| unreadable(e.into()))?;
+    let wanted = [
+        "person_id",
+        "full_name",
+        "birth_date",
+        "course",
+        "start_date",
+        "source_sheet",
+        "source_row",
+    ];
+    let columns: Vec<usize> = builder
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| wanted.contains(&f.name().as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), columns);
+    let reader = builder
+        .with_projection(mask)
+        .build()
+        .map_err(|e| unreadable(e.into()))?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| unreadable(e.into()))?;
+        let text = |name: &str| -> Result<Option<ArrayRef>, WarehouseError> {
+            batch
+                .column_by_name(name)
+                .map(|c| arrow::compute::cast(c, &DataType::Utf8))
+                .transpose()
+                .map_err(|e| unreadable(e.into()))
+        };
+        let (person_id, full_name, course, sheet) = (
+            text("person_id")?,
+            text("full_name")?,
+            text("course")?,
+            text("source_sheet")?,
+        );
+        let date = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_primitive_opt::<Date32Type>().cloned())
+        };
+        let (birth_date, start_date) = (date("birth_date"), date("start_date"));
+        let source_row = batch
+            .column_by_name("source_row")
+            .and_then(|c| c.as_primitive_opt::<Int64Type>().cloned());
+        let string_at = |array: &Option<ArrayRef>, i: usize| {
+            array.as_ref().and_then(|a| {
+                let a = a.as_string::<i32>();
+                (!a.is_null(i)).then(|| a.value(i).to_string())
+            })
+        };
+        let date_at = |array: &Option<arrow::array::Date32Array>, i: usize| {
+            array
+                .as_ref()
+                .filter(|a| !a.is_null(i))
+                .and_then(|a| date_from_days(a.value(i)))
+        };
+        for i in 0..batch.num_rows() {
+            rows.push(StoredIdentity {
+                identity: RowIdentity {
+                    person_id: string_at(&person_id, i),
+                    full_name: string_at(&full_name, i),
+                    birth_date: date_at(&birth_date, i),
+                    course: string_at(&course, i),
+                    start_date: date_at(&start_date, i),
+                },
+                sheet: string_at(&sheet, i).unwrap_or_default(),
+                source_row: source_row
+                    .as_ref()
+                    .map_or(0, |a| u32::try_from(a.value(i)).unwrap_or(0)),
             });
         }
     }

@@ -5,13 +5,16 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::config::Config;
+use crate::model::addition::{Addition, EarlierFile, Effect, received_day};
+use crate::model::identity::{HeldRow, HeldRows};
 use crate::model::names::printable;
 use crate::model::report::{FileReport, LedgerReport, Outcome};
 use crate::state::PartRecord;
-use crate::state::{NewSubmission, State};
+use crate::state::{ActiveLoad, NewSubmission, State};
 use crate::warehouse::StagedFile;
 use crate::warehouse::{self, StagedFiles};
 
@@ -20,7 +23,7 @@ use super::files::{
     archive_bytes, change_point, crash_point, move_file, quarantine_file, quarantine_name,
     sidecar_of, unchanged_since, write_sidecar,
 };
-use super::prepare::{Prepared, Ready, Refusal, Seen};
+use super::prepare::{Known, Origin, Prepared, Ready, Refusal, Seen, prepare_file};
 use super::{IngestError, io_error, io_failed};
 
 /// A batch is made durable and committed once it holds this many files (the
@@ -34,6 +37,8 @@ const BATCH_BYTES: u64 = 64 * 1024 * 1024;
 /// duplicates at once, accepted files in durable batches.
 pub(super) struct Committer<'a> {
     pub(super) config: &'a Config,
+    /// What the ledger knew when the run started, for reading a file again.
+    pub(super) known: &'a Known,
     pub(super) state: &'a mut State,
     pub(super) reports: Vec<FileReport>,
     pub(super) batch: Vec<Ready>,
@@ -53,9 +58,10 @@ pub(super) struct Committer<'a> {
 }
 
 impl<'a> Committer<'a> {
-    pub(super) fn new(config: &'a Config, state: &'a mut State) -> Self {
+    pub(super) fn new(config: &'a Config, known: &'a Known, state: &'a mut State) -> Self {
         Committer {
             config,
+            known,
             state,
             reports: Vec::new(),
             batch: Vec::new(),
@@ -92,11 +98,16 @@ impl<'a> Committer<'a> {
                     ready.submission.submission.department.clone(),
                     ready.seen.sha.clone(),
                 );
-                if !self.taken.insert(key) {
+                if self.taken.contains(&key) {
                     std::mem::take(&mut ready.staged).discard();
                     self.flush()?;
                     return self.duplicate(ready.seen);
                 }
+                let mut ready = match self.weigh(ready)? {
+                    Prepared::Ready(ready) => ready,
+                    other => return self.take(other),
+                };
+                self.taken.insert(key);
                 self.parts.extend(part_records(
                     &self.config.paths.warehouse,
                     &ready.submission.submission.submission_id,
@@ -111,6 +122,270 @@ impl<'a> Committer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Weighs a file against the rows its department's earlier files hold
+    /// for the same period and forms (DESIGN, Warehouse): an addition adds
+    /// to them, its rows already held rejected naming the earlier file (it
+    /// is read again knowing them), and refused when most of them are; a
+    /// whole list replaces them, unless it is much smaller and shares none
+    /// of their people, which is refused as ambiguous. Sets the effect the
+    /// feedback tells.
+    fn weigh(&mut self, mut ready: Box<Ready>) -> Result<Prepared, IngestError> {
+        let department = ready.submission.submission.department.clone();
+        let period = ready.period.to_string();
+        let forms: Vec<String> = ready
+            .submission
+            .loads
+            .iter()
+            .map(|(t, _)| t.clone())
+            .collect();
+        // An earlier file of the same forms may wait in the batch: it is
+        // committed first, so the ledger holds what this one is weighed by.
+        let pending = self.batch.iter().any(|b| {
+            b.submission.submission.department == department
+                && b.period == ready.period
+                && b.submission.loads.iter().any(|(t, _)| forms.contains(t))
+        });
+        if pending {
+            self.flush()?;
+        }
+        let mut held: Vec<(String, Vec<ActiveLoad>)> = Vec::new();
+        for form in &forms {
+            let loads = self.state.held_loads(&department, &period, form)?;
+            if !loads.is_empty() {
+                held.push((form.clone(), loads));
+            }
+        }
+        if held.is_empty() {
+            ready.submission.effect = Effect::First;
+            return Ok(Prepared::Ready(ready));
+        }
+        match ready.declared {
+            Some(addition) => self.weigh_addition(ready, addition, &held, &period),
+            None => self.weigh_whole_list(ready, &held, &period),
+        }
+    }
+
+    fn weigh_addition(
+        &mut self,
+        mut ready: Box<Ready>,
+        addition: Addition,
+        held: &[(String, Vec<ActiveLoad>)],
+        period: &str,
+    ) -> Result<Prepared, IngestError> {
+        let department = ready.submission.submission.department.clone();
+        let (mut to, mut replaced) = (Vec::new(), Vec::new());
+        let mut rows = HeldRows::default();
+        for (form, loads) in held {
+            for load in loads {
+                let earlier = earlier_file(form, load);
+                if matches!(addition, Addition::Batch(_)) && load.addition == Some(addition) {
+                    replaced.push(earlier);
+                    continue;
+                }
+                to.push(earlier);
+                if ready.keys.contains_key(form) {
+                    self.read_held(&mut rows, form, period, &department, load)?;
+                }
+            }
+        }
+        for (form, keys) in &ready.keys {
+            let repeated = keys
+                .rows
+                .iter()
+                .filter(|k| rows.get(form, k).is_some())
+                .count();
+            if keys.rows.is_empty() || repeated * 2 <= keys.rows.len() {
+                continue;
+            }
+            let files = file_list(to.iter().filter(|e| &e.template == form));
+            let title = self.form_title(form);
+            let (label_vi, label_en) = (addition.label_vi(), addition.label_en());
+            let total = keys.rows.len();
+            return Ok(self.refusal(
+                ready,
+                format!(
+                    "Tệp ghi là {label_vi} nhưng {repeated} trong {total} dòng biểu \"{title}\" đã có trong {}: không rõ đây là phần bổ sung hay cả danh sách gửi lại. Nếu là danh sách đầy đủ để thay thế, hãy bỏ chữ \"bổ sung\"/\"đợt\" ở tiêu đề và tên tệp rồi gửi lại; nếu là bổ sung, chỉ ghi những dòng chưa gửi",
+                    files.0
+                ),
+                format!(
+                    "The file says it is a {label_en} but {repeated} of its {total} rows of form \"{title}\" are already in {}: it cannot be told whether it adds to the list or sends it again. If it is the whole list to replace it, remove \"bổ sung\"/\"đợt\" from its title and file name and send it again; if it adds, list only the rows not sent before",
+                    files.1
+                ),
+            ));
+        }
+        let repeats = ready
+            .keys
+            .iter()
+            .any(|(form, keys)| keys.rows.iter().any(|k| rows.get(form, k).is_some()));
+        if repeats {
+            // Read again knowing the rows held, so that each repeat is a
+            // reject of the row that holds it, counted like any other.
+            std::mem::take(&mut ready.staged).discard();
+            let again = self.read_again(&ready, Arc::new(rows))?;
+            match again {
+                Prepared::Ready(mut again) => {
+                    again.submission.effect =
+                        added(addition, &again.submission.loads, to, replaced);
+                    return Ok(Prepared::Ready(again));
+                }
+                other => return Ok(other),
+            }
+        }
+        ready.submission.effect = added(addition, &ready.submission.loads, to, replaced);
+        Ok(Prepared::Ready(ready))
+    }
+
+    fn weigh_whole_list(
+        &mut self,
+        mut ready: Box<Ready>,
+        held: &[(String, Vec<ActiveLoad>)],
+        period: &str,
+    ) -> Result<Prepared, IngestError> {
+        let department = ready.submission.submission.department.clone();
+        for (form, loads) in held {
+            let Some(keys) = ready.keys.get(form) else {
+                continue;
+            };
+            let new_rows = ready
+                .submission
+                .loads
+                .iter()
+                .find(|(t, _)| t == form)
+                .map_or(0, |(_, rows)| *rows);
+            let held_rows: i64 = loads.iter().map(|l| l.rows).sum();
+            // A file with no row kept replaces nothing worth asking about.
+            if new_rows == 0 || new_rows * 2 >= held_rows {
+                continue;
+            }
+            let mut people = HashSet::new();
+            for load in loads {
+                people.extend(self.held_people(form, period, &department, load)?);
+            }
+            if keys.people.iter().any(|p| people.contains(p)) {
+                continue;
+            }
+            let files = file_list(
+                loads
+                    .iter()
+                    .map(|l| earlier_file(form, l))
+                    .collect::<Vec<_>>()
+                    .iter(),
+            );
+            let title = self.form_title(form);
+            return Ok(self.refusal(
+                ready,
+                format!(
+                    "Tệp có {new_rows} dòng biểu \"{title}\", chưa bằng một nửa {held_rows} dòng đã nhận trong {}, và không có người nào trùng: không rõ tệp này thay thế hay bổ sung danh sách đã gửi. Nếu là bổ sung, hãy ghi \"bổ sung\" (hoặc \"đợt 2\", \"đợt 3\"…) ở tiêu đề hoặc tên tệp rồi gửi lại; nếu là danh sách mới thay thế, hãy gửi lại danh sách đầy đủ",
+                    files.0
+                ),
+                format!(
+                    "The file has {new_rows} rows of form \"{title}\", fewer than half the {held_rows} rows received in {}, and shares none of their people: it cannot be told whether it replaces or adds to the list sent. If it adds, write \"bổ sung\" (or \"đợt 2\", \"đợt 3\"…) in its title or file name and send it again; if it is a new list to replace it, send the whole list again",
+                    files.1
+                ),
+            ));
+        }
+        let earlier = held
+            .iter()
+            .flat_map(|(form, loads)| loads.iter().map(|l| earlier_file(form, l)))
+            .collect();
+        ready.submission.effect = Effect::Replaced { earlier };
+        Ok(Prepared::Ready(ready))
+    }
+
+    /// The rows of one held load, by key, with where they were.
+    fn read_held(
+        &self,
+        rows: &mut HeldRows,
+        form: &str,
+        period: &str,
+        department: &str,
+        load: &ActiveLoad,
+    ) -> Result<(), IngestError> {
+        for stored in self.held_identities(form, period, department, load)? {
+            if let Some(key) = stored.identity.row_key() {
+                rows.insert(
+                    form,
+                    key,
+                    HeldRow {
+                        source_file: load.source_file.clone(),
+                        received_at: load.received_at.clone(),
+                        sheet: stored.sheet,
+                        source_row: stored.source_row,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn held_people(
+        &self,
+        form: &str,
+        period: &str,
+        department: &str,
+        load: &ActiveLoad,
+    ) -> Result<Vec<String>, IngestError> {
+        Ok(self
+            .held_identities(form, period, department, load)?
+            .into_iter()
+            .filter_map(|s| s.identity.person_key())
+            .collect())
+    }
+
+    fn held_identities(
+        &self,
+        form: &str,
+        period: &str,
+        department: &str,
+        load: &ActiveLoad,
+    ) -> Result<Vec<warehouse::StoredIdentity>, IngestError> {
+        if load.rows == 0 {
+            return Ok(Vec::new());
+        }
+        let path = warehouse::part_path(
+            &self.config.paths.warehouse,
+            form,
+            period,
+            department,
+            &load.submission_id,
+        );
+        Ok(warehouse::read_identities(&path)?)
+    }
+
+    /// Reads a file again as it was prepared, knowing the rows held.
+    fn read_again(&self, ready: &Ready, held: Arc<HeldRows>) -> Result<Prepared, IngestError> {
+        let origin = Origin {
+            run_started: &ready.again.run_started,
+            as_if: ready.again.as_if.as_ref(),
+            held: Some(&held),
+        };
+        prepare_file(
+            self.config,
+            self.known,
+            &ready.seen.path,
+            None,
+            ready.again.index,
+            origin,
+        )
+    }
+
+    fn form_title(&self, form: &str) -> String {
+        self.config
+            .template(form)
+            .map_or_else(|| form.to_string(), |t| t.title.clone())
+    }
+
+    /// A prepared file refused after all: its staged files go.
+    fn refusal(&self, mut ready: Box<Ready>, reason_vi: String, reason_en: String) -> Prepared {
+        std::mem::take(&mut ready.staged).discard();
+        Prepared::Quarantine(Box::new(Refusal {
+            seen: ready.seen,
+            reason_vi,
+            reason_en,
+            stopped_reader: false,
+        }))
     }
 
     fn finish(&mut self, report: FileReport) {
@@ -160,6 +435,7 @@ impl<'a> Committer<'a> {
                     .iter()
                     .map(|l| format!("{}:{}", l.template, l.submission_id))
                     .collect(),
+                effect: submission.effect,
             };
             self.finish(report);
         }
@@ -309,6 +585,7 @@ fn log_outcome(report: &FileReport) {
             submission_id,
             period,
             superseded,
+            ..
         } => tracing::debug!(
             file = %printable(&report.source_file), submission = %submission_id, %period, loaded, rejected, skipped,
             superseded = superseded.len(), "accepted"
@@ -323,6 +600,44 @@ fn log_outcome(report: &FileReport) {
             tracing::debug!(file = %printable(&report.source_file), reason = %printable(reason), "left for the next run")
         }
     }
+}
+
+fn earlier_file(form: &str, load: &ActiveLoad) -> EarlierFile {
+    EarlierFile {
+        submission_id: load.submission_id.clone(),
+        source_file: load.source_file.clone(),
+        received_at: load.received_at.clone(),
+        template: form.to_string(),
+        rows: load.rows,
+    }
+}
+
+fn added(
+    addition: Addition,
+    loads: &[(String, i64)],
+    to: Vec<EarlierFile>,
+    replaced: Vec<EarlierFile>,
+) -> Effect {
+    Effect::Added {
+        addition,
+        added_rows: loads.iter().map(|(_, rows)| rows).sum(),
+        to,
+        replaced,
+    }
+}
+
+/// Earlier files named in a reason: ("tệp \"a.xlsx\" nhận ngày …", "\"a.xlsx\" received on …").
+fn file_list<'e>(files: impl Iterator<Item = &'e EarlierFile>) -> (String, String) {
+    let (mut vi, mut en) = (Vec::new(), Vec::new());
+    let mut seen = HashSet::new();
+    for file in files {
+        if seen.insert(&file.submission_id) {
+            let day = received_day(&file.received_at);
+            vi.push(format!("tệp \"{}\" nhận ngày {day}", file.source_file));
+            en.push(format!("\"{}\" received on {day}", file.source_file));
+        }
+    }
+    (vi.join(", "), en.join(", "))
 }
 
 /// The data part files among `files` staged for `submission_id`, as the

@@ -196,7 +196,7 @@ fn ingest_with(
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let started = std::time::Instant::now();
     let mut progress = crate::progress::start(crate::progress::Step::Ingest, candidates.len());
-    let mut committer = Committer::new(config, state);
+    let mut committer = Committer::new(config, &known, state);
     let whole_inbox = files.is_empty();
     crate::ordered::map_in_order(
         candidates.len(),
@@ -207,6 +207,7 @@ fn ingest_with(
             let origin = Origin {
                 run_started: &run_started,
                 as_if: as_if.get(index),
+                held: None,
             };
             prepare_file(config, &known, &candidates[index], unsettled, index, origin)
         },

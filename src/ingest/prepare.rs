@@ -3,13 +3,16 @@
 //! a readable submission its sheets normalised and its part files, archive
 //! copy and manifest staged. Touches neither the ledger nor the inbox.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
+use crate::model::addition::{self, Addition, AdditionMark, MarkSource};
+use crate::model::identity::HeldRows;
 use crate::model::names::submission_id;
 use crate::model::report::{FileReport, LedgerReport, Outcome, SheetReport};
 use crate::model::status::SubmissionStatus;
@@ -21,8 +24,8 @@ use crate::warehouse::{self, StagedFiles};
 use super::files::{
     FileLook, archive_name, entry_refusal, is_transient_name, look_of, mtime_ns, read_regular,
 };
-use super::load::{Loader, read_into};
-use super::sheet::{SheetContext, SheetOutcome};
+use super::load::{FormKeys, Loader, read_into};
+use super::sheet::{SeenKeys, SheetContext, SheetOutcome};
 use super::workbook::WorkbookError;
 use super::{AsIf, IngestError, SPREADSHEET_EXTENSIONS, io_error, reader};
 use period::{Evidence, Period, PeriodDecision, PeriodRefusal, SheetRefusal};
@@ -118,6 +121,19 @@ pub(super) struct Ready {
     pub(super) bytes: Vec<u8>,
     /// The inbox file's size and modification time when it was read.
     pub(super) read_as: (u64, Option<SystemTime>),
+    /// What its name and titles declare it: an addition, or a whole list.
+    pub(super) declared: Option<Addition>,
+    /// Who the rows of its forms about people are about.
+    pub(super) keys: BTreeMap<String, FormKeys>,
+    /// How to read it again (with the rows already held known, see `commit`).
+    pub(super) again: Again,
+}
+
+/// What reading a file again takes: where it lies and how it arrived.
+pub(super) struct Again {
+    pub(super) index: usize,
+    pub(super) run_started: String,
+    pub(super) as_if: Option<AsIf>,
 }
 
 /// How a file being prepared arrived: in this ingest run (started then), or
@@ -126,6 +142,9 @@ pub(super) struct Ready {
 pub(super) struct Origin<'a> {
     pub(super) run_started: &'a str,
     pub(super) as_if: Option<&'a AsIf>,
+    /// The rows the department's earlier files hold, when the file is read
+    /// again as an addition: a row repeating one is rejected.
+    pub(super) held: Option<&'a Arc<HeldRows>>,
 }
 
 /// Reads one file and decides what it is; for a readable submission,
@@ -308,13 +327,17 @@ pub(super) fn prepare_file(
     let path_evidence =
         period::path_evidence(relative.strip_prefix(&department_code).unwrap_or(&relative));
     let fresh = || {
-        Loader::new(
+        let mut loader = Loader::new(
             config,
             &config.templates,
             ctx,
             Some((&tag, &submission_id)),
             &path_evidence,
-        )
+        );
+        if let Some(held) = origin.held {
+            loader.seen = SeenKeys::holding(Arc::clone(held));
+        }
+        loader
     };
     // The backstop for a reader that takes this process down with it.
     let mark = match reader::ReadingMark::begin(&config.paths.state, &seen.sha, &source_file) {
@@ -368,9 +391,20 @@ pub(super) fn prepare_file(
     );
     let period = decision.period;
     seen.report.period_evidence = decision.evidence;
+    // As the department named it: an archived copy read again by `rebuild`
+    // lies under its hash.
+    let sent_name = source_file.rsplit('/').next().unwrap_or(&file_name);
+    let declared = match addition::declared(&addition_marks(sent_name, &loader)) {
+        Ok(declared) => declared,
+        Err(conflict) => {
+            loader.staged.discard();
+            return refuse(seen, conflict.reason_vi, conflict.reason_en);
+        }
+    };
 
     let stored_as = archive_name(&seen.sha, &extension);
-    let (mut staged, loads) = loader.finish(&department_code, &period.to_string(), &source_file)?;
+    let finished = loader.finish(&department_code, &period.to_string(), &source_file)?;
+    let (mut staged, loads, keys) = (finished.staged, finished.loads, finished.keys);
     if !in_inbox && origin.as_if.is_none() {
         // A file named on the command line stays where it is: archive a copy.
         staged.stage_bytes(&config.paths.archive.join(&stored_as), &tag, &bytes)?;
@@ -401,6 +435,9 @@ pub(super) fn prepare_file(
             sheets: seen.report.sheets.clone(),
         },
         loads,
+        addition: declared,
+        // Weighed against the rows held when it is committed.
+        effect: addition::Effect::First,
     };
     // Its record in the warehouse's submissions table, written here by the
     // worker rather than one by one when the ledger is reconciled.
@@ -439,7 +476,50 @@ pub(super) fn prepare_file(
         staged,
         bytes,
         read_as: opened,
+        declared,
+        keys,
+        again: Again {
+            index,
+            run_started: origin.run_started.to_string(),
+            as_if: origin.as_if.cloned(),
+        },
     })))
+}
+
+/// The additions a file declares: in its name (as the department named it,
+/// an archived copy by its recorded name), and in the title lines of the
+/// sheets it takes rows from.
+fn addition_marks(file_name: &str, loader: &Loader<'_>) -> Vec<AdditionMark> {
+    let mut marks: Vec<AdditionMark> = addition::mark_in_file_name(file_name)
+        .map(|addition| AdditionMark {
+            addition,
+            source: MarkSource::FileName,
+            text: file_name.to_string(),
+        })
+        .into_iter()
+        .collect();
+    let taken = loader
+        .outcomes
+        .iter()
+        .zip(&loader.hidden)
+        .zip(&loader.refused)
+        .filter(|((outcome, hidden), refused)| {
+            outcome.template.is_some() && !**hidden && refused.is_none()
+        });
+    for ((outcome, _), _) in taken {
+        for line in &outcome.title_lines {
+            if let Some(addition) = addition::mark_in_title(line) {
+                marks.push(AdditionMark {
+                    addition,
+                    source: MarkSource::SheetTitle {
+                        sheet: outcome.sheet.clone(),
+                    },
+                    text: line.clone(),
+                });
+            }
+        }
+    }
+    marks
 }
 
 /// Where a file lies: its path relative to the inbox (or, outside it, its

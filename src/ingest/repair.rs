@@ -38,6 +38,7 @@ pub fn rewrite_parts(
     let origin = Origin {
         run_started: &run_started,
         as_if: Some(&as_if),
+        held: None,
     };
     let prepared = prepare_file(config, &Known::default(), &archived, None, 0, origin)?;
     let ready = match prepared {

@@ -13,10 +13,13 @@
 //! small file that shares nobody with the held one is refused as ambiguous,
 //! never taken as a replacement.
 
+use serde::{Deserialize, Serialize};
+
 use super::text::fold;
 
 /// How a file adds to what is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Addition {
     /// "Danh sách bổ sung": more rows for the same list.
     Supplement,
@@ -61,6 +64,80 @@ impl Addition {
             Addition::Batch(n) => format!("batch {n}"),
         }
     }
+}
+
+impl From<Addition> for String {
+    fn from(addition: Addition) -> String {
+        addition.as_stored()
+    }
+}
+
+impl TryFrom<String> for Addition {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Addition, String> {
+        Addition::from_stored(&text).ok_or_else(|| format!("not an addition: {text:?}"))
+    }
+}
+
+/// An earlier file an accepted one was weighed against: the one it replaced
+/// or added to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EarlierFile {
+    pub submission_id: String,
+    pub source_file: String,
+    /// When it was received (the ledger's RFC 3339 time).
+    pub received_at: String,
+    /// The form whose rows it held.
+    pub template: String,
+    /// Its rows of that form.
+    pub rows: i64,
+}
+
+/// What an accepted file did to the rows its department already had for
+/// the same period and form: what the feedback tells the department.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "effect", rename_all = "snake_case")]
+pub enum Effect {
+    /// Nothing was held: its rows are the first.
+    #[default]
+    First,
+    /// Its rows replace those of the earlier files.
+    Replaced { earlier: Vec<EarlierFile> },
+    /// Its rows were added to those of `to`; `replaced`: an earlier file of
+    /// the same batch, whose rows it replaced.
+    Added {
+        addition: Addition,
+        added_rows: i64,
+        to: Vec<EarlierFile>,
+        replaced: Vec<EarlierFile>,
+    },
+}
+
+impl Effect {
+    /// As the ledger stores it (JSON).
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The ledger's text back; a missing or unreadable one (a ledger from
+    /// before additions) is [`Effect::First`].
+    pub fn from_stored(text: Option<&str>) -> Effect {
+        text.and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default()
+    }
+}
+
+/// The day a file was received, as a department reads it ("01/12/2026",
+/// Vietnam time), from the ledger's RFC 3339 time.
+pub fn received_day(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| {
+            t.with_timezone(&chrono_tz::Asia::Ho_Chi_Minh)
+                .format("%d/%m/%Y")
+                .to_string()
+        })
+        .unwrap_or_else(|_| rfc3339.to_string())
 }
 
 /// Batch numbers taken as such: "đợt 2025" is a year, not a batch.

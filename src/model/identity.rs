@@ -3,9 +3,13 @@
 //! training list) already held repeats it. People are matched as the
 //! indicators match them (`scopes.sql`): by ID, else by name and birth date.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 
+use super::template::Template;
 use super::text::fold;
+use super::value::Value;
 
 /// The values of a row that tell who and what it is; a template without a
 /// field leaves it `None`.
@@ -21,6 +25,28 @@ pub struct RowIdentity {
 }
 
 impl RowIdentity {
+    /// The identity of a converted row of `template` (its values in the
+    /// template's field order).
+    pub fn of(template: &Template, values: &[Value]) -> RowIdentity {
+        let field = |name: &str| template.field_index(name).and_then(|i| values.get(i));
+        let text = |name: &str| match field(name) {
+            Some(Value::Text(t) | Value::Enum(t)) => Some(t.clone()),
+            Some(Value::Int(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let date = |name: &str| match field(name) {
+            Some(Value::Date(d)) => Some(*d),
+            _ => None,
+        };
+        RowIdentity {
+            person_id: text("person_id"),
+            full_name: text("full_name"),
+            birth_date: date("birth_date"),
+            course: text("course"),
+            start_date: date("start_date"),
+        }
+    }
+
     /// The person: "id:<folded ID>", else "name:<folded name>|<birth date>";
     /// `None` without either (a row that names nobody).
     pub fn person_key(&self) -> Option<String> {
@@ -45,6 +71,47 @@ impl RowIdentity {
             }
         }
         Some(key)
+    }
+}
+
+/// Whether a template's rows are about people (it has an ID or a name
+/// field): only such forms are matched across a department's files.
+pub fn names_people(template: &Template) -> bool {
+    template.field_index("person_id").is_some() || template.field_index("full_name").is_some()
+}
+
+/// Where a row already held came from: the earlier file and its row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldRow {
+    pub source_file: String,
+    /// When the earlier file was received (the ledger's RFC 3339 time).
+    pub received_at: String,
+    pub sheet: String,
+    pub source_row: u32,
+}
+
+/// The rows a department's active files already hold, by template and
+/// [`RowIdentity::row_key`]: an addition repeating one is rejected naming it.
+#[derive(Debug, Clone, Default)]
+pub struct HeldRows(HashMap<String, HashMap<String, HeldRow>>);
+
+impl HeldRows {
+    /// Remembers a held row; the first file to hold a key keeps it.
+    pub fn insert(&mut self, template: &str, row_key: String, row: HeldRow) {
+        self.0
+            .entry(template.to_string())
+            .or_default()
+            .entry(row_key)
+            .or_insert(row);
+    }
+
+    /// The earlier row with this key, if one is held.
+    pub fn get(&self, template: &str, row_key: &str) -> Option<&HeldRow> {
+        self.0.get(template)?.get(row_key)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.values().all(HashMap::is_empty)
     }
 }
 

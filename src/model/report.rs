@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::addition::Effect;
 use super::period::{Evidence, SheetRefusal};
 use super::rows::{Reject, SheetWarning, SkippedRows, Skips};
 
@@ -16,6 +17,8 @@ pub enum Outcome {
         period: String,
         /// Earlier submissions whose rows this one replaced, as "template:submission".
         superseded: Vec<String>,
+        /// What it did to the rows held: first, replaced, or added to them.
+        effect: Effect,
     },
     /// The same bytes were taken before: nothing to do.
     Duplicate { submission_id: String },

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::mail::Outgoing;
 use crate::message_templates;
+use crate::model::addition::{EarlierFile, Effect, received_day};
 use crate::model::period::Period;
 use crate::model::report::{LedgerReport, SheetReport};
 use crate::model::status::SubmissionStatus;
@@ -289,10 +290,19 @@ fn render_feedback_sheets(
             .next()
             .unwrap_or(&row.source_file),
     );
+    let accepted = row.status != SubmissionStatus::Quarantined;
+    let added = accepted && matches!(row.effect, Effect::Added { .. });
     let verdict = match (row.status, rejected) {
         (SubmissionStatus::Quarantined, _) => "Không tiếp nhận".to_string(),
+        (_, 0) if added => "Đã bổ sung".to_string(),
         (_, 0) => "Đã tiếp nhận".to_string(),
+        (_, n) if added => format!("Đã bổ sung, {n} dòng bị từ chối"),
         (_, n) => format!("Đã tiếp nhận, {n} dòng bị từ chối"),
+    };
+    let (effect_vi, effect_en) = if accepted {
+        effect_lines(config, &row.effect)
+    } else {
+        (Vec::new(), Vec::new())
     };
     let subject = format!(
         "[{}] Kết quả tiếp nhận tệp {file_name}: {verdict}",
@@ -313,10 +323,109 @@ fn render_feedback_sheets(
         skipped => skipped,
         sheets => minijinja::value::Serde(&views),
         forms => forms.to_vec(),
+        added => added,
+        effect_vi => effect_vi,
+        effect_en => effect_en,
     };
     let text = message_templates::render(env, "feedback.txt.j2", &context)?;
     let html = message_templates::render(env, "feedback.html.j2", &context)?;
     Ok((subject, text, html))
+}
+
+/// What the file did to the rows the department had sent before, one line
+/// per earlier list, in Vietnamese and English: added to them, replaced
+/// them, or (nothing said) the first.
+fn effect_lines(config: &Config, effect: &Effect) -> (Vec<String>, Vec<String>) {
+    let title = |form: &str| {
+        config
+            .template(form)
+            .map_or_else(|| form.to_string(), |t| t.title.clone())
+    };
+    // A roster adds people; a training list adds attendances.
+    let unit = |form: &str| {
+        let attendances = config
+            .template(form)
+            .is_some_and(|t| t.field_index("course").is_some());
+        if attendances {
+            ("lượt học", "attendances")
+        } else if config
+            .template(form)
+            .is_some_and(crate::model::identity::names_people)
+        {
+            ("người", "people")
+        } else {
+            ("dòng", "rows")
+        }
+    };
+    let file = |e: &EarlierFile| {
+        let day = received_day(&e.received_at);
+        let name = crate::model::names::printable(
+            e.source_file.rsplit('/').next().unwrap_or(&e.source_file),
+        );
+        (
+            format!("tệp \"{name}\" nhận ngày {day}, {} dòng", e.rows),
+            format!("\"{name}\" received on {day}, {} rows", e.rows),
+        )
+    };
+    let (mut vi, mut en) = (Vec::new(), Vec::new());
+    match effect {
+        Effect::First => {}
+        Effect::Replaced { earlier } => {
+            for e in earlier {
+                let (f_vi, f_en) = file(e);
+                let form = title(&e.template);
+                vi.push(format!("Tệp này THAY THẾ danh sách \"{form}\" đã gửi trước ({f_vi}): số liệu cũ không còn được dùng."));
+                en.push(format!("This file REPLACES the list \"{form}\" sent before ({f_en}): the earlier rows are no longer used."));
+            }
+        }
+        Effect::Added {
+            addition,
+            added_rows,
+            to,
+            replaced,
+        } => {
+            let label_vi = addition.label_vi();
+            let label_en = addition.label_en();
+            let form = to
+                .first()
+                .or(replaced.first())
+                .map(|e| e.template.clone())
+                .unwrap_or_default();
+            let (unit_vi, unit_en) = unit(&form);
+            let form = title(&form);
+            if to.is_empty() {
+                vi.push(format!(
+                    "Tệp {label_vi}: đã ghi nhận {added_rows} {unit_vi} của biểu \"{form}\"."
+                ));
+                en.push(format!(
+                    "The {label_en}: {added_rows} {unit_en} of form \"{form}\" taken."
+                ));
+            } else {
+                let files: Vec<(String, String)> = to.iter().map(file).collect();
+                let days: Vec<String> = to.iter().map(|e| received_day(&e.received_at)).collect();
+                vi.push(format!(
+                    "Đã bổ sung {added_rows} {unit_vi} vào danh sách \"{form}\" đã nhận ngày {} ({}); danh sách cũ vẫn được giữ nguyên (tệp {label_vi}).",
+                    days.join(", "),
+                    files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join("; ")
+                ));
+                en.push(format!(
+                    "Added {added_rows} {unit_en} to the list \"{form}\" received on {} ({}); the earlier list is kept (a {label_en}).",
+                    days.join(", "),
+                    files.iter().map(|f| f.1.as_str()).collect::<Vec<_>>().join("; ")
+                ));
+            }
+            for e in replaced {
+                let (f_vi, f_en) = file(e);
+                vi.push(format!(
+                    "Tệp này thay thế {label_vi} đã gửi trước ({f_vi})."
+                ));
+                en.push(format!(
+                    "This file replaces the {label_en} sent before ({f_en})."
+                ));
+            }
+        }
+    }
+    (vi, en)
 }
 
 fn local_time(rfc3339: &str) -> String {

@@ -213,6 +213,7 @@ mod samples {
             report,
             report_version,
             received_at: "2026-01-15T02:00:00+00:00".into(),
+            effect: crate::model::addition::Effect::First,
         };
         vec![
             row(SubmissionStatus::Accepted, "", stored(vec![sheet])),

@@ -15,6 +15,7 @@ mod support;
 mod ledger;
 mod office_styles;
 
+mod additions;
 mod architecture;
 mod arrival;
 mod catalogue;

@@ -1,8 +1,12 @@
 //! Checks across the rows of a sheet (and of the sheets of one roster): the
 //! same person twice, and totals rows that disagree with the rows above.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::model::addition::received_day;
+use crate::model::identity::{HeldRows, RowIdentity};
 use crate::model::rows::{Reject, SheetWarning};
 use crate::model::template::{FieldType, Template};
 use crate::model::text::fold;
@@ -13,18 +17,32 @@ use super::header::{HeaderMatch, Mapping};
 
 /// Values of the templates' `unique` fields seen so far in a workbook, with
 /// the sheet and row that had them first: a person once per roster, even
-/// when the roster is one sheet per unit.
+/// when the roster is one sheet per unit. An addition also carries the
+/// rows its department's earlier files hold: repeating one is rejected
+/// naming the earlier file and row.
 #[derive(Default)]
-pub struct SeenKeys(HashMap<(String, usize, String), (String, u32, String)>);
+pub struct SeenKeys {
+    first: HashMap<(String, usize, String), (String, u32, String)>,
+    held: Option<Arc<HeldRows>>,
+}
 
 impl SeenKeys {
+    /// Keys that also know the rows already held by earlier files.
+    pub(crate) fn holding(held: Arc<HeldRows>) -> SeenKeys {
+        SeenKeys {
+            first: HashMap::default(),
+            held: Some(held),
+        }
+    }
+
     /// The most values remembered: a workbook beyond it is checked only
     /// against its first million people.
     const LIMIT: usize = 1_000_000;
 
     /// Forgets the values a sheet brought (a sheet refused whole).
     pub(crate) fn forget_sheet(&mut self, sheet: &str) {
-        self.0.retain(|_, (first_sheet, _, _)| first_sheet != sheet);
+        self.first
+            .retain(|_, (first_sheet, _, _)| first_sheet != sheet);
     }
 
     /// Rejects a row repeating a unique value, naming the first row.
@@ -51,7 +69,7 @@ impl SeenKeys {
                 })
                 .unwrap_or_default();
             let key = (template.name.clone(), f, key);
-            match self.0.get(&key) {
+            match self.first.get(&key) {
                 Some((first_sheet, first_row, first_name)) => {
                     let mapping = header.columns[f].as_ref();
                     let c = mapping.map_or(0, Mapping::first_col);
@@ -79,18 +97,70 @@ impl SeenKeys {
                     });
                 }
                 None => {
-                    if self.0.len() < Self::LIMIT {
-                        self.0
+                    if self.first.len() < Self::LIMIT {
+                        self.first
                             .insert(key, (at.sheet.to_string(), at.excel_row(), name));
                     }
                 }
             }
+        }
+        if rejects.is_empty()
+            && let Some(reject) = self.held_reject(at, header, &values)
+        {
+            rejects.push(reject);
         }
         if rejects.is_empty() {
             Ok(values)
         } else {
             Err(rejects)
         }
+    }
+
+    /// A row an earlier file of the department already holds (the same
+    /// person on a roster, the same attendance on a training list).
+    fn held_reject(
+        &self,
+        at: &RowAt<'_>,
+        header: &HeaderMatch<'_>,
+        values: &[Value],
+    ) -> Option<Reject> {
+        let template = header.template;
+        let held = self.held.as_ref()?;
+        let identity = RowIdentity::of(template, values);
+        let earlier = held.get(&template.name, &identity.row_key()?)?;
+        let field = ["person_id", "full_name"].iter().find_map(|f| {
+            template
+                .field_index(f)
+                .filter(|&i| header.columns[i].is_some())
+        })?;
+        let mapping = header.columns[field].as_ref();
+        let c = mapping.map_or(0, Mapping::first_col);
+        let column = mapping.map_or(template.fields[field].name.as_str(), Mapping::header);
+        let who = identity
+            .full_name
+            .or(identity.person_id)
+            .unwrap_or_default();
+        let day = received_day(&earlier.received_at);
+        let (what_vi, what_en) = if identity.course.is_some() || identity.start_date.is_some() {
+            ("Lượt học này", "This attendance")
+        } else {
+            ("Người này", "This person")
+        };
+        Some(Reject {
+            sheet: at.sheet.to_string(),
+            source_row: at.excel_row(),
+            column: column.to_string(),
+            cell: at.address(c),
+            value: value::clip(&at.cell(c).display()),
+            reason_vi: format!(
+                "{what_vi} ({who}) đã có trong tệp \"{}\" nhận ngày {day} (dòng {} của trang \"{}\"): tệp bổ sung chỉ ghi những dòng chưa gửi; xóa dòng này, hoặc gửi lại cả danh sách đầy đủ không ghi \"bổ sung\" nếu muốn thay thế",
+                earlier.source_file, earlier.source_row, earlier.sheet
+            ),
+            reason_en: format!(
+                "{what_en} ({who}) is already in \"{}\" received on {day} (row {} of sheet \"{}\"): an addition lists only rows not sent before; remove this row, or send the whole list again without \"bổ sung\" to replace it",
+                earlier.source_file, earlier.source_row, earlier.sheet
+            ),
+        })
     }
 }
 
