@@ -226,7 +226,10 @@ pub fn ensure_parts(config: &Config, state: &mut State) -> Result<PartsCheck, Pa
     for (submission_id, parts) in damaged {
         let paths: HashSet<PathBuf> = parts.iter().map(|p| p.path.clone()).collect();
         let outcome = match submissions.get(&submission_id) {
-            Some(s) => ingest::rewrite_parts(config, s, &paths)?,
+            Some(s) => {
+                let effect = state.effect_of(&submission_id)?;
+                ingest::rewrite_parts(config, s, &effect, &paths)?
+            }
             None => Err("the ledger has no such submission".to_string()),
         };
         match outcome {

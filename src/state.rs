@@ -1218,6 +1218,20 @@ fn record_submission_in(
 }
 
 impl State {
+    /// What an accepted file did to the rows held when it was taken.
+    pub fn effect_of(&self, submission_id: &str) -> Result<Effect, StateError> {
+        let stored: Option<Option<String>> = self
+            .conn
+            .query_row(
+                "SELECT effect FROM submissions WHERE submission_id = ?1",
+                [submission_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())?;
+        Ok(Effect::from_stored(stored.flatten().as_deref()))
+    }
+
     /// The loads of a department's form for a period whose rows are held,
     /// oldest first, with the files they came from.
     pub fn held_loads(

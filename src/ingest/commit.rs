@@ -184,10 +184,16 @@ impl<'a> Committer<'a> {
                     replaced.push(earlier);
                     continue;
                 }
-                to.push(earlier);
                 if ready.keys.contains_key(form) {
-                    self.read_held(&mut rows, form, period, &department, load)?;
+                    read_held(
+                        &self.config.paths.warehouse,
+                        &mut rows,
+                        period,
+                        &department,
+                        &earlier,
+                    )?;
                 }
+                to.push(earlier);
             }
         }
         for (form, keys) in &ready.keys {
@@ -294,32 +300,6 @@ impl<'a> Committer<'a> {
         Ok(Prepared::Ready(ready))
     }
 
-    /// The rows of one held load, by key, with where they were.
-    fn read_held(
-        &self,
-        rows: &mut HeldRows,
-        form: &str,
-        period: &str,
-        department: &str,
-        load: &ActiveLoad,
-    ) -> Result<(), IngestError> {
-        for stored in self.held_identities(form, period, department, load)? {
-            if let Some(key) = stored.identity.row_key() {
-                rows.insert(
-                    form,
-                    key,
-                    HeldRow {
-                        source_file: load.source_file.clone(),
-                        received_at: load.received_at.clone(),
-                        sheet: stored.sheet,
-                        source_row: stored.source_row,
-                    },
-                );
-            }
-        }
-        Ok(())
-    }
-
     fn held_people(
         &self,
         form: &str,
@@ -341,17 +321,12 @@ impl<'a> Committer<'a> {
         department: &str,
         load: &ActiveLoad,
     ) -> Result<Vec<warehouse::StoredIdentity>, IngestError> {
-        if load.rows == 0 {
-            return Ok(Vec::new());
-        }
-        let path = warehouse::part_path(
+        held_identities(
             &self.config.paths.warehouse,
-            form,
             period,
             department,
-            &load.submission_id,
-        );
-        Ok(warehouse::read_identities(&path)?)
+            &earlier_file(form, load),
+        )
     }
 
     /// Reads a file again as it was prepared, knowing the rows held.
@@ -401,6 +376,7 @@ impl<'a> Committer<'a> {
             return Ok(());
         }
         std::mem::take(&mut self.staged).commit()?;
+        crash_point("parts-in-place");
         self.batch_limit = (self.batch_limit * 2).min(BATCH_FILES);
         let batch = std::mem::take(&mut self.batch);
         self.held_bytes = 0;
@@ -409,6 +385,7 @@ impl<'a> Committer<'a> {
         let superseded = self
             .state
             .record_submissions_with_parts(&submissions, &parts)?;
+        crash_point("submissions-recorded");
         for (ready, superseded) in batch.into_iter().zip(superseded) {
             let Ready {
                 seen,
@@ -600,6 +577,52 @@ fn log_outcome(report: &FileReport) {
             tracing::debug!(file = %printable(&report.source_file), reason = %printable(reason), "left for the next run")
         }
     }
+}
+
+/// The identities of an earlier file's rows of its form, from its part file.
+fn held_identities(
+    root: &Path,
+    period: &str,
+    department: &str,
+    earlier: &EarlierFile,
+) -> Result<Vec<warehouse::StoredIdentity>, IngestError> {
+    if earlier.rows == 0 {
+        return Ok(Vec::new());
+    }
+    let path = warehouse::part_path(
+        root,
+        &earlier.template,
+        period,
+        department,
+        &earlier.submission_id,
+    );
+    Ok(warehouse::read_identities(&path)?)
+}
+
+/// Adds an earlier file's rows of its form to `rows`, by key, with where
+/// they were.
+pub(super) fn read_held(
+    root: &Path,
+    rows: &mut HeldRows,
+    period: &str,
+    department: &str,
+    earlier: &EarlierFile,
+) -> Result<(), IngestError> {
+    for stored in held_identities(root, period, department, earlier)? {
+        if let Some(key) = stored.identity.row_key() {
+            rows.insert(
+                &earlier.template,
+                key,
+                HeldRow {
+                    source_file: earlier.source_file.clone(),
+                    received_at: earlier.received_at.clone(),
+                    sheet: stored.sheet,
+                    source_row: stored.source_row,
+                },
+            );
+        }
+    }
+    Ok(())
 }
 
 fn earlier_file(form: &str, load: &ActiveLoad) -> EarlierFile {

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::sheet::SheetContext;
 use crate::config::Config;
+use crate::model::addition::{self, Addition};
 use crate::model::period::{self, Evidence, Period, SheetRefusal};
 use crate::model::rows::{
     ColumnReading, ColumnUse, Reject, RowClass, RowSpan, SheetWarning, Skips,
@@ -81,6 +82,10 @@ pub struct Inspection {
     pub templates: Vec<String>,
     pub sheets: Vec<SheetInspection>,
     pub period: PeriodReading,
+    /// What its name and titles declare it ("supplement", "batch:2"): its
+    /// rows add to those the department sent instead of replacing them;
+    /// `None`: a whole list.
+    pub addition: Option<Addition>,
     /// What `ingest` would do with the file's content.
     #[serde(flatten)]
     pub verdict: Verdict,
@@ -227,6 +232,7 @@ pub fn inspect(
             evidence: Vec::new(),
             refused_sheets: Vec::new(),
         },
+        addition: None,
         verdict: Verdict::Unreadable {
             reason_vi: String::new(),
             reason_en: String::new(),
@@ -272,6 +278,17 @@ pub fn inspect(
             return Ok(inspection);
         }
     };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let marks = super::prepare::addition_marks(
+        &file_name,
+        read.sheets
+            .iter()
+            .map(|s| (&s.outcome, s.hidden || s.refused.is_some())),
+    );
+    let declared = addition::declared(&marks);
     inspection.sheets = read
         .sheets
         .into_iter()
@@ -297,14 +314,19 @@ pub fn inspect(
             }
         })
         .collect();
-    inspection.verdict = match read.verdict {
-        Ok(decision) => {
+    inspection.verdict = match (read.verdict, declared) {
+        (Ok(_), Err(conflict)) => Verdict::Refused {
+            reason_vi: conflict.reason_vi,
+            reason_en: conflict.reason_en,
+        },
+        (Ok(decision), Ok(declared)) => {
+            inspection.addition = declared;
             inspection.period.period = Some(decision.period);
             inspection.period.evidence = decision.evidence;
             inspection.period.refused_sheets = decision.refused_sheets;
             Verdict::Accepted
         }
-        Err(refusal) => {
+        (Err(refusal), _) => {
             inspection.period.evidence = refusal.evidence;
             Verdict::Refused {
                 reason_vi: refusal.reason_vi,
@@ -547,6 +569,26 @@ pub fn render_text(inspection: &Inspection) -> String {
         Verdict::Accepted => {
             let period = i.period.period.map(|p| p.to_string()).unwrap_or_default();
             let _ = writeln!(out, "Verdict:     ingest takes it, period {period}");
+            match i.addition {
+                Some(addition) => wrapped(
+                    &mut out,
+                    "",
+                    &format!(
+                        "as a {}: its rows are added to those the department sent for the period (a row already held is rejected naming the earlier file{})",
+                        addition.label_en(),
+                        if matches!(addition, Addition::Batch(_)) {
+                            "; an earlier file of the same batch is replaced"
+                        } else {
+                            ""
+                        }
+                    ),
+                ),
+                None => wrapped(
+                    &mut out,
+                    "",
+                    "as a whole list: its rows replace those the department sent for the period and its forms (refused as ambiguous if under half of them and sharing none of their people; \"bổ sung\" or \"đợt N\" in its title or name makes it an addition)",
+                ),
+            }
         }
         Verdict::Refused {
             reason_vi,

@@ -394,7 +394,13 @@ pub(super) fn prepare_file(
     // As the department named it: an archived copy read again by `rebuild`
     // lies under its hash.
     let sent_name = source_file.rsplit('/').next().unwrap_or(&file_name);
-    let declared = match addition::declared(&addition_marks(sent_name, &loader)) {
+    let sheets = loader
+        .outcomes
+        .iter()
+        .zip(&loader.hidden)
+        .zip(&loader.refused)
+        .map(|((outcome, hidden), refused)| (outcome, *hidden || refused.is_some()));
+    let declared = match addition::declared(&addition_marks(sent_name, sheets)) {
         Ok(declared) => declared,
         Err(conflict) => {
             loader.staged.discard();
@@ -488,8 +494,12 @@ pub(super) fn prepare_file(
 
 /// The additions a file declares: in its name (as the department named it,
 /// an archived copy by its recorded name), and in the title lines of the
-/// sheets it takes rows from.
-fn addition_marks(file_name: &str, loader: &Loader<'_>) -> Vec<AdditionMark> {
+/// sheets it takes rows from: each sheet with whether it is left out
+/// (hidden, or refused whole).
+pub(super) fn addition_marks<'s>(
+    file_name: &str,
+    sheets: impl Iterator<Item = (&'s SheetOutcome, bool)>,
+) -> Vec<AdditionMark> {
     let mut marks: Vec<AdditionMark> = addition::mark_in_file_name(file_name)
         .map(|addition| AdditionMark {
             addition,
@@ -498,15 +508,8 @@ fn addition_marks(file_name: &str, loader: &Loader<'_>) -> Vec<AdditionMark> {
         })
         .into_iter()
         .collect();
-    let taken = loader
-        .outcomes
-        .iter()
-        .zip(&loader.hidden)
-        .zip(&loader.refused)
-        .filter(|((outcome, hidden), refused)| {
-            outcome.template.is_some() && !**hidden && refused.is_none()
-        });
-    for ((outcome, _), _) in taken {
+    let taken = sheets.filter(|(outcome, left_out)| outcome.template.is_some() && !left_out);
+    for (outcome, _) in taken {
         for line in &outcome.title_lines {
             if let Some(addition) = addition::mark_in_title(line) {
                 marks.push(AdditionMark {

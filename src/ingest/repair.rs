@@ -5,11 +5,16 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use crate::config::Config;
+use crate::model::addition::Effect;
+use crate::model::identity::HeldRows;
 use crate::model::status::SubmissionStatus;
 use crate::state::State;
 use crate::warehouse::{self, StagedFiles};
 
+use super::commit::read_held;
 use super::prepare::{Known, Origin, Prepared, Ready, prepare_file};
 use super::{AsIf, IngestError, guard};
 
@@ -17,9 +22,15 @@ use super::{AsIf, IngestError, guard};
 /// whose paths are in `paths` (parts found missing or damaged). Returns what
 /// was written, or why that is impossible (the archive lost the file, or the
 /// workbook now reads differently than the ledger recorded).
+///
+/// An addition is read knowing the rows of the files it was added to, as
+/// when it was taken, so that its repeats are rejected again (their part
+/// files must still be there: a file it was added to and since replaced
+/// is gone, and the addition then reads differently).
 pub fn rewrite_parts(
     config: &Config,
     submission: &crate::model::submission::Submission,
+    effect: &Effect,
     paths: &HashSet<PathBuf>,
 ) -> Result<Result<Vec<warehouse::StagedFile>, String>, IngestError> {
     let archived = config.paths.archive.join(&submission.stored_as);
@@ -35,10 +46,33 @@ pub fn rewrite_parts(
         received_at: submission.received_at.clone(),
     };
     let run_started = crate::state::now();
+    let mut held = HeldRows::default();
+    if let Effect::Added { to, .. } = effect {
+        let period = submission.period.to_string();
+        for earlier in to {
+            let part = warehouse::part_path(
+                &config.paths.warehouse,
+                &earlier.template,
+                &period,
+                &submission.department,
+                &earlier.submission_id,
+            );
+            if part.is_file() && !paths.contains(&part) {
+                read_held(
+                    &config.paths.warehouse,
+                    &mut held,
+                    &period,
+                    &submission.department,
+                    earlier,
+                )?;
+            }
+        }
+    }
+    let held = Arc::new(held);
     let origin = Origin {
         run_started: &run_started,
         as_if: Some(&as_if),
-        held: None,
+        held: (!held.is_empty()).then_some(&held),
     };
     let prepared = prepare_file(config, &Known::default(), &archived, None, 0, origin)?;
     let ready = match prepared {

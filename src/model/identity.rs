@@ -110,6 +110,7 @@ impl HeldRows {
         self.0.get(template)?.get(row_key)
     }
 
+    /// Whether no row is held at all.
     pub fn is_empty(&self) -> bool {
         self.0.values().all(HashMap::is_empty)
     }

@@ -133,11 +133,15 @@ fn a_supplement_adds_its_people_to_the_roster_and_the_feedback_says_so() {
         &original,
     );
     project.run_ok(&["run", "answer"]);
-    roster(
-        &project.inbox().join("XTM/ds-moi-tuyen_2025.xlsx"),
-        "DANH SÁCH BỔ SUNG CÁN BỘ, CÔNG CHỨC",
-        &hired,
+    let supplement = project.inbox().join("XTM/ds-moi-tuyen_2025.xlsx");
+    roster(&supplement, "DANH SÁCH BỔ SUNG CÁN BỘ, CÔNG CHỨC", &hired);
+    let inspected = project.run_ok(&["inspect", &supplement.to_string_lossy()]);
+    assert!(
+        inspected.contains("as a supplement: its rows are added"),
+        "{inspected}"
     );
+    let json = project.run_ok(&["inspect", "--json", &supplement.to_string_lossy()]);
+    assert!(json.contains("\"addition\": \"supplement\""), "{json}");
     let out = project.run_ok(&["ingest"]);
     assert!(
         !out.contains("supersedes")
@@ -436,4 +440,89 @@ fn rebuild_replays_additions_to_the_same_rows() {
         rejected.contains("already in \"HTG/dot-1_2025.xlsx\""),
         "{rejected}"
     );
+}
+
+/// Runs `nhanluc ingest` made to abort (as `kill -9` would stop it) at `point`.
+fn ingest_killed_at(project: &Project, point: &str) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nhanluc"))
+        .arg("--config")
+        .arg(project.config_file())
+        .arg("ingest")
+        .env("NHANLUC_TEST_CRASH_AT", point)
+        .output()
+        .expect("run nhanluc");
+    assert!(
+        !out.status.success() && out.status.code().is_none(),
+        "ingest was to be killed at {point}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_addition_killed_at_any_step_of_its_commit_is_repaired_by_the_next_run() {
+    let first = people("Tòng", 1, 6);
+    let second = people("Lường", 1, 4);
+    let mut batch_two = attending(&second, "Kỹ năng số");
+    batch_two.push((first[1].0.clone(), first[1].1.clone(), "Kỹ năng số"));
+    let expected_ids = ids(&[first.clone(), second.clone()].concat());
+    for point in ["parts-in-place", "submissions-recorded", "part-lost-later"] {
+        let project = project();
+        training(
+            &project.inbox().join("HTG/dot-1_2025.xlsx"),
+            "KẾT QUẢ BỒI DƯỠNG",
+            &attending(&first, "Kỹ năng số"),
+        );
+        project.run_ok(&["ingest"]);
+        training(
+            &project.inbox().join("HTG/dot-2_2025.xlsx"),
+            "KẾT QUẢ BỒI DƯỠNG",
+            &batch_two,
+        );
+        if point == "part-lost-later" {
+            // Taken whole, then its part file lost (a disk, an operator):
+            // the next run writes it again from the archive, knowing the
+            // rows of batch 1 as when it was taken.
+            project.run_ok(&["ingest"]);
+            let parts = project.files_under(&project.warehouse().join("training"), "parquet");
+            let newest = parts
+                .iter()
+                .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+                .expect("a part");
+            std::fs::remove_file(newest).expect("lose the part");
+        } else {
+            ingest_killed_at(&project, point);
+        }
+        project.run_ok(&["ingest"]);
+        // Checks every held part against the ledger, as a job's indicators
+        // step does, and writes a lost one again.
+        project.run_ok(&["indicators"]);
+        assert_eq!(
+            held_ids(&project, "training"),
+            expected_ids,
+            "killed at {point}"
+        );
+        let rejects = duckdb(&format!(
+            "SELECT source_row, reason_en FROM read_parquet('{}/rejects/**/*.parquet', hive_partitioning = true)",
+            project.warehouse().display()
+        ));
+        assert!(
+            rejects.starts_with(
+                "10|This attendance (Tòng Văn 2) is already in \"HTG/dot-1_2025.xlsx\""
+            ) && rejects.lines().count() == 1,
+            "killed at {point}: {rejects}"
+        );
+        assert_eq!(support::count_files(&project.inbox(), "xlsx"), 0);
+        assert_eq!(
+            support::count_files(&project.data().join("archive"), "xlsx"),
+            2
+        );
+        support::assert_rows_accounted(&project);
+        project.run_ok(&["run", "answer"]);
+        let mail = feedback_about(&project, "dot-2_2025.xlsx");
+        assert!(
+            mail.text.contains("Đã bổ sung 4 lượt học vào danh sách"),
+            "killed at {point}: {}",
+            mail.text
+        );
+    }
 }

@@ -444,7 +444,7 @@ fn write_2024_correction(inbox: &Path) {
     ];
     save(
         &fixtures::training_form(&P2, 2024, &p2_training),
-        &inbox.join("P2/dao-tao-bo-sung_2024.xlsx"),
+        &inbox.join("P2/dao-tao-sua-lai_2024.xlsx"),
     );
 }
 
