@@ -16,7 +16,7 @@ use crate::model::report::{FileReport, LedgerReport, Outcome};
 use crate::state::PartRecord;
 use crate::state::{ActiveLoad, NewSubmission, State};
 use crate::warehouse::StagedFile;
-use crate::warehouse::{self, StagedFiles};
+use crate::warehouse::{self, StagedFiles, WarehouseError};
 
 use super::files::read_regular;
 use super::files::{
@@ -184,14 +184,16 @@ impl<'a> Committer<'a> {
                     replaced.push(earlier);
                     continue;
                 }
-                if ready.keys.contains_key(form) {
-                    read_held(
+                if ready.keys.contains_key(form)
+                    && let Err(e) = read_held(
                         &self.config.paths.warehouse,
                         &mut rows,
                         period,
                         &department,
                         &earlier,
-                    )?;
+                    )
+                {
+                    return Ok(held_unreadable(ready, &e));
                 }
                 to.push(earlier);
             }
@@ -267,7 +269,10 @@ impl<'a> Committer<'a> {
             }
             let mut people = HashSet::new();
             for load in loads {
-                people.extend(self.held_people(form, period, &department, load)?);
+                match self.held_people(form, period, &department, load) {
+                    Ok(found) => people.extend(found),
+                    Err(e) => return Ok(held_unreadable(ready, &e)),
+                }
             }
             if keys.people.iter().any(|p| people.contains(p)) {
                 continue;
@@ -306,7 +311,7 @@ impl<'a> Committer<'a> {
         period: &str,
         department: &str,
         load: &ActiveLoad,
-    ) -> Result<Vec<String>, IngestError> {
+    ) -> Result<Vec<String>, WarehouseError> {
         Ok(self
             .held_identities(form, period, department, load)?
             .into_iter()
@@ -320,7 +325,7 @@ impl<'a> Committer<'a> {
         period: &str,
         department: &str,
         load: &ActiveLoad,
-    ) -> Result<Vec<warehouse::StoredIdentity>, IngestError> {
+    ) -> Result<Vec<warehouse::StoredIdentity>, WarehouseError> {
         held_identities(
             &self.config.paths.warehouse,
             period,
@@ -585,7 +590,7 @@ fn held_identities(
     period: &str,
     department: &str,
     earlier: &EarlierFile,
-) -> Result<Vec<warehouse::StoredIdentity>, IngestError> {
+) -> Result<Vec<warehouse::StoredIdentity>, WarehouseError> {
     if earlier.rows == 0 {
         return Ok(Vec::new());
     }
@@ -596,7 +601,24 @@ fn held_identities(
         department,
         &earlier.submission_id,
     );
-    Ok(warehouse::read_identities(&path)?)
+    warehouse::read_identities(&path)
+}
+
+/// A file left in the inbox because the rows it is weighed against cannot
+/// be read (a part file lost or damaged since it was written): neither the
+/// department's fault nor safe to take blind. A job's indicators step
+/// (`ensure_parts`) writes the part again, and the next run takes the file.
+fn held_unreadable(mut ready: Box<Ready>, error: &WarehouseError) -> Prepared {
+    std::mem::take(&mut ready.staged).discard();
+    let why = crate::error_chain::chain(error);
+    tracing::warn!(file = %printable(&ready.seen.report.source_file), error = %printable(&why), "the department's held rows cannot be read: file left for the next run (`nhanluc indicators` writes a lost part again)");
+    let mut report = ready.seen.report;
+    report.outcome = Outcome::Waiting {
+        reason: format!(
+            "the rows it is weighed against cannot be read ({why}): left for the next run; `nhanluc indicators` writes a lost part again"
+        ),
+    };
+    Prepared::Waiting(report)
 }
 
 /// Adds an earlier file's rows of its form to `rows`, by key, with where
@@ -607,7 +629,7 @@ pub(super) fn read_held(
     period: &str,
     department: &str,
     earlier: &EarlierFile,
-) -> Result<(), IngestError> {
+) -> Result<(), WarehouseError> {
     for stored in held_identities(root, period, department, earlier)? {
         if let Some(key) = stored.identity.row_key() {
             rows.insert(

@@ -526,3 +526,59 @@ fn an_addition_killed_at_any_step_of_its_commit_is_repaired_by_the_next_run() {
         );
     }
 }
+
+#[test]
+fn an_addition_whose_held_rows_cannot_be_read_waits_until_they_are_written_again() {
+    let project = project();
+    let first = people("Tòng", 1, 5);
+    training(
+        &project.inbox().join("HTG/dot-1_2025.xlsx"),
+        "KẾT QUẢ BỒI DƯỠNG",
+        &attending(&first, "Kỹ năng số"),
+    );
+    project.run_ok(&["ingest"]);
+    let parts = project.files_under(&project.warehouse().join("training"), "parquet");
+    assert_eq!(parts.len(), 1, "{parts:?}");
+    std::fs::remove_file(&parts[0]).expect("lose batch 1's part");
+    let mut batch_two = attending(&people("Lường", 1, 3), "Kỹ năng số");
+    batch_two.push((first[0].0.clone(), first[0].1.clone(), "Kỹ năng số"));
+    training(
+        &project.inbox().join("HTG/dot-2_2025.xlsx"),
+        "KẾT QUẢ BỒI DƯỠNG",
+        &batch_two,
+    );
+    // Another department's file is not held up by it.
+    training(
+        &project.inbox().join("XTM/dao-tao_2025.xlsx"),
+        "KẾT QUẢ BỒI DƯỠNG",
+        &attending(&people("Quàng", 1, 2), "Kỹ năng số"),
+    );
+    let out = project.run_ok(&["ingest"]);
+    assert!(
+        out.lines().any(|l| l.contains("HTG/dot-2_2025.xlsx")
+            && l.contains("waiting")
+            && l.contains("cannot be read")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("XTM/dao-tao_2025.xlsx") && l.contains("accepted")),
+        "{out}"
+    );
+    assert_eq!(support::count_files(&project.inbox(), "xlsx"), 1);
+    // The next job writes batch 1's part again; then batch 2 is weighed as usual.
+    project.run_ok(&["indicators"]);
+    project.run_ok(&["ingest"]);
+    let mut expected = ids(&[first, people("Lường", 1, 3), people("Quàng", 1, 2)].concat());
+    expected.sort();
+    assert_eq!(held_ids(&project, "training"), expected);
+    let rejects = duckdb(&format!(
+        "SELECT reason_en FROM read_parquet('{}/rejects/**/*.parquet', hive_partitioning = true)",
+        project.warehouse().display()
+    ));
+    assert!(
+        rejects.contains("already in \"HTG/dot-1_2025.xlsx\""),
+        "{rejects}"
+    );
+    support::assert_rows_accounted(&project);
+}
