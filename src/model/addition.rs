@@ -310,6 +310,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_effect_survives_the_ledger_and_an_older_ledger_reads_as_first() {
+        let earlier = EarlierFile {
+            submission_id: "XTM-1".into(),
+            source_file: "XTM/ds.xlsx".into(),
+            received_at: "2026-12-01T03:00:00Z".into(),
+            template: "staff".into(),
+            rows: 18,
+        };
+        let effect = Effect::Added {
+            addition: Addition::Batch(2),
+            added_rows: 3,
+            to: vec![earlier.clone()],
+            replaced: vec![earlier],
+        };
+        let stored = effect.to_stored();
+        assert!(stored.contains("\"addition\":\"batch:2\""), "{stored}");
+        assert_eq!(Effect::from_stored(Some(&stored)), effect);
+        assert_eq!(Effect::from_stored(None), Effect::First);
+        assert_eq!(Effect::from_stored(Some("not json")), Effect::First);
+        assert_eq!(
+            received_day("2026-12-01T20:00:00Z"),
+            "02/12/2026",
+            "Vietnam time"
+        );
+    }
+
+    #[test]
     fn file_names_declare_supplements_and_batches_in_any_spelling() {
         for name in [
             "DS bổ sung.xlsx",

@@ -300,7 +300,7 @@ fn render_feedback_sheets(
         (_, n) => format!("Đã tiếp nhận, {n} dòng bị từ chối"),
     };
     let (effect_vi, effect_en) = if accepted {
-        effect_lines(config, &row.effect)
+        effect_lines(config, &row.effect, sheets)
     } else {
         (Vec::new(), Vec::new())
     };
@@ -335,7 +335,11 @@ fn render_feedback_sheets(
 /// What the file did to the rows the department had sent before, one line
 /// per earlier list, in Vietnamese and English: added to them, replaced
 /// them, or (nothing said) the first.
-fn effect_lines(config: &Config, effect: &Effect) -> (Vec<String>, Vec<String>) {
+fn effect_lines(
+    config: &Config,
+    effect: &Effect,
+    sheets: &[SheetReport],
+) -> (Vec<String>, Vec<String>) {
     let title = |form: &str| {
         config
             .template(form)
@@ -386,30 +390,51 @@ fn effect_lines(config: &Config, effect: &Effect) -> (Vec<String>, Vec<String>) 
         } => {
             let label_vi = addition.label_vi();
             let label_en = addition.label_en();
-            let form = to
-                .first()
-                .or(replaced.first())
-                .map(|e| e.template.clone())
-                .unwrap_or_default();
-            let (unit_vi, unit_en) = unit(&form);
-            let form = title(&form);
-            if to.is_empty() {
+            // One line per form added to, with the rows this file loaded of it.
+            let mut forms_added: Vec<&str> = Vec::new();
+            for e in to.iter().chain(replaced.iter()) {
+                if !forms_added.contains(&e.template.as_str()) {
+                    forms_added.push(&e.template);
+                }
+            }
+            for form in forms_added {
+                let loaded_of_form: usize = sheets
+                    .iter()
+                    .filter(|s| s.template.as_deref() == Some(form))
+                    .map(|s| s.loaded)
+                    .sum();
+                let rows = if sheets.is_empty() {
+                    *added_rows
+                } else {
+                    loaded_of_form as i64
+                };
+                let (unit_vi, unit_en) = unit(form);
+                let earlier: Vec<&EarlierFile> = to.iter().filter(|e| e.template == form).collect();
+                let title = title(form);
+                if earlier.is_empty() {
+                    vi.push(format!(
+                        "Tệp {label_vi}: đã ghi nhận {rows} {unit_vi} của biểu \"{title}\"."
+                    ));
+                    en.push(format!(
+                        "The {label_en}: {rows} {unit_en} of form \"{title}\" taken."
+                    ));
+                    continue;
+                }
+                let files: Vec<(String, String)> = earlier.iter().map(|e| file(e)).collect();
+                let mut days: Vec<String> = Vec::new();
+                for e in &earlier {
+                    let day = received_day(&e.received_at);
+                    if !days.contains(&day) {
+                        days.push(day);
+                    }
+                }
                 vi.push(format!(
-                    "Tệp {label_vi}: đã ghi nhận {added_rows} {unit_vi} của biểu \"{form}\"."
-                ));
-                en.push(format!(
-                    "The {label_en}: {added_rows} {unit_en} of form \"{form}\" taken."
-                ));
-            } else {
-                let files: Vec<(String, String)> = to.iter().map(file).collect();
-                let days: Vec<String> = to.iter().map(|e| received_day(&e.received_at)).collect();
-                vi.push(format!(
-                    "Đã bổ sung {added_rows} {unit_vi} vào danh sách \"{form}\" đã nhận ngày {} ({}); danh sách cũ vẫn được giữ nguyên (tệp {label_vi}).",
+                    "Đã bổ sung {rows} {unit_vi} vào danh sách \"{title}\" đã nhận ngày {} ({}); danh sách cũ vẫn được giữ nguyên (tệp {label_vi}).",
                     days.join(", "),
                     files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join("; ")
                 ));
                 en.push(format!(
-                    "Added {added_rows} {unit_en} to the list \"{form}\" received on {} ({}); the earlier list is kept (a {label_en}).",
+                    "Added {rows} {unit_en} to the list \"{title}\" received on {} ({}); the earlier list is kept (a {label_en}).",
                     days.join(", "),
                     files.iter().map(|f| f.1.as_str()).collect::<Vec<_>>().join("; ")
                 ));

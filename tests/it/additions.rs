@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::support::{self, C, Eml, Project, duckdb, read_eml, write_xlsx};
+use crate::support::{self, C, Eml, Project, duckdb, read_eml, write_sheets, write_xlsx};
 
 /// A project with a job that ingests, answers the departments and computes
 /// the indicators (no digest: these inboxes do not fill every indicator).
@@ -28,6 +28,10 @@ fn people(prefix: &str, from: usize, n: usize) -> Vec<(String, String)> {
 
 /// A roster of `people` under `title` (the line above the header).
 fn roster(path: &Path, title: &str, people: &[(String, String)]) {
+    write_xlsx(path, "DS", &roster_rows(title, people));
+}
+
+fn roster_rows(title: &str, people: &[(String, String)]) -> Vec<Vec<C>> {
     let mut rows = vec![
         vec![C::T("UBND XÃ THANH MINH")],
         vec![C::S(title.to_string())],
@@ -48,11 +52,15 @@ fn roster(path: &Path, title: &str, people: &[(String, String)]) {
             C::T("Đại học"),
         ]);
     }
-    write_xlsx(path, "DS", &rows);
+    rows
 }
 
 /// A training list of (name, ID, course) under `title`.
 fn training(path: &Path, title: &str, rows_of: &[(String, String, &str)]) {
+    write_xlsx(path, "DS", &training_rows(title, rows_of));
+}
+
+fn training_rows(title: &str, rows_of: &[(String, String, &str)]) -> Vec<Vec<C>> {
     let mut rows = vec![
         vec![C::T("DANH SÁCH KẾT QUẢ ĐÀO TẠO, BỒI DƯỠNG")],
         vec![C::S(title.to_string())],
@@ -75,7 +83,7 @@ fn training(path: &Path, title: &str, rows_of: &[(String, String, &str)]) {
             C::T("Chuyển đổi số"),
         ]);
     }
-    write_xlsx(path, "DS", &rows);
+    rows
 }
 
 fn attending(
@@ -581,4 +589,44 @@ fn an_addition_whose_held_rows_cannot_be_read_waits_until_they_are_written_again
         "{rejects}"
     );
     support::assert_rows_accounted(&project);
+}
+
+#[test]
+fn a_supplement_of_two_forms_tells_what_it_added_to_each() {
+    let project = project();
+    let staff = people("Lò", 1, 5);
+    write_sheets(
+        &project.inbox().join("XTM/bao-cao_2025.xlsx"),
+        &[
+            ("Can bo", roster_rows("DANH SÁCH CÁN BỘ", &staff)),
+            (
+                "Dao tao",
+                training_rows("KẾT QUẢ BỒI DƯỠNG", &attending(&staff[..3], "Kỹ năng số")),
+            ),
+        ],
+    );
+    project.run_ok(&["ingest"]);
+    let hired = people("Quàng", 1, 2);
+    write_sheets(
+        &project.inbox().join("XTM/bao-cao bo sung_2025.xlsx"),
+        &[
+            ("Can bo", roster_rows("DANH SÁCH CÁN BỘ", &hired)),
+            (
+                "Dao tao",
+                training_rows("KẾT QUẢ BỒI DƯỠNG", &attending(&hired[..1], "Kỹ năng số")),
+            ),
+        ],
+    );
+    project.run_ok(&["run", "answer"]);
+    assert_eq!(held_ids(&project, "staff").len(), 7);
+    assert_eq!(held_ids(&project, "training").len(), 4);
+    let mail = feedback_about(&project, "bao-cao bo sung_2025.xlsx");
+    assert!(
+        mail.text
+            .contains("Đã bổ sung 2 người vào danh sách \"Danh sách cán bộ")
+            && mail.text.contains("Đã bổ sung 1 lượt học vào danh sách")
+            && mail.text.contains("Added 2 people to the list"),
+        "{}",
+        mail.text
+    );
 }
