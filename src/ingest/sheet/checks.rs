@@ -71,9 +71,6 @@ impl SeenKeys {
             let key = (template.name.clone(), f, key);
             match self.first.get(&key) {
                 Some((first_sheet, first_row, first_name)) => {
-                    let mapping = header.columns[f].as_ref();
-                    let c = mapping.map_or(0, Mapping::first_col);
-                    let column = mapping.map_or(template.fields[f].name.as_str(), Mapping::header);
                     let (where_vi, where_en) = if first_sheet == at.sheet {
                         (format!("dòng {first_row}"), format!("row {first_row}"))
                     } else {
@@ -82,19 +79,16 @@ impl SeenKeys {
                             format!("row {first_row} of sheet \"{first_sheet}\""),
                         )
                     };
-                    rejects.push(Reject {
-                        sheet: at.sheet.to_string(),
-                        source_row: at.excel_row(),
-                        column: column.to_string(),
-                        cell: at.address(c),
-                        value: value::clip(&at.cell(c).display()),
-                        reason_vi: format!(
-                            "Trùng \"{column}\" với {where_vi} ({first_name}): mỗi người chỉ ghi một lần; xóa dòng trùng hoặc sửa mã"
-                        ),
-                        reason_en: format!(
-                            "Same \"{column}\" as {where_en} ({first_name}): each person once; remove the repeat or correct the ID"
-                        ),
-                    });
+                    rejects.push(field_reject(at, header, f, |column| {
+                        (
+                            format!(
+                                "Trùng \"{column}\" với {where_vi} ({first_name}): mỗi người chỉ ghi một lần; xóa dòng trùng hoặc sửa mã"
+                            ),
+                            format!(
+                                "Same \"{column}\" as {where_en} ({first_name}): each person once; remove the repeat or correct the ID"
+                            ),
+                        )
+                    }));
                 }
                 None => {
                     if self.first.len() < Self::LIMIT {
@@ -133,9 +127,6 @@ impl SeenKeys {
                 .field_index(f)
                 .filter(|&i| header.columns[i].is_some())
         })?;
-        let mapping = header.columns[field].as_ref();
-        let c = mapping.map_or(0, Mapping::first_col);
-        let column = mapping.map_or(template.fields[field].name.as_str(), Mapping::header);
         let who = identity
             .full_name
             .or(identity.person_id)
@@ -146,21 +137,41 @@ impl SeenKeys {
         } else {
             ("Người này", "This person")
         };
-        Some(Reject {
-            sheet: at.sheet.to_string(),
-            source_row: at.excel_row(),
-            column: column.to_string(),
-            cell: at.address(c),
-            value: value::clip(&at.cell(c).display()),
-            reason_vi: format!(
-                "{what_vi} ({who}) đã có trong tệp \"{}\" nhận ngày {day} (dòng {} của trang \"{}\"): tệp bổ sung chỉ ghi những dòng chưa gửi; xóa dòng này, hoặc gửi lại cả danh sách đầy đủ không ghi \"bổ sung\" nếu muốn thay thế",
-                earlier.source_file, earlier.source_row, earlier.sheet
-            ),
-            reason_en: format!(
-                "{what_en} ({who}) is already in \"{}\" received on {day} (row {} of sheet \"{}\"): an addition lists only rows not sent before; remove this row, or send the whole list again without \"bổ sung\" to replace it",
-                earlier.source_file, earlier.source_row, earlier.sheet
-            ),
-        })
+        Some(field_reject(at, header, field, |_| {
+            (
+                format!(
+                    "{what_vi} ({who}) đã có trong tệp \"{}\" nhận ngày {day} (dòng {} của trang \"{}\"): tệp bổ sung chỉ ghi những dòng chưa gửi; xóa dòng này, hoặc gửi lại cả danh sách đầy đủ không ghi \"bổ sung\" nếu muốn thay thế",
+                    earlier.source_file, earlier.source_row, earlier.sheet
+                ),
+                format!(
+                    "{what_en} ({who}) is already in \"{}\" received on {day} (row {} of sheet \"{}\"): an addition lists only rows not sent before; remove this row, or send the whole list again without \"bổ sung\" to replace it",
+                    earlier.source_file, earlier.source_row, earlier.sheet
+                ),
+            )
+        }))
+    }
+}
+
+/// A reject of the row at the cell of `field` (the first column it is read
+/// from), with the reasons `reasons` gives for the column's header.
+fn field_reject(
+    at: &RowAt<'_>,
+    header: &HeaderMatch<'_>,
+    field: usize,
+    reasons: impl FnOnce(&str) -> (String, String),
+) -> Reject {
+    let mapping = header.columns[field].as_ref();
+    let c = mapping.map_or(0, Mapping::first_col);
+    let column = mapping.map_or(header.template.fields[field].name.as_str(), Mapping::header);
+    let (reason_vi, reason_en) = reasons(column);
+    Reject {
+        sheet: at.sheet.to_string(),
+        source_row: at.excel_row(),
+        column: column.to_string(),
+        cell: at.address(c),
+        value: value::clip(&at.cell(c).display()),
+        reason_vi,
+        reason_en,
     }
 }
 
