@@ -633,6 +633,15 @@ impl StagedFiles {
         })
     }
 
+    /// The temporary file staged for `path` (a final path), readable before
+    /// the batch is committed.
+    pub(crate) fn staged_path(&self, path: &Path) -> Option<&Path> {
+        self.renames
+            .iter()
+            .find(|(_, to)| to == path)
+            .map(|(tmp, _)| tmp.as_path())
+    }
+
     /// Takes over the files `other` staged.
     pub fn extend(&mut self, other: StagedFiles) {
         self.renames.extend(other.renames);

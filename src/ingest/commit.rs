@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use crate::config::Config;
 use crate::model::addition::{Addition, EarlierFile, Effect, received_day};
-use crate::model::identity::{HeldRow, HeldRows};
+use crate::model::identity::{HeldRow, HeldRows, names_people};
 use crate::model::names::printable;
 use crate::model::report::{FileReport, LedgerReport, Outcome};
 use crate::state::PartRecord;
@@ -184,7 +184,7 @@ impl<'a> Committer<'a> {
                     replaced.push(earlier);
                     continue;
                 }
-                if ready.keys.contains_key(form)
+                if self.names_people(form)
                     && let Err(e) = read_held(
                         &self.config.paths.warehouse,
                         &mut rows,
@@ -198,7 +198,11 @@ impl<'a> Committer<'a> {
                 to.push(earlier);
             }
         }
-        for (form, keys) in &ready.keys {
+        let mut keys_of = Vec::new();
+        for (form, _) in held.iter().filter(|(form, _)| self.names_people(form)) {
+            keys_of.push((form, self.new_keys(&ready, form)?));
+        }
+        for (form, keys) in &keys_of {
             let repeated = keys
                 .rows
                 .iter()
@@ -207,7 +211,7 @@ impl<'a> Committer<'a> {
             if keys.rows.is_empty() || repeated * 2 <= keys.rows.len() {
                 continue;
             }
-            let files = file_list(to.iter().filter(|e| &e.template == form));
+            let files = file_list(to.iter().filter(|e| &e.template == *form));
             let title = self.form_title(form);
             let (label_vi, label_en) = (addition.label_vi(), addition.label_en());
             let total = keys.rows.len();
@@ -223,8 +227,7 @@ impl<'a> Committer<'a> {
                 ),
             ));
         }
-        let repeats = ready
-            .keys
+        let repeats = keys_of
             .iter()
             .any(|(form, keys)| keys.rows.iter().any(|k| rows.get(form, k).is_some()));
         if repeats {
@@ -253,9 +256,9 @@ impl<'a> Committer<'a> {
     ) -> Result<Prepared, IngestError> {
         let department = ready.submission.submission.department.clone();
         for (form, loads) in held {
-            let Some(keys) = ready.keys.get(form) else {
+            if !self.names_people(form) {
                 continue;
-            };
+            }
             let new_rows = ready
                 .submission
                 .loads
@@ -267,6 +270,7 @@ impl<'a> Committer<'a> {
             if new_rows == 0 || new_rows * 2 >= held_rows {
                 continue;
             }
+            let keys = self.new_keys(&ready, form)?;
             let mut people = HashSet::new();
             for load in loads {
                 match self.held_people(form, period, &department, load) {
@@ -332,6 +336,33 @@ impl<'a> Committer<'a> {
             department,
             &earlier_file(form, load),
         )
+    }
+
+    /// Whether a form's rows are about people, and so matched across files.
+    fn names_people(&self, form: &str) -> bool {
+        self.config.template(form).is_some_and(names_people)
+    }
+
+    /// Who the rows of `form` in a prepared file are about, read from its
+    /// staged part (only for a file weighed against held rows: reading
+    /// every row's keys as it is converted would cost every file).
+    fn new_keys(&self, ready: &Ready, form: &str) -> Result<FormKeys, WarehouseError> {
+        let sent = &ready.submission.submission;
+        let path = warehouse::part_path(
+            &self.config.paths.warehouse,
+            form,
+            &ready.period.to_string(),
+            &sent.department,
+            &sent.submission_id,
+        );
+        let mut keys = FormKeys::default();
+        if let Some(staged) = ready.staged.staged_path(&path) {
+            for stored in warehouse::read_identities(staged)? {
+                keys.rows.extend(stored.identity.row_key());
+                keys.people.extend(stored.identity.person_key());
+            }
+        }
+        Ok(keys)
     }
 
     /// Reads a file again as it was prepared, knowing the rows held.
@@ -582,6 +613,16 @@ fn log_outcome(report: &FileReport) {
             tracing::debug!(file = %printable(&report.source_file), reason = %printable(reason), "left for the next run")
         }
     }
+}
+
+/// Who the rows of one form a file loads are about: what it is weighed by
+/// against the department's earlier files.
+#[derive(Debug, Default)]
+struct FormKeys {
+    /// [`RowIdentity::row_key`](crate::model::identity::RowIdentity::row_key) of each row that has one.
+    rows: HashSet<String>,
+    /// [`RowIdentity::person_key`](crate::model::identity::RowIdentity::person_key) of each row that has one.
+    people: HashSet<String>,
 }
 
 /// The identities of an earlier file's rows of its form, from its part file.

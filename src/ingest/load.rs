@@ -2,10 +2,9 @@
 //! rows written to staged part files in batches, so no sheet is held whole;
 //! and the same reading with nothing staged, for `inspect`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::model::identity::{RowIdentity, names_people};
 use crate::model::rows::{ParsedRow, Reject, SkipKind, Skips};
 use crate::model::rows::{RowClass, RowSpan};
 use crate::model::{period, template, value};
@@ -136,26 +135,6 @@ pub(super) struct PartRows<'a> {
     pending: Vec<(usize, ParsedRow)>,
     writer: Option<warehouse::PartWriter>,
     rows: usize,
-    /// Per row of a form about people: (sheet index, row key, person key).
-    identities: Vec<(usize, Option<String>, Option<String>)>,
-}
-
-/// Who the rows of one form a file loads are about: what it is weighed by
-/// against the department's earlier files (see `commit`).
-#[derive(Debug, Clone, Default)]
-pub(super) struct FormKeys {
-    /// [`RowIdentity::row_key`] of each row that has one.
-    pub(super) rows: HashSet<String>,
-    /// [`RowIdentity::person_key`] of each row that has one.
-    pub(super) people: HashSet<String>,
-}
-
-/// What [`Loader::finish`] hands on: the staged files, the loads for the
-/// ledger, and the keys of the forms about people.
-pub(super) struct Finished {
-    pub(super) staged: StagedFiles,
-    pub(super) loads: Vec<(String, i64)>,
-    pub(super) keys: BTreeMap<String, FormKeys>,
 }
 
 /// Rows converted before they are written as one Arrow batch.
@@ -213,7 +192,6 @@ impl<'a> Loader<'a> {
             let queued = part.pending.len();
             part.pending.retain(|(s, _)| *s != index);
             part.rows -= queued - part.pending.len();
-            part.identities.retain(|(s, _, _)| *s != index);
         }
         // A form only the refused sheet held is no load of this file: a load
         // of 0 rows would supersede the department's earlier submission of it.
@@ -272,7 +250,7 @@ impl<'a> Loader<'a> {
         department: &str,
         period: &str,
         source_file: &str,
-    ) -> Result<Finished, IngestError> {
+    ) -> Result<(StagedFiles, Vec<(String, i64)>), IngestError> {
         let names: Vec<&'a str> = self.parts.keys().copied().collect();
         for name in &names {
             self.write_pending(name);
@@ -283,21 +261,12 @@ impl<'a> Loader<'a> {
         }
         let root = &self.config.paths.warehouse;
         let mut loads = Vec::new();
-        let mut keys = BTreeMap::new();
         for (name, part) in std::mem::take(&mut self.parts) {
             if let Some(writer) = part.writer {
                 let path = warehouse::part_path(root, name, period, department, self.submission_id);
                 writer.finish_as(&mut self.staged, &path)?;
             }
             loads.push((name.to_string(), part.rows as i64));
-            if names_people(part.template) {
-                let mut form = FormKeys::default();
-                for (_, row, person) in part.identities {
-                    form.rows.extend(row);
-                    form.people.extend(person);
-                }
-                keys.insert(name.to_string(), form);
-            }
         }
         let rejects: Vec<Reject> = self
             .outcomes
@@ -315,11 +284,7 @@ impl<'a> Loader<'a> {
             );
             self.staged.stage_parquet(&path, self.tag, &batch)?;
         }
-        Ok(Finished {
-            staged: self.staged,
-            loads,
-            keys,
-        })
+        Ok((self.staged, loads))
     }
 }
 
@@ -482,13 +447,7 @@ fn add_row<'a>(
             pending: Vec::new(),
             writer: None,
             rows: 0,
-            identities: Vec::new(),
         });
-    if names_people(template) {
-        let identity = RowIdentity::of(template, &row.values);
-        part.identities
-            .push((sheet, identity.row_key(), identity.person_key()));
-    }
     part.pending.push((sheet, row));
     part.rows += 1;
     part.pending.len() >= WRITE_BATCH_ROWS

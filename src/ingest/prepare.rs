@@ -3,7 +3,7 @@
 //! a readable submission its sheets normalised and its part files, archive
 //! copy and manifest staged. Touches neither the ledger nor the inbox.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -24,7 +24,7 @@ use crate::warehouse::{self, StagedFiles};
 use super::files::{
     FileLook, archive_name, entry_refusal, is_transient_name, look_of, mtime_ns, read_regular,
 };
-use super::load::{FormKeys, Loader, read_into};
+use super::load::{Loader, read_into};
 use super::sheet::{SeenKeys, SheetContext, SheetOutcome};
 use super::workbook::WorkbookError;
 use super::{AsIf, IngestError, SPREADSHEET_EXTENSIONS, io_error, reader};
@@ -123,8 +123,6 @@ pub(super) struct Ready {
     pub(super) read_as: (u64, Option<SystemTime>),
     /// What its name and titles declare it: an addition, or a whole list.
     pub(super) declared: Option<Addition>,
-    /// Who the rows of its forms about people are about.
-    pub(super) keys: BTreeMap<String, FormKeys>,
     /// How to read it again (with the rows already held known, see `commit`).
     pub(super) again: Again,
 }
@@ -409,8 +407,7 @@ pub(super) fn prepare_file(
     };
 
     let stored_as = archive_name(&seen.sha, &extension);
-    let finished = loader.finish(&department_code, &period.to_string(), &source_file)?;
-    let (mut staged, loads, keys) = (finished.staged, finished.loads, finished.keys);
+    let (mut staged, loads) = loader.finish(&department_code, &period.to_string(), &source_file)?;
     if !in_inbox && origin.as_if.is_none() {
         // A file named on the command line stays where it is: archive a copy.
         staged.stage_bytes(&config.paths.archive.join(&stored_as), &tag, &bytes)?;
@@ -483,7 +480,6 @@ pub(super) fn prepare_file(
         bytes,
         read_as: opened,
         declared,
-        keys,
         again: Again {
             index,
             run_started: origin.run_started.to_string(),
