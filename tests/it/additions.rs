@@ -26,63 +26,33 @@ fn people(prefix: &str, from: usize, n: usize) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A roster of `people` under `title` (the line above the header).
-fn roster(path: &Path, title: &str, people: &[(String, String)]) {
+/// A roster of `people` under `title` (a title line above the header),
+/// everyone with a university degree.
+fn roster(path: &Path, title: &'static str, people: &[(String, String)]) {
     write_xlsx(path, "DS", &roster_rows(title, people));
 }
 
-fn roster_rows(title: &str, people: &[(String, String)]) -> Vec<Vec<C>> {
-    let mut rows = vec![
-        vec![C::T("UBND XÃ THANH MINH")],
-        vec![C::S(title.to_string())],
-        vec![C::T("NĂM 2025")],
-        vec![],
-        vec![
-            C::T("STT"),
-            C::T("Họ và tên"),
-            C::T("Mã định danh"),
-            C::T("Trình độ chuyên môn"),
-        ],
-    ];
-    for (i, (name, id)) in people.iter().enumerate() {
-        rows.push(vec![
-            C::N((i + 1) as f64),
-            C::S(name.clone()),
-            C::S(id.clone()),
-            C::T("Đại học"),
-        ]);
-    }
-    rows
+fn roster_rows(title: &'static str, people: &[(String, String)]) -> Vec<Vec<C>> {
+    let people: Vec<(&str, &str, &str)> = people
+        .iter()
+        .map(|(name, id)| (name.as_str(), id.as_str(), "Đại học"))
+        .collect();
+    support::staff_rows(title, &people)
 }
 
-/// A training list of (name, ID, course) under `title`.
-fn training(path: &Path, title: &str, rows_of: &[(String, String, &str)]) {
+/// A training list of (name, ID, course) under `title`, its year on the
+/// line below.
+fn training(path: &Path, title: &'static str, rows_of: &[(String, String, &str)]) {
     write_xlsx(path, "DS", &training_rows(title, rows_of));
 }
 
-fn training_rows(title: &str, rows_of: &[(String, String, &str)]) -> Vec<Vec<C>> {
-    let mut rows = vec![
-        vec![C::T("DANH SÁCH KẾT QUẢ ĐÀO TẠO, BỒI DƯỠNG")],
-        vec![C::S(title.to_string())],
-        vec![C::T("NĂM 2025")],
-        vec![],
-        vec![
-            C::T("STT"),
-            C::T("Họ và tên"),
-            C::T("Mã định danh"),
-            C::T("Tên khóa học"),
-            C::T("Nội dung bồi dưỡng"),
-        ],
-    ];
-    for (i, (name, id, course)) in rows_of.iter().enumerate() {
-        rows.push(vec![
-            C::N((i + 1) as f64),
-            C::S(name.clone()),
-            C::S(id.clone()),
-            C::S(course.to_string()),
-            C::T("Chuyển đổi số"),
-        ]);
-    }
+fn training_rows(title: &'static str, rows_of: &[(String, String, &str)]) -> Vec<Vec<C>> {
+    let attendances: Vec<(&str, &str, &str)> = rows_of
+        .iter()
+        .map(|(name, id, course)| (name.as_str(), id.as_str(), *course))
+        .collect();
+    let mut rows = support::training_rows(title, &attendances);
+    rows.insert(2, vec![C::T("NĂM 2025")]);
     rows
 }
 
@@ -103,6 +73,14 @@ fn held_ids(project: &Project, table: &str) -> Vec<String> {
         project.warehouse().display()
     ));
     text.lines().map(str::to_string).collect()
+}
+
+/// `columns` of every reject the warehouse holds, one per line.
+fn rejects(project: &Project, columns: &str) -> String {
+    duckdb(&format!(
+        "SELECT {columns} FROM read_parquet('{}/rejects/**/*.parquet', hive_partitioning = true)",
+        project.warehouse().display()
+    ))
 }
 
 fn ids(people: &[(String, String)]) -> Vec<String> {
@@ -208,11 +186,8 @@ fn two_training_batches_are_both_held_and_a_repeated_attendance_is_rejected_nami
 
     let held = held_ids(&project, "training");
     assert_eq!(held.len(), 8 + 6 + 1, "{held:?}");
-    let rejects = duckdb(&format!(
-        "SELECT source_row, reason_vi FROM read_parquet('{}/rejects/**/*.parquet', hive_partitioning = true)",
-        project.warehouse().display()
-    ));
-    // Row 6 + 7 of the second file: the header is row 5.
+    let rejects = rejects(&project, "source_row, reason_vi");
+    // Row 12 of the second file: the header is row 5, batch 2's six first.
     assert!(
         rejects.starts_with(
             "12|Lượt học này (Tòng Văn 3) đã có trong tệp \"HTG/dao-tao-dot-1_2025.xlsx\""
@@ -433,17 +408,11 @@ fn rebuild_replays_additions_to_the_same_rows() {
     project.run_ok(&["ingest"]);
     let before = held_ids(&project, "training");
     assert_eq!(before.len(), 7);
-    let rejects = |project: &Project| {
-        duckdb(&format!(
-            "SELECT source_row, reason_en FROM read_parquet('{}/rejects/**/*.parquet', hive_partitioning = true)",
-            project.warehouse().display()
-        ))
-    };
-    let rejected = rejects(&project);
+    let rejected = rejects(&project, "source_row, reason_en");
     std::fs::remove_file(project.data().join("state.sqlite3")).expect("lose the state");
     project.run_ok(&["rebuild"]);
     assert_eq!(held_ids(&project, "training"), before);
-    assert_eq!(rejects(&project), rejected);
+    assert_eq!(rejects(&project, "source_row, reason_en"), rejected);
     assert!(
         rejected.contains("already in \"HTG/dot-1_2025.xlsx\""),
         "{rejected}"
@@ -509,10 +478,7 @@ fn an_addition_killed_at_any_step_of_its_commit_is_repaired_by_the_next_run() {
             expected_ids,
             "killed at {point}"
         );
-        let rejects = duckdb(&format!(
-            "SELECT source_row, reason_en FROM read_parquet('{}/rejects/**/*.parquet', hive_partitioning = true)",
-            project.warehouse().display()
-        ));
+        let rejects = rejects(&project, "source_row, reason_en");
         assert!(
             rejects.starts_with(
                 "10|This attendance (Tòng Văn 2) is already in \"HTG/dot-1_2025.xlsx\""
@@ -580,10 +546,7 @@ fn an_addition_whose_held_rows_cannot_be_read_waits_until_they_are_written_again
     let mut expected = ids(&[first, people("Lường", 1, 3), people("Quàng", 1, 2)].concat());
     expected.sort();
     assert_eq!(held_ids(&project, "training"), expected);
-    let rejects = duckdb(&format!(
-        "SELECT reason_en FROM read_parquet('{}/rejects/**/*.parquet', hive_partitioning = true)",
-        project.warehouse().display()
-    ));
+    let rejects = rejects(&project, "reason_en");
     assert!(
         rejects.contains("already in \"HTG/dot-1_2025.xlsx\""),
         "{rejects}"
