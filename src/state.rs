@@ -262,7 +262,7 @@ pub struct NewSubmission {
 
 /// A load whose rows are in the warehouse, with the file it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActiveLoad {
+pub struct HeldLoad {
     pub submission_id: String,
     pub source_file: String,
     pub received_at: String,
@@ -1239,7 +1239,7 @@ impl State {
         department: &str,
         period: &str,
         template: &str,
-    ) -> Result<Vec<ActiveLoad>, StateError> {
+    ) -> Result<Vec<HeldLoad>, StateError> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -1251,7 +1251,7 @@ impl State {
             .map_err(self.err())?;
         let rows = stmt
             .query_map(params![department, period, template], |r| {
-                Ok(ActiveLoad {
+                Ok(HeldLoad {
                     submission_id: r.get(0)?,
                     source_file: r.get(1)?,
                     received_at: r.get(2)?,

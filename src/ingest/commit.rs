@@ -14,7 +14,7 @@ use crate::model::identity::{HeldRow, HeldRows, names_people};
 use crate::model::names::printable;
 use crate::model::report::{FileReport, LedgerReport, Outcome};
 use crate::state::PartRecord;
-use crate::state::{ActiveLoad, NewSubmission, State};
+use crate::state::{HeldLoad, NewSubmission, State};
 use crate::warehouse::StagedFile;
 use crate::warehouse::{self, StagedFiles, WarehouseError};
 
@@ -150,7 +150,7 @@ impl<'a> Committer<'a> {
         if pending {
             self.flush()?;
         }
-        let mut held: Vec<(String, Vec<ActiveLoad>)> = Vec::new();
+        let mut held: Vec<(String, Vec<HeldLoad>)> = Vec::new();
         for form in &forms {
             let loads = self.state.held_loads(&department, &period, form)?;
             if !loads.is_empty() {
@@ -171,7 +171,7 @@ impl<'a> Committer<'a> {
         &mut self,
         mut ready: Box<Ready>,
         addition: Addition,
-        held: &[(String, Vec<ActiveLoad>)],
+        held: &[(String, Vec<HeldLoad>)],
         period: &str,
     ) -> Result<Prepared, IngestError> {
         let department = ready.submission.submission.department.clone();
@@ -251,7 +251,7 @@ impl<'a> Committer<'a> {
     fn weigh_whole_list(
         &mut self,
         mut ready: Box<Ready>,
-        held: &[(String, Vec<ActiveLoad>)],
+        held: &[(String, Vec<HeldLoad>)],
         period: &str,
     ) -> Result<Prepared, IngestError> {
         let department = ready.submission.submission.department.clone();
@@ -309,33 +309,20 @@ impl<'a> Committer<'a> {
         Ok(Prepared::Ready(ready))
     }
 
+    /// The people of one held load.
     fn held_people(
         &self,
         form: &str,
         period: &str,
         department: &str,
-        load: &ActiveLoad,
+        load: &HeldLoad,
     ) -> Result<Vec<String>, WarehouseError> {
-        Ok(self
-            .held_identities(form, period, department, load)?
+        let root = &self.config.paths.warehouse;
+        let earlier = earlier_file(form, load);
+        Ok(held_identities(root, period, department, &earlier)?
             .into_iter()
             .filter_map(|s| s.identity.person_key())
             .collect())
-    }
-
-    fn held_identities(
-        &self,
-        form: &str,
-        period: &str,
-        department: &str,
-        load: &ActiveLoad,
-    ) -> Result<Vec<warehouse::StoredIdentity>, WarehouseError> {
-        held_identities(
-            &self.config.paths.warehouse,
-            period,
-            department,
-            &earlier_file(form, load),
-        )
     }
 
     /// Whether a form's rows are about people, and so matched across files.
@@ -688,7 +675,7 @@ pub(super) fn read_held(
     Ok(())
 }
 
-fn earlier_file(form: &str, load: &ActiveLoad) -> EarlierFile {
+fn earlier_file(form: &str, load: &HeldLoad) -> EarlierFile {
     EarlierFile {
         submission_id: load.submission_id.clone(),
         source_file: load.source_file.clone(),
